@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: MIT
+# ovup: one plain Makefile.  `make` builds build/ovup; `make demo` and
+# `make check` install what is missing first (tools/deps).
+
+ARCH      ?= x86_64
+CC        ?= gcc
+BUILD     := build
+WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP
+LIBS      := -lelf -ldw -lcapstone
+
+CORE_SRC := $(wildcard src/util/*.c src/elf/*.c src/core/*.c src/arch/$(ARCH)/*.c \
+	    src/target/process/*.c src/target/kernel/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+VICTIM_SRC := $(wildcard tests/victims/*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+
+# sanitizer build of the same sources, used by the unit tests
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_OBJ  := $(CORE_SRC:%.c=$(BUILD)/san/%.o) $(CLI_SRC:%.c=$(BUILD)/san/%.o)
+
+.PHONY: all demo check deps kmod clean unit victims test-bins bench
+
+all: $(BUILD)/ovup
+
+$(BUILD)/ovup: $(CORE_OBJ) $(CLI_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+# unit tests link the sanitized core (and the cli parser, without main)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(filter-out $(BUILD)/san/src/cli/main.o,$(SAN_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(filter-out $(BUILD)/san/src/cli/main.o,$(SAN_OBJ)) $(LIBS)
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
+
+unit: $(UNIT_BIN)
+
+test-bins: $(BUILD)/ovup $(UNIT_BIN) $(HELPER_BIN)
+	$(MAKE) -C tests/victims BUILD=$(abspath $(BUILD))/tests/victims
+
+deps:
+	@tools/deps check
+
+kmod:
+	$(MAKE) -C kmod
+
+demo:
+	@tools/deps demo
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))/examples
+	@examples/demo.sh
+
+# every test, through prove; its last line ("Result: PASS") is what CI reads
+check:
+	@tools/deps check
+	@$(MAKE) --no-print-directory test-bins
+	@prove --exec '' -f $(UNIT_BIN) $(sort $(wildcard tests/proc/*.t)) $(sort $(wildcard tests/kernel/*.t))
+
+bench: all
+	@$(MAKE) --no-print-directory test-bins
+	bench/run
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SAN_OBJ:.o=.d)

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The paper's pawrite for the kernel target, and its inverse: a batch of
+ * branch writes at function entries, done all-or-nothing inside one
+ * stop_machine after a compare-and-swap of every site and a walk of every
+ * task's stack (ORC).  Successful writes become records that revert undoes,
+ * newest first.  Every record pins ovup.ko and the modules it patches.
+ */
+#define pr_fmt(fmt) "ovup: " fmt
+
+#include <linux/atomic.h>
+#include <linux/kallsyms.h>
+#include <linux/module.h>
+#include <linux/rculist.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/stop_machine.h>
+#include <linux/string.h>
+#include <linux/sync_core.h>
+#include <linux/uaccess.h>
+#include <asm/unaligned.h>
+#include <asm/unwind.h>
+#include "ovup_internal.h"
+
+static LIST_HEAD(ovup_records);  /* oldest first */
+static u64 ovup_seq;
+
+/* What an entry looks like after boot: ftrace's 5-byte NOP where
+ * `call __fentry__` was, or that call (e8) while ftrace traces it. */
+static const u8 ovup_nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+#define OVUP_CALL_REL32 0xe8
+#define OVUP_JMP_REL32 0xe9
+#define OVUP_INT3 0xcc
+
+/* Is [func, func+5) a patchable function entry? 0, -EINVAL, or -EAGAIN
+ * while ftrace or a kprobe is in the middle of rewriting it (int3). */
+static int ovup_check_entry(unsigned long func)
+{
+	u8 b[5];
+
+	if (copy_from_kernel_nofault(b, (void *)func, sizeof(b)))
+		return -EINVAL;
+	if (!memcmp(b, ovup_nop5, sizeof(b)) || b[0] == OVUP_CALL_REL32)
+		return 0;
+	return b[0] == OVUP_INT3 ? -EAGAIN : -EINVAL;
+}
+
+/*
+ * Pin the module whose core text holds addr, or set *modp = NULL for the
+ * core kernel.  __module_address() is not exported, so walk the module
+ * list from our own entry; the list head `modules` is the one node that
+ * does not lie in module memory.
+ */
+static int ovup_pin_owner(unsigned long addr, struct module **modp)
+{
+	struct list_head *head = &THIS_MODULE->list, *pos;
+	struct module *found = NULL;
+	int ret = -EINVAL;
+
+	*modp = NULL;
+	if (addr < MODULES_VADDR || addr >= MODULES_END)
+		return 0;
+	rcu_read_lock();
+	for (pos = rcu_dereference(list_next_rcu(head)); pos != head;
+	     pos = rcu_dereference(list_next_rcu(pos))) {
+		struct module *mod;
+
+		if ((unsigned long)pos < MODULES_VADDR || (unsigned long)pos >= MODULES_END)
+			continue;
+		mod = container_of(pos, struct module, list);
+		if (mod->state != MODULE_STATE_UNFORMED && within_module_core(addr, mod)) {
+			found = mod;
+			break;
+		}
+	}
+	/* Not ourselves: a record pins ovup.ko already, and patching the
+	 * patcher is not something to support. */
+	if (found && found != THIS_MODULE && found->state == MODULE_STATE_LIVE &&
+	    try_module_get(found)) {
+		*modp = found;
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Where a `jmp rel32` written at a site would land must be code: an
+ * allocated block of the text area or kernel text outside our areas. */
+static int ovup_check_jump(const struct ovup_k_site *s)
+{
+	unsigned long target;
+
+	if (s->len < 5 || s->write[0] != OVUP_JMP_REL32)
+		return 0;
+	target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->write[1]);
+	if (ovup_area_of(target, 1) == &ovup_text)
+		return ovup_block_containing(target, 1) ? 0 : -EINVAL;
+	if (ovup_overlaps_areas(target, 1) || !ovup_is_kernel_text(target, 1))
+		return -EINVAL;
+	return 0;
+}
+
+/* Validate one site of a pawrite and pin its module.  Checks that can
+ * change (the entry bytes, expect) are redone inside stop_machine. */
+static int ovup_check_site(const struct ovup_k_site *s, struct module **modp)
+{
+	unsigned long span;
+	char *sym;
+	int ret;
+
+	*modp = NULL;
+	if (s->pad)
+		return -EINVAL;
+	if (!s->len)
+		return -EINVAL;
+	if (s->len > OVUP_SITE_BYTES)
+		return -E2BIG;
+	if (s->func > ULONG_MAX - 5 - OVUP_SITE_BYTES || s->addr != s->func + 5)
+		return -EINVAL;
+	span = 5 + s->len;
+	if (ovup_overlaps_areas(s->func, span) || !ovup_is_kernel_text(s->func, span))
+		return -EINVAL;
+
+	/* func must be where a symbol starts, not just any NOP5 in text */
+	sym = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
+	if (!sym)
+		return -ENOMEM;
+	sprint_symbol(sym, s->func);
+	ret = strstr(sym, "+0x0/") ? 0 : -EINVAL;
+	kfree(sym);
+	if (ret)
+		return ret;
+
+	ret = ovup_check_entry(s->func);
+	if (ret)
+		return ret;
+	ret = ovup_check_jump(s);
+	if (ret)
+		return ret;
+	return ovup_pin_owner(s->func, modp);
+}
+
+static bool ovup_sites_overlap(const struct ovup_k_site *a, const struct ovup_k_site *b)
+{
+	return a->addr < b->addr + b->len && b->addr < a->addr + a->len;
+}
+
+static int ovup_check_name(const char *name)
+{
+	size_t i, n = strnlen(name, OVUP_NAME_MAX);
+
+	if (!n || n == OVUP_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] > '~')
+			return -EINVAL;
+	return 0;
+}
+
+static struct ovup_record *ovup_record_find(const char *name)
+{
+	struct ovup_record *r;
+
+	list_for_each_entry(r, &ovup_records, node)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+/* ---- inside stop_machine ------------------------------------------------ */
+
+struct ovup_stop {
+	const struct ovup_k_site *sites;
+	void **alias;                     /* writable alias of each site */
+	u32 nsites;
+	bool revert;                      /* compare `write`, put back `expect` */
+	const struct ovup_k_range *ranges;
+	u32 nranges;
+	int ret;
+	u32 failed;
+	struct ovup_k_busy busy;
+	atomic_t cpus;
+	int done;
+};
+
+static int ovup_busy(struct ovup_stop *st, struct task_struct *t, u32 reason,
+		     unsigned long addr)
+{
+	st->busy.pid = t ? task_pid_nr(t) : -1;
+	st->busy.reason = reason;
+	st->busy.addr = addr;
+	memset(st->busy.comm, 0, sizeof(st->busy.comm));
+	/* no get_task_comm(): it takes task_lock, and we cannot sleep here */
+	if (t)
+		strscpy(st->busy.comm, t->comm, sizeof(st->busy.comm));
+	return -EBUSY;
+}
+
+static bool ovup_in_ranges(const struct ovup_stop *st, unsigned long addr)
+{
+	u32 i;
+
+	for (i = 0; i < st->nranges; i++)
+		if (addr >= st->ranges[i].start && addr < st->ranges[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * Walk one task's kernel stack like arch_stack_walk_reliable() does.  A
+ * frame in `ranges` makes the task busy; so does any doubt: an unwinder
+ * error, an address the unwinder cannot name, or a frame in our text area
+ * (code linked by ld has no ORC data, so nothing past it can be trusted).
+ */
+static int ovup_check_task(struct ovup_stop *st, struct task_struct *t)
+{
+	struct unwind_state state;
+	unsigned long addr;
+
+	if (READ_ONCE(t->on_cpu)) {
+		/* Inside stop_machine only the stopper threads are running,
+		 * this CPU's included; they run stop_machine code. */
+		if ((t->flags & PF_KTHREAD) && !strncmp(t->comm, "migration/", 10))
+			return 0;
+		return ovup_busy(st, t, OVUP_BUSY_UNWIND, 0);
+	}
+	/* A dead task's stack is gone; it runs no code any more. */
+	if (!t->stack || !refcount_read(&t->stack_refcount))
+		return 0;
+
+	for (unwind_start(&state, t, NULL, NULL);
+	     !unwind_done(&state) && !unwind_error(&state);
+	     unwind_next_frame(&state)) {
+		struct pt_regs *regs = unwind_get_entry_regs(&state, NULL);
+
+		if (regs && user_mode(regs))
+			return 0;  /* reached user space: the kernel part is done */
+		addr = unwind_get_return_address(&state);
+		if (!addr)
+			return ovup_busy(st, t, OVUP_BUSY_UNWIND, state.ip);
+		if (ovup_in_ranges(st, addr))
+			return ovup_busy(st, t, OVUP_BUSY_FRAME, addr);
+		if (ovup_area_of(addr, 1) == &ovup_text)
+			return ovup_busy(st, t, OVUP_BUSY_UNWIND, addr);
+	}
+	if (unwind_error(&state))
+		return ovup_busy(st, t, OVUP_BUSY_UNWIND, state.ip);
+	return 0;
+}
+
+static int ovup_check_stacks(struct ovup_stop *st)
+{
+	struct task_struct *g, *t;
+	int ret = 0;
+
+	/* Idle tasks are not on the task list; they only run the idle loop,
+	 * and were switched out in schedule_idle() to let the stopper in. */
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		ret = ovup_check_task(st, t);
+		if (ret)
+			goto unlock;
+	}
+unlock:
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Runs on one CPU while all others wait with interrupts off. */
+static int ovup_stop_main(struct ovup_stop *st)
+{
+	u8 cur[OVUP_SITE_BYTES];
+	u32 i;
+	int ret;
+
+	for (i = 0; i < st->nsites; i++) {
+		const struct ovup_k_site *s = &st->sites[i];
+		const u8 *want = st->revert ? s->write : s->expect;
+
+		st->failed = i;
+		if (!st->revert) {
+			ret = ovup_check_entry(s->func);
+			if (ret)
+				return ret;
+		}
+		if (copy_from_kernel_nofault(cur, (void *)s->addr, s->len))
+			return -EFAULT;
+		if (memcmp(cur, want, s->len))
+			return -ESTALE;
+	}
+	st->failed = U32_MAX;
+
+	ret = ovup_check_stacks(st);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < st->nsites; i++) {
+		const struct ovup_k_site *s = &st->sites[i];
+
+		memcpy(st->alias[i], st->revert ? s->expect : s->write, s->len);
+	}
+	return 0;
+}
+
+/*
+ * stop_machine() callback, run on every online CPU at once.  The first
+ * CPU to arrive does the work; the others wait for it, and every CPU then
+ * serializes itself, so none can run stale instructions of a rewritten
+ * site once stop_machine lets it go (no IPI is possible in here).
+ */
+static int ovup_stop_fn(void *data)
+{
+	struct ovup_stop *st = data;
+
+	if (atomic_inc_return(&st->cpus) == 1) {
+		st->ret = ovup_stop_main(st);
+		smp_store_release(&st->done, 1);
+	} else {
+		while (!smp_load_acquire(&st->done))
+			cpu_relax();
+	}
+	sync_core();
+	return 0;
+}
+
+/* Map the aliases (vmap may sleep, so before), stop the machine, unmap. */
+static int ovup_stop_and_write(struct ovup_stop *st)
+{
+	u32 i;
+	int ret = 0;
+
+	st->alias = kcalloc(st->nsites, sizeof(*st->alias), GFP_KERNEL);
+	if (!st->alias)
+		return -ENOMEM;
+	for (i = 0; i < st->nsites; i++) {
+		st->alias[i] = ovup_alias_map(st->sites[i].addr, st->sites[i].len);
+		if (!st->alias[i]) {
+			ret = -ENOMEM;
+			goto unmap_aliases;
+		}
+	}
+	atomic_set(&st->cpus, 0);
+	st->done = 0;
+	st->failed = U32_MAX;
+	ret = stop_machine(ovup_stop_fn, st, cpu_online_mask);
+	if (!ret)
+		ret = st->ret;
+
+unmap_aliases:
+	for (i = 0; i < st->nsites; i++)
+		ovup_alias_unmap(st->alias[i]);
+	kfree(st->alias);
+	st->alias = NULL;
+	return ret;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static void ovup_record_free(struct ovup_record *r)
+{
+	u32 i;
+
+	if (r->mods)
+		for (i = 0; i < r->nsites; i++)
+			if (r->mods[i])
+				module_put(r->mods[i]);
+	kfree(r->mods);
+	kfree(r->sites);
+	kfree(r->blocks);
+	kvfree(r->blob);
+	kfree(r);
+}
+
+u32 ovup_record_count(void)
+{
+	struct ovup_record *r;
+	u32 n = 0;
+
+	list_for_each_entry(r, &ovup_records, node)
+		n++;
+	return n;
+}
+
+/* Copy count elements from user memory; *dst stays NULL for none. */
+static int ovup_dup_user(void *dst, u64 uptr, u32 count, size_t size)
+{
+	void *p;
+
+	*(void **)dst = NULL;
+	if (!count)
+		return 0;
+	p = vmemdup_user(u64_to_user_ptr(uptr), (size_t)count * size);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	*(void **)dst = p;
+	return 0;
+}
+
+static int ovup_check_ranges(const struct ovup_k_range *r, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].start >= r[i].end)
+			return -EINVAL;
+	return 0;
+}
+
+int ovup_pawrite(struct ovup_k_pawrite *pw)
+{
+	struct ovup_stop st = { .revert = false };
+	struct ovup_k_site *sites = NULL;
+	struct ovup_k_range *ranges = NULL;
+	u64 *blocks = NULL;
+	struct ovup_record *rec;
+	u32 i, j;
+	int ret;
+
+	pw->failed = U32_MAX;
+	memset(&pw->busy, 0, sizeof(pw->busy));
+	if (pw->pad)
+		return -EINVAL;
+	ret = ovup_check_name(pw->name);
+	if (ret)
+		return ret;
+	if (!pw->nsites)
+		return -EINVAL;
+	if (pw->nsites > OVUP_SITES_MAX || pw->nranges > OVUP_RANGES_MAX ||
+	    pw->nblocks > OVUP_BLOCKS_MAX || pw->bloblen > OVUP_BLOB_MAX)
+		return -E2BIG;
+
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return -ENOMEM;
+	strscpy(rec->name, pw->name, sizeof(rec->name));
+	rec->nsites = pw->nsites;
+	rec->nblocks = pw->nblocks;
+	rec->bloblen = pw->bloblen;
+
+	ret = ovup_dup_user(&sites, pw->sites, pw->nsites, sizeof(*sites));
+	if (!ret)
+		ret = ovup_dup_user(&ranges, pw->ranges, pw->nranges, sizeof(*ranges));
+	if (!ret)
+		ret = ovup_dup_user(&blocks, pw->blocks, pw->nblocks, sizeof(*blocks));
+	if (!ret)
+		ret = ovup_dup_user(&rec->blob, pw->blob, pw->bloblen, 1);
+	if (!ret)
+		ret = ovup_check_ranges(ranges, pw->nranges);
+	if (ret)
+		goto free_copies;
+
+	/* the record keeps its own copy: bytes past len are not ours */
+	rec->sites = kcalloc(pw->nsites, sizeof(*rec->sites), GFP_KERNEL);
+	rec->mods = kcalloc(pw->nsites, sizeof(*rec->mods), GFP_KERNEL);
+	rec->blocks = kcalloc(pw->nblocks ?: 1, sizeof(*rec->blocks), GFP_KERNEL);
+	if (!rec->sites || !rec->mods || !rec->blocks) {
+		ret = -ENOMEM;
+		goto free_copies;
+	}
+
+	ret = mutex_lock_interruptible(&ovup_lock);
+	if (ret)
+		goto free_copies;
+	if (ovup_record_find(pw->name)) {
+		ret = -EEXIST;
+		goto unlock;
+	}
+	for (i = 0; i < pw->nblocks; i++) {
+		struct ovup_block *b = ovup_block_at(blocks[i]);
+
+		if (!b) {
+			ret = -EINVAL;
+			goto unlock;
+		}
+		if (b->record) {
+			ret = -EBUSY;
+			goto unlock;
+		}
+		for (j = 0; j < i; j++)
+			if (rec->blocks[j] == b) {
+				ret = -EINVAL;
+				goto unlock;
+			}
+		rec->blocks[i] = b;
+	}
+	for (i = 0; i < pw->nsites; i++) {
+		struct ovup_k_site *s = &rec->sites[i];
+
+		pw->failed = i;
+		ret = ovup_check_site(&sites[i], &rec->mods[i]);
+		if (ret)
+			goto unlock;
+		s->addr = sites[i].addr;
+		s->func = sites[i].func;
+		s->len = sites[i].len;
+		memcpy(s->expect, sites[i].expect, s->len);
+		memcpy(s->write, sites[i].write, s->len);
+		for (j = 0; j < i; j++)
+			if (ovup_sites_overlap(s, &rec->sites[j])) {
+				ret = -EINVAL;
+				goto unlock;
+			}
+	}
+	pw->failed = U32_MAX;
+
+	st.sites = rec->sites;
+	st.nsites = rec->nsites;
+	st.ranges = ranges;
+	st.nranges = pw->nranges;
+	ret = ovup_stop_and_write(&st);
+	if (ret) {
+		pw->failed = st.failed;
+		pw->busy = st.busy;
+		goto unlock;
+	}
+
+	rec->seq = ++ovup_seq;
+	for (i = 0; i < rec->nblocks; i++) {
+		rec->blocks[i]->record = rec;
+		rec->blocks[i]->file = NULL;
+	}
+	list_add_tail(&rec->node, &ovup_records);
+	__module_get(THIS_MODULE);
+	pr_info("applied '%s': %u site(s), %u block(s)\n", rec->name,
+		rec->nsites, rec->nblocks);
+	rec = NULL;
+
+unlock:
+	mutex_unlock(&ovup_lock);
+free_copies:
+	kvfree(sites);
+	kvfree(ranges);
+	kvfree(blocks);
+	if (rec)
+		ovup_record_free(rec);
+	return ret;
+}
+
+int ovup_revert(struct ovup_k_revert *rv)
+{
+	struct ovup_stop st = { .revert = true };
+	struct ovup_k_range *ranges = NULL;
+	struct ovup_record *rec, *r;
+	u32 i, j, n;
+	int ret;
+
+	rv->failed = U32_MAX;
+	memset(&rv->busy, 0, sizeof(rv->busy));
+	ret = ovup_check_name(rv->name);
+	if (ret)
+		return ret;
+	if (rv->nranges > OVUP_RANGES_MAX)
+		return -E2BIG;
+
+	/* room for the record's own text blocks: code being removed must
+	 * not be on any stack either */
+	ranges = kvcalloc(rv->nranges + OVUP_BLOCKS_MAX, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	if (rv->nranges &&
+	    copy_from_user(ranges, u64_to_user_ptr(rv->ranges),
+			   (size_t)rv->nranges * sizeof(*ranges))) {
+		ret = -EFAULT;
+		goto free_ranges;
+	}
+	ret = ovup_check_ranges(ranges, rv->nranges);
+	if (ret)
+		goto free_ranges;
+
+	ret = mutex_lock_interruptible(&ovup_lock);
+	if (ret)
+		goto free_ranges;
+	rec = ovup_record_find(rv->name);
+	if (!rec) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	/* a newer record on any of our sites must go first */
+	r = rec;
+	list_for_each_entry_continue(r, &ovup_records, node)
+		for (i = 0; i < rec->nsites; i++)
+			for (j = 0; j < r->nsites; j++)
+				if (ovup_sites_overlap(&rec->sites[i], &r->sites[j])) {
+					ret = -ENOTEMPTY;
+					goto unlock;
+				}
+
+	n = rv->nranges;
+	for (i = 0; i < rec->nblocks; i++) {
+		struct ovup_block *b = rec->blocks[i];
+
+		if (b->area->kind != OVUP_K_TEXT)
+			continue;
+		ranges[n].start = b->addr;
+		ranges[n].end = b->addr + (b->npages << PAGE_SHIFT);
+		n++;
+	}
+	st.sites = rec->sites;
+	st.nsites = rec->nsites;
+	st.ranges = ranges;
+	st.nranges = n;
+	ret = ovup_stop_and_write(&st);
+	if (ret) {
+		rv->failed = st.failed;
+		rv->busy = st.busy;
+		goto unlock;
+	}
+
+	list_del(&rec->node);
+	for (i = 0; i < rec->nblocks; i++)
+		ovup_block_free(rec->blocks[i]);
+	pr_info("reverted '%s'\n", rec->name);
+	ovup_record_free(rec);
+	module_put(THIS_MODULE);
+
+unlock:
+	mutex_unlock(&ovup_lock);
+free_ranges:
+	kvfree(ranges);
+	return ret;
+}
+
+static int ovup_copy_out(u64 uptr, u32 room, const void *src, u32 count, size_t size)
+{
+	if (!uptr)
+		return 0;
+	if (room < count)
+		return -ENOSPC;
+	if (count && copy_to_user(u64_to_user_ptr(uptr), src, (size_t)count * size))
+		return -EFAULT;
+	return 0;
+}
+
+int ovup_record_get(struct ovup_k_record *out)
+{
+	struct ovup_record *r;
+	u64 *addrs = NULL;
+	u32 i = 0, room_sites = out->nsites, room_blocks = out->nblocks,
+	    room_blob = out->bloblen;
+	int ret;
+
+	ret = mutex_lock_interruptible(&ovup_lock);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	list_for_each_entry(r, &ovup_records, node)
+		if (i++ == out->index) {
+			ret = 0;
+			break;
+		}
+	if (ret)
+		goto unlock;
+
+	out->nsites = r->nsites;
+	out->nblocks = r->nblocks;
+	out->bloblen = r->bloblen;
+	memset(out->name, 0, sizeof(out->name));
+	strscpy(out->name, r->name, sizeof(out->name));
+	out->seq = r->seq;
+
+	addrs = kcalloc(r->nblocks ?: 1, sizeof(*addrs), GFP_KERNEL);
+	if (!addrs) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	for (i = 0; i < r->nblocks; i++)
+		addrs[i] = r->blocks[i]->addr;
+
+	ret = ovup_copy_out(out->sites, room_sites, r->sites, r->nsites, sizeof(*r->sites));
+	if (!ret)
+		ret = ovup_copy_out(out->blocks, room_blocks, addrs, r->nblocks, sizeof(*addrs));
+	if (!ret)
+		ret = ovup_copy_out(out->blob, room_blob, r->blob, r->bloblen, 1);
+	kfree(addrs);
+unlock:
+	mutex_unlock(&ovup_lock);
+	return ret;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The ABI between the ovup tool and the kernel module ovup.ko: the paper's
+ * four primitives (alloc, copyin, chgprot, pawrite) as ioctls on /dev/ovup,
+ * plus revert, the record of applied patches, and free.  Shared verbatim by
+ * kmod/ovup.c and src/target/kernel/; every field is fixed-width so that the
+ * same struct means the same thing on both sides.
+ */
+#ifndef OVUP_UAPI_H
+#define OVUP_UAPI_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#else
+#include <stdint.h>
+#include <sys/ioctl.h>
+typedef uint8_t __u8;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+#endif
+
+#define OVUP_UAPI_VERSION 1
+
+#define OVUP_NAME_MAX 64     /* patch name, NUL included */
+#define OVUP_SITE_BYTES 16   /* longest branch/restore write */
+#define OVUP_SITES_MAX 256   /* sites in one pawrite */
+#define OVUP_RANGES_MAX 512  /* stack-check ranges in one pawrite */
+#define OVUP_BLOCKS_MAX 16   /* blocks owned by one patch */
+#define OVUP_BLOB_MAX 65536  /* opaque tool data kept with a record */
+#define OVUP_BLOCK_MAX (1u << 20) /* largest single alloc */
+
+/* alloc kinds: text is executable and lies in module text (within
+ * +-2 GiB of kernel text); data never is executable. */
+#define OVUP_K_TEXT 1
+#define OVUP_K_DATA 2
+
+/* chgprot values; writable+executable does not exist on purpose */
+#define OVUP_PROT_R 1
+#define OVUP_PROT_RX 2
+#define OVUP_PROT_RW 3
+
+struct ovup_k_version {
+	__u32 version;    /* out: OVUP_UAPI_VERSION */
+	__u32 npatches;   /* out: records held */
+	__u64 text_base;  /* out: text area [base, base+size) */
+	__u64 text_size;
+	__u64 data_base;  /* out: data area */
+	__u64 data_size;
+};
+
+struct ovup_k_alloc {
+	__u64 size;  /* in: bytes, rounded up to pages */
+	__u32 kind;  /* in: OVUP_K_TEXT or OVUP_K_DATA */
+	__u32 pad;   /* must be 0 */
+	__u64 addr;  /* out: page-aligned start, zero-filled */
+};
+
+/* Frees a block that no record owns (a failed apply). */
+struct ovup_k_free {
+	__u64 addr;  /* in: start returned by alloc */
+};
+
+struct ovup_k_copyin {
+	__u64 addr;  /* in: destination inside one allocated block */
+	__u64 uaddr; /* in: user buffer */
+	__u64 len;   /* in: bytes */
+};
+
+struct ovup_k_chgprot {
+	__u64 addr;  /* in: page-aligned, inside one allocated block */
+	__u64 len;   /* in: bytes, rounded up to pages */
+	__u32 prot;  /* in: OVUP_PROT_* (RX only in text blocks) */
+	__u32 pad;   /* must be 0 */
+};
+
+/* One branch (or restore) write, done as compare-and-swap. */
+struct ovup_k_site {
+	__u64 addr;                   /* where to write: entry+5 of a text function */
+	__u64 func;                   /* that function's entry (ftrace NOP5 there) */
+	__u32 len;                    /* bytes to compare and write, 1..16 */
+	__u32 pad;
+	__u8 expect[OVUP_SITE_BYTES]; /* must be found at addr */
+	__u8 write[OVUP_SITE_BYTES];  /* written at addr */
+};
+
+/* No task's saved instruction pointer or return address may lie in
+ * [start, end) while the sites are written. */
+struct ovup_k_range {
+	__u64 start;
+	__u64 end;
+};
+
+/* Filled in when pawrite or revert fails with EBUSY. */
+struct ovup_k_busy {
+	__s32 pid;        /* blocking task, -1 if unknown */
+	__u32 reason;     /* OVUP_BUSY_* */
+	__u64 addr;       /* the frame's address, inside a range */
+	char comm[16];    /* blocking task's comm */
+};
+#define OVUP_BUSY_FRAME 1   /* a frame lies in a checked range */
+#define OVUP_BUSY_UNWIND 2  /* the task's stack could not be unwound */
+
+/* Apply: all sites switch in one stop_machine, or none. */
+struct ovup_k_pawrite {
+	char name[OVUP_NAME_MAX]; /* in: patch name, unique among records */
+	__u64 sites;    /* in: user pointer to struct ovup_k_site[nsites] */
+	__u64 ranges;   /* in: user pointer to struct ovup_k_range[nranges] */
+	__u64 blocks;   /* in: user pointer to __u64[nblocks], alloc'd addrs now owned */
+	__u64 blob;     /* in: user pointer to opaque data kept with the record */
+	__u32 nsites;
+	__u32 nranges;
+	__u32 nblocks;
+	__u32 bloblen;
+	__u32 failed;   /* out: index of the site whose expect did not match (ESTALE) */
+	__u32 pad;
+	struct ovup_k_busy busy; /* out: on EBUSY */
+};
+
+/* Revert: restore every site of record `name` (must be the newest write on
+ * each of its sites), checking that no task is inside `ranges`. */
+struct ovup_k_revert {
+	char name[OVUP_NAME_MAX];
+	__u64 ranges;   /* in: user pointer to struct ovup_k_range[nranges] */
+	__u32 nranges;
+	__u32 failed;   /* out: index of the site that changed (ESTALE) */
+	struct ovup_k_busy busy; /* out: on EBUSY */
+};
+
+/* Read record `index` (0 = oldest).  Pointers may be 0 to ask sizes only. */
+struct ovup_k_record {
+	__u32 index;    /* in */
+	__u32 nsites;   /* in: room in sites; out: sites the record has */
+	__u32 nblocks;  /* in: room; out: count */
+	__u32 bloblen;  /* in: room; out: length */
+	__u64 sites;    /* in: user pointer to struct ovup_k_site[] (expect = saved
+	                 * original bytes, write = the bytes ovup wrote) */
+	__u64 blocks;   /* in: user pointer to __u64[] */
+	__u64 blob;     /* in: user pointer */
+	char name[OVUP_NAME_MAX]; /* out */
+	__u64 seq;      /* out: order of application, increasing */
+};
+
+#define OVUP_IOC_MAGIC 0xB7
+#define OVUP_IOC_VERSION _IOR(OVUP_IOC_MAGIC, 0, struct ovup_k_version)
+#define OVUP_IOC_ALLOC   _IOWR(OVUP_IOC_MAGIC, 1, struct ovup_k_alloc)
+#define OVUP_IOC_FREE    _IOW(OVUP_IOC_MAGIC, 2, struct ovup_k_free)
+#define OVUP_IOC_COPYIN  _IOW(OVUP_IOC_MAGIC, 3, struct ovup_k_copyin)
+#define OVUP_IOC_CHGPROT _IOW(OVUP_IOC_MAGIC, 4, struct ovup_k_chgprot)
+#define OVUP_IOC_PAWRITE _IOWR(OVUP_IOC_MAGIC, 5, struct ovup_k_pawrite)
+#define OVUP_IOC_REVERT  _IOWR(OVUP_IOC_MAGIC, 6, struct ovup_k_revert)
+#define OVUP_IOC_RECORD  _IOWR(OVUP_IOC_MAGIC, 7, struct ovup_k_record)
+/* Read len bytes of kernel text or of ovup's areas (site verification). */
+struct ovup_k_read {
+	__u64 addr;
+	__u64 uaddr;
+	__u64 len;      /* at most 4096 */
+};
+#define OVUP_IOC_READ    _IOW(OVUP_IOC_MAGIC, 8, struct ovup_k_read)
+
+#endif

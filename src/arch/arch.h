@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the procedure needs to know about the instruction set: how a branch
+ * is encoded, where the branch goes in a function's first bytes, and how a
+ * syscall is made in a stopped thread.  One implementation per directory
+ * under src/arch/; the Makefile picks it, core never uses #ifdef.
+ */
+#ifndef OVUP_ARCH_H
+#define OVUP_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#define OVUP_ARCH_JUMP_MAX 16
+
+extern const char ovup_arch_name[];
+
+/* Length of the branch ovup writes (the patch site must hold this many). */
+extern const unsigned ovup_arch_jump_len;
+
+/* Encodes a branch placed at `from` to `to` in buf (>= OVUP_ARCH_JUMP_MAX
+ * bytes).  Returns its length, or -ERANGE when `to` is out of reach. */
+int ovup_arch_jump(uint64_t from, uint64_t to, uint8_t *buf);
+
+/* If code (n bytes at a function entry) starts with a branch ovup wrote,
+ * returns 1 and stores the destination. */
+int ovup_arch_jump_decode(uint64_t from, const uint8_t *code, size_t n, uint64_t *to);
+
+/* Bytes at a user function's entry that must stay in place (endbr64). */
+size_t ovup_arch_entry_keep(const uint8_t *code, size_t n);
+
+/* Kernel: the 5-byte ftrace site at entry (NOP5 or a call when ftrace is on);
+ * returns its length, or 0 when the entry is no ftrace site. */
+size_t ovup_arch_ftrace_site(const uint8_t *code, size_t n);
+
+/* The instruction that makes a syscall, to look for in the target's text. */
+extern const uint8_t ovup_arch_syscall_insn[];
+extern const size_t ovup_arch_syscall_len;
+
+/* Sets up regs so that resuming at `pc` (a syscall instruction) performs
+ * syscall nr(args) and suppresses syscall restart. */
+void ovup_arch_regs_syscall(struct user_regs_struct *r, uint64_t pc, long nr,
+			    const uint64_t args[6]);
+uint64_t ovup_arch_regs_ret(const struct user_regs_struct *r);
+uint64_t ovup_arch_regs_pc(const struct user_regs_struct *r);
+uint64_t ovup_arch_regs_sp(const struct user_regs_struct *r);
+
+#endif

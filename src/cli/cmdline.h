@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line as data: one verb table that drives both parsing and
+ * --help, and a parser that never exits (so the unit tests can call it).
+ */
+#ifndef OVUP_CMDLINE_H
+#define OVUP_CMDLINE_H
+
+#include <stddef.h>
+
+enum ovup_opt {
+	OPT_PID = 1 << 0,
+	OPT_KERNEL = 1 << 1,
+	OPT_JSON = 1 << 2,
+	OPT_NAME = 1 << 3,
+	OPT_DRY_RUN = 1 << 4,
+	OPT_RETRIES = 1 << 5,
+	OPT_OUTPUT = 1 << 6,
+	OPT_CFLAGS = 1 << 7,
+};
+
+struct ovup_cmdline;
+
+struct ovup_verb {
+	const char *name;
+	const char *args;      /* positional arguments, for usage */
+	unsigned min_args, max_args;
+	unsigned opts;         /* enum ovup_opt allowed */
+	int needs_target;
+	const char *summary;
+	const char *help;      /* the rest of --help */
+};
+
+extern const struct ovup_verb ovup_verbs[];
+extern const size_t ovup_nverbs;
+
+struct ovup_cmdline {
+	const struct ovup_verb *verb;
+	int pid;
+	int kernel;
+	int json;
+	int verbose;
+	int dry_run;
+	int help;
+	int version;
+	unsigned retries;
+	const char *name;
+	const char *output;
+	const char *args[2];
+	size_t nargs;
+	char **cflags;
+	size_t ncflags;
+	char err[512];
+};
+
+/* 0, or -EINVAL with a one-line reason in c->err. */
+int ovup_cmdline_parse(int argc, char **argv, struct ovup_cmdline *c);
+const struct ovup_verb *ovup_verb_find(const char *name);
+void ovup_usage(const struct ovup_verb *v, void *file);
+
+#endif

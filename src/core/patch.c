@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Turning a patch file into something the procedure can place: compiling
+ * it for a user-space target, sorting its sections into text, read-only
+ * and writable data, and the test hooks (OVUP_FAULT).
+ */
+#define _GNU_SOURCE
+#include "core.h"
+#include "../target/target.h"
+#include "../util/util.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint64_t ovup_last_pause_ns;
+
+int ovup_classify_user(const char *name, uint64_t flags, uint32_t type)
+{
+	if (!strncmp(name, ".ovup.", 6))
+		return OVUP_SEC_META;
+	if (!(flags & SHF_ALLOC))
+		return OVUP_SEC_IGNORE;
+	if (!strcmp(name, ".eh_frame") || !strncmp(name, ".note", 5) ||
+	    type == SHT_NOTE || type == SHT_GROUP)
+		return OVUP_SEC_IGNORE;
+	if (flags & SHF_TLS)
+		return OVUP_SEC_REJECT;
+	if (!strncmp(name, ".init_array", 11) || !strncmp(name, ".fini_array", 11) ||
+	    !strncmp(name, ".ctors", 6) || !strncmp(name, ".dtors", 6) ||
+	    !strcmp(name, ".init") || !strcmp(name, ".fini") || !strncmp(name, ".preinit", 8))
+		return OVUP_SEC_REJECT;
+	if (flags & SHF_EXECINSTR)
+		return !strcmp(name, ".text") || !strncmp(name, ".text.", 6) ? OVUP_SEC_TEXT
+									  : OVUP_SEC_REJECT;
+	if (type == SHT_NOBITS)
+		return !strcmp(name, ".bss") || !strncmp(name, ".bss.", 5) ? OVUP_SEC_BSS
+									  : OVUP_SEC_REJECT;
+	if (!strcmp(name, ".rodata") || !strncmp(name, ".rodata.", 8) ||
+	    !strcmp(name, ".data.rel.ro") || !strncmp(name, ".data.rel.ro.", 13))
+		return OVUP_SEC_RO;
+	if (flags & SHF_WRITE)
+		return !strcmp(name, ".data") || !strncmp(name, ".data.", 6) ? OVUP_SEC_RW
+									    : OVUP_SEC_REJECT;
+	return OVUP_SEC_REJECT;
+}
+
+const char *ovup_include_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX];
+	const char *env = getenv("OVUP_INCLUDE");
+	ssize_t n;
+	char *slash;
+	static const char *const rel[] = { "/../include", "/../share/ovup/include",
+					   "/../../include" };
+	size_t i;
+
+	if (env && *env)
+		return env;
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "/usr/local/share/ovup/include";
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	for (i = 0; i < OVUP_ARRAY_SIZE(rel); i++) {
+		char probe[PATH_MAX + 64];
+
+		snprintf(probe, sizeof(probe), "%s%s/ovup.h", exe, rel[i]);
+		if (!access(probe, R_OK)) {
+			snprintf(dir, sizeof(dir), "%s%s", exe, rel[i]);
+			return dir;
+		}
+	}
+	return "/usr/local/share/ovup/include";
+}
+
+int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
+		    size_t nextra)
+{
+	const char *cc = getenv("CC");
+	char *argv[64 + 32], *inc, *output = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	(void)t;
+	if (nextra > 64)
+		return ovup_err(-E2BIG, "too many compiler flags after '--' (at most 64)");
+	inc = ovup_xasprintf("-I%s", ovup_include_dir());
+	argv[n++] = (char *)(cc && *cc ? cc : "cc");
+	argv[n++] = "-c";
+	argv[n++] = "-O2";
+	/* -fPIC -fno-plt: every function and variable of the target is reached
+	 * through the GOT that ld fills with absolute addresses, because the
+	 * target's libraries lie farther than +-2 GiB from the patch */
+	argv[n++] = "-fPIC";
+	argv[n++] = "-fno-plt";
+	argv[n++] = "-fno-common";
+	argv[n++] = "-fno-asynchronous-unwind-tables";
+	argv[n++] = "-fno-exceptions";
+	argv[n++] = inc;
+	argv[n++] = "-o";
+	argv[n++] = (char *)out;
+	argv[n++] = (char *)src;
+	for (i = 0; i < nextra; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	ret = ovup_run(argv, &output);
+	if (ret != 0) {
+		if (output && *output)
+			fputs(output, stderr);
+		free(output);
+		free(inc);
+		if (ret < 0)
+			return ovup_err(ret, "cannot run the compiler '%s': %s; install gcc "
+					     "(apt-get install gcc) or set CC",
+					argv[0], strerror(-ret));
+		return ovup_err(-EINVAL, "%s: the patch does not compile (compiler errors above); "
+					 "fix them and try again", src);
+	}
+	if (output && *output)
+		fputs(output, stderr); /* warnings */
+	free(output);
+	free(inc);
+	return 0;
+}
+
+static const char *fault_spec(void)
+{
+	const char *s = getenv("OVUP_FAULT");
+
+	return s && *s ? s : NULL;
+}
+
+int ovup_fault(const char *name)
+{
+	const char *s = fault_spec();
+	size_t n = strlen(name);
+
+	while (s && *s) {
+		if (!strncmp(s, name, n) && (s[n] == 0 || s[n] == ','))
+			return 1;
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return 0;
+}
+
+int ovup_fault_n(const char *name, size_t k)
+{
+	const char *s = fault_spec();
+	size_t n = strlen(name);
+
+	while (s && *s) {
+		if (!strncmp(s, name, n) && s[n] == ':' && strtoul(s + n + 1, NULL, 10) == k)
+			return 1;
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return 0;
+}

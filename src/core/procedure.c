@@ -1,0 +1,808 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The paper's procedure, one function per step: labels, size, alloc,
+ * mapfile, link, load, protect, branch.  ovup_apply() runs them in order;
+ * every step after alloc undoes what came before it when it fails, so a
+ * failed apply leaves the target as it found it.  docs/procedure.md has the
+ * same steps in prose.
+ */
+#define _GNU_SOURCE
+#include "procedure.h"
+#include "../arch/arch.h"
+#include "../target/target.h"
+#include "../util/util.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096ull
+#define REACH (1ull << 31) /* what a jmp rel32 reaches */
+
+static int is_elf_file(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fread(magic, 1, 4, f) == 4 && !memcmp(magic, ELFMAG, SELFMAG);
+	fclose(f);
+	return ret;
+}
+
+static struct ovup_selector *selector_for(struct ovup_plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsels; i++)
+		if (!strcmp(p->sels[i].name, name))
+			return &p->sels[i];
+	p->sels = ovup_xrealloc(p->sels, (p->nsels + 1) * sizeof(*p->sels));
+	memset(&p->sels[p->nsels], 0, sizeof(p->sels[0]));
+	p->sels[p->nsels].name = ovup_symtab_intern(&p->st, name);
+	return &p->sels[p->nsels++];
+}
+
+/* .ovup.meta holds NUL-separated "object|file|sympos NAME VALUE" entries
+ * written by the macros of include/ovup.h. */
+static int parse_meta(struct ovup_plan *p)
+{
+	size_t off = 0;
+
+	while (off < p->obj.metalen) {
+		const char *e = p->obj.meta + off;
+		size_t len = strnlen(e, p->obj.metalen - off);
+		char kind[16], name[256], value[1024];
+		struct ovup_selector *sel;
+
+		off += len + 1;
+		if (!len)
+			continue;
+		if (sscanf(e, "%15s %255s %1023[^\n]", kind, name, value) != 3)
+			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", p->source, e);
+		sel = selector_for(p, name);
+		if (!strcmp(kind, "object")) {
+			sel->object = ovup_symtab_intern(&p->st, value);
+		} else if (!strcmp(kind, "file")) {
+			sel->file = ovup_symtab_intern(&p->st, value);
+		} else if (!strcmp(kind, "sympos")) {
+			sel->pos = (unsigned)strtoul(value, NULL, 10);
+			if (!sel->pos)
+				return ovup_err(-EINVAL, "%s: OVUP_SYMPOS(%s, %s): positions start at 1",
+						p->source, name, value);
+		} else {
+			return ovup_err(-EINVAL, "%s: unknown .ovup.meta entry '%s'", p->source, e);
+		}
+	}
+	return 0;
+}
+
+static const struct ovup_selector *sel_of(struct ovup_plan *p, const char *name)
+{
+	return selector_for(p, name);
+}
+
+static void add_label(struct ovup_plan *p, const char *name, uint64_t addr)
+{
+	p->labels = ovup_xrealloc(p->labels, (p->nlabels + 1) * sizeof(*p->labels));
+	p->labels[p->nlabels].name = ovup_symtab_intern(&p->st, name);
+	p->labels[p->nlabels].addr = addr;
+	p->nlabels++;
+}
+
+/* ---- step 1: labels ---- */
+
+int ovup_step_labels(struct ovup_plan *p)
+{
+	int ret = p->t->ops->labels(p->t, &p->st);
+
+	if (ret)
+		return ret;
+	if (!p->st.nsyms)
+		return ovup_err(-ENOENT, "%s: found no symbols at all", p->t->desc);
+	return 0;
+}
+
+/* ---- step 2: size ---- */
+
+static int compile(struct ovup_plan *p)
+{
+	int elf = is_elf_file(p->source);
+	int ret;
+
+	if (elf < 0)
+		return ovup_err(elf, "%s: %s; give a patch file (.c) or an object from 'ovup build'",
+				p->source, strerror(-elf));
+	if (elf) {
+		p->objpath = ovup_xstrdup(p->source);
+		return 0;
+	}
+	p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
+	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
+	return ret;
+}
+
+static int check_sections(struct ovup_plan *p)
+{
+	size_t i;
+
+	if (p->obj.type != ET_REL)
+		return ovup_err(-EINVAL, "%s: not a relocatable object; give the .c file or the "
+					 "output of 'ovup build'",
+				p->source);
+	if (p->obj.machine != EM_X86_64)
+		return ovup_err(-EINVAL, "%s: built for another machine (e_machine %d)", p->source,
+				p->obj.machine);
+	for (i = 0; i < p->obj.nsecs; i++) {
+		struct ovup_obj_sec *s = &p->obj.secs[i];
+
+		s->cls = p->t->ops->classify(s->name, s->flags, s->type);
+		if (s->cls != OVUP_SEC_REJECT)
+			continue;
+		if (s->flags & SHF_TLS)
+			return ovup_err(-ENOTSUP, "%s: section %s: thread-local variables cannot be "
+						  "added by a patch; use a global instead",
+					p->source, s->name);
+		if (strstr(s->name, "init_array") || strstr(s->name, "fini_array") ||
+		    strstr(s->name, "ctors") || strstr(s->name, "dtors"))
+			return ovup_err(-ENOTSUP, "%s: section %s: constructors and destructors are "
+						  "never run by ovup; remove them from the patch",
+					p->source, s->name);
+		return ovup_err(-ENOTSUP, "%s: section '%s' is not supported in a %s patch%s",
+				p->source, s->name, p->t->ops->kind,
+				p->reject_hint ? p->reject_hint(s->name) : "");
+	}
+	if (p->obj.has_tls_relocs)
+		return ovup_err(-ENOTSUP, "%s: the patch accesses thread-local variables directly; "
+					  "that is not supported yet",
+				p->source);
+	return 0;
+}
+
+static int plan_functions(struct ovup_plan *p)
+{
+	size_t i, k;
+	long scope = -2;
+	int ret;
+
+	for (i = 0; i < p->obj.nsyms; i++) {
+		struct ovup_obj_sym *s = &p->obj.syms[i];
+		const struct ovup_sym *old;
+		struct ovup_pfunc *f;
+
+		if (!s->defined || s->bind == OVUP_BIND_LOCAL)
+			continue;
+		if (s->type == OVUP_SYM_OBJECT) {
+			size_t first, n;
+
+			ovup_symtab_lookup(&p->st, s->name, &first, &n);
+			if (n)
+				return ovup_err(-EEXIST,
+						"%s: variable '%s' is defined by the patch and also "
+						"exists in the target; declare it 'extern' to use the "
+						"target's, or 'static' for a new one",
+						p->source, s->name);
+			continue;
+		}
+		if (s->type != OVUP_SYM_FUNC)
+			continue;
+		ret = ovup_symtab_resolve_func(&p->st, sel_of(p, s->name), &old);
+		if (ret)
+			return ret;
+		if (old->type == OVUP_SYM_IFUNC) {
+			uint64_t impl = 0;
+			const struct ovup_sym *is = NULL;
+
+			if (p->t->ops->resolve_ifunc &&
+			    !p->t->ops->resolve_ifunc(p->t, &p->st, old, &impl))
+				is = ovup_symtab_by_addr(&p->st, impl);
+			return ovup_err(-ENOTSUP,
+					"function '%s' in %s is an IFUNC: its symbol is the resolver, "
+					"and replacing that would change nothing; replace the "
+					"implementation this process selected%s%s%s instead",
+					s->name, p->st.objs[old->obj].name, is ? " ('" : "",
+					is ? is->name : "", is ? "')" : "");
+		}
+		for (k = 0; k < p->nfuncs; k++)
+			if (p->funcs[k].old->addr == old->addr)
+				return ovup_err(-EINVAL, "%s: '%s' and '%s' are the same function in "
+							 "the target; define only one",
+						p->source, p->funcs[k].name, s->name);
+		p->funcs = ovup_xrealloc(p->funcs, (p->nfuncs + 1) * sizeof(*p->funcs));
+		f = &p->funcs[p->nfuncs++];
+		memset(f, 0, sizeof(*f));
+		f->name = ovup_symtab_intern(&p->st, s->name);
+		f->old = old;
+		scope = scope == -2 || scope == (long)old->obj ? (long)old->obj : -1;
+	}
+	if (!p->nfuncs)
+		return ovup_err(-EINVAL, "%s: the patch defines no function to replace (each "
+					 "non-static function replaces the target's function of the "
+					 "same name)",
+				p->source);
+	p->scope = scope < 0 ? -1 : scope;
+	return 0;
+}
+
+static int plan_refs(struct ovup_plan *p)
+{
+	size_t i, k;
+	int ret;
+
+	for (i = 0; i < p->obj.nsyms; i++) {
+		struct ovup_obj_sym *s = &p->obj.syms[i];
+		const struct ovup_sym *ref;
+		uint64_t addr;
+
+		if (s->defined || !strcmp(s->name, "_GLOBAL_OFFSET_TABLE_"))
+			continue;
+		for (k = 0; k < p->nlabels; k++)
+			if (!strcmp(p->labels[k].name, s->name))
+				break;
+		if (k < p->nlabels)
+			continue;
+		ret = ovup_symtab_resolve_ref(&p->st, sel_of(p, s->name), p->scope, &ref);
+		if (ret)
+			return ret;
+		addr = ref->addr;
+		if (ref->type == OVUP_SYM_IFUNC) {
+			/* calling the resolver would return a pointer, not do
+			 * the work: use what the target's loader selected */
+			ret = p->t->ops->resolve_ifunc
+				      ? p->t->ops->resolve_ifunc(p->t, &p->st, ref, &addr)
+				      : -ENOTSUP;
+			if (ret)
+				return ovup_err(ret, "symbol '%s' used by the patch is an IFUNC in %s "
+						     "and the implementation the target selected "
+						     "cannot be found",
+						s->name, p->st.objs[ref->obj].name);
+		}
+		add_label(p, s->name, addr);
+	}
+	return 0;
+}
+
+/* Reads each function's first bytes and decides where its branch goes,
+ * refusing sites another tool (or a debugger) has changed. */
+static int plan_sites(struct ovup_plan *p)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		const struct ovup_rec_func *rf = NULL;
+		const struct ovup_object *o = &p->st.objs[f->old->obj];
+		uint8_t entry[32], pristine[32];
+		size_t n = sizeof(entry);
+		char hex[3 * 32];
+
+		if (f->old->size && f->old->size < n)
+			n = (size_t)f->old->size;
+		ret = p->t->ops->read(p->t, f->old->addr, entry, n);
+		if (ret)
+			return ret;
+		ret = p->t->ops->site(p->t, entry, n, &f->keep);
+		if (ret)
+			return ovup_err(ret, "%s: function '%s' in %s: its entry has no patch site "
+					     "ovup can use",
+					p->t->desc, f->name, o->name);
+		f->len = ovup_arch_jump_len;
+		if (!f->old->size)
+			return ovup_err(-EINVAL, "%s: function '%s' in %s has no size in the symbol "
+						 "table, so ovup cannot tell that the %u-byte jump fits",
+					p->t->desc, f->name, o->name, f->len);
+		if (f->old->size < f->keep + f->len)
+			return ovup_err(-EINVAL, "%s: function '%s' in %s is %" PRIu64 " bytes, shorter "
+						 "than the %u-byte jump (plus %u kept); replace its "
+						 "callers instead",
+					p->t->desc, f->name, o->name, f->old->size, f->len, f->keep);
+		f->site = f->old->addr + f->keep;
+		memcpy(f->cur, entry + f->keep, f->len);
+		f->under = ovup_records_top(&p->rs, f->site, &rf);
+		if (f->under) {
+			/* stacking on an earlier patch: it must still be there */
+			if (memcmp(f->cur, rf->jump, f->len))
+				return ovup_err(-ESTALE, "%s: function '%s': the branch written by patch "
+							 "'%s' is no longer at 0x%" PRIx64 "; the "
+							 "target was changed behind ovup",
+						p->t->desc, f->name, f->under->name, f->site);
+			continue;
+		}
+		if (p->t->ops->pristine &&
+		    !p->t->ops->pristine(p->t, &p->st, f->old, f->old->addr, pristine,
+					 f->keep + f->len)) {
+			if (memcmp(pristine, entry, f->keep + f->len)) {
+				ovup_hex_spaced(hex, entry, f->keep + f->len);
+				return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " starts with "
+							 "%s, not what %s holds: another tool's hook "
+							 "or a debugger's breakpoint is there; "
+							 "refusing to overwrite it",
+						p->t->desc, f->name, f->old->addr, hex, o->path);
+			}
+		} else if (f->cur[0] == 0xe8 || f->cur[0] == 0xe9 || f->cur[0] == 0xcc) {
+			ovup_hex_spaced(hex, f->cur, f->len);
+			return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " is already hooked "
+						 "by someone else (%s at its patch site); refusing",
+					p->t->desc, f->name, f->site, hex);
+		}
+	}
+	return 0;
+}
+
+static uint64_t sum_class(const struct ovup_obj *o, enum ovup_sec_class cls)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < o->nsecs; i++)
+		if (o->secs[i].cls == cls)
+			total = OVUP_ALIGN_UP(total, o->secs[i].align) + o->secs[i].size;
+	return total;
+}
+
+static void layout_sizes(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb)
+{
+	size_t i;
+
+	p->text_size = p->ro_size = p->rw_size = 0;
+	for (i = 0; i < p->img.nsecs; i++) {
+		const struct ovup_img_sec *s = &p->img.secs[i];
+		uint64_t end = s->addr + s->size;
+
+		if (s->addr >= rwb)
+			p->rw_size = OVUP_MAX(p->rw_size, end - rwb);
+		else if (s->addr >= rob)
+			p->ro_size = OVUP_MAX(p->ro_size, end - rob);
+		else if (s->addr >= tb)
+			p->text_size = OVUP_MAX(p->text_size, end - tb);
+	}
+}
+
+int ovup_step_size(struct ovup_plan *p)
+{
+	uint64_t tb, rob, rwb, est;
+	int ret;
+
+	ret = compile(p);
+	if (ret)
+		return ret;
+	ret = ovup_elf_obj_read(p->objpath, &p->obj);
+	if (ret)
+		return ovup_err(ret, "%s: cannot read it as an ELF object: %s", p->objpath,
+				strerror(-ret));
+	ret = check_sections(p);
+	if (!ret)
+		ret = parse_meta(p);
+	if (!ret)
+		ret = plan_functions(p);
+	if (!ret)
+		ret = plan_refs(p);
+	if (!ret)
+		ret = plan_sites(p);
+	if (ret)
+		return ret;
+	/* the provisional link, near where the code will go so that every
+	 * PC-relative reference already fits; only the sizes are kept */
+	est = sum_class(&p->obj, OVUP_SEC_TEXT);
+	tb = OVUP_ALIGN_DOWN(p->funcs[0].old->addr, PAGE);
+	rob = tb + OVUP_ALIGN_UP(est, PAGE) + PAGE;
+	est = sum_class(&p->obj, OVUP_SEC_RO) + 8 * (p->nlabels + p->obj.nsyms + 8);
+	rwb = rob + OVUP_ALIGN_UP(est, PAGE) + PAGE;
+	ret = ovup_step_mapfile_at(p, tb, rob, rwb);
+	if (!ret)
+		ret = ovup_step_link(p, 1);
+	if (ret)
+		return ret;
+	layout_sizes(p, tb, rob, rwb);
+	ovup_elf_img_free(&p->img);
+	if (!p->text_size)
+		return ovup_err(-EINVAL, "%s: the patch has no code", p->source);
+	return 0;
+}
+
+/* ---- step 3: alloc ---- */
+
+int ovup_step_alloc(struct ovup_plan *p, int dry_run)
+{
+	uint64_t lo = 0, hi = UINT64_MAX, dsize;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		uint64_t from = p->funcs[i].site + p->funcs[i].len;
+
+		lo = OVUP_MAX(lo, from > REACH - PAGE ? from - REACH + PAGE : 0);
+		hi = OVUP_MIN(hi, from + REACH - PAGE);
+	}
+	if (lo >= hi || hi - lo < p->text_size)
+		return ovup_err(-ERANGE, "%s: the replaced functions lie more than 4 GiB apart, so "
+					 "no block is within a 5-byte jump of all of them; split "
+					 "the patch (one per object)",
+				p->t->desc);
+	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_TEXT, p->text_size, lo, hi, dry_run, &p->text);
+	if (ret)
+		return ret;
+	p->have_text = !dry_run;
+	dsize = OVUP_ALIGN_UP(p->ro_size, PAGE) + OVUP_ALIGN_UP(p->rw_size, PAGE);
+	if (!dsize)
+		return 0;
+	/* data within +-2 GiB of the code that addresses it PC-relatively */
+	lo = p->text.addr + p->text.size > REACH ? p->text.addr + p->text.size - REACH + PAGE : 0;
+	hi = p->text.addr + REACH - PAGE;
+	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, dsize, lo, hi, dry_run, &p->data);
+	if (ret)
+		return ret;
+	p->have_data = !dry_run;
+	return 0;
+}
+
+/* ---- step 4: mapfile ---- */
+
+int ovup_step_mapfile_at(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb)
+{
+	struct ovup_mapfile_in in = {
+		.title = p->name,
+		.text_base = tb,
+		.ro_base = rob,
+		.rw_base = rwb,
+		.labels = p->labels,
+		.nlabels = p->nlabels,
+		.keep_ro = p->keep_ro,
+		.discard = p->discard,
+	};
+	char *path;
+	int ret;
+
+	free(p->mapfile);
+	p->mapfile = ovup_mapfile(&in);
+	path = ovup_xasprintf("%s/mapfile.ld", p->tmp);
+	ret = ovup_write_file_atomic(path, p->mapfile, strlen(p->mapfile));
+	free(path);
+	if (ret)
+		return ovup_err(ret, "cannot write the mapfile in %s: %s", p->tmp, strerror(-ret));
+	return 0;
+}
+
+int ovup_step_mapfile(struct ovup_plan *p)
+{
+	uint64_t rob = p->data.addr ? p->data.addr : p->text.addr + OVUP_ALIGN_UP(p->text_size, PAGE);
+
+	return ovup_step_mapfile_at(p, p->text.addr, rob, rob + OVUP_ALIGN_UP(p->ro_size, PAGE));
+}
+
+/* ---- step 5: link ---- */
+
+int ovup_step_link(struct ovup_plan *p, int provisional)
+{
+	char *map = ovup_xasprintf("%s/mapfile.ld", p->tmp);
+	char *out = ovup_xasprintf("%s/%s.elf", p->tmp, provisional ? "size" : "patch");
+	char *ld = getenv("OVUP_LD") && *getenv("OVUP_LD") ? getenv("OVUP_LD") : "ld";
+	char *argv[] = {
+		ld, "-o", out, "-T", map, "-e", "0",
+		/* keep every GOT slot: relaxing a GOT load to an immediate
+		 * would assume the target's addresses fit in 32 bits */
+		"--no-relax", "-nostdlib", "--build-id=none", "-z", "noexecstack",
+		"-z", "norelro", "--no-warn-rwx-segments", "--orphan-handling=error",
+		p->objpath, NULL,
+	};
+	char *output = NULL;
+	size_t i;
+	int ret;
+
+	ret = ovup_run(argv, &output);
+	if (ret) {
+		if (output && *output)
+			fputs(output, stderr);
+		ret = ret < 0 ? ovup_err(ret, "cannot run the linker '%s': %s; install binutils", ld,
+					 strerror(-ret))
+			      : ovup_err(-EINVAL, "%s: ld failed to link the patch (messages above)",
+					 p->source);
+		goto out;
+	}
+	ret = ovup_elf_img_read(out, &p->img);
+	if (ret) {
+		ret = ovup_err(ret, "%s: cannot read the linked image", out);
+		goto out;
+	}
+	for (i = 0; i < p->img.nsecs; i++) {
+		const struct ovup_img_sec *s = &p->img.secs[i];
+
+		/* nothing relocates the image after ld: it must need no PLT
+		 * and no run-time relocation */
+		if (s->size && (!strcmp(s->name, ".plt") || !strcmp(s->name, ".rela.dyn"))) {
+			ret = ovup_err(-ENOTSUP, "%s: the linked patch needs %s (run-time "
+						 "relocation), which ovup does not do; is an IFUNC "
+						 "defined in the patch?",
+				       p->source, s->name);
+			goto out;
+		}
+	}
+	if (provisional)
+		goto out;
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		size_t k;
+
+		for (k = 0; k < p->img.nsyms; k++)
+			if (p->img.syms[k].bind != OVUP_BIND_LOCAL &&
+			    !strcmp(p->img.syms[k].name, f->name))
+				break;
+		if (k == p->img.nsyms) {
+			ret = ovup_err(-ENOENT, "%s: '%s' is missing from the linked image", p->source,
+				       f->name);
+			goto out;
+		}
+		f->new_addr = p->img.syms[k].value;
+		if (ovup_arch_jump(f->site, f->new_addr, f->jump) < 0) {
+			ret = ovup_err(-ERANGE, "%s: function '%s': 0x%" PRIx64 " is out of the "
+						"jump's reach from 0x%" PRIx64,
+				       p->t->desc, f->name, f->new_addr, f->site);
+			goto out;
+		}
+	}
+out:
+	free(output);
+	free(map);
+	free(out);
+	return ret;
+}
+
+/* ---- step 6: load ---- */
+
+static int in_block(const struct ovup_block *b, uint64_t a, uint64_t n)
+{
+	return b->size && a >= b->addr && a + n <= b->addr + b->size;
+}
+
+int ovup_step_load(struct ovup_plan *p)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < p->img.nsecs; i++) {
+		const struct ovup_img_sec *s = &p->img.secs[i];
+
+		if (!in_block(&p->text, s->addr, s->size) && !in_block(&p->data, s->addr, s->size))
+			return ovup_err(-EFAULT, "%s: section %s (0x%" PRIx64 ", %" PRIu64 " bytes) "
+						 "falls outside the allocated blocks",
+					p->source, s->name, s->addr, s->size);
+		if (s->nobits)
+			continue; /* blocks start zero-filled */
+		ret = p->t->ops->copyin(p->t, s->addr, s->data, s->size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- step 7: protect ---- */
+
+int ovup_step_protect(struct ovup_plan *p)
+{
+	uint64_t ro = OVUP_ALIGN_UP(p->ro_size, PAGE), rw = OVUP_ALIGN_UP(p->rw_size, PAGE);
+	int ret;
+
+	ret = p->t->ops->chgprot(p->t, p->text.addr, p->text.size, OVUP_PROT_READ_EXEC);
+	if (!ret && ro)
+		ret = p->t->ops->chgprot(p->t, p->data.addr, ro, OVUP_PROT_READ);
+	if (!ret && rw)
+		ret = p->t->ops->chgprot(p->t, p->data.addr + ro, rw, OVUP_PROT_READ_WRITE);
+	return ret;
+}
+
+/* ---- step 8: branch ---- */
+
+/* Runs a transaction with bounded retries while a thread is in the way. */
+int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
+		const struct ovup_symtab *st)
+{
+	unsigned attempt, delay = 200;
+	int ret;
+
+	for (attempt = 0;; attempt++) {
+		memset(&txn->busy, 0, sizeof(txn->busy));
+		ret = t->ops->stop(t);
+		if (ret)
+			return ret;
+		ret = t->ops->pawrite(t, txn);
+		{
+			int r2 = t->ops->resume(t);
+
+			if (!ret && r2)
+				ret = r2;
+		}
+		if (ret != -EBUSY || attempt >= retries)
+			break;
+		ovup_sleep_us(delay);
+		delay = OVUP_MIN(delay * 2, 50000u);
+	}
+	if (ret == -EBUSY) {
+		char where[256];
+		const struct ovup_sym *s = st ? ovup_symtab_by_addr(st, txn->busy.addr) : NULL;
+
+		if (s)
+			snprintf(where, sizeof(where), "%s+0x%" PRIx64, s->name, txn->busy.addr - s->addr);
+		else
+			snprintf(where, sizeof(where), "0x%" PRIx64, txn->busy.addr);
+		return ovup_err(-EBUSY, "%s: thread %d (%s) %s at %s after %u attempts; try again",
+				t->desc, txn->busy.tid, txn->busy.comm,
+				txn->busy.unwind_failed ? "has a stack ovup cannot unwind"
+							: "is executing the bytes to be changed",
+				where, attempt + 1);
+	}
+	return ret;
+}
+
+static void fill_record(struct ovup_plan *p, struct ovup_record *r, uint64_t seq)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->name = ovup_xstrdup(p->name);
+	r->source = ovup_xstrdup(p->source);
+	r->seq = seq;
+	r->time = (int64_t)time(NULL);
+	r->pending = 1;
+	r->blocks = ovup_xcalloc(2, sizeof(*r->blocks));
+	if (p->text.size)
+		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->text.addr, p->text.size, p->text.kind };
+	if (p->data.size)
+		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->data.addr, p->data.size, p->data.kind };
+	r->funcs = ovup_xcalloc(p->nfuncs, sizeof(*r->funcs));
+	r->nfuncs = p->nfuncs;
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_rec_func *f = &r->funcs[i];
+
+		f->name = ovup_xstrdup(p->funcs[i].name);
+		f->object = ovup_xstrdup(p->st.objs[p->funcs[i].old->obj].path);
+		f->old_addr = p->funcs[i].old->addr;
+		f->old_size = p->funcs[i].old->size;
+		f->site = p->funcs[i].site;
+		f->new_addr = p->funcs[i].new_addr;
+		f->len = p->funcs[i].len;
+		memcpy(f->saved, p->funcs[i].cur, f->len);
+		memcpy(f->jump, p->funcs[i].jump, f->len);
+	}
+}
+
+int ovup_step_branch(struct ovup_plan *p)
+{
+	struct ovup_txn txn = { 0 };
+	struct ovup_site *sites = ovup_xcalloc(p->nfuncs, sizeof(*sites));
+	struct ovup_range *ranges = ovup_xcalloc(p->nfuncs, sizeof(*ranges));
+	struct ovup_block blocks[2];
+	struct ovup_record *rec;
+	uint64_t seq = 1;
+	char *text = NULL, *blob;
+	size_t i, nb = 0;
+	int ret;
+
+	for (i = 0; i < p->rs.n; i++)
+		seq = OVUP_MAX(seq, p->rs.r[i].seq + 1);
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+
+		sites[i].addr = f->site;
+		sites[i].func = f->old->addr;
+		sites[i].len = f->len;
+		memcpy(sites[i].expect, f->cur, f->len);
+		memcpy(sites[i].write, f->jump, f->len);
+		/* a thread may sit at the site (it will take the jump), never
+		 * inside the bytes being replaced */
+		ranges[i].start = f->site + 1;
+		ranges[i].end = f->site + f->len;
+	}
+	if (p->text.size)
+		blocks[nb++] = p->text;
+	if (p->data.size)
+		blocks[nb++] = p->data;
+	/* the undo data goes to the record before the target changes */
+	p->rs.r = ovup_xrealloc(p->rs.r, (p->rs.n + 1) * sizeof(*p->rs.r));
+	rec = &p->rs.r[p->rs.n++];
+	fill_record(p, rec, seq);
+	if (p->t->ops->records_store) {
+		text = ovup_records_format(&p->rs);
+		ret = p->t->ops->records_store(p->t, text);
+		free(text);
+		if (ret)
+			goto out_unrecord;
+	}
+	rec->pending = 0;
+	blob = ovup_record_format_one(rec);
+	txn.name = p->name;
+	txn.sites = sites;
+	txn.nsites = p->nfuncs;
+	txn.ranges = ranges;
+	txn.nranges = p->nfuncs;
+	txn.blocks = blocks;
+	txn.nblocks = nb;
+	txn.blob = blob;
+	ret = ovup_switch(p->t, &txn, p->o->retries, &p->st);
+	free(blob);
+	if (ret == -ESTALE) {
+		i = txn.failed_site >= 0 ? (size_t)txn.failed_site : 0;
+		ret = ovup_err(-ESTALE, "%s: function '%s': the bytes at 0x%" PRIx64 " changed while "
+					"the patch was prepared; nothing was switched, try again",
+			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
+	}
+	p->pause_ns = ovup_last_pause_ns;
+	if (ret)
+		goto out_unrecord;
+	if (p->t->ops->records_store) {
+		text = ovup_records_format(&p->rs);
+		ret = p->t->ops->records_store(p->t, text);
+		free(text);
+		if (ret) {
+			/* applied, but the record still says pending: the next
+			 * run confirms it from the target's bytes */
+			ovup_warn("%s", ovup_err_msg());
+			ovup_err_clear();
+			ret = 0;
+		}
+	}
+	p->have_text = p->have_data = 0; /* the record owns them now */
+	goto out;
+out_unrecord:
+	ovup_record_free(rec);
+	p->rs.n--;
+	if (p->t->ops->records_store) {
+		text = ovup_records_format(&p->rs);
+		p->t->ops->records_store(p->t, text);
+		free(text);
+	}
+out:
+	free(sites);
+	free(ranges);
+	return ret;
+}
+
+/* ---- the plan ---- */
+
+void ovup_plan_init(struct ovup_plan *p, struct ovup_target *t, const struct ovup_apply_opts *o)
+{
+	memset(p, 0, sizeof(*p));
+	p->t = t;
+	p->o = o;
+	p->scope = -1;
+}
+
+void ovup_plan_release(struct ovup_plan *p)
+{
+	if (p->have_text || p->have_data) {
+		struct ovup_block b[2];
+		struct ovup_busy busy;
+		size_t n = 0;
+
+		if (p->have_text)
+			b[n++] = p->text;
+		if (p->have_data)
+			b[n++] = p->data;
+		if (p->t->ops->free(p->t, b, n, &busy))
+			ovup_warn("%s: could not release ovup's memory at 0x%" PRIx64 "", p->t->desc,
+				  b[0].addr);
+	}
+	ovup_elf_obj_free(&p->obj);
+	ovup_elf_img_free(&p->img);
+	ovup_symtab_free(&p->st);
+	ovup_records_free(&p->rs);
+	if (p->tmp)
+		ovup_tmpdir_remove(p->tmp);
+	free(p->tmp);
+	if (p->objpath)
+		free(p->objpath);
+	free(p->funcs);
+	free(p->labels);
+	free(p->sels);
+	free(p->mapfile);
+	free(p->name);
+	free(p->source);
+}

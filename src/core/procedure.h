@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plan of one apply, threaded through the eight steps of the paper.
+ * Internal to core.
+ */
+#ifndef OVUP_PROCEDURE_H
+#define OVUP_PROCEDURE_H
+
+#include "core.h"
+#include "../target/target.h"
+
+struct ovup_pfunc {
+	const char *name;
+	const struct ovup_sym *old;       /* the function replaced */
+	uint32_t keep;                    /* entry bytes left in place */
+	uint32_t len;                     /* bytes the branch replaces */
+	uint64_t site;                    /* old->addr + keep */
+	uint8_t cur[OVUP_SITE_MAX];       /* bytes at the site now */
+	uint8_t jump[OVUP_SITE_MAX];      /* the branch */
+	uint64_t new_addr;
+	const struct ovup_record *under;  /* the patch this one stacks on */
+};
+
+struct ovup_plan {
+	struct ovup_target *t;
+	const struct ovup_apply_opts *o;
+	char *name, *source;
+	char *tmp, *objpath;
+	struct ovup_obj obj;
+	struct ovup_symtab st;
+	struct ovup_records rs;
+	struct ovup_selector *sels;
+	size_t nsels;
+	struct ovup_pfunc *funcs;
+	size_t nfuncs;
+	struct ovup_label *labels;
+	size_t nlabels;
+	long scope;
+	uint64_t text_size, ro_size, rw_size;
+	struct ovup_block text, data;
+	int have_text, have_data;         /* allocated, not yet owned by a record */
+	char *mapfile;
+	struct ovup_img img;
+	const char *const *keep_ro;       /* target-specific mapfile additions */
+	const char *const *discard;
+	const char *(*reject_hint)(const char *section);
+	uint64_t pause_ns;
+};
+
+void ovup_plan_init(struct ovup_plan *p, struct ovup_target *t, const struct ovup_apply_opts *o);
+void ovup_plan_release(struct ovup_plan *p);
+
+int ovup_step_labels(struct ovup_plan *p);
+int ovup_step_size(struct ovup_plan *p);
+int ovup_step_alloc(struct ovup_plan *p, int dry_run);
+int ovup_step_mapfile_at(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb);
+int ovup_step_mapfile(struct ovup_plan *p);
+int ovup_step_link(struct ovup_plan *p, int provisional);
+int ovup_step_load(struct ovup_plan *p);
+int ovup_step_protect(struct ovup_plan *p);
+int ovup_step_branch(struct ovup_plan *p);
+
+int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
+		const struct ovup_symtab *st);
+
+/* Loads the record, confirming or dropping patches left pending. */
+int ovup_records_load(struct ovup_target *t, struct ovup_records *rs);
+int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs);
+
+#endif

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The symbol table of a target and the rules that turn a name from a patch
+ * into one address: selectors first, then the patched object's own local
+ * symbols, then global definitions in the dynamic linker's search order,
+ * then a unique local anywhere.  Ambiguity is never resolved by guessing.
+ */
+#define _GNU_SOURCE
+#include "symtab.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ovup_symtab_intern(struct ovup_symtab *st, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (st->npool == st->poolcap) {
+		st->poolcap = st->poolcap ? st->poolcap * 2 : 1024;
+		st->pool = ovup_xrealloc(st->pool, st->poolcap * sizeof(*st->pool));
+	}
+	st->pool[st->npool] = ovup_xstrdup(s);
+	return st->pool[st->npool++];
+}
+
+size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *o)
+{
+	st->objs = ovup_xrealloc(st->objs, (st->nobjs + 1) * sizeof(*st->objs));
+	st->objs[st->nobjs] = *o;
+	return st->nobjs++;
+}
+
+void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uint64_t addr,
+		     uint64_t size, enum ovup_sym_type type, enum ovup_sym_bind bind,
+		     const char *file)
+{
+	struct ovup_sym *s;
+
+	if (st->nsyms == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 4096;
+		st->syms = ovup_xrealloc(st->syms, st->cap * sizeof(*st->syms));
+	}
+	s = &st->syms[st->nsyms];
+	s->name = ovup_symtab_intern(st, name);
+	s->addr = addr;
+	s->size = size;
+	s->type = type;
+	s->bind = bind;
+	s->obj = obj;
+	s->pos = 0;
+	s->seq = (uint32_t)st->nsyms;
+	s->file = file ? ovup_symtab_intern(st, file) : NULL;
+	st->nsyms++;
+	st->sorted = 0;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct ovup_sym *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->obj != y->obj)
+		return x->obj < y->obj ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void ovup_symtab_finish(struct ovup_symtab *st)
+{
+	size_t i, out = 0;
+
+	qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+	for (i = 0; i < st->nsyms; i++) {
+		struct ovup_sym *s = &st->syms[i];
+		struct ovup_sym *prev = out ? &st->syms[out - 1] : NULL;
+
+		/* the same symbol listed twice by one object (e.g. a local
+		 * alias table) is one symbol */
+		if (prev && !strcmp(prev->name, s->name) && prev->obj == s->obj &&
+		    prev->addr == s->addr)
+			continue;
+		if (prev && !strcmp(prev->name, s->name) && prev->obj == s->obj)
+			s->pos = prev->pos + 1;
+		else
+			s->pos = 1;
+		st->syms[out++] = *s;
+	}
+	st->nsyms = out;
+	st->sorted = 1;
+}
+
+void ovup_symtab_free(struct ovup_symtab *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->npool; i++)
+		free(st->pool[i]);
+	for (i = 0; i < st->nobjs; i++) {
+		free(st->objs[i].path);
+		free(st->objs[i].name);
+		free(st->objs[i].symsrc);
+		free(st->objs[i].debug_hint);
+		free(st->objs[i].open_path);
+	}
+	free(st->pool);
+	free(st->objs);
+	free(st->syms);
+	memset(st, 0, sizeof(*st));
+}
+
+void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first,
+			size_t *n)
+{
+	size_t lo = 0, hi = st->nsyms;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(st->syms[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (hi < st->nsyms && !strcmp(st->syms[hi].name, name))
+		hi++;
+	*n = hi - lo;
+}
+
+/* "libc.so.6" matches /usr/lib/x86_64-linux-gnu/libc.so.6; a path
+ * suffix must start at a '/' boundary. */
+static int suffix_match(const char *full, const char *want)
+{
+	size_t lf, lw;
+
+	if (!full || !want)
+		return 0;
+	lf = strlen(full);
+	lw = strlen(want);
+	if (lw > lf)
+		return 0;
+	if (strcmp(full + lf - lw, want))
+		return 0;
+	return lw == lf || full[lf - lw - 1] == '/' || want[0] == '/';
+}
+
+int ovup_selector_match(const struct ovup_symtab *st, const struct ovup_sym *s,
+			const struct ovup_selector *sel)
+{
+	const struct ovup_object *o = &st->objs[s->obj];
+
+	if (sel->object && !suffix_match(o->path, sel->object) &&
+	    strcmp(o->name, sel->object))
+		return 0;
+	if (sel->file && !suffix_match(s->file, sel->file))
+		return 0;
+	if (sel->pos && s->pos != sel->pos)
+		return 0;
+	return 1;
+}
+
+void ovup_sym_describe(const struct ovup_symtab *st, const struct ovup_sym *s, char *buf,
+		       size_t len)
+{
+	const struct ovup_object *o = &st->objs[s->obj];
+
+	snprintf(buf, len, "%s%s%s#%u (%s, 0x%llx)", o->name, s->file ? ":" : "",
+		 s->file ? s->file : "", s->pos,
+		 s->bind == OVUP_BIND_LOCAL ? "static" : "global",
+		 (unsigned long long)s->addr);
+}
+
+static int is_code(const struct ovup_sym *s)
+{
+	return s->type == OVUP_SYM_FUNC || s->type == OVUP_SYM_IFUNC;
+}
+
+/* Distinct addresses among the matches: aliases (one function, two names
+ * or two symbol tables) are not an ambiguity. */
+static size_t collect(const struct ovup_symtab *st, const struct ovup_selector *sel,
+		      int (*ok)(const struct ovup_symtab *, const struct ovup_sym *, long),
+		      long arg, const struct ovup_sym **out, size_t max)
+{
+	size_t first, n, i, k, cnt = 0;
+
+	ovup_symtab_lookup(st, sel->name, &first, &n);
+	for (i = first; i < first + n; i++) {
+		const struct ovup_sym *s = &st->syms[i];
+
+		if (!ovup_selector_match(st, s, sel) || (ok && !ok(st, s, arg)))
+			continue;
+		for (k = 0; k < cnt && k < max; k++)
+			if (out[k]->addr == s->addr)
+				break;
+		if (k < cnt)
+			continue;
+		if (cnt < max)
+			out[cnt] = s;
+		cnt++;
+	}
+	return cnt;
+}
+
+static void describe_list(const struct ovup_symtab *st, const struct ovup_sym **c, size_t n,
+			  char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n && i < 8 && used + 2 < len; i++) {
+		char d[512];
+
+		ovup_sym_describe(st, c[i], d, sizeof(d));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", d);
+	}
+	if (n > 8 && used < len)
+		snprintf(buf + used, len - used, ", and %zu more", n - 8);
+}
+
+static void suggestions(const struct ovup_symtab *st, const char *name, int funcs,
+			char *buf, size_t len)
+{
+	const char *sug[3];
+	size_t n = ovup_symtab_suggest(st, name, funcs, sug, 3), i, used = 0;
+
+	buf[0] = 0;
+	if (!n)
+		return;
+	used += (size_t)snprintf(buf, len, "; did you mean ");
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s'%s'",
+					 i == 0 ? "" : (i + 1 == n ? " or " : ", "), sug[i]);
+	if (used < len)
+		snprintf(buf + used, len - used, "?");
+}
+
+/* Where a symbol of that name may be hiding: objects without .symtab. */
+static void stripped_hint(const struct ovup_symtab *st, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	int any = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < st->nobjs && used < len; i++) {
+		const struct ovup_object *o = &st->objs[i];
+
+		if (o->full || !o->debug_hint)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s has no symbol table; install %s",
+					 any ? "; " : " (if it is static: ", o->name, o->debug_hint);
+		any = 1;
+		if (used > 600)
+			break;
+	}
+	if (any && used < len)
+		snprintf(buf + used, len - used, ")");
+}
+
+int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_selector *sel,
+			     const struct ovup_sym **out)
+{
+	const struct ovup_sym *c[16];
+	char list[2048], hint[1024];
+	size_t n;
+
+	n = collect(st, sel, NULL, 0, c, OVUP_ARRAY_SIZE(c));
+	if (n == 0) {
+		struct ovup_selector any = { .name = sel->name };
+		size_t m = collect(st, &any, NULL, 0, c, OVUP_ARRAY_SIZE(c));
+
+		if (m && (sel->object || sel->file || sel->pos)) {
+			describe_list(st, c, m, list, sizeof(list));
+			return ovup_err(-ENOENT,
+					"function '%s': no match for the patch's selector; the target has: %s",
+					sel->name, list);
+		}
+		suggestions(st, sel->name, 1, list, sizeof(list));
+		stripped_hint(st, hint, sizeof(hint));
+		return ovup_err(-ENOENT,
+				"function '%s' is defined by the patch but not found in the target%s%s; "
+				"make it static if it is a new helper",
+				sel->name, list, hint);
+	}
+	if (n > 1) {
+		describe_list(st, c, n, list, sizeof(list));
+		return ovup_err(-ENOTUNIQ,
+				"function '%s' is ambiguous: %s; say which in the patch with "
+				"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
+				sel->name, list, sel->name);
+	}
+	if (!is_code(c[0]))
+		return ovup_err(-EINVAL,
+				"'%s' in %s is a variable, not a function; only functions can be "
+				"replaced",
+				sel->name, st->objs[c[0]->obj].name);
+	*out = c[0];
+	return 0;
+}
+
+static int in_obj_local(const struct ovup_symtab *st, const struct ovup_sym *s, long obj)
+{
+	(void)st;
+	return s->bind == OVUP_BIND_LOCAL && (long)s->obj == obj;
+}
+
+static int is_local(const struct ovup_symtab *st, const struct ovup_sym *s, long arg)
+{
+	(void)st;
+	(void)arg;
+	return s->bind == OVUP_BIND_LOCAL;
+}
+
+static int is_global_in(const struct ovup_symtab *st, const struct ovup_sym *s, long obj)
+{
+	(void)st;
+	return s->bind != OVUP_BIND_LOCAL && (long)s->obj == obj;
+}
+
+int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_selector *sel,
+			    long scope, const struct ovup_sym **out)
+{
+	const struct ovup_sym *c[16];
+	char list[2048], hint[1024];
+	size_t n, i, pass;
+
+	if (sel->object || sel->file || sel->pos) {
+		n = collect(st, sel, NULL, 0, c, OVUP_ARRAY_SIZE(c));
+		if (n == 1)
+			goto found;
+		if (n > 1)
+			goto ambiguous;
+		suggestions(st, sel->name, 0, list, sizeof(list));
+		return ovup_err(-ENOENT, "symbol '%s' used by the patch: no match for its selector%s",
+				sel->name, list);
+	}
+	/* 1. the patched object's own static symbols */
+	if (scope >= 0) {
+		n = collect(st, sel, in_obj_local, scope, c, OVUP_ARRAY_SIZE(c));
+		if (n == 1)
+			goto found;
+		if (n > 1)
+			goto ambiguous;
+	}
+	/* 2. global definitions, executable first and the loader last, as the
+	 * dynamic linker searches (copy relocations make this essential) */
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < st->nobjs; i++) {
+			const struct ovup_object *o = &st->objs[i];
+			int want = pass == 0 ? o->is_main : pass == 2 ? o->is_loader
+								    : !o->is_main && !o->is_loader;
+
+			if (!want)
+				continue;
+			n = collect(st, sel, is_global_in, (long)i, c, OVUP_ARRAY_SIZE(c));
+			if (n >= 1) {
+				n = 1;
+				goto found;
+			}
+		}
+	}
+	/* 3. a static symbol, if exactly one object has it */
+	n = collect(st, sel, is_local, 0, c, OVUP_ARRAY_SIZE(c));
+	if (n == 1)
+		goto found;
+	if (n > 1)
+		goto ambiguous;
+	suggestions(st, sel->name, 0, list, sizeof(list));
+	stripped_hint(st, hint, sizeof(hint));
+	return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in the target%s%s", sel->name,
+			list, hint);
+found:
+	*out = c[0];
+	return 0;
+ambiguous:
+	describe_list(st, c, n, list, sizeof(list));
+	return ovup_err(-ENOTUNIQ,
+			"symbol '%s' used by the patch is ambiguous: %s; say which with "
+			"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
+			sel->name, list, sel->name);
+}
+
+size_t ovup_symtab_suggest(const struct ovup_symtab *st, const char *name, int funcs_only,
+			   const char **out, size_t max)
+{
+	unsigned best[8];
+	size_t n = 0, i, k;
+	unsigned limit = (unsigned)OVUP_MAX(2, strlen(name) / 3);
+
+	if (max > OVUP_ARRAY_SIZE(best))
+		max = OVUP_ARRAY_SIZE(best);
+	for (i = 0; i < st->nsyms; i++) {
+		const struct ovup_sym *s = &st->syms[i];
+		unsigned d;
+
+		if (funcs_only && !is_code(s))
+			continue;
+		if (i && !strcmp(st->syms[i - 1].name, s->name))
+			continue;
+		/* cheap length filter before the quadratic distance */
+		if ((size_t)abs((int)strlen(s->name) - (int)strlen(name)) > limit)
+			continue;
+		d = ovup_edit_distance(name, s->name);
+		if (d == 0 || d > limit)
+			continue;
+		for (k = n; k > 0 && best[k - 1] > d; k--)
+			;
+		if (k >= max)
+			continue;
+		if (n < max)
+			n++;
+		memmove(&best[k + 1], &best[k], (n - 1 - k) * sizeof(best[0]));
+		memmove(&out[k + 1], &out[k], (n - 1 - k) * sizeof(out[0]));
+		best[k] = d;
+		out[k] = s->name;
+	}
+	return n;
+}
+
+const struct ovup_sym *ovup_symtab_by_addr(const struct ovup_symtab *st, uint64_t addr)
+{
+	const struct ovup_sym *best = NULL;
+	size_t i;
+
+	/* linear: used only to name a blocking thread in an error message */
+	for (i = 0; i < st->nsyms; i++) {
+		const struct ovup_sym *s = &st->syms[i];
+
+		if (!is_code(s) || addr < s->addr)
+			continue;
+		if (s->size ? addr >= s->addr + s->size : addr != s->addr)
+			continue;
+		if (!best || s->addr > best->addr)
+			best = s;
+	}
+	return best;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The target's symbols (the paper's "labels"): every object the target has
+ * loaded, and every named function and variable in it at its run-time
+ * address.  Lookup follows the target's own rules, and ambiguity is an
+ * error the user resolves with a selector (OVUP_OBJECT/OVUP_FILE/OVUP_SYMPOS).
+ */
+#ifndef OVUP_SYMTAB_H
+#define OVUP_SYMTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../elf/elf.h"
+
+struct ovup_object {
+	char *path;         /* as the target names it (maps path, module name) */
+	char *name;         /* basename, what selectors match first */
+	uint64_t bias;      /* run-time address minus link-time address */
+	uint64_t lo, hi;    /* run-time extent of its mappings */
+	uint8_t build_id[OVUP_BUILD_ID_MAX];
+	size_t build_id_len;
+	int is_main;        /* the executable (searched first) */
+	int is_loader;      /* the dynamic loader (searched last) */
+	int full;           /* local symbols are known (.symtab or debuginfo) */
+	char *symsrc;       /* where the symbols came from */
+	char *debug_hint;   /* without .symtab: the debug file that would help */
+	char *open_path;    /* path that opens the mapped file itself */
+};
+
+struct ovup_sym {
+	const char *name;
+	uint64_t addr, size;
+	enum ovup_sym_type type;
+	enum ovup_sym_bind bind;
+	uint32_t obj;       /* index into symtab->objs */
+	uint32_t pos;       /* 1-based rank among same-named symbols of obj */
+	uint32_t seq;       /* insertion order, for pos */
+	const char *file;   /* source file of a local symbol, or NULL */
+};
+
+struct ovup_symtab {
+	struct ovup_object *objs;
+	size_t nobjs;
+	struct ovup_sym *syms;
+	size_t nsyms, cap;
+	char **pool;        /* owned strings */
+	size_t npool, poolcap;
+	int sorted;
+};
+
+/* What a patch says about which same-named symbol it means. */
+struct ovup_selector {
+	const char *name;
+	const char *object; /* basename or path suffix; NULL = any */
+	const char *file;   /* source file (basename or suffix); NULL = any */
+	unsigned pos;       /* 1-based; 0 = any */
+};
+
+size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *o);
+void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uint64_t addr,
+		     uint64_t size, enum ovup_sym_type type, enum ovup_sym_bind bind,
+		     const char *file);
+const char *ovup_symtab_intern(struct ovup_symtab *st, const char *s);
+void ovup_symtab_finish(struct ovup_symtab *st);
+void ovup_symtab_free(struct ovup_symtab *st);
+
+/* All symbols called name: *first and *n (after finish). */
+void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first,
+			size_t *n);
+
+int ovup_selector_match(const struct ovup_symtab *st, const struct ovup_sym *s,
+			const struct ovup_selector *sel);
+/* "object:file#pos" for messages */
+void ovup_sym_describe(const struct ovup_symtab *st, const struct ovup_sym *s, char *buf,
+		       size_t len);
+
+/* The function a patch replaces.  0 and *out, or -errno with the message
+ * recorded (not found + suggestions, ambiguous + candidates, not a function). */
+int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_selector *sel,
+			     const struct ovup_sym **out);
+/* A symbol a patch uses.  scope: the object the patch's functions are in
+ * (its local symbols win), or -1. */
+int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_selector *sel,
+			    long scope, const struct ovup_sym **out);
+
+/* Appends up to max "did you mean" names of functions close to name. */
+size_t ovup_symtab_suggest(const struct ovup_symtab *st, const char *name, int funcs_only,
+			   const char **out, size_t max);
+
+/* The symbol containing addr (for naming where a thread is), or NULL. */
+const struct ovup_sym *ovup_symtab_by_addr(const struct ovup_symtab *st, uint64_t addr);
+
+#endif

@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The verbs: apply (the eight steps), build, revert, list, symbols.  Each
+ * reads the record of applied patches first, so every run sees what
+ * earlier runs did, and prints its result for people or, with --json, for
+ * programs.
+ */
+#define _GNU_SOURCE
+#include "procedure.h"
+#include "../arch/arch.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the record ---- */
+
+int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs)
+{
+	char *text;
+	int ret;
+
+	if (!t->ops->records_store)
+		return 0;
+	text = ovup_records_format(rs);
+	ret = t->ops->records_store(t, text);
+	free(text);
+	return ret;
+}
+
+static void free_blocks(struct ovup_target *t, struct ovup_records *rs,
+			const struct ovup_rec_block *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct ovup_block blk = { b[i].addr, b[i].size, (enum ovup_block_kind)b[i].kind };
+		struct ovup_busy busy = { 0 };
+		int ret = t->ops->free(t, &blk, 1, &busy);
+
+		if (ret == -EBUSY) {
+			/* a thread may still return into it: keep it mapped
+			 * and try again on a later run */
+			rs->retired = ovup_xrealloc(rs->retired, (rs->nretired + 1) * sizeof(b[0]));
+			rs->retired[rs->nretired++] = b[i];
+			ovup_info("%s: kept 0x%" PRIx64 " mapped: thread %d may return into it",
+				  t->desc, b[i].addr, busy.tid);
+		} else if (ret) {
+			ovup_warn("%s: could not release 0x%" PRIx64 ": %s", t->desc, b[i].addr,
+				  ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
+			ovup_err_clear();
+		}
+	}
+}
+
+int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
+{
+	struct ovup_buf b = { 0 };
+	int ret, changed = 0;
+	size_t i, k;
+
+	ret = t->ops->records_load(t, &b);
+	if (ret)
+		return ret;
+	ret = ovup_records_parse(b.s ? b.s : "", rs);
+	ovup_buf_free(&b);
+	if (ret)
+		return ovup_err(ret, "%s: the record of applied patches is corrupt; not touching "
+				     "the target",
+				t->desc);
+	/* an apply that died between recording and switching: the bytes at
+	 * the sites tell whether the switch happened */
+	for (i = 0; i < rs->n; i++) {
+		struct ovup_record *r = &rs->r[i];
+		size_t jumped = 0, untouched = 0;
+
+		if (!r->pending || t->offline)
+			continue;
+		for (k = 0; k < r->nfuncs; k++) {
+			uint8_t cur[16];
+
+			if (t->ops->read(t, r->funcs[k].site, cur, r->funcs[k].len)) {
+				ovup_err_clear();
+				continue;
+			}
+			jumped += !memcmp(cur, r->funcs[k].jump, r->funcs[k].len);
+			untouched += !memcmp(cur, r->funcs[k].saved, r->funcs[k].len);
+		}
+		if (jumped == r->nfuncs) {
+			r->pending = 0;
+			changed = 1;
+		} else if (untouched == r->nfuncs) {
+			struct ovup_record dead = *r;
+
+			memmove(r, r + 1, (rs->n - i - 1) * sizeof(*r));
+			rs->n--;
+			i--;
+			free_blocks(t, rs, dead.blocks, dead.nblocks);
+			ovup_record_free(&dead);
+			changed = 1;
+		} else {
+			ovup_err_set_inconsistent();
+			return ovup_err(-EIO, "%s: patch '%s' was interrupted half-way: some sites "
+					      "hold its branch, some do not",
+					t->desc, r->name);
+		}
+	}
+	if (changed)
+		ovup_records_save(t, rs);
+	return 0;
+}
+
+static struct ovup_record *find_record(struct ovup_records *rs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (!strcmp(rs->r[i].name, name))
+			return &rs->r[i];
+	return NULL;
+}
+
+static struct ovup_record *latest(struct ovup_records *rs)
+{
+	struct ovup_record *best = NULL;
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (!best || rs->r[i].seq > best->seq)
+			best = &rs->r[i];
+	return best;
+}
+
+/* ---- apply ---- */
+
+static char *name_from_file(const char *path)
+{
+	char *name = ovup_xstrdup(ovup_basename(path)), *dot = strrchr(name, '.');
+
+	if (dot && dot != name)
+		*dot = 0;
+	return name;
+}
+
+static int valid_name(const char *name)
+{
+	const char *s;
+
+	if (!*name || strlen(name) >= 64)
+		return 0;
+	for (s = name; *s; s++)
+		if (!(*s == '-' || *s == '_' || *s == '.' || *s == '+' ||
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static const char *const step_names[] = { "labels", "size", "alloc", "mapfile",
+					  "link", "load", "protect", "branch" };
+
+static void print_json_str(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_t total)
+{
+	size_t i;
+	char hex[64];
+
+	if (p->o->json) {
+		printf("{\"target\":");
+		print_json_str(p->t->desc);
+		printf(",\"patch\":");
+		print_json_str(p->name);
+		printf(",\"dry_run\":%s,\"text\":{\"addr\":%" PRIu64 ",\"size\":%" PRIu64 "}",
+		       dry ? "true" : "false", p->text.addr, p->text.size);
+		printf(",\"data\":{\"addr\":%" PRIu64 ",\"size\":%" PRIu64 "},\"functions\":[",
+		       p->data.addr, p->data.size);
+		for (i = 0; i < p->nfuncs; i++) {
+			struct ovup_pfunc *f = &p->funcs[i];
+
+			ovup_hex_spaced(hex, f->jump, f->len);
+			printf("%s{\"name\":", i ? "," : "");
+			print_json_str(f->name);
+			printf(",\"object\":");
+			print_json_str(p->st.objs[f->old->obj].path);
+			printf(",\"old\":%" PRIu64 ",\"size\":%" PRIu64 ",\"site\":%" PRIu64
+			       ",\"new\":%" PRIu64 ",\"jump\":\"%s\"",
+			       f->old->addr, f->old->size, f->site, f->new_addr, hex);
+			if (f->under) {
+				printf(",\"stacks_on\":");
+				print_json_str(f->under->name);
+			}
+			printf("}");
+		}
+		printf("],\"timing_ns\":{");
+		for (i = 0; i < OVUP_ARRAY_SIZE(step_names); i++)
+			printf("%s\"%s\":%" PRIu64, i ? "," : "", step_names[i], ns[i]);
+		printf(",\"pause\":%" PRIu64 ",\"total\":%" PRIu64 "}}\n", p->pause_ns, total);
+		return;
+	}
+	if (dry)
+		printf("plan for '%s' on %s (dry run: the target is not touched)\n", p->name,
+		       p->t->desc);
+	else
+		printf("applied '%s' to %s in %.1f ms (pause %.0f us)\n", p->name, p->t->desc,
+		       (double)total / 1e6, (double)p->pause_ns / 1e3);
+	if (dry) {
+		printf("  code at 0x%" PRIx64 " (%" PRIu64 " bytes, r-x)", p->text.addr, p->text.size);
+		if (p->data.size)
+			printf(", data at 0x%" PRIx64 " (%" PRIu64 " bytes: r-- %" PRIu64 ", rw- %" PRIu64
+			       ")",
+			       p->data.addr, p->data.size, OVUP_ALIGN_UP(p->ro_size, 4096),
+			       OVUP_ALIGN_UP(p->rw_size, 4096));
+		printf("\n");
+	}
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+
+		ovup_hex_spaced(hex, f->jump, f->len);
+		if (dry) {
+			printf("  %s (%s)\n", f->name, p->st.objs[f->old->obj].path);
+			printf("    old 0x%" PRIx64 ", %" PRIu64 " bytes; branch at 0x%" PRIx64 "%s\n",
+			       f->old->addr, f->old->size, f->site,
+			       f->keep ? " (after the kept entry bytes)" : "");
+			printf("    new 0x%" PRIx64 "\n    jump %s\n", f->new_addr, hex);
+			if (f->under)
+				printf("    stacks on patch '%s'\n", f->under->name);
+		} else {
+			printf("  %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "%s%s%s\n", f->name,
+			       p->st.objs[f->old->obj].name, f->old->addr, f->new_addr,
+			       f->under ? " (over '" : "", f->under ? f->under->name : "",
+			       f->under ? "')" : "");
+		}
+	}
+}
+
+/* .ovup.build, written by `ovup build`: refuse a patch built for other
+ * binaries than the ones running. */
+static int check_build(struct ovup_plan *p)
+{
+	char *copy, *line, *save = NULL;
+	int ret = 0;
+
+	if (!p->obj.build)
+		return 0;
+	copy = ovup_xstrdup(p->obj.build);
+	for (line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		char path[4096], id[160], have[160];
+		size_t i;
+
+		if (!strncmp(line, "target ", 7)) {
+			if (strcmp(line + 7, p->t->ops->kind))
+				ret = ovup_err(-EINVAL, "%s: built for a %s target, not a %s", p->source,
+					       line + 7, p->t->ops->kind);
+			continue;
+		}
+		if (sscanf(line, "object %4095s %159s", path, id) != 2)
+			continue;
+		for (i = 0; i < p->st.nobjs; i++) {
+			const struct ovup_object *o = &p->st.objs[i];
+
+			if (strcmp(o->path, path))
+				continue;
+			ovup_hex(have, o->build_id, o->build_id_len);
+			if (strcmp(have, id))
+				ret = ovup_err(-EINVAL, "%s: built for %s with build-id %s, but %s runs "
+							"build-id %s; rebuild the patch for this build",
+					       p->source, path, id, p->t->desc, have);
+			break;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+static int prepare(struct ovup_plan *p, uint64_t *ns)
+{
+	uint64_t t0;
+	int ret;
+
+	p->source = ovup_xstrdup(p->o->patch);
+	p->name = p->o->name ? ovup_xstrdup(p->o->name) : name_from_file(p->o->patch);
+	if (!valid_name(p->name))
+		return ovup_err(-EINVAL, "patch name '%s': use at most 63 letters, digits, '.', '_', "
+					 "'-' or '+' (--name)",
+				p->name);
+	if (access(p->source, R_OK) < 0)
+		return ovup_err(-errno, "%s: %s; give the path of a patch file", p->source,
+				strerror(errno));
+	p->tmp = ovup_tmpdir();
+	if (!p->tmp)
+		return ovup_err(-errno, "cannot create a temporary directory: %m");
+	t0 = ovup_now_ns();
+	ret = ovup_step_labels(p);
+	ns[0] = ovup_now_ns() - t0;
+	if (ret)
+		return ret;
+	t0 = ovup_now_ns();
+	ret = ovup_step_size(p);
+	if (!ret)
+		ret = check_build(p);
+	ns[1] = ovup_now_ns() - t0;
+	return ret;
+}
+
+int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o)
+{
+	struct ovup_plan p;
+	uint64_t ns[8] = { 0 }, start = ovup_now_ns(), t0;
+	struct ovup_record *dup;
+	int ret;
+
+	ovup_plan_init(&p, t, o);
+	ret = ovup_records_load(t, &p.rs);
+	if (ret)
+		goto out;
+	{
+		char *name = o->name ? ovup_xstrdup(o->name) : name_from_file(o->patch);
+
+		dup = find_record(&p.rs, name);
+		if (dup && !o->dry_run)
+			ret = ovup_err(-EEXIST, "%s: patch '%s' is already applied (seq %" PRIu64 "); "
+						"revert it first or pick another --name",
+				       t->desc, name, dup->seq);
+		free(name);
+		if (ret)
+			goto out;
+	}
+	ret = prepare(&p, ns);
+	if (ret)
+		goto out;
+#define STEP(i, call)                          \
+	do {                                   \
+		t0 = ovup_now_ns();            \
+		ret = (call);                  \
+		ns[i] = ovup_now_ns() - t0;    \
+		if (ret)                       \
+			goto out;              \
+	} while (0)
+	STEP(2, ovup_step_alloc(&p, o->dry_run));
+	STEP(3, ovup_step_mapfile(&p));
+	STEP(4, ovup_step_link(&p, 0));
+	if (!o->dry_run) {
+		STEP(5, ovup_step_load(&p));
+		STEP(6, ovup_fault("fail-at-protect")
+				? ovup_err(-EIO, "fault injected by OVUP_FAULT=fail-at-protect")
+				: ovup_step_protect(&p));
+		STEP(7, ovup_step_branch(&p));
+	}
+#undef STEP
+	print_plan(&p, o->dry_run, ns, ovup_now_ns() - start);
+	if (ovup_verbose && !o->json) {
+		size_t i;
+
+		fprintf(stderr, "ovup: timing:");
+		for (i = 0; i < 8; i++)
+			fprintf(stderr, " %s %.2f ms", step_names[i], (double)ns[i] / 1e6);
+		fprintf(stderr, ", pause %.1f us, total %.2f ms\n", (double)p.pause_ns / 1e3,
+			(double)(ovup_now_ns() - start) / 1e6);
+	}
+out:
+	ovup_plan_release(&p);
+	return ret;
+}
+
+/* ---- build ---- */
+
+int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const char *out)
+{
+	struct ovup_plan p;
+	uint64_t ns[8] = { 0 };
+	struct ovup_buf rec = { 0 };
+	char *recpath = NULL, *output = NULL, *addsec = NULL, hex[2 * OVUP_BUILD_ID_MAX + 1];
+	size_t i, k;
+	int ret;
+
+	ovup_plan_init(&p, t, o);
+	ret = prepare(&p, ns);
+	if (ret)
+		goto out;
+	/* the build record: which binaries the patch was resolved against */
+	ovup_buf_printf(&rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
+	for (i = 0; i < p.st.nobjs; i++) {
+		const struct ovup_object *ob = &p.st.objs[i];
+		int used = 0;
+
+		for (k = 0; k < p.nfuncs; k++)
+			used |= p.funcs[k].old->obj == i;
+		if (!used || !ob->build_id_len)
+			continue;
+		ovup_hex(hex, ob->build_id, ob->build_id_len);
+		ovup_buf_printf(&rec, "object %s %s\n", ob->path, hex);
+	}
+	recpath = ovup_xasprintf("%s/build.txt", p.tmp);
+	ret = ovup_write_file_atomic(recpath, rec.s, rec.len);
+	if (ret) {
+		ret = ovup_err(ret, "cannot write %s", recpath);
+		goto out;
+	}
+	addsec = ovup_xasprintf(".ovup.build=%s", recpath);
+	{
+		char *argv[] = { "objcopy", "--add-section", addsec, "--set-section-flags",
+				 ".ovup.build=readonly,contents", p.objpath, (char *)out, NULL };
+
+		ret = ovup_run(argv, &output);
+	}
+	if (ret) {
+		if (output)
+			fputs(output, stderr);
+		ret = ovup_err(ret < 0 ? ret : -EIO, "%s: objcopy could not write the object", out);
+		goto out;
+	}
+	if (o->json) {
+		printf("{\"patch\":");
+		print_json_str(p.name);
+		printf(",\"output\":");
+		print_json_str(out);
+		printf(",\"functions\":%zu}\n", p.nfuncs);
+	} else {
+		printf("built '%s' for %s: %s (%zu function%s, %" PRIu64 " bytes of code)\n", p.name,
+		       t->desc, out, p.nfuncs, p.nfuncs == 1 ? "" : "s", p.text_size);
+	}
+out:
+	free(output);
+	free(addsec);
+	free(recpath);
+	ovup_buf_free(&rec);
+	ovup_plan_release(&p);
+	return ret;
+}
+
+/* ---- revert ---- */
+
+int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int json)
+{
+	struct ovup_records rs = { 0 };
+	struct ovup_txn txn = { 0 };
+	struct ovup_site *sites = NULL;
+	struct ovup_range *ranges = NULL;
+	struct ovup_record *r, gone;
+	size_t i, nr = 0;
+	uint64_t start = ovup_now_ns();
+	int ret;
+
+	ret = ovup_records_load(t, &rs);
+	if (ret)
+		goto out;
+	if (!rs.n) {
+		ret = ovup_err(-ENOENT, "%s: nothing to revert: no patch applied by ovup", t->desc);
+		goto out;
+	}
+	r = name ? find_record(&rs, name) : latest(&rs);
+	if (!r) {
+		struct ovup_buf names = { 0 };
+
+		for (i = 0; i < rs.n; i++)
+			ovup_buf_printf(&names, "%s'%s'", i ? ", " : "", rs.r[i].name);
+		ret = ovup_err(-ENOENT, "%s: no patch named '%s' (applied: %s)", t->desc, name,
+			       names.s);
+		ovup_buf_free(&names);
+		goto out;
+	}
+	for (i = 0; i < r->nfuncs; i++) {
+		const struct ovup_rec_func *tf = NULL;
+		const struct ovup_record *top = ovup_records_top(&rs, r->funcs[i].site, &tf);
+
+		if (top != r) {
+			ret = ovup_err(-ENOTEMPTY, "%s: patch '%s' is under patch '%s' on function "
+						   "'%s'; revert '%s' first",
+				       t->desc, r->name, top->name, r->funcs[i].name, top->name);
+			goto out;
+		}
+	}
+	sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
+	ranges = ovup_xcalloc(r->nfuncs + r->nblocks, sizeof(*ranges));
+	for (i = 0; i < r->nfuncs; i++) {
+		sites[i].addr = r->funcs[i].site;
+		sites[i].func = r->funcs[i].old_addr;
+		sites[i].len = r->funcs[i].len;
+		memcpy(sites[i].expect, r->funcs[i].jump, r->funcs[i].len);
+		memcpy(sites[i].write, r->funcs[i].saved, r->funcs[i].len);
+		ranges[nr].start = r->funcs[i].site + 1;
+		ranges[nr++].end = r->funcs[i].site + r->funcs[i].len;
+	}
+	/* where the target frees the code itself, nothing may run in it */
+	if (t->ops->keeps_records)
+		for (i = 0; i < r->nblocks; i++)
+			if (r->blocks[i].kind == OVUP_BLOCK_TEXT) {
+				ranges[nr].start = r->blocks[i].addr;
+				ranges[nr++].end = r->blocks[i].addr + r->blocks[i].size;
+			}
+	txn.revert = 1;
+	txn.name = r->name;
+	txn.sites = sites;
+	txn.nsites = r->nfuncs;
+	txn.ranges = ranges;
+	txn.nranges = nr;
+	ret = ovup_switch(t, &txn, retries, NULL);
+	if (ret == -ESTALE) {
+		i = txn.failed_site >= 0 ? (size_t)txn.failed_site : 0;
+		ret = ovup_err(-ESTALE, "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
+					" is no longer there (changed by another tool?); not "
+					"reverting",
+			       t->desc, r->funcs[i].name, r->funcs[i].site);
+	}
+	if (ret)
+		goto out;
+	gone = *r;
+	memmove(r, r + 1, (size_t)(rs.r + rs.n - r - 1) * sizeof(*r));
+	rs.n--;
+	if (!t->ops->keeps_records) {
+		/* retired blocks of earlier reverts get another chance */
+		struct ovup_rec_block *old = rs.retired;
+		size_t nold = rs.nretired;
+
+		rs.retired = NULL;
+		rs.nretired = 0;
+		free_blocks(t, &rs, old, nold);
+		free(old);
+		free_blocks(t, &rs, gone.blocks, gone.nblocks);
+	}
+	ret = ovup_records_save(t, &rs);
+	if (json) {
+		printf("{\"target\":");
+		print_json_str(t->desc);
+		printf(",\"reverted\":");
+		print_json_str(gone.name);
+		printf(",\"pause_ns\":%" PRIu64 ",\"total_ns\":%" PRIu64 "}\n", ovup_last_pause_ns,
+		       ovup_now_ns() - start);
+	} else {
+		printf("reverted '%s' on %s (pause %.0f us)\n", gone.name, t->desc,
+		       (double)ovup_last_pause_ns / 1e3);
+	}
+	ovup_record_free(&gone);
+out:
+	free(sites);
+	free(ranges);
+	ovup_records_free(&rs);
+	return ret;
+}
+
+/* ---- list ---- */
+
+static const char *status_of(struct ovup_target *t, const struct ovup_records *rs,
+			     const struct ovup_record *r, const struct ovup_rec_func *f)
+{
+	const struct ovup_record *top = ovup_records_top(rs, f->site, NULL);
+	uint8_t cur[16];
+
+	if (top != r)
+		return "under a newer patch";
+	if (t->ops->read(t, f->site, cur, f->len)) {
+		ovup_err_clear();
+		return "unreadable";
+	}
+	return memcmp(cur, f->jump, f->len) ? "CHANGED behind ovup" : "active";
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct ovup_record *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int ovup_list(struct ovup_target *t, int json)
+{
+	struct ovup_records rs = { 0 };
+	size_t i, k, j;
+	int ret;
+
+	ret = ovup_records_load(t, &rs);
+	if (ret)
+		return ret;
+	qsort(rs.r, rs.n, sizeof(*rs.r), cmp_seq);
+	if (json) {
+		printf("{\"target\":");
+		print_json_str(t->desc);
+		printf(",\"patches\":[");
+	} else if (!rs.n) {
+		printf("%s: no patches applied\n", t->desc);
+	} else {
+		printf("%s: %zu patch%s applied\n", t->desc, rs.n, rs.n == 1 ? "" : "es");
+	}
+	for (i = 0; i < rs.n; i++) {
+		const struct ovup_record *r = &rs.r[i];
+		char when[64];
+		time_t tt = (time_t)r->time;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&tt));
+		if (json) {
+			printf("%s{\"name\":", i ? "," : "");
+			print_json_str(r->name);
+			printf(",\"seq\":%" PRIu64 ",\"time\":%" PRId64 ",\"source\":", r->seq, r->time);
+			print_json_str(r->source);
+			printf(",\"functions\":[");
+		} else {
+			printf("  %s  (seq %" PRIu64 ", %s, from %s)\n", r->name, r->seq, when,
+			       r->source);
+		}
+		for (k = 0; k < r->nfuncs; k++) {
+			const struct ovup_rec_func *f = &r->funcs[k];
+			const char *st = status_of(t, &rs, r, f);
+
+			if (json) {
+				printf("%s{\"name\":", k ? "," : "");
+				print_json_str(f->name);
+				printf(",\"object\":");
+				print_json_str(f->object);
+				printf(",\"old\":%" PRIu64 ",\"new\":%" PRIu64 ",\"status\":", f->old_addr,
+				       f->new_addr);
+				print_json_str(st);
+				printf("}");
+			} else {
+				printf("    %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "  %s\n", f->name,
+				       ovup_basename(f->object), f->old_addr, f->new_addr, st);
+			}
+		}
+		if (json)
+			printf("]}");
+	}
+	/* the stack of every function patched more than once, newest first */
+	if (json)
+		printf("],\"stacks\":[");
+	for (i = 0, j = 0; i < rs.n; i++) {
+		for (k = 0; k < rs.r[i].nfuncs; k++) {
+			const struct ovup_rec_func *f = &rs.r[i].funcs[k];
+			size_t a, b, depth = 0, shown = 0;
+
+			if (ovup_records_top(&rs, f->site, NULL) != &rs.r[i])
+				continue;
+			for (a = 0; a < rs.n; a++)
+				for (b = 0; b < rs.r[a].nfuncs; b++)
+					depth += rs.r[a].funcs[b].site == f->site;
+			if (depth < 2)
+				continue;
+			if (json) {
+				printf("%s{\"function\":", j ? "," : "");
+				print_json_str(f->name);
+				printf(",\"patches\":[");
+			} else {
+				if (!j)
+					printf("stacks (newest first):\n");
+				printf("    %s:", f->name);
+			}
+			j++;
+			for (a = rs.n; a-- > 0;)
+				for (b = 0; b < rs.r[a].nfuncs; b++) {
+					if (rs.r[a].funcs[b].site != f->site)
+						continue;
+					if (json) {
+						printf("%s", shown ? "," : "");
+						print_json_str(rs.r[a].name);
+					} else {
+						printf(" %s", rs.r[a].name);
+					}
+					shown++;
+				}
+			printf(json ? "]}" : "\n");
+		}
+	}
+	if (json)
+		printf("]}\n");
+	ovup_records_free(&rs);
+	return 0;
+}
+
+/* ---- symbols ---- */
+
+int ovup_symbols(struct ovup_target *t, const char *glob, int json)
+{
+	struct ovup_symtab st = { 0 };
+	size_t i, shown = 0;
+	int ret;
+
+	ret = t->ops->labels(t, &st);
+	if (ret)
+		goto out;
+	if (json)
+		printf("[");
+	for (i = 0; i < st.nsyms; i++) {
+		const struct ovup_sym *s = &st.syms[i];
+		const struct ovup_object *o = &st.objs[s->obj];
+		const char *kind = s->type == OVUP_SYM_FUNC    ? "func"
+				   : s->type == OVUP_SYM_IFUNC ? "ifunc"
+							       : "var";
+		const char *bind = s->bind == OVUP_BIND_LOCAL ? "static"
+				   : s->bind == OVUP_BIND_WEAK ? "weak"
+							       : "global";
+
+		if (glob && fnmatch(glob, s->name, 0))
+			continue;
+		if (json) {
+			printf("%s{\"name\":", shown ? "," : "");
+			print_json_str(s->name);
+			printf(",\"addr\":%" PRIu64 ",\"size\":%" PRIu64 ",\"kind\":\"%s\",\"bind\":\"%s\""
+			       ",\"object\":",
+			       s->addr, s->size, kind, bind);
+			print_json_str(o->path);
+			printf(",\"file\":");
+			print_json_str(s->file ? s->file : "");
+			printf(",\"pos\":%u}", s->pos);
+		} else {
+			printf("%016" PRIx64 " %7" PRIu64 " %-5s %-6s %s  %s%s%s", s->addr, s->size, kind,
+			       bind, s->name, o->name, s->file ? ":" : "", s->file ? s->file : "");
+			if (s->pos > 1)
+				printf("#%u", s->pos);
+			printf("\n");
+		}
+		shown++;
+	}
+	if (json)
+		printf("]\n");
+	if (!shown && glob && !json)
+		fprintf(stderr, "ovup: %s: no symbol matches '%s'\n", t->desc, glob);
+out:
+	ovup_symtab_free(&st);
+	return ret;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything ovup reads from ELF files, through libelf: the symbols and
+ * load layout of the target's objects, the sections and symbols of a
+ * compiled patch, and the image `ld` produced.  The only file that calls
+ * libelf.
+ */
+#ifndef OVUP_ELF_H
+#define OVUP_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* symbol kinds and bindings, independent of <elf.h> */
+enum ovup_sym_type { OVUP_SYM_FUNC = 1, OVUP_SYM_OBJECT, OVUP_SYM_IFUNC, OVUP_SYM_OTHER };
+enum ovup_sym_bind { OVUP_BIND_LOCAL = 1, OVUP_BIND_GLOBAL, OVUP_BIND_WEAK };
+
+#define OVUP_BUILD_ID_MAX 64
+
+struct ovup_elf_load {
+	uint64_t vaddr, offset, filesz, memsz;
+	int flags; /* PF_R/W/X */
+};
+
+struct ovup_elf_info {
+	int type;      /* ET_EXEC, ET_DYN, ET_REL ... */
+	int machine;
+	uint8_t build_id[OVUP_BUILD_ID_MAX];
+	size_t build_id_len;
+	char debuglink[256];
+	int has_symtab;
+	struct ovup_elf_load load[16];
+	size_t nload;
+};
+
+int ovup_elf_info(int fd, struct ovup_elf_info *info);
+
+/* Calls fn for every defined function/object/ifunc symbol of fd: from
+ * .symtab when present, else .dynsym.  `file` is the source file a local
+ * symbol belongs to (from STT_FILE), or NULL; `pos` counts earlier symbols
+ * of the same name in this file (1-based, as kernel livepatch's sympos). */
+struct ovup_elf_sym {
+	const char *name;
+	uint64_t value, size;
+	enum ovup_sym_type type;
+	enum ovup_sym_bind bind;
+	const char *file;
+};
+typedef void (*ovup_elf_sym_fn)(void *ctx, const struct ovup_elf_sym *s);
+int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx);
+
+/* Reads len bytes at link-time address vaddr from the file's contents. */
+int ovup_elf_read_vaddr(int fd, uint64_t vaddr, void *buf, size_t len);
+
+/* Finds the GOT slot (link-time address) that an R_X86_64_IRELATIVE
+ * relocation with addend `resolver` fills; -ENOENT when there is none. */
+int ovup_elf_irelative_slot(int fd, uint64_t resolver, uint64_t *slot);
+
+/* A compiled patch (relocatable object). */
+enum ovup_sec_class {
+	OVUP_SEC_IGNORE = 0, /* not allocated, or dropped on purpose */
+	OVUP_SEC_TEXT,
+	OVUP_SEC_RO,
+	OVUP_SEC_RW,
+	OVUP_SEC_BSS,
+	OVUP_SEC_META,       /* .ovup.* : selectors and build records */
+	OVUP_SEC_REJECT,     /* allocated but not supported (TLS, ctors) */
+};
+struct ovup_obj_sec {
+	char *name;
+	uint64_t size, align;
+	uint64_t flags;
+	uint32_t type;
+	enum ovup_sec_class cls;
+};
+struct ovup_obj_sym {
+	char *name;
+	enum ovup_sym_type type;
+	enum ovup_sym_bind bind;
+	int defined;
+	uint64_t size;
+};
+struct ovup_obj {
+	int machine, type;
+	struct ovup_obj_sec *secs;
+	size_t nsecs;
+	struct ovup_obj_sym *syms;
+	size_t nsyms;
+	char *meta;      /* concatenated .ovup.meta strings, NUL-separated */
+	size_t metalen;
+	char *build;     /* .ovup.build contents (text), or NULL */
+	int has_tls_relocs;
+};
+int ovup_elf_obj_read(const char *path, struct ovup_obj *obj);
+void ovup_elf_obj_free(struct ovup_obj *obj);
+
+/* The linked image: allocated sections at their final addresses. */
+struct ovup_img_sec {
+	char *name;
+	uint64_t addr, size;
+	uint64_t flags;
+	int nobits;
+	uint8_t *data;
+};
+struct ovup_img_sym {
+	char *name;
+	uint64_t value, size;
+	enum ovup_sym_type type;
+	enum ovup_sym_bind bind;
+};
+struct ovup_img {
+	struct ovup_img_sec *secs;
+	size_t nsecs;
+	struct ovup_img_sym *syms;
+	size_t nsyms;
+};
+int ovup_elf_img_read(const char *path, struct ovup_img *img);
+void ovup_elf_img_free(struct ovup_img *img);
+
+#endif

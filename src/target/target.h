@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The target ops: what the procedure needs from a target, and nothing more.
+ * The paper's four primitives (alloc, chgprot, pawrite, copyin), plus
+ * stop/resume, read, labels, compile, and the record of applied patches.
+ * A target is a struct embedding `struct ovup_target`; each back end
+ * recovers its own struct with container_of.
+ */
+#ifndef OVUP_TARGET_H
+#define OVUP_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/symtab.h"
+#include "../util/util.h"
+
+#define ovup_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
+
+#define OVUP_SITE_MAX 16
+
+enum ovup_block_kind { OVUP_BLOCK_TEXT = 1, OVUP_BLOCK_DATA = 2 };
+enum ovup_prot { OVUP_PROT_READ = 1, OVUP_PROT_READ_EXEC, OVUP_PROT_READ_WRITE };
+
+struct ovup_block {
+	uint64_t addr, size;
+	enum ovup_block_kind kind;
+};
+
+/* One compare-and-swap write at a patch site. */
+struct ovup_site {
+	uint64_t addr;    /* where the bytes go */
+	uint64_t func;    /* entry of the function the site belongs to */
+	uint32_t len;
+	uint8_t expect[OVUP_SITE_MAX];
+	uint8_t write[OVUP_SITE_MAX];
+};
+
+/* No thread may be executing inside [start, end) when the sites change. */
+struct ovup_range {
+	uint64_t start, end;
+};
+
+/* Who blocked a switch, for the "busy" message. */
+struct ovup_busy {
+	int tid;
+	char comm[32];
+	uint64_t addr;
+	int unwind_failed;
+};
+
+/* A transaction: every site switches, or none does. */
+struct ovup_txn {
+	int revert;
+	const char *name;
+	struct ovup_site *sites;
+	size_t nsites;
+	struct ovup_range *ranges;
+	size_t nranges;
+	const struct ovup_block *blocks; /* apply: blocks the patch owns */
+	size_t nblocks;
+	const char *blob;                /* apply: the record, serialized */
+	/* out */
+	struct ovup_busy busy;
+	long failed_site;                /* -1, or the site whose bytes changed */
+	uint64_t pause_ns;               /* first thread stopped -> last resumed */
+};
+
+struct ovup_target;
+
+struct ovup_target_ops {
+	const char *kind;                /* "process", "kernel" */
+	/* step 1: every object's symbols at run-time addresses */
+	int (*labels)(struct ovup_target *t, struct ovup_symtab *st);
+	/* build a relocatable object from a C file, with the target's flags */
+	int (*compile)(struct ovup_target *t, const char *src, const char *out,
+		       char *const extra[], size_t nextra);
+	/* the patch site at a function entry: *keep bytes stay before the
+	 * branch (endbr64, the kernel's ftrace NOP5); -EINVAL if unsuitable */
+	int (*site)(struct ovup_target *t, const uint8_t *entry, size_t n, uint32_t *keep);
+	/* where a patch section goes; see enum ovup_sec_class */
+	int (*classify)(const char *name, uint64_t flags, uint32_t type);
+	/* an IFUNC's implementation chosen in this target */
+	int (*resolve_ifunc)(struct ovup_target *t, const struct ovup_symtab *st,
+			     const struct ovup_sym *s, uint64_t *impl);
+	/* step 3: a block whose every byte lies in [lo, hi); dry_run only
+	 * chooses the address */
+	int (*alloc)(struct ovup_target *t, enum ovup_block_kind kind, uint64_t size,
+		     uint64_t lo, uint64_t hi, int dry_run, struct ovup_block *out);
+	/* release blocks; -EBUSY if a thread may still run in them */
+	int (*free)(struct ovup_target *t, const struct ovup_block *b, size_t n,
+		    struct ovup_busy *busy);
+	/* step 6 */
+	int (*copyin)(struct ovup_target *t, uint64_t addr, const void *buf, size_t len);
+	/* step 7 */
+	int (*chgprot)(struct ovup_target *t, uint64_t addr, uint64_t len, enum ovup_prot prot);
+	int (*read)(struct ovup_target *t, uint64_t addr, void *buf, size_t len);
+	/* step 8: quiesce, CAS every site (all or none), resume */
+	int (*stop)(struct ovup_target *t);
+	int (*pawrite)(struct ovup_target *t, struct ovup_txn *txn);
+	int (*resume)(struct ovup_target *t);
+	/* The record of applied patches, as text (see core/record.c).  store is
+	 * NULL where pawrite keeps the record itself (the kernel module). */
+	int (*records_load)(struct ovup_target *t, struct ovup_buf *out);
+	int (*records_store)(struct ovup_target *t, const char *text);
+	/* The original bytes at addr as the object's file has them, to tell a
+	 * foreign hook from an untouched function; -ENOENT if unknown. */
+	int (*pristine)(struct ovup_target *t, const struct ovup_symtab *st,
+			const struct ovup_sym *s, uint64_t addr, void *buf, size_t len);
+	void (*close)(struct ovup_target *t);
+	/* pawrite keeps the record and revert frees the blocks (kernel) */
+	int keeps_records;
+};
+
+struct ovup_target {
+	const struct ovup_target_ops *ops;
+	char desc[64];                   /* "pid 42", "kernel 6.1.0-56-amd64" */
+	int offline;                     /* opened to read only: change nothing */
+};
+
+int ovup_target_process_open(int pid, int offline, struct ovup_target **out);
+
+#endif

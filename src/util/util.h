@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers shared by every layer: the one-error-message rule (the layer
+ * that knows most records the message, main prints it once), growable
+ * buffers, checked allocation, time, hex, and running a child program.
+ */
+#ifndef OVUP_UTIL_H
+#define OVUP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define OVUP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define OVUP_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define OVUP_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define OVUP_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define OVUP_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define OVUP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Records the first error message of this operation and returns err
+ * (a negative errno).  Later calls keep the first, most specific message;
+ * ovup_err_prefix() lets an upper layer add context in front of it. */
+int ovup_err(int err, const char *fmt, ...) OVUP_PRINTF(2, 3);
+void ovup_err_prefix(const char *fmt, ...) OVUP_PRINTF(1, 2);
+const char *ovup_err_msg(void);
+void ovup_err_clear(void);
+/* An error after which the target may be inconsistent (a restore failed). */
+void ovup_err_set_inconsistent(void);
+int ovup_err_inconsistent(void);
+
+void ovup_warn(const char *fmt, ...) OVUP_PRINTF(1, 2);
+extern int ovup_verbose;
+void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);
+
+/* Allocation failure in a short-lived CLI is not recoverable in any useful
+ * way; these abort() instead of threading -ENOMEM through every parser. */
+void *ovup_xmalloc(size_t n);
+void *ovup_xcalloc(size_t n, size_t size);
+void *ovup_xrealloc(void *p, size_t n);
+char *ovup_xstrdup(const char *s);
+char *ovup_xasprintf(const char *fmt, ...) OVUP_PRINTF(1, 2);
+
+struct ovup_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+void ovup_buf_printf(struct ovup_buf *b, const char *fmt, ...) OVUP_PRINTF(2, 3);
+void ovup_buf_add(struct ovup_buf *b, const void *p, size_t n);
+void ovup_buf_free(struct ovup_buf *b);
+
+uint64_t ovup_now_ns(void);
+void ovup_sleep_us(unsigned us);
+
+void ovup_hex(char *out, const uint8_t *p, size_t n); /* out: 2n+1 bytes */
+int ovup_unhex(uint8_t *out, size_t max, const char *s); /* bytes or -EINVAL */
+void ovup_hex_spaced(char *out, const uint8_t *p, size_t n); /* "e9 12 34" */
+
+/* Reads a whole file (NUL-terminated); NULL with errno on failure. */
+char *ovup_read_file(const char *path, size_t *len);
+int ovup_write_file_atomic(const char *path, const char *data, size_t len);
+
+/* Runs argv, capturing stdout+stderr into *out (may be NULL to inherit).
+ * Returns the exit status (>= 0) or -errno if it could not run. */
+int ovup_run(char *const argv[], char **out);
+
+/* A private temporary directory, removed with ovup_tmpdir_remove(). */
+char *ovup_tmpdir(void);
+void ovup_tmpdir_remove(const char *dir);
+
+/* Damerau-free Levenshtein distance, for "did you mean". */
+unsigned ovup_edit_distance(const char *a, const char *b);
+
+const char *ovup_basename(const char *path);
+
+#endif
