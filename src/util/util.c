@@ -150,12 +150,15 @@ static void buf_reserve(struct ovup_buf *b, size_t more)
 
 void ovup_buf_printf(struct ovup_buf *b, const char *fmt, ...)
 {
+	char probe[1];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
 	buf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);

@@ -2,7 +2,9 @@
 /* The second 'helper', which tests pick with OVUP_FILE. */
 static __attribute__((noinline, noclone, used)) int helper(int x)
 {
-	return x + 200;
+	volatile int k = 200; /* big enough for a 5-byte jump */
+
+	return x + k;
 }
 
 int dup_b(int x)

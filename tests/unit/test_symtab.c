@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of symbol reading (libelf, on the real victim binaries) and
+ * of the lookup rules: selectors, ambiguity, search order, suggestions. */
+#include "core/symtab.h"
+#include "elf/elf.h"
+#include "util/util.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VICTIMS "build/tests/victims/"
+
+struct count {
+	int compute, secret, helpers, dyn;
+	const char *secret_file;
+};
+
+static void count_sym(void *arg, const struct ovup_elf_sym *s)
+{
+	struct count *c = arg;
+
+	c->compute += !strcmp(s->name, "compute") && s->type == OVUP_SYM_FUNC &&
+		      s->bind == OVUP_BIND_GLOBAL && s->size > 0;
+	if (!strcmp(s->name, "secret") && s->bind == OVUP_BIND_LOCAL) {
+		c->secret++;
+		c->secret_file = s->file ? ovup_xstrdup(s->file) : NULL;
+	}
+	c->helpers += !strcmp(s->name, "helper");
+	c->dyn++;
+}
+
+static uint32_t obj(struct ovup_symtab *st, const char *path, int is_main, int is_loader)
+{
+	struct ovup_object o = { 0 };
+
+	o.path = ovup_xstrdup(path);
+	o.name = ovup_xstrdup(ovup_basename(path));
+	o.is_main = is_main;
+	o.is_loader = is_loader;
+	o.full = 1;
+	return (uint32_t)ovup_symtab_add_object(st, &o);
+}
+
+int main(void)
+{
+	struct ovup_elf_info info;
+	struct count c = { 0 };
+	struct ovup_symtab st = { 0 };
+	const struct ovup_sym *s;
+	const char *sug[3];
+	uint32_t exe, libc, lib2, ld;
+	int fd;
+
+	/* reading symbols with libelf */
+	fd = open(VICTIMS "victim-pie", O_RDONLY);
+	ok(fd >= 0, "victim-pie is built");
+	is_int(ovup_elf_info(fd, &info), 0, "ELF info of a PIE");
+	is_int(info.type, 3 /* ET_DYN */, "a PIE is ET_DYN");
+	ok(info.has_symtab, "it has .symtab");
+	ok(info.build_id_len == 20, "it has a 20-byte build-id");
+	ok(info.nload >= 2, "it has PT_LOAD segments");
+	is_int(ovup_elf_symbols(fd, 0, count_sym, &c), 0, ".symtab reads");
+	is_int(c.compute, 1, "the global function compute, with a size");
+	is_int(c.secret, 1, "the static function secret");
+	is_str(c.secret_file, "victim.c", "... from its STT_FILE, victim.c");
+	free((char *)c.secret_file);
+	is_int(c.helpers, 2, "two static 'helper's (dup_a.c, dup_b.c)");
+	close(fd);
+
+	memset(&c, 0, sizeof(c));
+	fd = open(VICTIMS "victim-stripped", O_RDONLY);
+	is_int(ovup_elf_info(fd, &info), 0, "ELF info of a stripped binary");
+	ok(!info.has_symtab, "no .symtab");
+	has_str(info.debuglink, "victim-stripped.debug", "a .gnu_debuglink");
+	is_int(ovup_elf_symbols(fd, 0, count_sym, &c), 0, "falls back to .dynsym");
+	is_int(c.secret, 0, "static functions are not in .dynsym");
+	close(fd);
+
+	fd = open("/bin/sh", O_RDONLY);
+	ok(fd >= 0 && !ovup_elf_info(fd, &info) && info.nload, "a system binary reads too");
+	close(fd);
+	fd = open("Makefile", O_RDONLY);
+	is_int(ovup_elf_info(fd, &info), -ENOEXEC, "a text file is not ELF");
+	close(fd);
+
+	/* lookup rules on a hand-made table */
+	exe = obj(&st, "/usr/bin/app", 1, 0);
+	libc = obj(&st, "/lib/libc.so.6", 0, 0);
+	lib2 = obj(&st, "/lib/libfoo.so.1", 0, 0);
+	ld = obj(&st, "/lib/ld-linux.so.2", 0, 1);
+	ovup_symtab_add(&st, libc, "printf", 0x7000, 100, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "__printf", 0x7000, 100, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, exe, "stdout", 0x1000, 8, OVUP_SYM_OBJECT, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "stdout", 0x7100, 8, OVUP_SYM_OBJECT, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, exe, "helper", 0x1100, 40, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, "a.c");
+	ovup_symtab_add(&st, exe, "helper", 0x1200, 40, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, "b.c");
+	ovup_symtab_add(&st, lib2, "helper", 0x9100, 40, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, "c.c");
+	ovup_symtab_add(&st, exe, "compute", 0x1300, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, exe, "counter", 0x1400, 4, OVUP_SYM_OBJECT, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, lib2, "foo_init", 0x9200, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, lib2, "only_here", 0x9300, 40, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, "c.c");
+	ovup_symtab_add(&st, ld, "malloc", 0xa000, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "malloc", 0x7200, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "strlen", 0x7300, 40, OVUP_SYM_IFUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_finish(&st);
+
+#define SEL(...) (&(struct ovup_selector){ __VA_ARGS__ })
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "compute"), &s), 0, "a unique function");
+	is_int(s->addr, 0x1300, "... at its address");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "printf"), &s), 0,
+	       "aliases at one address are one function");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper"), &s), -ENOTUNIQ,
+	       "three static 'helper's are ambiguous");
+	has_str(ovup_err_msg(), "app:a.c#1", "... the message lists the first candidate");
+	has_str(ovup_err_msg(), "libfoo.so.1:c.c#1", "... and the one in the library");
+	has_str(ovup_err_msg(), "OVUP_OBJECT(helper", "... and says how to choose");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .file = "b.c"), &s), 0,
+	       "OVUP_FILE picks one");
+	is_int(s->addr, 0x1200, "... the one in b.c");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "libfoo.so.1"), &s), 0,
+	       "OVUP_OBJECT picks one");
+	is_int(s->addr, 0x9100, "... the library's");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "app", .pos = 2), &s), 0,
+	       "OVUP_SYMPOS picks by position");
+	is_int(s->addr, 0x1200, "... the second in app");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "nope.so"), &s), -ENOENT,
+	       "a selector matching nothing fails");
+	has_str(ovup_err_msg(), "the target has:", "... and lists what there is");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "compte"), &s), -ENOENT,
+	       "a misspelt function is not found");
+	has_str(ovup_err_msg(), "did you mean 'compute'", "... and the nearest name is suggested");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "counter"), &s), -EINVAL,
+	       "a variable cannot be replaced");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "strlen"), &s), 0, "an IFUNC resolves");
+	is_int(s->type, OVUP_SYM_IFUNC, "... marked as IFUNC, for the caller to refuse or resolve");
+
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "stdout"), -1, &s), 0, "a variable in two objects");
+	is_int(s->obj, exe, "... the executable's copy wins (copy relocation)");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "malloc"), -1, &s), 0, "a function in libc and ld.so");
+	is_int(s->obj, libc, "... libc's wins; the loader is searched last");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "helper"), (long)lib2, &s), 0,
+	       "a static name resolves in the patched object's scope");
+	is_int(s->addr, 0x9100, "... to the scope's own");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "helper"), (long)libc, &s), -ENOTUNIQ,
+	       "outside any scope it is ambiguous");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "only_here"), -1, &s), 0,
+	       "a unique static anywhere resolves");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "prinft"), -1, &s), -ENOENT,
+	       "an unknown symbol");
+	has_str(ovup_err_msg(), "did you mean 'printf'", "... suggests the nearest");
+
+	is_int(ovup_symtab_suggest(&st, "compute_", 1, sug, 3), 1, "one function near 'compute_'");
+	is_int(ovup_symtab_suggest(&st, "zzzzzzzzzzzz", 1, sug, 3), 0, "nothing near nonsense");
+	ok(ovup_symtab_by_addr(&st, 0x1310) && !strcmp(ovup_symtab_by_addr(&st, 0x1310)->name, "compute"),
+	   "an address inside compute names it");
+	ok(!ovup_symtab_by_addr(&st, 0x5000), "an address in no function names none");
+	ovup_symtab_free(&st);
+	return tap_done();
+}
