@@ -6,9 +6,11 @@
  *   call NAME ARG   -> the result of NAME(ARG)
  *   reset / stats   -> worker threads count compute(21)'s results from now on
  *   mdwe            -> forbid gaining exec permission (PR_SET_MDWE)
+ *   spin            -> a thread that never leaves spin_forever's first bytes
  *   quit
  * `victim -t N` starts N threads calling compute(21) in a tight loop.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,6 +40,14 @@ extern int lib_compute(int x);  /* libvictim.so */
 extern int dup_a(int x);        /* dup_a.c: static helper */
 extern int dup_b(int x);        /* dup_b.c: another static helper */
 extern int tiny(int x);         /* tiny.S: 3 bytes */
+extern void spin_forever(void); /* spin.S: never returns */
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	spin_forever();
+	return NULL;
+}
 
 static int call_strlen(int x)
 {
@@ -57,48 +67,78 @@ static const struct {
 };
 
 #define MAXV 8
+#define MAXT 1024
+/* Each worker counts the results of its own calls in its own table, for
+ * the generation its table belongs to.  A call is counted only if the
+ * generation did not change while it ran, so after "reset" a table holds
+ * nothing but results of calls that started after the reset. */
 static atomic_int gen;
-static struct {
+static struct table {
+	atomic_int gen;
 	atomic_int value[MAXV];
 	atomic_long count[MAXV];
-} seen;
-
-static void record(int v)
-{
-	int i;
-
-	for (i = 0; i < MAXV; i++) {
-		int cur = atomic_load(&seen.value[i]);
-
-		if (cur == v) {
-			atomic_fetch_add(&seen.count[i], 1);
-			return;
-		}
-		if (cur == 0) {
-			int zero = 0;
-
-			if (atomic_compare_exchange_strong(&seen.value[i], &zero, v) || zero == v) {
-				atomic_fetch_add(&seen.count[i], 1);
-				return;
-			}
-			i--; /* someone else took the slot: look at it again */
-		}
-	}
-}
+} tables[MAXT];
 
 static void *worker(void *arg)
 {
+	struct table *t = arg;
 	int (*volatile fn)(int) = compute;
 
-	(void)arg;
 	for (;;) {
-		int g = atomic_load(&gen), v = fn(21);
+		int g = atomic_load(&gen), v = fn(21), i;
 
-		/* count only calls that began after the last reset */
-		if (g == atomic_load(&gen))
-			record(v);
+		if (g != atomic_load(&t->gen)) {
+			atomic_store(&t->gen, -1); /* invalid while clearing */
+			for (i = 0; i < MAXV; i++) {
+				atomic_store(&t->value[i], 0);
+				atomic_store(&t->count[i], 0);
+			}
+			atomic_store(&t->gen, g);
+		}
+		if (g != atomic_load(&gen))
+			continue;
+		for (i = 0; i < MAXV; i++) {
+			if (atomic_load(&t->value[i]) == 0)
+				atomic_store(&t->value[i], v);
+			if (atomic_load(&t->value[i]) == v) {
+				atomic_fetch_add(&t->count[i], 1);
+				break;
+			}
+		}
 	}
 	return NULL;
+}
+
+/* "value:count ..." over the tables of the current generation */
+static void stats(int nthreads)
+{
+	int vals[MAXV * 4], nv = 0, g = atomic_load(&gen), i, k, j;
+	long counts[MAXV * 4];
+
+	for (k = 0; k < nthreads; k++) {
+		struct table *t = &tables[k];
+
+		if (atomic_load(&t->gen) != g)
+			continue;
+		for (i = 0; i < MAXV; i++) {
+			int v = atomic_load(&t->value[i]);
+			long c = atomic_load(&t->count[i]);
+
+			if (!v || !c)
+				continue;
+			for (j = 0; j < nv && vals[j] != v; j++)
+				;
+			if (j == nv && nv < MAXV * 4) {
+				vals[nv] = v;
+				counts[nv++] = 0;
+			}
+			if (j < nv)
+				counts[j] += c;
+		}
+	}
+	for (j = 0; j < nv; j++)
+		printf("%s%d:%ld", j ? " " : "", vals[j], counts[j]);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -108,10 +148,13 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "-t"))
 		n = atoi(argv[2]);
+	if (n > MAXT)
+		n = MAXT;
 	for (i = 0; i < n; i++) {
 		pthread_t th;
 
-		pthread_create(&th, NULL, worker, NULL);
+		atomic_store(&tables[i].gen, -1);
+		pthread_create(&th, NULL, worker, &tables[i]);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("ready %d\n", (int)getpid());
@@ -127,21 +170,19 @@ int main(int argc, char **argv)
 			else
 				printf("%d\n", table[k].fn(arg));
 		} else if (!strncmp(line, "reset", 5)) {
-			for (i = 0; i < MAXV; i++) {
-				atomic_store(&seen.value[i], 0);
-				atomic_store(&seen.count[i], 0);
-			}
 			atomic_fetch_add(&gen, 1);
 			printf("ok\n");
 		} else if (!strncmp(line, "stats", 5)) {
-			for (i = 0; i < MAXV; i++)
-				if (atomic_load(&seen.value[i]))
-					printf("%d:%ld ", atomic_load(&seen.value[i]),
-					       atomic_load(&seen.count[i]));
-			printf("\n");
+			stats(n);
 		} else if (!strncmp(line, "mdwe", 4)) {
 			/* PR_SET_MDWE = 65, PR_MDWE_REFUSE_EXEC_GAIN = 1 */
 			printf("%s\n", prctl(65, 1, 0, 0, 0) ? "mdwe-unsupported" : "ok");
+		} else if (!strncmp(line, "spin", 4)) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, spinner, NULL);
+			pthread_setname_np(th, "spinner");
+			printf("ok\n");
 		} else if (!strncmp(line, "quit", 4)) {
 			break;
 		} else {

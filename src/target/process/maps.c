@@ -96,12 +96,15 @@ static int try_hole(uint64_t hs, uint64_t he, uint64_t size, uint64_t near, uint
 }
 
 int ovup_maps_hole(const struct ovup_map *m, size_t n, uint64_t size, uint64_t lo, uint64_t hi,
-		   uint64_t near, uint64_t brk_start, uint64_t brk, uint64_t *addr)
+		   uint64_t near, uint64_t brk_start, uint64_t *addr)
 {
-	uint64_t avoid_lo = 0, avoid_hi = 0;
+	uint64_t avoid_lo = 0, avoid_hi = 0, brk = brk_start;
 	uint64_t best = 0, bestd = UINT64_MAX;
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		if (!strcmp(m[i].path, "[heap]"))
+			brk = OVUP_MAX(brk, m[i].end);
 	if (brk_start) {
 		avoid_lo = OVUP_ALIGN_DOWN(brk_start, PAGE);
 		avoid_hi = OVUP_MAX(brk, brk_start) + HEAP_ROOM;

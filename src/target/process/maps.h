@@ -25,10 +25,10 @@ void ovup_maps_free(struct ovup_map *m, size_t n);
 #define OVUP_USER_MAX 0x7ffffffff000ull
 
 /* Finds a page-aligned [addr, addr+size) that overlaps no mapping, lies in
- * [lo, hi), keeps clear of the stack's guard gap and of [brk_start, brk +
- * room for the heap to grow), and is as close to `near` as possible.
- * 0, or -ENOSPC. */
+ * [lo, hi), keeps clear of the stack's guard gap and of the heap's room to
+ * grow (from brk_start, /proc/PID/stat field 47, past the end of [heap]),
+ * and is as close to `near` as possible.  0, or -ENOSPC. */
 int ovup_maps_hole(const struct ovup_map *m, size_t n, uint64_t size, uint64_t lo, uint64_t hi,
-		   uint64_t near, uint64_t brk_start, uint64_t brk, uint64_t *addr);
+		   uint64_t near, uint64_t brk_start, uint64_t *addr);
 
 #endif

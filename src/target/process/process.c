@@ -505,12 +505,12 @@ static int proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, uint64_t
 		      uint64_t hi, int dry_run, struct ovup_block *out)
 {
 	struct proc_target *p = to_proc(t);
-	static const int brk_fields[] = { 47, 48 };
-	uint64_t brk[2] = { 0, 0 };
+	static const int brk_fields[] = { 47 /* start_brk */ };
+	uint64_t brk[1] = { 0 };
 	int attempt, ret;
 
 	size = OVUP_ALIGN_UP(size, 4096);
-	read_stat_fields(p->pid, brk_fields, brk, 2);
+	read_stat_fields(p->pid, brk_fields, brk, 1);
 	for (attempt = 0; attempt < 8; attempt++) {
 		struct ovup_map *m;
 		size_t n;
@@ -520,7 +520,7 @@ static int proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, uint64_t
 		ret = read_maps(p, &m, &n);
 		if (ret)
 			return ret;
-		ret = ovup_maps_hole(m, n, size, lo, hi, lo / 2 + hi / 2, brk[0], brk[1], &addr);
+		ret = ovup_maps_hole(m, n, size, lo, hi, lo / 2 + hi / 2, brk[0], &addr);
 		ovup_maps_free(m, n);
 		if (ret)
 			return ovup_err(ret,
@@ -711,7 +711,8 @@ static int proc_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	while (done-- > 0) {
 		struct ovup_site *s = &txn->sites[done];
 
-		if (pwrite(p->memfd, s->expect, s->len, (off_t)s->addr) != (ssize_t)s->len) {
+		if (ovup_fault("pawrite-undo") ||
+		    pwrite(p->memfd, s->expect, s->len, (off_t)s->addr) != (ssize_t)s->len) {
 			ovup_err_set_inconsistent();
 			ovup_err_prefix("pid %d: could not restore 0x%" PRIx64 " after a failed write; ",
 					p->pid, s->addr);

@@ -1,0 +1,1285 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * kioctl: drives every ioctl of /dev/ovup directly, inside the QEMU guest
+ * (tools/vmrun), and prints TAP.  It checks valid use, every class of bad
+ * argument, privilege checks, a real branch on a kernel function observed
+ * through /proc, the stack check (a sleeping task makes apply and revert
+ * EBUSY), stacking, fd-release cleanup, module pinning and a stress loop.
+ *   kioctl [all]        all groups
+ *   kioctl GROUP...     some groups (see usage)
+ *   kioctl stress [N]   N apply/revert cycles while another process reads
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "../../kmod/ovup_uapi.h"
+
+#define DEV "/dev/ovup"
+#define PAGE 4096UL
+
+/* ---- TAP ---------------------------------------------------------------- */
+
+static int tap_n, tap_failed;
+
+static bool ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	if (!cond)
+		tap_failed++;
+	printf("%sok %d - ", cond ? "" : "not ", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return cond;
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" (errno %s)\n", strerrorname_np(errno) ?: "?");
+	exit(2);
+}
+
+/* ioctl returning 0 or -errno */
+static int io(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static const char *ename(int neg)
+{
+	return neg ? strerrorname_np(-neg) : "0";
+}
+
+/* one TAP line: `ret` (0 or -errno) must equal `want` */
+static bool is_err(int ret, int want, const char *what)
+{
+	return ok(ret == want, "%s -> %s (got %s)", what, ename(want), ename(ret));
+}
+
+/* ---- kernel symbols from /proc/kallsyms ----------------------------------- */
+
+struct ksym {
+	uint64_t addr;
+	char type;
+	char name[96];
+};
+
+static struct ksym *ksyms;
+static size_t nksyms;
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void ksyms_load(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256];
+	size_t cap = 0;
+
+	if (!f)
+		bail("cannot open /proc/kallsyms");
+	nksyms = 0;
+	free(ksyms);
+	ksyms = NULL;
+	while (fgets(line, sizeof(line), f)) {
+		struct ksym k = { 0 };
+
+		if (sscanf(line, "%" SCNx64 " %c %95s", &k.addr, &k.type, k.name) != 3)
+			continue;
+		if (nksyms == cap) {
+			cap = cap ? cap * 2 : 65536;
+			ksyms = realloc(ksyms, cap * sizeof(*ksyms));
+			if (!ksyms)
+				bail("out of memory");
+		}
+		ksyms[nksyms++] = k;
+	}
+	fclose(f);
+	qsort(ksyms, nksyms, sizeof(*ksyms), ksym_cmp);
+}
+
+static const struct ksym *ksym_find(const char *name)
+{
+	for (size_t i = 0; i < nksyms; i++)
+		if (!strcmp(ksyms[i].name, name))
+			return &ksyms[i];
+	return NULL;
+}
+
+static uint64_t ksym(const char *name)
+{
+	const struct ksym *k = ksym_find(name);
+
+	if (!k || !k->addr)
+		bail("symbol %s not in /proc/kallsyms", name);
+	return k->addr;
+}
+
+/* end of a function: the next higher symbol address */
+static uint64_t ksym_end(uint64_t addr)
+{
+	for (size_t i = 0; i < nksyms; i++)
+		if (ksyms[i].addr > addr)
+			return ksyms[i].addr;
+	return addr + 16;
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int dev_open(void)
+{
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		bail("open %s", DEV);
+	return fd;
+}
+
+static int kread(int fd, uint64_t addr, void *buf, size_t len)
+{
+	struct ovup_k_read r = { .addr = addr, .uaddr = (uintptr_t)buf, .len = len };
+
+	return io(fd, OVUP_IOC_READ, &r);
+}
+
+static uint64_t kalloc(int fd, uint32_t kind, uint64_t size)
+{
+	struct ovup_k_alloc a = { .size = size, .kind = kind };
+
+	if (io(fd, OVUP_IOC_ALLOC, &a))
+		bail("alloc %" PRIu64 " bytes", size);
+	return a.addr;
+}
+
+static int kfree_(int fd, uint64_t addr)
+{
+	struct ovup_k_free f = { .addr = addr };
+
+	return io(fd, OVUP_IOC_FREE, &f);
+}
+
+static int kcopyin(int fd, uint64_t addr, const void *buf, size_t len)
+{
+	struct ovup_k_copyin c = { .addr = addr, .uaddr = (uintptr_t)buf, .len = len };
+
+	return io(fd, OVUP_IOC_COPYIN, &c);
+}
+
+static int kchgprot(int fd, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	struct ovup_k_chgprot c = { .addr = addr, .len = len, .prot = prot };
+
+	return io(fd, OVUP_IOC_CHGPROT, &c);
+}
+
+static uint32_t npatches(int fd)
+{
+	struct ovup_k_version v;
+
+	if (io(fd, OVUP_IOC_VERSION, &v))
+		bail("VERSION");
+	return v.npatches;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n, total = 0;
+
+	buf[0] = 0;
+	if (fd < 0)
+		return buf;
+	while ((n = read(fd, buf + total, sizeof(buf) - 1 - total)) > 0)
+		total += n;
+	buf[total] = 0;
+	close(fd);
+	return buf;
+}
+
+static bool file_is(const char *path, const char *want)
+{
+	return !strcmp(slurp(path), want);
+}
+
+/* ---- x86-64 code for replacement functions -------------------------------- */
+
+struct code {
+	uint8_t b[512];
+	size_t n;
+	uint64_t base;   /* where the code will run */
+};
+
+static void emit(struct code *c, const void *p, size_t n)
+{
+	memcpy(c->b + c->n, p, n);
+	c->n += n;
+}
+
+static void emit_rel32(struct code *c, uint64_t target)
+{
+	int64_t rel = (int64_t)(target - (c->base + c->n + 4));
+	int32_t r32 = (int32_t)rel;
+
+	if (rel != r32)
+		bail("rel32 out of range: %#" PRIx64 " -> %#" PRIx64, c->base + c->n, target);
+	emit(c, &r32, 4);
+}
+
+static void emit_call(struct code *c, uint64_t target)
+{
+	emit(c, "\xe8", 1);
+	emit_rel32(c, target);
+}
+
+#define MSG_OFF 0x100  /* string constants live here in the block */
+
+/* int f(struct seq_file *m, void *v) { [msleep(ms);] seq_puts(m, msg); return 0; } */
+static struct code code_puts(uint64_t base, const char *msg, unsigned int sleep_ms)
+{
+	struct code c = { .base = base };
+
+	if (sleep_ms) {
+		uint32_t ms = sleep_ms;
+
+		emit(&c, "\x53", 1);               /* push %rbx */
+		emit(&c, "\x48\x89\xfb", 3);       /* mov %rdi,%rbx */
+		emit(&c, "\xbf", 1);               /* mov $ms,%edi */
+		emit(&c, &ms, 4);
+		emit_call(&c, ksym("msleep"));
+		emit(&c, "\x48\x89\xdf", 3);       /* mov %rbx,%rdi */
+	}
+	emit(&c, "\x48\x8d\x35", 3);               /* lea msg(%rip),%rsi */
+	emit_rel32(&c, base + MSG_OFF);
+	emit_call(&c, ksym("seq_puts"));
+	if (sleep_ms)
+		emit(&c, "\x5b", 1);               /* pop %rbx */
+	emit(&c, "\x31\xc0\xc3", 3);               /* xor %eax,%eax; ret */
+	memset(c.b + c.n, 0xcc, MSG_OFF - c.n);
+	c.n = MSG_OFF;
+	emit(&c, msg, strlen(msg) + 1);
+	return c;
+}
+
+/* int f(...) { return 0; }: the /proc file reads empty */
+static struct code code_ret0(uint64_t base)
+{
+	struct code c = { .base = base };
+
+	emit(&c, "\x31\xc0\xc3", 3);
+	return c;
+}
+
+/* A text block holding `c`, made read-only executable: alloc, load, protect. */
+static uint64_t load_code(int fd, struct code (*gen)(uint64_t, const char *, unsigned int),
+			  const char *msg, unsigned int sleep_ms)
+{
+	uint64_t blk = kalloc(fd, OVUP_K_TEXT, PAGE);
+	struct code c = gen(blk, msg, sleep_ms);
+
+	if (kcopyin(fd, blk, c.b, c.n))
+		bail("copyin");
+	if (kchgprot(fd, blk, PAGE, OVUP_PROT_RX))
+		bail("chgprot");
+	return blk;
+}
+
+static struct code gen_ret0(uint64_t base, const char *msg, unsigned int ms)
+{
+	(void)msg;
+	(void)ms;
+	return code_ret0(base);
+}
+
+/* A site writing `jmp target` at func+5, expecting what is there now. */
+static struct ovup_k_site site_jump(int fd, uint64_t func, uint64_t target)
+{
+	struct ovup_k_site s = { .addr = func + 5, .func = func, .len = 5 };
+	int32_t rel = (int32_t)(target - (func + 10));
+
+	if (kread(fd, s.addr, s.expect, 5))
+		bail("read site %#" PRIx64, s.addr);
+	s.write[0] = 0xe9;
+	memcpy(s.write + 1, &rel, 4);
+	return s;
+}
+
+struct patch {
+	char name[OVUP_NAME_MAX];
+	struct ovup_k_site sites[4];
+	uint32_t nsites;
+	struct ovup_k_range ranges[4];
+	uint32_t nranges;
+	uint64_t blocks[4];
+	uint32_t nblocks;
+	const char *blob;
+	struct ovup_k_pawrite pw;   /* last call, for failed/busy */
+};
+
+/* the PAWRITE argument for p, in p->pw */
+static void fill_pw(struct patch *p)
+{
+	memset(&p->pw, 0, sizeof(p->pw));
+	memcpy(p->pw.name, p->name, sizeof(p->pw.name));
+	p->pw.sites = (uintptr_t)p->sites;
+	p->pw.nsites = p->nsites;
+	p->pw.ranges = (uintptr_t)p->ranges;
+	p->pw.nranges = p->nranges;
+	p->pw.blocks = (uintptr_t)p->blocks;
+	p->pw.nblocks = p->nblocks;
+	p->pw.blob = (uintptr_t)p->blob;
+	p->pw.bloblen = p->blob ? strlen(p->blob) : 0;
+}
+
+static int apply(int fd, struct patch *p)
+{
+	fill_pw(p);
+	return io(fd, OVUP_IOC_PAWRITE, &p->pw);
+}
+
+static int revert(int fd, const char *name, struct ovup_k_range *r, uint32_t nr,
+		  struct ovup_k_revert *out)
+{
+	struct ovup_k_revert rv = { .ranges = (uintptr_t)r, .nranges = nr };
+	int ret;
+
+	strncpy(rv.name, name, sizeof(rv.name) - 1);
+	ret = io(fd, OVUP_IOC_REVERT, &rv);
+	if (out)
+		*out = rv;
+	return ret;
+}
+
+/* One-function patch of `func` to code in `blk`, stack-checked over the
+ * function itself and the block. */
+static struct patch patch_one(int fd, const char *name, uint64_t func, uint64_t blk)
+{
+	struct patch p = { .nsites = 1, .nranges = 2, .nblocks = 1 };
+
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	p.sites[0] = site_jump(fd, func, blk);
+	p.ranges[0] = (struct ovup_k_range){ func, ksym_end(func) };
+	p.ranges[1] = (struct ovup_k_range){ blk, blk + PAGE };
+	p.blocks[0] = blk;
+	return p;
+}
+
+static bool dmesg_clean(const char **bad)
+{
+	static char buf[1 << 20];
+	static const char *const pats[] = { "BUG:", "Oops", "WARNING:", "general protection",
+					    "Call Trace", "kernel tried to execute", NULL };
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+
+	if (n < 0) {
+		*bad = "klogctl failed";
+		return false;
+	}
+	buf[n] = 0;
+	/* an empty or foreign log would make the check below vacuous */
+	if (!strstr(buf, "ovup: ready")) {
+		*bad = "ovup's load message is not in the log";
+		return false;
+	}
+	for (int i = 0; pats[i]; i++)
+		if (strstr(buf, pats[i])) {
+			*bad = pats[i];
+			return false;
+		}
+	return true;
+}
+
+static pid_t spawn(const char *cmd)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		bail("fork");
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* wait until `pid` sleeps in a function whose name contains `fn` */
+static bool wait_wchan(pid_t pid, const char *fn)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	for (int i = 0; i < 300; i++) {
+		if (strstr(slurp(path), fn))
+			return true;
+		usleep(10000);
+	}
+	diag("pid %d wchan is '%s', not %s", pid, slurp(path), fn);
+	return false;
+}
+
+static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+static char cmdline_orig[4096];
+static uint64_t f_cmdline, f_version;
+
+/* ---- groups -------------------------------------------------------------- */
+
+static void t_version(int fd)
+{
+	struct ovup_k_version v;
+	int64_t dist;
+
+	is_err(io(fd, OVUP_IOC_VERSION, &v), 0, "VERSION");
+	ok(v.version == OVUP_UAPI_VERSION, "VERSION reports uapi version %u", v.version);
+	ok(v.npatches == 0, "no patch applied at start (%u)", v.npatches);
+	ok(v.text_size == 2u << 20 && v.data_size == 2u << 20, "areas are 2 MiB each");
+	ok(v.text_base % PAGE == 0 && v.data_base % PAGE == 0, "areas are page aligned");
+	dist = (int64_t)(v.text_base - f_cmdline);
+	ok(dist > -(1LL << 31) && dist < (1LL << 31) - (int64_t)v.text_size,
+	   "text area %#" PRIx64 " is within +-2 GiB of kernel text", v.text_base);
+}
+
+static void t_ioctl(int fd)
+{
+	static const unsigned long cmds[] = {
+		OVUP_IOC_VERSION, OVUP_IOC_ALLOC, OVUP_IOC_FREE, OVUP_IOC_COPYIN,
+		OVUP_IOC_CHGPROT, OVUP_IOC_PAWRITE, OVUP_IOC_REVERT, OVUP_IOC_RECORD,
+		OVUP_IOC_READ,
+	};
+	char name[64];
+
+	is_err(io(fd, _IO(OVUP_IOC_MAGIC, 42), NULL), -ENOTTY, "unknown ioctl number");
+	is_err(io(fd, _IOR(OVUP_IOC_MAGIC, 0, uint32_t), NULL), -ENOTTY,
+	       "VERSION with a wrong size in the command");
+	is_err(io(fd, _IO('T', 1), NULL), -ENOTTY, "ioctl of another magic");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(name, sizeof(name), "ioctl nr %lu with a NULL argument", _IOC_NR(cmds[i]));
+		is_err(io(fd, cmds[i], NULL), -EFAULT, name);
+		snprintf(name, sizeof(name), "ioctl nr %lu with an unmapped argument", _IOC_NR(cmds[i]));
+		is_err(io(fd, cmds[i], (void *)8), -EFAULT, name);
+	}
+}
+
+static void t_alloc(int fd)
+{
+	struct ovup_k_version v;
+	struct ovup_k_alloc a;
+	uint8_t buf[PAGE], pat[64];
+	uint64_t t, d, big[4];
+	int nbig = 0, ret;
+
+	io(fd, OVUP_IOC_VERSION, &v);
+	memset(pat, 0xa5, sizeof(pat));
+
+	a = (struct ovup_k_alloc){ .size = 100, .kind = OVUP_K_TEXT };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), 0, "ALLOC 100 bytes of text");
+	t = a.addr;
+	ok(t % PAGE == 0 && t >= v.text_base && t + PAGE <= v.text_base + v.text_size,
+	   "text block %#" PRIx64 " is page aligned inside the text area", t);
+	memset(buf, 1, sizeof(buf));
+	is_err(kread(fd, t, buf, PAGE), 0, "READ the whole new text page");
+	ok(!memcmp(buf, (uint8_t[PAGE]){ 0 }, PAGE), "new text block is zero-filled");
+
+	is_err(kcopyin(fd, t + 10, pat, sizeof(pat)), 0, "COPYIN 64 bytes into read-only text");
+	kread(fd, t, buf, 128);
+	ok(!memcmp(buf + 10, pat, sizeof(pat)) && buf[9] == 0 && buf[74] == 0,
+	   "READ sees exactly the copied bytes");
+	is_err(kcopyin(fd, t + PAGE - 8, pat, 16), -EINVAL, "COPYIN past the block's end");
+	is_err(kcopyin(fd, t, pat, 0), -EINVAL, "COPYIN of 0 bytes");
+	is_err(kcopyin(fd, t, pat, OVUP_BLOCK_MAX + 1), -E2BIG, "COPYIN larger than OVUP_BLOCK_MAX");
+	is_err(kcopyin(fd, t, (void *)8, 16), -EFAULT, "COPYIN from an unmapped user buffer");
+	is_err(kcopyin(fd, t, NULL, 16), -EFAULT, "COPYIN from a NULL user buffer");
+	is_err(kcopyin(fd, f_cmdline, pat, 5), -EINVAL, "COPYIN into kernel text");
+	is_err(kcopyin(fd, v.text_base + v.text_size - 16, pat, 16), -EINVAL,
+	       "COPYIN into unallocated area pages");
+	is_err(kcopyin(fd, -4096UL, pat, 8192), -EINVAL, "COPYIN range wrapping the address space");
+
+	is_err(kchgprot(fd, t, PAGE, OVUP_PROT_R), 0, "CHGPROT text -> R");
+	is_err(kread(fd, t + 10, buf, 4), 0, "READ of an R text block");
+	is_err(kcopyin(fd, t, pat, 4), 0, "COPYIN into an R block (through the alias)");
+	is_err(kchgprot(fd, t, PAGE, OVUP_PROT_RX), 0, "CHGPROT text -> RX");
+	is_err(kchgprot(fd, t, PAGE, OVUP_PROT_RW), -EINVAL, "CHGPROT text -> RW (W^X)");
+	is_err(kchgprot(fd, t, PAGE, 0), -EINVAL, "CHGPROT with prot 0");
+	is_err(kchgprot(fd, t, PAGE, 99), -EINVAL, "CHGPROT with prot 99");
+	is_err(kchgprot(fd, t + 1, PAGE, OVUP_PROT_RX), -EINVAL, "CHGPROT of an unaligned address");
+	is_err(kchgprot(fd, t, 2 * PAGE, OVUP_PROT_RX), -EINVAL, "CHGPROT past the block's end");
+	is_err(kchgprot(fd, t, 0, OVUP_PROT_RX), -EINVAL, "CHGPROT of 0 bytes");
+	is_err(kchgprot(fd, f_cmdline & ~(PAGE - 1), PAGE, OVUP_PROT_RX), -EINVAL,
+	       "CHGPROT of kernel text");
+	{
+		struct ovup_k_chgprot c = { .addr = t, .len = PAGE, .prot = OVUP_PROT_RX, .pad = 1 };
+
+		is_err(io(fd, OVUP_IOC_CHGPROT, &c), -EINVAL, "CHGPROT with pad != 0");
+	}
+
+	a = (struct ovup_k_alloc){ .size = 3 * PAGE, .kind = OVUP_K_DATA };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), 0, "ALLOC 3 pages of data");
+	d = a.addr;
+	ok(d >= v.data_base && d + 3 * PAGE <= v.data_base + v.data_size,
+	   "data block lies in the data area");
+	is_err(kchgprot(fd, d, 3 * PAGE, OVUP_PROT_RX), -EINVAL, "CHGPROT data -> RX (never X)");
+	is_err(kchgprot(fd, d + PAGE, PAGE, OVUP_PROT_R), 0, "CHGPROT one data page -> R");
+	is_err(kcopyin(fd, d + PAGE - 4, pat, 8), 0, "COPYIN across RW and R data pages");
+	is_err(kchgprot(fd, d, 3 * PAGE, OVUP_PROT_RW), 0, "CHGPROT data -> RW");
+	kread(fd, d + PAGE - 4, buf, 8);
+	ok(!memcmp(buf, pat, 8), "data block holds the copied bytes");
+
+	a = (struct ovup_k_alloc){ .size = 1, .kind = 0 };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -EINVAL, "ALLOC kind 0");
+	a = (struct ovup_k_alloc){ .size = 1, .kind = 3 };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -EINVAL, "ALLOC kind 3");
+	a = (struct ovup_k_alloc){ .size = 1, .kind = OVUP_K_TEXT, .pad = 7 };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -EINVAL, "ALLOC with pad != 0");
+	a = (struct ovup_k_alloc){ .size = 0, .kind = OVUP_K_TEXT };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -EINVAL, "ALLOC of 0 bytes");
+	a = (struct ovup_k_alloc){ .size = OVUP_BLOCK_MAX + 1, .kind = OVUP_K_TEXT };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -E2BIG, "ALLOC above OVUP_BLOCK_MAX");
+	a = (struct ovup_k_alloc){ .size = ~0ULL, .kind = OVUP_K_DATA };
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -E2BIG, "ALLOC of 2^64-1 bytes");
+
+	/* fill the text area with 1 MiB blocks until it is full */
+	do {
+		a = (struct ovup_k_alloc){ .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
+		ret = io(fd, OVUP_IOC_ALLOC, &a);
+		if (!ret)
+			big[nbig++] = a.addr;
+	} while (!ret && nbig < 4);
+	ok(ret == -ENOMEM && nbig >= 1, "text area runs out with -ENOMEM after %d MiB blocks", nbig);
+	for (int i = 0; i < nbig; i++)
+		kfree_(fd, big[i]);
+
+	is_err(kfree_(fd, t + PAGE / 2), -EINVAL, "FREE of an address inside a block");
+	is_err(kfree_(fd, f_cmdline), -EINVAL, "FREE of a kernel address");
+	is_err(kfree_(fd, 0), -EINVAL, "FREE of 0");
+	is_err(kfree_(fd, t), 0, "FREE text block");
+	is_err(kfree_(fd, t), -EINVAL, "FREE it again");
+	is_err(kcopyin(fd, t, pat, 4), -EINVAL, "COPYIN into a freed block");
+	is_err(kfree_(fd, d), 0, "FREE data block");
+
+	/* first fit hands the same pages out again: they must be zero */
+	t = kalloc(fd, OVUP_K_TEXT, PAGE);
+	kcopyin(fd, t, pat, sizeof(pat));
+	kchgprot(fd, t, PAGE, OVUP_PROT_R);
+	kfree_(fd, t);
+	a = (struct ovup_k_alloc){ .size = PAGE, .kind = OVUP_K_TEXT };
+	io(fd, OVUP_IOC_ALLOC, &a);
+	kread(fd, a.addr, buf, 128);
+	ok(a.addr == t && !memcmp(buf, (uint8_t[128]){ 0 }, 128),
+	   "a reused block comes back zero-filled");
+	kfree_(fd, a.addr);
+}
+
+static void t_read(int fd)
+{
+	struct ovup_k_version v;
+	uint8_t buf[PAGE + 1];
+
+	io(fd, OVUP_IOC_VERSION, &v);
+	is_err(kread(fd, f_cmdline, buf, 5), 0, "READ 5 bytes at cmdline_proc_show");
+	ok(!memcmp(buf, nop5, 5), "cmdline_proc_show starts with the ftrace NOP5");
+	is_err(kread(fd, f_cmdline & ~(PAGE - 1), buf, PAGE), 0, "READ a whole text page");
+	is_err(kread(fd, f_cmdline, buf, PAGE + 1), -E2BIG, "READ of 4097 bytes");
+	is_err(kread(fd, f_cmdline, buf, 0), -EINVAL, "READ of 0 bytes");
+	is_err(kread(fd, ksym("linux_banner"), buf, 16), -EINVAL, "READ of kernel rodata");
+	is_err(kread(fd, ksym("saved_command_line"), buf, 8), -EINVAL, "READ of kernel data");
+	is_err(kread(fd, 0, buf, 8), -EINVAL, "READ at address 0");
+	is_err(kread(fd, (uintptr_t)buf, buf, 8), -EINVAL, "READ of a user address");
+	is_err(kread(fd, ~0ULL - 3, buf, 8), -EINVAL, "READ wrapping the address space");
+	is_err(kread(fd, f_cmdline, (void *)8, 8), -EFAULT, "READ into an unmapped user buffer");
+	is_err(kread(fd, v.data_base, buf, 8), 0, "READ of the data area");
+}
+
+static void t_perm(void)
+{
+	int fd = dev_open(), status;
+	struct stat st;
+	pid_t pid;
+
+	ok(!stat(DEV, &st) && (st.st_mode & 07777) == 0600 && st.st_uid == 0,
+	   "%s is mode 0600, owned by root (mode %o)", DEV, st.st_mode & 07777);
+
+	/* child 1: keeps the root-opened fd, becomes nobody */
+	pid = fork();
+	if (!pid) {
+		struct ovup_k_version v;
+		struct ovup_k_alloc a = { .size = 1, .kind = OVUP_K_TEXT };
+		int bad = 0;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (io(fd, OVUP_IOC_VERSION, &v) != -EPERM)
+			bad |= 1;
+		if (io(fd, OVUP_IOC_ALLOC, &a) != -EPERM)
+			bad |= 2;
+		if (io(fd, _IO(OVUP_IOC_MAGIC, 42), NULL) != -EPERM)
+			bad |= 4;
+		if (open(DEV, O_RDWR) >= 0 || errno != EACCES)
+			bad |= 8;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "as uid 65534: ioctls on an inherited fd -> EPERM, open -> EACCES (status %#x)", status);
+
+	/* child 2: still uid 0, but without CAP_SYS_ADMIN */
+	pid = fork();
+	if (!pid) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct c[2];
+		struct ovup_k_version v;
+		int fd2, bad = 0;
+
+		if (syscall(SYS_capget, &h, c))
+			_exit(10);
+		c[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+		c[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+		if (syscall(SYS_capset, &h, c))
+			_exit(11);
+		if (io(fd, OVUP_IOC_VERSION, &v) != -EPERM)
+			bad |= 1;
+		fd2 = open(DEV, O_RDWR);  /* root owns the node: DAC lets us open */
+		if (fd2 < 0 || io(fd2, OVUP_IOC_VERSION, &v) != -EPERM)
+			bad |= 2;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "uid 0 without CAP_SYS_ADMIN: ioctls -> EPERM (status %#x)", status);
+	close(fd);
+}
+
+static void t_pawrite_args(int fd)
+{
+	uint64_t blk = load_code(fd, code_puts, "never shown\n", 0);
+	uint64_t dblk = kalloc(fd, OVUP_K_DATA, PAGE);
+	struct ovup_k_version v;
+	struct patch p, q;
+	uint8_t before[32], after[32], vbefore[16], vafter[16];
+	char longname[OVUP_NAME_MAX];
+
+	io(fd, OVUP_IOC_VERSION, &v);
+	kread(fd, f_cmdline, before, sizeof(before));
+	kread(fd, f_version, vbefore, sizeof(vbefore));
+	p = patch_one(fd, "args", f_cmdline, blk);
+
+#define TRY(mutate, want, what) do { q = p; mutate; is_err(apply(fd, &q), want, what); } while (0)
+	TRY(q.name[0] = 0, -EINVAL, "PAWRITE with an empty name");
+	TRY(strcpy(q.name, "a b"), -EINVAL, "PAWRITE with a space in the name");
+	TRY(strcpy(q.name, "tab\t"), -EINVAL, "PAWRITE with a control character in the name");
+	memset(longname, 'x', sizeof(longname));
+	q = p;
+	fill_pw(&q);
+	memcpy(q.pw.name, longname, sizeof(longname));
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with an unterminated name");
+	q = p;
+	fill_pw(&q);  /* now corrupt single fields of the argument */
+	q.pw.pad = 1;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with pad != 0");
+	q.pw.pad = 0;
+	q.pw.nsites = 0;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE of 0 sites");
+	q.pw.nsites = OVUP_SITES_MAX + 1;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -E2BIG, "PAWRITE of 257 sites");
+	q.pw.nsites = 1;
+	q.pw.nranges = OVUP_RANGES_MAX + 1;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -E2BIG, "PAWRITE with 513 ranges");
+	q.pw.nranges = 2;
+	q.pw.nblocks = OVUP_BLOCKS_MAX + 1;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -E2BIG, "PAWRITE with 17 blocks");
+	q.pw.nblocks = 1;
+	q.pw.bloblen = OVUP_BLOB_MAX + 1;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -E2BIG, "PAWRITE with a 64 KiB + 1 blob");
+	q.pw.bloblen = 16;
+	q.pw.blob = 8;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EFAULT, "PAWRITE with an unmapped blob");
+	q.pw.bloblen = 0;
+	q.pw.sites = 0;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EFAULT, "PAWRITE with NULL sites");
+	q.pw.sites = (uintptr_t)q.sites;
+	q.pw.ranges = 16;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EFAULT, "PAWRITE with unmapped ranges");
+	q.pw.ranges = (uintptr_t)q.ranges;
+	q.pw.blocks = 24;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EFAULT, "PAWRITE with unmapped blocks");
+
+	TRY(q.sites[0].pad = 1, -EINVAL, "site with pad != 0");
+	TRY(q.sites[0].len = 0, -EINVAL, "site of length 0");
+	TRY(q.sites[0].len = 17, -E2BIG, "site of length 17");
+	TRY(q.sites[0].addr += 1, -EINVAL, "site whose addr is not func+5");
+	TRY((q.sites[0].func += 1, q.sites[0].addr += 1), -EINVAL,
+	    "site at a non-function address (cmdline_proc_show+1)");
+	TRY((q.sites[0].func = ksym("saved_command_line"), q.sites[0].addr = q.sites[0].func + 5),
+	    -EINVAL, "site on a data symbol");
+	TRY((q.sites[0].func = ksym("linux_banner"), q.sites[0].addr = q.sites[0].func + 5),
+	    -EINVAL, "site on a rodata symbol");
+	TRY((q.sites[0].func = 0x400000, q.sites[0].addr = 0x400005), -EINVAL,
+	    "site at a user address");
+	TRY((q.sites[0].func = ~0ULL - 8, q.sites[0].addr = ~0ULL - 3), -EINVAL,
+	    "site wrapping the address space");
+	TRY((q.sites[0].func = blk, q.sites[0].addr = blk + 5), -EINVAL,
+	    "site inside ovup's own text area");
+	TRY((q.sites[0].func = dblk, q.sites[0].addr = dblk + 5), -EINVAL,
+	    "site inside ovup's own data area");
+	TRY(q.sites[0] = site_jump(fd, f_cmdline, v.text_base + v.text_size - PAGE), -EINVAL,
+	    "jump into unallocated text-area pages");
+	TRY(q.sites[0] = site_jump(fd, f_cmdline, dblk), -EINVAL, "jump into a data block");
+	TRY(q.sites[0] = site_jump(fd, f_cmdline, ksym("saved_command_line")), -EINVAL,
+	    "jump to kernel data");
+	TRY(q.blocks[0] = blk + PAGE / 2, -EINVAL, "owned block address not a block start");
+	TRY((q.blocks[1] = blk, q.nblocks = 2), -EINVAL, "the same block listed twice");
+	TRY((q.ranges[0].start = q.ranges[0].end), -EINVAL, "an empty stack-check range");
+	TRY((q.sites[1] = q.sites[0], q.nsites = 2), -EINVAL, "two sites overlapping");
+
+	/* expect mismatch on the second site: nothing at all is written */
+	q = p;
+	q.sites[1] = q.sites[0];
+	q.sites[0] = site_jump(fd, f_version, blk);
+	q.nsites = 2;
+	q.sites[1].expect[2] ^= 0xff;
+	is_err(apply(fd, &q), -ESTALE, "PAWRITE whose second site's expect mismatches");
+	ok(q.pw.failed == 1, "failed names site index 1 (got %u)", q.pw.failed);
+	kread(fd, f_cmdline, after, sizeof(after));
+	kread(fd, f_version, vafter, sizeof(vafter));
+	ok(!memcmp(before, after, sizeof(after)) && !memcmp(vbefore, vafter, sizeof(vafter)),
+	   "after ESTALE both functions are byte-for-byte unchanged");
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline unchanged");
+	ok(npatches(fd) == 0, "no record was created by any failed PAWRITE");
+	is_err(kfree_(fd, blk), 0, "blocks of a failed PAWRITE stay free-able");
+	kfree_(fd, dblk);
+#undef TRY
+}
+
+static void t_patch(int fd)
+{
+	uint64_t blk = load_code(fd, code_puts, "ovup-patched\n", 0), blk2;
+	struct patch p = patch_one(fd, "kioctl-cmdline", f_cmdline, blk), p2;
+	struct ovup_k_site rs[2];
+	struct ovup_k_record rec;
+	uint64_t rblocks[2];
+	char rblob[64] = { 0 };
+	uint8_t cur[5];
+	int ret;
+
+	p.blob = "blob: tool data";
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline reads the boot command line");
+	is_err(apply(fd, &p), 0, "PAWRITE jmp at cmdline_proc_show+5");
+	ok(file_is("/proc/cmdline", "ovup-patched\n"), "/proc/cmdline now reads 'ovup-patched'");
+	ok(!strstr(slurp("/proc/cmdline"), "console="), "the old text is gone from /proc/cmdline");
+	kread(fd, f_cmdline + 5, cur, 5);
+	ok(!memcmp(cur, p.sites[0].write, 5), "READ sees the jmp at the site");
+	kread(fd, f_cmdline, cur, 5);
+	ok(!memcmp(cur, nop5, 5), "the ftrace NOP5 in front is untouched");
+	ok(npatches(fd) == 1, "VERSION counts 1 patch");
+
+	rec = (struct ovup_k_record){ .index = 0 };
+	is_err(io(fd, OVUP_IOC_RECORD, &rec), 0, "RECORD 0 with NULL buffers");
+	ok(rec.nsites == 1 && rec.nblocks == 1 && rec.bloblen == strlen(p.blob) &&
+	   !strcmp(rec.name, "kioctl-cmdline") && rec.seq > 0,
+	   "RECORD 0 reports the name and counts (%u sites, %u blocks, %u blob bytes)",
+	   rec.nsites, rec.nblocks, rec.bloblen);
+	rec = (struct ovup_k_record){ .index = 0, .nsites = 2, .nblocks = 2, .bloblen = 63,
+				      .sites = (uintptr_t)rs, .blocks = (uintptr_t)rblocks,
+				      .blob = (uintptr_t)rblob };
+	is_err(io(fd, OVUP_IOC_RECORD, &rec), 0, "RECORD 0 with buffers");
+	ok(rs[0].addr == f_cmdline + 5 && rs[0].func == f_cmdline && rs[0].len == 5 &&
+	   !memcmp(rs[0].expect, p.sites[0].expect, 5) && !memcmp(rs[0].write, p.sites[0].write, 5),
+	   "RECORD site holds the saved original and the written bytes");
+	ok(rblocks[0] == blk && !strcmp(rblob, p.blob), "RECORD holds the owned block and the blob");
+	rec.nsites = 0;
+	is_err(io(fd, OVUP_IOC_RECORD, &rec), -ENOSPC, "RECORD with no room for the sites");
+	ok(rec.nsites == 1, "ENOSPC still reports the site count");
+	rec = (struct ovup_k_record){ .index = 1 };
+	is_err(io(fd, OVUP_IOC_RECORD, &rec), -ENOENT, "RECORD 1 (past the end)");
+	rec = (struct ovup_k_record){ .index = 0, .nsites = 1, .sites = 8 };
+	is_err(io(fd, OVUP_IOC_RECORD, &rec), -EFAULT, "RECORD into an unmapped buffer");
+
+	is_err(kfree_(fd, blk), -EBUSY, "FREE of a block a record owns");
+	is_err(kcopyin(fd, blk, "x", 1), -EBUSY, "COPYIN into a block a record owns");
+	is_err(kchgprot(fd, blk, PAGE, OVUP_PROT_R), -EBUSY, "CHGPROT of a block a record owns");
+	p2 = p;
+	p2.sites[0] = site_jump(fd, f_cmdline, blk);
+	is_err(apply(fd, &p2), -EEXIST, "PAWRITE with a name already applied");
+	snprintf(p2.name, sizeof(p2.name), "other-name");
+	is_err(apply(fd, &p2), -EBUSY, "PAWRITE handing over a block another record owns");
+	ret = system("rmmod ovup 2>/dev/null");
+	ok(ret != 0 && access(DEV, F_OK) == 0, "rmmod ovup is refused while a patch is active");
+	is_err(revert(fd, "no-such-patch", NULL, 0, NULL), -ENOENT, "REVERT of an unknown name");
+	is_err(revert(fd, "", NULL, 0, NULL), -EINVAL, "REVERT with an empty name");
+	{
+		struct ovup_k_revert rv = { .nranges = OVUP_RANGES_MAX + 1 };
+
+		strcpy(rv.name, "kioctl-cmdline");
+		is_err(io(fd, OVUP_IOC_REVERT, &rv), -E2BIG, "REVERT with 513 ranges");
+		rv.nranges = 1;
+		rv.ranges = 8;
+		is_err(io(fd, OVUP_IOC_REVERT, &rv), -EFAULT, "REVERT with unmapped ranges");
+	}
+
+	/* a second patch stacked on the same site */
+	blk2 = load_code(fd, gen_ret0, NULL, 0);
+	p2 = patch_one(fd, "kioctl-stacked", f_cmdline, blk2);
+	ok(!memcmp(p2.sites[0].expect, p.sites[0].write, 5), "stacked patch expects the first jmp");
+	is_err(apply(fd, &p2), 0, "PAWRITE a second patch on the same site");
+	ok(file_is("/proc/cmdline", ""), "/proc/cmdline now reads empty");
+	is_err(revert(fd, "kioctl-cmdline", NULL, 0, NULL), -ENOTEMPTY,
+	       "REVERT of the lower patch while one is stacked on it");
+	ok(file_is("/proc/cmdline", ""), "the refused REVERT changed nothing");
+	rec = (struct ovup_k_record){ .index = 1 };
+	io(fd, OVUP_IOC_RECORD, &rec);
+	ok(!strcmp(rec.name, "kioctl-stacked") && rec.seq > 1, "RECORD 1 is the newer patch (seq %" PRIu64 ")", rec.seq);
+	is_err(revert(fd, "kioctl-stacked", p2.ranges, p2.nranges, NULL), 0, "REVERT the stacked patch");
+	ok(file_is("/proc/cmdline", "ovup-patched\n"), "/proc/cmdline is back to the first patch");
+	is_err(kfree_(fd, blk2), -EINVAL, "REVERT freed the stacked patch's block");
+	is_err(revert(fd, "kioctl-cmdline", p.ranges, p.nranges, NULL), 0, "REVERT the first patch");
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline reads the boot command line again");
+	kread(fd, f_cmdline + 5, cur, 5);
+	ok(!memcmp(cur, p.sites[0].expect, 5), "the original bytes are back at the site");
+	ok(npatches(fd) == 0, "VERSION counts 0 patches");
+	is_err(revert(fd, "kioctl-cmdline", NULL, 0, NULL), -ENOENT, "REVERT twice");
+}
+
+/* kprobes and ftrace rewrite text too: they must meet ESTALE, not corruption */
+static void t_tracing(int fd)
+{
+	uint64_t blk;
+	struct patch p;
+	struct ovup_k_revert rv;
+	int ret;
+
+	if (access("/sys/kernel/tracing/kprobe_events", F_OK) &&
+	    system("mount -t tracefs nodev /sys/kernel/tracing")) {
+		ok(false, "mount tracefs");
+		return;
+	}
+	/* ftrace on the function: its NOP5 becomes a call, our jump still works */
+	ret = system("cd /sys/kernel/tracing && echo cmdline_proc_show > set_ftrace_filter &&"
+		     " echo function > current_tracer && echo > trace");
+	blk = load_code(fd, code_puts, "ovup-traced\n", 0);
+	p = patch_one(fd, "kioctl-ftrace", f_cmdline, blk);
+	{
+		uint8_t b[5];
+
+		kread(fd, f_cmdline, b, 5);
+		ok(ret == 0 && b[0] == 0xe8, "with ftrace on, cmdline_proc_show starts with a call");
+	}
+	is_err(apply(fd, &p), 0, "PAWRITE behind an active ftrace call site");
+	ok(file_is("/proc/cmdline", "ovup-traced\n"), "/proc/cmdline shows the patch");
+	ok(strstr(slurp("/sys/kernel/tracing/trace"), "cmdline_proc_show") != NULL,
+	   "ftrace still records calls of the patched function");
+	system("cd /sys/kernel/tracing && echo nop > current_tracer && echo > set_ftrace_filter");
+
+	/* a kprobe at our site replaces its first byte with int3 */
+	ret = system("echo 'p:kioctl_kp cmdline_proc_show+5' > /sys/kernel/tracing/kprobe_events &&"
+		     " echo 1 > /sys/kernel/tracing/events/kprobes/kioctl_kp/enable");
+	ok(ret == 0, "kprobe armed on the patched site");
+	is_err(revert(fd, "kioctl-ftrace", p.ranges, p.nranges, &rv), -ESTALE,
+	       "REVERT while a kprobe changed the site");
+	ok(rv.failed == 0, "failed names site 0 (got %u)", rv.failed);
+	ok(file_is("/proc/cmdline", "ovup-traced\n"), "the refused REVERT left the patch working");
+	system("echo 0 > /sys/kernel/tracing/events/kprobes/kioctl_kp/enable &&"
+	       " echo > /sys/kernel/tracing/kprobe_events");
+	is_err(revert(fd, "kioctl-ftrace", p.ranges, p.nranges, NULL), 0,
+	       "REVERT once the kprobe is gone");
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline restored");
+}
+
+static void t_busy(int fd)
+{
+	uint64_t ns = ksym("do_nanosleep");
+	struct ovup_k_range sleeping = { ns, ksym_end(ns) };
+	uint64_t blk, slow;
+	struct ovup_k_revert rv;
+	struct patch p, s;
+	pid_t pid, reader;
+	uint8_t cur[5];
+
+	/* a task asleep in do_nanosleep makes that range busy */
+	pid = spawn("exec sleep 1000");
+	wait_wchan(pid, "nanosleep");
+	blk = load_code(fd, code_puts, "ovup-busy\n", 0);
+	p = patch_one(fd, "kioctl-busy", f_cmdline, blk);
+	p.ranges[p.nranges++] = sleeping;
+	is_err(apply(fd, &p), -EBUSY, "PAWRITE while a task sleeps in a checked range");
+	ok(p.pw.busy.pid == pid && !strcmp(p.pw.busy.comm, "sleep") &&
+	   p.pw.busy.reason == OVUP_BUSY_FRAME &&
+	   p.pw.busy.addr >= sleeping.start && p.pw.busy.addr < sleeping.end,
+	   "busy names pid %d '%s' reason %u at %#" PRIx64 " in do_nanosleep",
+	   p.pw.busy.pid, p.pw.busy.comm, p.pw.busy.reason, p.pw.busy.addr);
+	kread(fd, f_cmdline + 5, cur, 5);
+	ok(!memcmp(cur, p.sites[0].expect, 5) && file_is("/proc/cmdline", cmdline_orig),
+	   "EBUSY left the function unchanged");
+	ok(npatches(fd) == 0, "EBUSY created no record");
+	reap(pid);
+	is_err(apply(fd, &p), 0, "the same PAWRITE once the task is gone");
+	pid = spawn("exec sleep 1000");
+	wait_wchan(pid, "nanosleep");
+	is_err(revert(fd, "kioctl-busy", &sleeping, 1, &rv), -EBUSY,
+	       "REVERT while a task sleeps in a checked range");
+	ok(rv.busy.pid == pid && rv.busy.reason == OVUP_BUSY_FRAME, "REVERT's busy names pid %d",
+	   rv.busy.pid);
+	ok(file_is("/proc/cmdline", "ovup-busy\n"), "the refused REVERT left the patch in place");
+	reap(pid);
+	is_err(revert(fd, "kioctl-busy", &sleeping, 1, NULL), 0, "REVERT once the task is gone");
+
+	/* a task asleep inside replacement code (no ORC data there) */
+	slow = load_code(fd, code_puts, "ovup-slow\n", 3000);
+	s = patch_one(fd, "kioctl-slow", f_cmdline, slow);
+	is_err(apply(fd, &s), 0, "PAWRITE a replacement that sleeps 3 s");
+	reader = spawn("exec cat /proc/cmdline > /tmp/slow.out");
+	wait_wchan(reader, "msleep");
+	blk = load_code(fd, code_puts, "never\n", 0);
+	p = patch_one(fd, "kioctl-other", f_version, blk);
+	is_err(apply(fd, &p), -EBUSY, "PAWRITE elsewhere while a task sleeps in replacement code");
+	ok(p.pw.busy.pid == reader && p.pw.busy.reason == OVUP_BUSY_UNWIND &&
+	   p.pw.busy.addr >= slow && p.pw.busy.addr < slow + PAGE,
+	   "busy: pid %d reason %u (unwind) at %#" PRIx64 " in the replacement",
+	   p.pw.busy.pid, p.pw.busy.reason, p.pw.busy.addr);
+	is_err(revert(fd, "kioctl-slow", NULL, 0, &rv), -EBUSY,
+	       "REVERT of the patch whose code a task is running (no ranges given)");
+	ok(rv.busy.pid == reader && rv.busy.reason == OVUP_BUSY_FRAME,
+	   "its own block is checked implicitly (pid %d reason %u)", rv.busy.pid, rv.busy.reason);
+	waitpid(reader, NULL, 0);
+	ok(file_is("/tmp/slow.out", "ovup-slow\n"), "the sleeping reader finished normally");
+	is_err(revert(fd, "kioctl-slow", s.ranges, s.nranges, NULL), 0, "REVERT once it left");
+	is_err(apply(fd, &p), 0, "the other PAWRITE now succeeds");
+	ok(strcmp(slurp("/proc/version"), "never\n") == 0, "/proc/version patched");
+	is_err(revert(fd, "kioctl-other", p.ranges, p.nranges, NULL), 0, "REVERT it");
+	ok(strncmp(slurp("/proc/version"), "Linux version", 13) == 0, "/proc/version restored");
+}
+
+static void t_release(void)
+{
+	uint64_t got[4];
+	int fd = dev_open(), fd2, n = 0;
+	struct patch p;
+	uint64_t blk;
+	char cmd[64];
+
+	while (n < 4) {
+		struct ovup_k_alloc a = { .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
+
+		if (io(fd, OVUP_IOC_ALLOC, &a))
+			break;
+		got[n++] = a.addr;
+	}
+	ok(n == 2, "one fd takes the whole text area (%d MiB)", n);
+	close(fd);
+	fd = dev_open();
+	n = 0;
+	while (n < 4) {
+		struct ovup_k_alloc a = { .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
+
+		if (io(fd, OVUP_IOC_ALLOC, &a))
+			break;
+		got[n++] = a.addr;
+	}
+	ok(n == 2, "closing that fd freed its blocks: a new fd gets %d MiB again", n);
+	for (int i = 0; i < n; i++)
+		kfree_(fd, got[i]);
+
+	/* a block handed to a record survives the fd that allocated it */
+	blk = load_code(fd, code_puts, "ovup-survivor\n", 0);
+	p = patch_one(fd, "kioctl-release", f_cmdline, blk);
+	is_err(apply(fd, &p), 0, "PAWRITE through a short-lived fd");
+	close(fd);
+	ok(file_is("/proc/cmdline", "ovup-survivor\n"), "the patch outlives the fd");
+	fd2 = dev_open();
+	is_err(kfree_(fd2, blk), -EBUSY, "its block is still owned by the record");
+	is_err(revert(fd2, "kioctl-release", p.ranges, p.nranges, NULL), 0,
+	       "REVERT through another fd");
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline restored");
+
+	/* a process killed between alloc and pawrite leaks nothing either */
+	snprintf(cmd, sizeof(cmd), "kioctl _alloc_and_die");
+	system(cmd);
+	n = 0;
+	while (n < 4) {
+		struct ovup_k_alloc a = { .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
+
+		if (io(fd2, OVUP_IOC_ALLOC, &a))
+			break;
+		got[n++] = a.addr;
+	}
+	ok(n == 2, "a killed process's blocks were freed (%d MiB free)", n);
+	for (int i = 0; i < n; i++)
+		kfree_(fd2, got[i]);
+	close(fd2);
+}
+
+static void alloc_and_die(void)
+{
+	int fd = dev_open();
+
+	kalloc(fd, OVUP_K_TEXT, OVUP_BLOCK_MAX);
+	kalloc(fd, OVUP_K_DATA, OVUP_BLOCK_MAX);
+	raise(SIGKILL);
+}
+
+/* a function of another module: patchable, and pinned while patched */
+static void t_module(int fd)
+{
+	const char *ko = "/lib/ovup/ovup_target.ko";
+	uint64_t f, blk;
+	struct patch p;
+
+	if (access(ko, F_OK)) {
+		ok(false, "%s is packed (make -C tests/kernel)", ko);
+		return;
+	}
+	if (!ok(system("insmod /lib/ovup/ovup_target.ko") == 0, "insmod ovup_target.ko"))
+		return;
+	ksyms_load();
+	f = ksym("ovup_target_show");
+	ok(file_is("/proc/ovup_target", "target-original\n"), "/proc/ovup_target reads the original");
+	blk = load_code(fd, code_puts, "target-patched\n", 0);
+	p = patch_one(fd, "kioctl-module", f, blk);
+	is_err(apply(fd, &p), 0, "PAWRITE on a module function");
+	ok(file_is("/proc/ovup_target", "target-patched\n"), "/proc/ovup_target shows the patch");
+	ok(system("rmmod ovup_target 2>/dev/null") != 0, "rmmod of the patched module is refused");
+	is_err(revert(fd, "kioctl-module", p.ranges, p.nranges, NULL), 0, "REVERT the module patch");
+	ok(file_is("/proc/ovup_target", "target-original\n"), "/proc/ovup_target restored");
+	ok(system("rmmod ovup_target") == 0, "rmmod works once reverted");
+	ksyms_load();
+}
+
+static void t_dmesg(void)
+{
+	const char *bad = NULL;
+
+	ok(dmesg_clean(&bad), "kernel log has no BUG/Oops/WARNING/Call Trace (%s)", bad ?: "clean");
+}
+
+static void t_rmmod(void)
+{
+	ok(system("rmmod ovup") == 0 && access(DEV, F_OK) != 0,
+	   "rmmod ovup succeeds once nothing is applied and no fd is open");
+	ok(system("insmod /lib/ovup/ovup.ko") == 0 && access(DEV, F_OK) == 0,
+	   "insmod ovup.ko again");
+}
+
+/* ---- stress ---------------------------------------------------------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reader: every read must be the old or the new text, never anything else. */
+static void reader_loop(const char *path, const char *a, const char *b, volatile int *stats)
+{
+	for (;;) {
+		const char *s = slurp(path);
+
+		if (!strcmp(s, a))
+			stats[0]++;
+		else if (!strcmp(s, b))
+			stats[1]++;
+		else
+			stats[2]++;
+	}
+}
+
+static void t_stress(int fd, int rounds)
+{
+	volatile int *stats = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double t0, apply_max = 0, revert_max = 0, apply_sum = 0, revert_sum = 0;
+	int good = 0, seen_bad = 0, busy = 0;
+	pid_t reader;
+
+	if (stats == MAP_FAILED)
+		bail("mmap");
+	reader = fork();
+	if (!reader) {
+		reader_loop("/proc/cmdline", cmdline_orig, "ovup-stress\n", stats);
+		_exit(0);
+	}
+	for (int i = 0; i < rounds; i++) {
+		uint64_t blk = load_code(fd, code_puts, "ovup-stress\n", 0);
+		struct patch p = patch_one(fd, "kioctl-stress", f_cmdline, blk);
+		int ret, tries = 0;
+		double t;
+
+		for (;;) {
+			t0 = now();
+			ret = apply(fd, &p);
+			t = now() - t0;
+			if (ret != -EBUSY || ++tries == 50)
+				break;
+			busy++;
+		}
+		if (ret) {
+			diag("round %d: apply -> %s", i, ename(ret));
+			kfree_(fd, blk);
+			continue;
+		}
+		apply_sum += t;
+		apply_max = t > apply_max ? t : apply_max;
+		if (strcmp(slurp("/proc/cmdline"), "ovup-stress\n"))
+			seen_bad++;
+		tries = 0;
+		for (;;) {
+			t0 = now();
+			ret = revert(fd, "kioctl-stress", p.ranges, p.nranges, NULL);
+			t = now() - t0;
+			if (ret != -EBUSY || ++tries == 50)
+				break;
+			busy++;
+		}
+		if (ret) {
+			diag("round %d: revert -> %s", i, ename(ret));
+			break;
+		}
+		revert_sum += t;
+		revert_max = t > revert_max ? t : revert_max;
+		if (strcmp(slurp("/proc/cmdline"), cmdline_orig))
+			seen_bad++;
+		good++;
+	}
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	ok(good == rounds, "%d of %d apply/revert rounds succeeded (%d EBUSY retries)", good,
+	   rounds, busy);
+	ok(seen_bad == 0, "after each apply/revert /proc/cmdline was the expected text");
+	ok(stats[2] == 0 && stats[0] > 0 && stats[1] > 0,
+	   "concurrent reader: %d old, %d new, %d torn reads", stats[0], stats[1], stats[2]);
+	if (good)
+		diag("apply avg %.2f ms max %.2f ms, revert avg %.2f ms max %.2f ms",
+		     apply_sum / good * 1e3, apply_max * 1e3, revert_sum / good * 1e3,
+		     revert_max * 1e3);
+	ok(npatches(fd) == 0, "no record left over");
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kioctl [all | GROUP...]\n"
+		   "       kioctl stress [ROUNDS]\n"
+		   "groups: version ioctl alloc read perm args patch tracing busy release module\n"
+		   "        dmesg rmmod\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const all[] = { "version", "ioctl", "alloc", "read", "perm", "args",
+					   "patch", "tracing", "busy", "release", "module",
+					   "dmesg", "rmmod", NULL };
+	const char *const *groups = all;
+	int fd;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "_alloc_and_die")) {
+		alloc_and_die();
+		return 1;
+	}
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "all"))
+		groups = (const char *const *)argv + 1;
+
+	ksyms_load();
+	f_cmdline = ksym("cmdline_proc_show");
+	f_version = ksym("version_proc_show");
+	snprintf(cmdline_orig, sizeof(cmdline_orig), "%s", slurp("/proc/cmdline"));
+	fd = dev_open();
+
+	if (!strcmp(groups[0], "stress")) {
+		int rounds = groups[1] ? atoi(groups[1]) : 100;
+
+		t_stress(fd, rounds > 0 ? rounds : 100);
+		t_dmesg();
+		groups = NULL;
+	}
+	for (; groups && *groups; groups++) {
+		const char *g = *groups;
+
+		diag("group %s", g);
+		if (!strcmp(g, "version"))
+			t_version(fd);
+		else if (!strcmp(g, "ioctl"))
+			t_ioctl(fd);
+		else if (!strcmp(g, "alloc"))
+			t_alloc(fd);
+		else if (!strcmp(g, "read"))
+			t_read(fd);
+		else if (!strcmp(g, "perm"))
+			t_perm();
+		else if (!strcmp(g, "args"))
+			t_pawrite_args(fd);
+		else if (!strcmp(g, "patch"))
+			t_patch(fd);
+		else if (!strcmp(g, "tracing"))
+			t_tracing(fd);
+		else if (!strcmp(g, "busy"))
+			t_busy(fd);
+		else if (!strcmp(g, "release"))
+			t_release();
+		else if (!strcmp(g, "module"))
+			t_module(fd);
+		else if (!strcmp(g, "dmesg"))
+			t_dmesg();
+		else if (!strcmp(g, "rmmod")) {
+			close(fd);
+			t_rmmod();
+			fd = dev_open();
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	close(fd);
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}

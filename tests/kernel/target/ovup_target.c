@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ovup_target.ko: a victim module for the kernel tests.  It shows a fixed
+ * line in /proc/ovup_target, so a test can patch a *module* function
+ * (ovup_target_show) and check that ovup pins the module while patched.
+ */
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+/* noinline: the tests patch it by name through /proc/kallsyms */
+static noinline int ovup_target_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, "target-original\n");
+	return 0;
+}
+
+static int __init ovup_target_init(void)
+{
+	return proc_create_single("ovup_target", 0444, NULL, ovup_target_show) ? 0 : -ENOMEM;
+}
+
+static void __exit ovup_target_exit(void)
+{
+	remove_proc_entry("ovup_target", NULL);
+}
+
+module_init(ovup_target_init);
+module_exit(ovup_target_exit);
+MODULE_LICENSE("Dual MIT/GPL");
+MODULE_DESCRIPTION("victim module for ovup's kernel tests");

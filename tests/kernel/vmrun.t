@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# tools/vmrun itself: exact stdout, separate stderr, the command's exit
+# status, --file, argument quoting, what the guest holds (/dev/ovup, ld,
+# ovup), kernel messages kept out of the output, the initramfs cache, and
+# exit 125 with one clear line when the VM fails or times out.
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# usage errors never boot
+"$VMRUN" >/dev/null 2>"$tmp/err"
+tap_ok $([ $? = 125 ] && grep -q 'no command' "$tmp/err"; echo $?) "no command: exit 125"
+"$VMRUN" --mem lots -- true >/dev/null 2>"$tmp/err"
+tap_ok $([ $? = 125 ] && grep -q "'lots' is not a positive number" "$tmp/err"; echo $?) \
+	"bad --mem: exit 125"
+"$VMRUN" --file "$tmp/missing" -- true >/dev/null 2>"$tmp/err"
+tap_ok $([ $? = 125 ] && grep -q 'no such file' "$tmp/err"; echo $?) "missing --file: exit 125"
+
+# stdout byte-exact, stderr apart, status passed through
+start=$EPOCHREALTIME
+"$VMRUN" -- 'printf "line1\n\nlast-without-newline"; echo to-stderr >&2; exit 7' \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+tap_ok $([ $rc = 7 ]; echo $?) "exit status 7 comes back (got $rc)"
+printf 'line1\n\nlast-without-newline' >"$tmp/want"
+cmp -s "$tmp/out" "$tmp/want"
+tap_ok $? "stdout is byte-exact (no markers, no CR, no kernel log)"
+tap_ok $([ "$(cat "$tmp/err")" = to-stderr ]; echo $?) "stderr arrives separately"
+tap_diag "boot+run+poweroff took ${secs}s"
+
+# --file, several arguments quoted as words
+printf 'payload %s\n' "$RANDOM" >"$tmp/data.txt"
+"$VMRUN" --file "$tmp/data.txt" -- sh -c 'cat /tmp/data.txt; printf "%s|" "$@"' sh \
+	"a b" "c'd" '$HOME' '' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+{ cat "$tmp/data.txt"; printf '%s|' "a b" "c'd" '$HOME' ''; } >"$tmp/want"
+cmp -s "$tmp/out" "$tmp/want"
+tap_ok $? "--file lands in /tmp and multi-word arguments keep their quoting (status $rc)"
+
+# what the guest holds; kernel messages stay out of stdout
+guest='
+ls -l /dev/ovup | cut -c1-10
+grep -q "^ovup " /proc/modules && echo module-loaded
+ld --version | head -n 1 | cut -d" " -f1-2
+echo "<2>vmrun-kernel-noise" >/dev/kmsg
+dmesg | grep -c vmrun-kernel-noise
+if [ -x "$(command -v ovup)" ]; then ovup --help >/dev/null 2>&1; echo "ovup-runs=$?"; else echo ovup-absent; fi
+'
+"$VMRUN" -- "$guest" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+tap_ok $rc "guest script ran (status $rc)"
+tap_ok $(grep -qx 'crw-------' "$tmp/out"; echo $?) "/dev/ovup exists with mode 0600"
+tap_ok $(grep -qx 'module-loaded' "$tmp/out"; echo $?) "ovup.ko is loaded at boot"
+tap_ok $(grep -qx 'GNU ld' "$tmp/out"; echo $?) "GNU ld runs in the guest (its libraries are packed)"
+tap_ok $( [ "$(grep -c vmrun-kernel-noise "$tmp/out")" = 0 ] && grep -qx 1 "$tmp/out"; echo $?) \
+	"a critical kernel message is logged but does not reach stdout"
+ovup_bin=${OVUP_BIN:-$KT_ROOT/build/ovup}
+if [ -x "$ovup_bin" ]; then
+	tap_ok $(grep -qx 'ovup-runs=0' "$tmp/out"; echo $?) "ovup is in the guest's PATH and runs"
+else
+	tap_ok $(grep -qx 'ovup-absent' "$tmp/out"; echo $?) "no build/ovup yet: the guest has none"
+fi
+
+# the initramfs is cached, and rebuilt when an input changes
+first=$(ls "$KT_ROOT"/build/vm/initramfs-*.cpio 2>/dev/null)
+"$VMRUN" -- true >/dev/null 2>&1
+tap_ok $([ -n "$first" ] && [ "$(ls "$KT_ROOT"/build/vm/initramfs-*.cpio)" = "$first" ]; echo $?) \
+	"an unchanged input set reuses $(basename "${first:-none}")"
+cp "$KT_ROOT/tests/kernel/kioctl" "$tmp/kioctl.keep"
+touch "$KT_ROOT/tests/kernel/kioctl"
+"$VMRUN" -- true >/dev/null 2>&1
+second=$(ls "$KT_ROOT"/build/vm/initramfs-*.cpio 2>/dev/null)
+tap_ok $([ -n "$second" ] && [ "$second" != "$first" ]; echo $?) \
+	"a changed helper rebuilds it ($(basename "${second:-none}"))"
+
+# the VM's own failures: exit 125 and say why
+"$VMRUN" --timeout 20 -- sleep 600 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+tap_ok $([ $rc = 125 ] && grep -q 'timed out after 20s' "$tmp/err"; echo $?) \
+	"a hung command: exit 125 after --timeout (status $rc)"
+"$VMRUN" -- 'poweroff -f' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+tap_ok $([ $rc = 125 ] && grep -q 'without an exit status' "$tmp/err"; echo $?) \
+	"a VM that dies under the command: exit 125 (status $rc)"
+tap_end

@@ -1,0 +1,169 @@
+#!/bin/bash
+# Bad input: one clear line on stderr naming the object and the fix, the
+# documented exit code, and the target byte-for-byte as it was (no
+# leftover mapping either).
+. "$(dirname "$0")/lib.sh"
+
+start_victim v "$V/victim-pie"
+P=$VPID
+# every run below is compared with a snapshot taken just before it
+run_bad() { before=$(snap "$P"); run_ovup "$@"; }
+untouched() { is "$(snap "$P")" "$before" "$1: the target is byte-for-byte untouched"; }
+lastline() { tail -n 1 <<<"$ERR"; }
+
+patch broken <<'P'
+int compute(int x) { return x * ; }
+P
+run_bad apply -p "$P" "$WORK/broken.c"
+is "$RC" 1 "compile error: exit 1"
+like "$ERR" "broken.c:1:.*error" "compile error: the compiler's own message is shown"
+like "$(lastline)" "^ovup: .*broken.c: the patch does not compile \(compiler errors above\)" \
+	"compile error: one ovup line naming the file"
+untouched "compile error"
+
+patch unknown <<'P'
+extern int no_such_variable;
+int compute(int x) { return x + no_such_variable; }
+P
+run_bad apply -p "$P" "$WORK/unknown.c"
+is "$RC" 1 "unknown symbol: exit 1"
+like "$ERR" "^ovup: symbol 'no_such_variable' used by the patch is not in the target" \
+	"unknown symbol: named"
+untouched "unknown symbol"
+
+patch misspelt <<'P'
+int comptue(int x) { return x; }
+P
+run_bad apply -p "$P" "$WORK/misspelt.c"
+is "$RC" 1 "misspelt function: exit 1"
+like "$ERR" "function 'comptue' is defined by the patch but not found in the target; did you mean 'compute'" \
+	"misspelt function: the nearest name is suggested"
+like "$ERR" "make it static if it is a new helper" "misspelt function: a new helper must be static"
+untouched "misspelt function"
+
+patch var <<'P'
+int offset = 5;
+int compute(int x) { return x + offset; }
+P
+run_bad apply -p "$P" "$WORK/var.c"
+is "$RC" 1 "a patch variable shadowing the target's: exit 1"
+like "$ERR" "variable 'offset' is defined by the patch and also exists in the target; declare it 'extern'" \
+	"... says to declare it extern"
+
+patch tiny <<'P'
+int tiny(int x) { return x + 1; }
+P
+run_bad apply -p "$P" "$WORK/tiny.c"
+is "$RC" 1 "function shorter than the jump: exit 1"
+like "$ERR" "function 'tiny' in victim-pie is 3 bytes, shorter than the 5-byte jump" \
+	"... names the function and both sizes"
+untouched "too short"
+
+patch ifunc <<'P'
+#include <stddef.h>
+#include <ovup.h>
+OVUP_OBJECT(strlen, "libc.so.6"); /* ld.so has a static strlen of its own */
+size_t strlen(const char *s) { (void)s; return 0; }
+P
+run_bad apply -p "$P" "$WORK/ifunc.c" -- -fno-builtin
+is "$RC" 1 "IFUNC: exit 1"
+like "$ERR" "function 'strlen' in libc.so.6 is an IFUNC" "IFUNC: refused with the reason"
+like "$ERR" "replace the implementation this process selected \('__strlen_[a-z0-9_]+'\)" \
+	"IFUNC: names the implementation actually selected"
+untouched "IFUNC"
+is "$(ask v call strlen 5)" 5 "IFUNC: strlen still works"
+
+run_bad apply -p "$P" "$WORK/does-not-exist.c"
+is "$RC" 1 "missing file: exit 1"
+like "$ERR" "^ovup: .*does-not-exist.c: No such file or directory; give the path of a patch file" \
+	"missing file: named"
+
+nopid=999999
+while [ -e /proc/$nopid ]; do nopid=$((nopid - 1)); done
+run_ovup apply -p "$nopid" "$WORK/tiny.c"
+is "$RC" 1 "no such pid: exit 1"
+like "$ERR" "^ovup: pid $nopid: no such process" "no such pid: named"
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	before=$(snap "$P")
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$OVUP" apply -p "$P" "$WORK/tiny.c" >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	ERR=$(cat "$WORK/err")
+	is "$RC" 1 "permission denied: exit 1"
+	like "$ERR" "^ovup: pid $P: cannot open its memory: permission denied .*run ovup as .*root.*CAP_SYS_PTRACE" \
+		"permission denied: explains uid/CAP_SYS_PTRACE"
+	untouched "permission denied"
+else
+	pass "# SKIP permission test needs root and setpriv"
+	pass "# SKIP"
+	pass "# SKIP"
+fi
+
+run_ovup revert -p "$P"
+is "$RC" 1 "nothing to revert: exit 1"
+like "$ERR" "^ovup: pid $P: nothing to revert" "nothing to revert: said"
+run_ovup revert -p "$P" nosuch
+is "$RC" 1 "reverting an unknown name: exit 1"
+
+patch good <<'P'
+int compute(int x) { return x * 7; }
+P
+OVUP_FAULT=fail-at-protect run_bad apply -p "$P" "$WORK/good.c"
+is "$RC" 1 "a failure after alloc (injected at protect): exit 1"
+untouched "failure after alloc: the allocated blocks are gone again"
+
+# a two-function patch whose second branch write fails: the first one,
+# already written, must be put back
+patch two <<'P'
+int compute(int x) { return x * 7; }
+int secret(int x) { return x * 9; }
+P
+OVUP_FAULT=pawrite:2 run_bad apply -p "$P" "$WORK/two.c"
+is "$RC" 1 "second branch write fails: exit 1"
+like "$ERR" "write of site 2 failed" "... the failing write is named"
+untouched "second write fails: the first write was undone"
+is "$(ask v call compute 5)" 11 "... compute is the old one"
+OVUP_FAULT=pawrite:2,pawrite-undo run_bad apply -p "$P" "$WORK/two.c"
+is "$RC" 4 "the undo fails too: exit 4, the target may be inconsistent"
+like "$ERR" "could not restore" "... and says so"
+stop_victim v
+
+# a thread that sits inside the bytes to be overwritten: busy, retried,
+# then exit 3 naming the thread
+start_victim s "$V/victim-pie"
+is "$(ask s spin)" ok "a thread spins inside spin_forever's first bytes"
+P=$VPID
+before=$(snap "$P")
+patch spin <<'P'
+void spin_forever(void) { for (;;) ; }
+P
+run_ovup apply -p "$P" --retries 3 "$WORK/spin.c"
+is "$RC" 3 "busy: exit 3"
+like "$ERR" "^ovup: pid $P: thread [0-9]+ \(spinner\) is executing the bytes to be changed at spin_forever\+0x[13] after 4 attempts; try again" \
+	"busy: names the thread, its name and where it is"
+snapnow=$(snap "$P")
+is "$(grep -c . <<<"$snapnow")" "$(grep -c . <<<"$before")" "busy: no leftover mapping"
+run_ovup list -p "$P"
+like "$OUT" "no patches applied" "busy: nothing recorded"
+stop_victim s
+
+# the target dies in the middle of an apply
+start_victim d "$V/victim-pie"
+P=$VPID
+OVUP_FAULT=exit-target-at-load run_ovup apply -p "$P" "$WORK/good.c"
+is "$RC" 1 "target exiting mid-apply: exit 1"
+like "$ERR" "^ovup: pid $P: the process exited while ovup was working on it" "... said clearly"
+
+# usage errors
+run_ovup apply "$WORK/good.c"
+is "$RC" 2 "no target: exit 2"
+run_ovup frobnicate
+is "$RC" 2 "unknown verb: exit 2"
+run_ovup apply -p 1 --bogus "$WORK/good.c"
+is "$RC" 2 "unknown option: exit 2"
+like "$ERR" "has no option '--bogus'" "... named"
+run_ovup apply --help
+is "$RC" 0 "--help: exit 0"
+like "$OUT" "^usage: ovup apply" "--help goes to stdout"
+done_testing

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: MIT
+# Shared by tests/proc/*.t: TAP output, victims driven over pipes, ovup
+# runs captured (stdout, stderr, exit code), and memory snapshots.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OVUP=$ROOT/build/ovup
+V=$ROOT/build/tests/victims
+H=$ROOT/build/tests/helpers
+WORK=$(mktemp -d /tmp/ovup-test.XXXXXX)
+export OVUP_STATE_DIR=$WORK/state
+T=0
+FAILED=0
+VPIDS=""
+
+cleanup() {
+	local p
+	for p in $VPIDS; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass() { T=$((T + 1)); echo "ok $T - $1"; }
+fail() { T=$((T + 1)); FAILED=$((FAILED + 1)); echo "not ok $T - $1"; }
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then pass "$3"; else
+		fail "$3"
+		echo "#   got:  '$1'"
+		echo "#   want: '$2'"
+	fi
+}
+# like TEXT REGEX DESCRIPTION
+like() {
+	if grep -qE -- "$2" <<<"$1"; then pass "$3"; else
+		fail "$3"
+		echo "#   /$2/ not in:"
+		sed 's/^/#     /' <<<"$1"
+	fi
+}
+unlike() {
+	if ! grep -qE -- "$2" <<<"$1"; then pass "$3"; else
+		fail "$3"
+		echo "#   /$2/ unexpectedly in:"
+		sed 's/^/#     /' <<<"$1"
+	fi
+}
+done_testing() {
+	echo "1..$T"
+	[ "$FAILED" = 0 ]
+	exit $?
+}
+
+# start_victim NAME BINARY [ARGS...]: a victim reading commands from a
+# FIFO; sets VPID and NAME_PID.
+start_victim() {
+	local name=$1
+	shift
+	mkfifo "$WORK/$name.in" "$WORK/$name.out"
+	# started from a subshell so that its death is no job-control news
+	("$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &)
+	eval "exec {${name}_w}>\"\$WORK/\$name.in\""
+	eval "exec {${name}_r}<\"\$WORK/\$name.out\""
+	local line
+	eval "read -r -t 10 line <&\$${name}_r"
+	VPID=${line#ready }
+	VPIDS="$VPIDS $VPID"
+	eval "${name}_PID=\$VPID"
+}
+# ask NAME COMMAND...: one command, one line of answer
+ask() {
+	local name=$1 line
+	shift
+	eval "echo \"\$*\" >&\$${name}_w"
+	eval "read -r -t 10 line <&\$${name}_r" || line="(no answer)"
+	echo "$line"
+}
+stop_victim() {
+	local name=$1 pid
+	eval "pid=\$${name}_PID"
+	eval "echo quit >&\$${name}_w" 2>/dev/null
+	eval "exec {${name}_w}>&-; exec {${name}_r}<&-"
+	rm -f "$WORK/$name.in" "$WORK/$name.out"
+	local i
+	for i in $(seq 100); do [ -e "/proc/$pid/stat" ] || break; sleep 0.02; done
+	kill -9 "$pid" 2>/dev/null
+}
+
+# run_ovup ARGS...: sets OUT, ERR, RC
+run_ovup() {
+	"$OVUP" "$@" >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+}
+
+snap() { "$H/memsnap" "$1"; }
+
+# patch NAME <<EOF ... : writes $WORK/NAME.c
+patch() { cat >"$WORK/$1.c"; }
