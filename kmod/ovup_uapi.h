@@ -13,12 +13,10 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 #else
-#include <stdint.h>
+/* the kernel's own definitions: redefining __u64 here would clash with
+ * any user program that also includes <sys/stat.h> (-> linux/types.h) */
+#include <linux/types.h>
 #include <sys/ioctl.h>
-typedef uint8_t __u8;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
-typedef int32_t __s32;
 #endif
 
 #define OVUP_UAPI_VERSION 1
