@@ -786,7 +786,9 @@ void ovup_plan_release(struct ovup_plan *p)
 			b[n++] = p->text;
 		if (p->have_data)
 			b[n++] = p->data;
-		if (p->t->ops->free(p->t, b, n, &busy))
+		int ret = p->t->ops->free(p->t, b, n, &busy);
+
+		if (ret && ret != -ESRCH) /* a dead target needs no cleanup */
 			ovup_warn("%s: could not release ovup's memory at 0x%" PRIx64 "", p->t->desc,
 				  b[0].addr);
 	}

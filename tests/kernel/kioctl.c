@@ -771,6 +771,7 @@ static void t_pawrite_args(int fd)
 	TRY(q.sites[0] = site_jump(fd, f_cmdline, dblk), -EINVAL, "jump into a data block");
 	TRY(q.sites[0] = site_jump(fd, f_cmdline, ksym("saved_command_line")), -EINVAL,
 	    "jump to kernel data");
+	TRY(q.nblocks = 0, -EINVAL, "jump into a block the PAWRITE does not take over");
 	TRY(q.blocks[0] = blk + PAGE / 2, -EINVAL, "owned block address not a block start");
 	TRY((q.blocks[1] = blk, q.nblocks = 2), -EINVAL, "the same block listed twice");
 	TRY((q.ranges[0].start = q.ranges[0].end), -EINVAL, "an empty stack-check range");
@@ -882,6 +883,15 @@ static void t_patch(int fd)
 	ok(!memcmp(cur, p.sites[0].expect, 5), "the original bytes are back at the site");
 	ok(npatches(fd) == 0, "VERSION counts 0 patches");
 	is_err(revert(fd, "kioctl-cmdline", NULL, 0, NULL), -ENOENT, "REVERT twice");
+
+	/* a jump to existing kernel code needs no block at all */
+	p2 = patch_one(fd, "kioctl-redirect", f_version, f_cmdline);
+	p2.nblocks = 0;
+	p2.nranges = 1;
+	is_err(apply(fd, &p2), 0, "PAWRITE redirecting version_proc_show to cmdline_proc_show");
+	ok(file_is("/proc/version", cmdline_orig), "/proc/version now shows the command line");
+	is_err(revert(fd, "kioctl-redirect", p2.ranges, p2.nranges, NULL), 0, "REVERT the redirect");
+	ok(!strncmp(slurp("/proc/version"), "Linux version", 13), "/proc/version restored");
 }
 
 /* kprobes and ftrace rewrite text too: they must meet ESTALE, not corruption */

@@ -21,7 +21,7 @@ run_ovup apply -p "$VPID" --dry-run "$WORK/fix.c"
 is "$RC" 0 "dry run succeeds"
 like "$OUT" "compute \(.*victim-pie\)" "dry run names the function and its object"
 like "$OUT" "jump e9( [0-9a-f]{2}){4}" "dry run shows the 5 jump bytes"
-is "$(snap "$VPID")" "$before" "dry run: the target is byte-for-byte unchanged"
+same_mem "$before" "$(snap "$VPID")" "dry run: the target is byte-for-byte unchanged"
 is "$(ask v call compute 5)" 11 "dry run: old behaviour still there"
 
 run_ovup apply -p "$VPID" "$WORK/fix.c"

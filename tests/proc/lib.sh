@@ -29,6 +29,13 @@ is() {
 		echo "#   want: '$2'"
 	fi
 }
+# same_mem BEFORE AFTER DESCRIPTION: two memsnap outputs, shown as a diff
+same_mem() {
+	if [ "$1" = "$2" ]; then pass "$3"; else
+		fail "$3"
+		diff <(echo "$1") <(echo "$2") | sed 's/^/#   /'
+	fi
+}
 # like TEXT REGEX DESCRIPTION
 like() {
 	if grep -qE -- "$2" <<<"$1"; then pass "$3"; else
@@ -56,8 +63,11 @@ start_victim() {
 	local name=$1
 	shift
 	mkfifo "$WORK/$name.in" "$WORK/$name.out"
-	# started from a subshell so that its death is no job-control news
-	("$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &)
+	# started from a subshell so that its death is no job-control news.
+	# rseq off: the kernel rewrites a thread's rseq cpu_id whenever it
+	# returns to user space on another CPU, which would make memory
+	# snapshots differ for reasons that are not ovup's
+	(GLIBC_TUNABLES=glibc.pthread.rseq=0 "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &)
 	eval "exec {${name}_w}>\"\$WORK/\$name.in\""
 	eval "exec {${name}_r}<\"\$WORK/\$name.out\""
 	local line

@@ -151,6 +151,21 @@ static int denied(struct proc_target *p, const char *what)
 			p->pid, what);
 }
 
+/* Dead or a zombie: nothing left to patch (its parent may not have
+ * reaped it yet, so kill(pid, 0) still succeeds). */
+static int proc_dead(int pid)
+{
+	char path[64], *s, *r;
+	int dead = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	s = ovup_read_file(path, NULL);
+	if (s && (r = strrchr(s, ')')) && r[1] == ' ')
+		dead = r[2] == 'Z' || r[2] == 'X';
+	free(s);
+	return dead;
+}
+
 static int gone(struct proc_target *p)
 {
 	return ovup_err(-ESRCH, "pid %d: the process exited while ovup was working on it", p->pid);
@@ -158,10 +173,10 @@ static int gone(struct proc_target *p)
 
 static int ptrace_err(struct proc_target *p, int err, const char *what)
 {
+	if (err == -ESRCH || proc_dead(p->pid))
+		return gone(p);
 	if (err == -EPERM)
 		return denied(p, what);
-	if (err == -ESRCH)
-		return gone(p);
 	return ovup_err(err, "pid %d: cannot %s: %s", p->pid, what, strerror(-err));
 }
 
@@ -372,7 +387,7 @@ static int proc_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len
 
 	if (n == (ssize_t)len)
 		return 0;
-	if (n < 0 && errno == ESRCH)
+	if (proc_dead(p->pid))
 		return gone(p);
 	return ovup_err(n < 0 ? -errno : -EIO, "pid %d: cannot read %zu bytes at 0x%" PRIx64 ": %s",
 			p->pid, len, addr, n < 0 ? strerror(errno) : "short read");
@@ -602,9 +617,7 @@ static int proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, si
 	n = pwrite(p->memfd, buf, len, (off_t)addr);
 	if (n == (ssize_t)len)
 		return 0;
-	if (n < 0 && (errno == ESRCH || errno == EIO) && kill(p->pid, 0) < 0)
-		return gone(p);
-	if (n <= 0 && read_stat_fields(p->pid, (int[]){ 3 }, (uint64_t[]){ 0 }, 1) == -ESRCH)
+	if (proc_dead(p->pid))
 		return gone(p);
 	return ovup_err(n < 0 ? -errno : -EIO, "pid %d: cannot write %zu bytes at 0x%" PRIx64 ": %s",
 			p->pid, len, addr, n < 0 ? strerror(errno) : "short write");
@@ -781,6 +794,8 @@ static int proc_free(struct ovup_target *t, const struct ovup_block *b, size_t n
 
 	if (!nb)
 		return 0;
+	if (proc_dead(p->pid))
+		return -ESRCH; /* its memory went with it */
 	ret = proc_stop(t);
 	if (ret)
 		return ret;
