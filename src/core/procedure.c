@@ -280,6 +280,7 @@ static int plan_sites(struct ovup_plan *p)
 	for (i = 0; i < p->nfuncs; i++) {
 		struct ovup_pfunc *f = &p->funcs[i];
 		const struct ovup_rec_func *rf = NULL;
+		const struct ovup_record *top;
 		const struct ovup_object *o = &p->st.objs[f->old->obj];
 		uint8_t entry[32], pristine[32];
 		size_t n = sizeof(entry);
@@ -307,14 +308,15 @@ static int plan_sites(struct ovup_plan *p)
 					p->t->desc, f->name, o->name, f->old->size, f->len, f->keep);
 		f->site = f->old->addr + f->keep;
 		memcpy(f->cur, entry + f->keep, f->len);
-		f->under = ovup_records_top(&p->rs, f->site, &rf);
-		if (f->under) {
+		top = ovup_records_top(&p->rs, f->site, &rf);
+		if (top) {
 			/* stacking on an earlier patch: it must still be there */
+			f->under = ovup_symtab_intern(&p->st, top->name);
 			if (memcmp(f->cur, rf->jump, f->len))
 				return ovup_err(-ESTALE, "%s: function '%s': the branch written by patch "
 							 "'%s' is no longer at 0x%" PRIx64 "; the "
 							 "target was changed behind ovup",
-						p->t->desc, f->name, f->under->name, f->site);
+						p->t->desc, f->name, f->under, f->site);
 			continue;
 		}
 		if (p->t->ops->pristine &&
@@ -716,6 +718,8 @@ int ovup_step_branch(struct ovup_plan *p)
 		if (ret)
 			goto out_unrecord;
 	}
+	if (ovup_fault("crash-before-branch"))
+		abort(); /* test hook: die with the record saying "pending" */
 	rec->pending = 0;
 	blob = ovup_record_format_one(rec);
 	txn.name = p->name;
@@ -737,6 +741,8 @@ int ovup_step_branch(struct ovup_plan *p)
 	p->pause_ns = ovup_last_pause_ns;
 	if (ret)
 		goto out_unrecord;
+	if (ovup_fault("crash-after-branch"))
+		abort(); /* test hook: switched, but the record still says pending */
 	if (p->t->ops->records_store) {
 		text = ovup_records_format(&p->rs);
 		ret = p->t->ops->records_store(p->t, text);

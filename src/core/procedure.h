@@ -18,7 +18,7 @@ struct ovup_pfunc {
 	uint8_t cur[OVUP_SITE_MAX];       /* bytes at the site now */
 	uint8_t jump[OVUP_SITE_MAX];      /* the branch */
 	uint64_t new_addr;
-	const struct ovup_record *under;  /* the patch this one stacks on */
+	const char *under;                /* name of the patch this one stacks on */
 };
 
 struct ovup_plan {

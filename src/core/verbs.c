@@ -205,7 +205,7 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 			       f->old->addr, f->old->size, f->site, f->new_addr, hex);
 			if (f->under) {
 				printf(",\"stacks_on\":");
-				print_json_str(f->under->name);
+				print_json_str(f->under);
 			}
 			printf("}");
 		}
@@ -241,11 +241,11 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 			       f->keep ? " (after the kept entry bytes)" : "");
 			printf("    new 0x%" PRIx64 "\n    jump %s\n", f->new_addr, hex);
 			if (f->under)
-				printf("    stacks on patch '%s'\n", f->under->name);
+				printf("    stacks on patch '%s'\n", f->under);
 		} else {
 			printf("  %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "%s%s%s\n", f->name,
 			       p->st.objs[f->old->obj].name, f->old->addr, f->new_addr,
-			       f->under ? " (over '" : "", f->under ? f->under->name : "",
+			       f->under ? " (over '" : "", f->under ? f->under : "",
 			       f->under ? "')" : "");
 		}
 	}
@@ -263,7 +263,7 @@ static int check_build(struct ovup_plan *p)
 	copy = ovup_xstrdup(p->obj.build);
 	for (line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
 		char path[4096], id[160], have[160];
-		size_t i;
+		size_t i, k;
 
 		if (!strncmp(line, "target ", 7)) {
 			if (strcmp(line + 7, p->t->ops->kind))
@@ -273,18 +273,23 @@ static int check_build(struct ovup_plan *p)
 		}
 		if (sscanf(line, "object %4095s %159s", path, id) != 2)
 			continue;
-		for (i = 0; i < p->st.nobjs; i++) {
-			const struct ovup_object *o = &p->st.objs[i];
-
-			if (strcmp(o->path, path))
-				continue;
-			ovup_hex(have, o->build_id, o->build_id_len);
-			if (strcmp(have, id))
-				ret = ovup_err(-EINVAL, "%s: built for %s with build-id %s, but %s runs "
-							"build-id %s; rebuild the patch for this build",
-					       p->source, path, id, p->t->desc, have);
+		/* the same path, else the same file name elsewhere */
+		for (i = 0; i < p->st.nobjs && strcmp(p->st.objs[i].path, path); i++)
+			;
+		for (k = 0; i == p->st.nobjs && k < p->st.nobjs; k++)
+			if (!strcmp(p->st.objs[k].name, ovup_basename(path)))
+				i = k;
+		if (i == p->st.nobjs) {
+			ret = ovup_err(-EINVAL, "%s: built for %s (build-id %s), which %s has not "
+						"loaded; rebuild the patch against this target",
+				       p->source, path, id, p->t->desc);
 			break;
 		}
+		ovup_hex(have, p->st.objs[i].build_id, p->st.objs[i].build_id_len);
+		if (strcmp(have, id))
+			ret = ovup_err(-EINVAL, "%s: built for %s with build-id %s, but %s runs "
+						"build-id %s; rebuild the patch for this build",
+				       p->source, path, id, p->t->desc, have);
 	}
 	free(copy);
 	return ret;

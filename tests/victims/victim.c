@@ -21,7 +21,11 @@
 
 #define NOINLINE __attribute__((noinline, noclone, used))
 
+#ifdef VICTIM_ALT
+int offset = 2;       /* another build of the same program */
+#else
 int offset = 1;       /* a variable patches read */
+#endif
 int calls;            /* a variable patches write */
 
 NOINLINE int compute(int x)

@@ -1,0 +1,111 @@
+#!/bin/bash
+# The record of applied patches: kept across ovup runs, never applied to a
+# process that merely reuses the pid, repaired after ovup dies half-way,
+# locked against a concurrent ovup; stacked patches; build-ids.
+. "$(dirname "$0")/lib.sh"
+
+patch fix <<'P'
+int compute(int x) { return x * 3; }
+P
+patch fix2 <<'P'
+int compute(int x) { return x * 4; }
+P
+
+start_victim a "$V/victim-pie"
+A=$VPID
+start_victim b "$V/victim-pie"
+B=$VPID
+run_ovup apply -p "$A" "$WORK/fix.c"
+is "$RC" 0 "apply to process A"
+# a process that reuses a pid must not inherit its record: pose B as A's
+# successor by giving it A's state file
+cp "$OVUP_STATE_DIR/process/$A.state" "$OVUP_STATE_DIR/process/$B.state"
+run_ovup list -p "$B"
+like "$OUT" "no patches applied" "a record written for another process with this pid is ignored"
+run_ovup revert -p "$B"
+is "$RC" 1 "... and there is nothing to revert there"
+like "$ERR" "nothing to revert" "... says so"
+is "$(ask b call compute 5)" 11 "... and B is untouched"
+is "$(ask a call compute 5)" 15 "A is still patched"
+
+# stacking: fix2 over fix on the same function
+run_ovup apply -p "$A" "$WORK/fix2.c"
+is "$RC" 0 "a second patch on the same function stacks"
+like "$OUT" "compute .*\(over 'fix'\)" "... and says what it stacks on"
+is "$(ask a call compute 5)" 20 "the newest patch runs"
+run_ovup list -p "$A"
+like "$OUT" "stacks \(newest first\):" "list shows the stack"
+like "$OUT" "compute: fix2 fix" "... compute: fix2 over fix"
+like "$OUT" "fix .*seq 1" "list shows the older patch"
+like "$OUT" "under a newer patch" "... as under a newer patch"
+run_ovup revert -p "$A" fix
+is "$RC" 1 "reverting the older patch underneath is refused"
+like "$ERR" "patch 'fix' is under patch 'fix2' on function 'compute'; revert 'fix2' first" \
+	"... with the reason"
+is "$(ask a call compute 5)" 20 "... and nothing changed"
+run_ovup revert -p "$A"
+is "$(ask a call compute 5)" 15 "revert the newest: the older patch runs again"
+run_ovup revert -p "$A"
+is "$(ask a call compute 5)" 11 "revert the older: the original runs again"
+run_ovup apply -p "$A" "$WORK/fix.c"
+run_ovup apply -p "$A" "$WORK/fix.c"
+is "$RC" 1 "applying the same patch name twice is refused"
+like "$ERR" "patch 'fix' is already applied \(seq [0-9]+\); revert it first or pick another --name" "... saying it is applied"
+run_ovup apply -p "$A" --name fix-again "$WORK/fix.c"
+is "$RC" 0 "--name gives the same file another name"
+run_ovup revert -p "$A" fix-again
+run_ovup revert -p "$A" fix
+
+# ovup dies after recording, before switching: the next run notices the
+# branch never happened and releases the memory
+before=$(snap "$A")
+OVUP_FAULT=crash-before-branch run_ovup apply -p "$A" "$WORK/fix.c"
+is "$RC" 134 "ovup killed between record and switch (test hook)"
+grep -q pending "$OVUP_STATE_DIR/process/$A.state"
+is "$?" 0 "the record says pending"
+run_ovup list -p "$A"
+like "$OUT" "no patches applied" "the next run drops the patch that never switched"
+same_mem "$before" "$(snap "$A")" "... and unmaps its memory: the target is as before"
+# ovup dies after switching, before confirming
+OVUP_FAULT=crash-after-branch run_ovup apply -p "$A" "$WORK/fix.c"
+is "$(ask a call compute 5)" 15 "ovup killed right after the switch: the patch runs"
+run_ovup list -p "$A"
+like "$OUT" "compute .* active" "the next run confirms it from the target's bytes"
+run_ovup revert -p "$A"
+is "$RC" 0 "... and can revert it"
+is "$(ask a call compute 5)" 11 "... back to the original"
+
+# a second ovup on the same process while one holds it
+exec {lk}>"$OVUP_STATE_DIR/process/$A.lock"
+flock -n "$lk"
+run_ovup apply -p "$A" "$WORK/fix.c"
+is "$RC" 3 "another ovup holds the process: exit 3 (busy)"
+like "$ERR" "another ovup is working on this process; try again" "... says so"
+exec {lk}>&-
+
+# build records build-ids; apply refuses another build
+run_ovup build -p "$A" "$WORK/fix.c" -o "$WORK/fix.o"
+is "$RC" 0 "build writes an object"
+like "$OUT" "built 'fix' for pid $A" "... and says so"
+readelf -p .ovup.build "$WORK/fix.o" >"$WORK/rec" 2>&1
+like "$(cat "$WORK/rec")" "object .*victim-pie [0-9a-f]{40}" "the object records the victim's build-id"
+run_ovup apply -p "$A" "$WORK/fix.o"
+is "$RC" 0 "apply accepts the built object"
+is "$(ask a call compute 5)" 15 "... and it runs"
+run_ovup revert -p "$A"
+start_victim c "$V/victim-nopie"
+run_ovup apply -p "$VPID" "$WORK/fix.o"
+is "$RC" 1 "the object is refused for a process running another build"
+like "$ERR" "built for .*victim-pie \(build-id [0-9a-f]{40}\), which pid $VPID has not loaded" \
+	"... naming the build it was made for"
+stop_victim c
+start_victim d "$V/alt/victim-pie"
+run_ovup apply -p "$VPID" "$WORK/fix.o"
+is "$RC" 1 "the object is refused for another build of the same program"
+like "$ERR" "built for .*/victim-pie with build-id ([0-9a-f]{40}), but pid $VPID runs build-id [0-9a-f]{40}; rebuild" \
+	"... naming both build-ids"
+is "$(ask d call compute 5)" 12 "... and that process is untouched"
+stop_victim d
+stop_victim a
+stop_victim b
+done_testing
