@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "ovup: " fmt
 
 #include <linux/bitmap.h>
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -110,32 +111,36 @@ static struct page *ovup_page_of(unsigned long addr)
 /*
  * A writable alias of [addr, addr+len), which may span pages and be
  * read-only where it is: vmap(PAGE_KERNEL) of the same physical pages.
- * Returns the alias of addr itself, or NULL.  May sleep.
+ * Returns the alias of addr itself, or ERR_PTR(-EFAULT) for an unmapped
+ * page, ERR_PTR(-ENOMEM).  May sleep.
  */
 void *ovup_alias_map(unsigned long addr, unsigned long len)
 {
 	unsigned long first = addr & PAGE_MASK;
 	unsigned int i, n = (PAGE_ALIGN(addr + len) - first) >> PAGE_SHIFT;
 	struct page **pages;
-	void *va = NULL;
+	void *va = ERR_PTR(-ENOMEM);
 
 	pages = kmalloc_array(n, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
-		return NULL;
+		return va;
 	for (i = 0; i < n; i++) {
 		pages[i] = ovup_page_of(first + i * PAGE_SIZE);
-		if (!pages[i])
+		if (!pages[i]) {
+			va = ERR_PTR(-EFAULT);
 			goto free_pages;
+		}
 	}
 	va = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	va = va ? va + offset_in_page(addr) : ERR_PTR(-ENOMEM);
 free_pages:
 	kfree(pages);
-	return va ? va + offset_in_page(addr) : NULL;
+	return va;
 }
 
 void ovup_alias_unmap(void *alias)
 {
-	if (alias)
+	if (!IS_ERR_OR_NULL(alias))
 		vunmap((void *)((unsigned long)alias & PAGE_MASK));
 }
 
@@ -212,9 +217,9 @@ int ovup_block_alloc(u32 kind, u64 size, struct file *file, unsigned long *addr)
 
 	/* Pages come back zeroed even after a previous user wrote them. */
 	alias = ovup_alias_map(b->addr, n << PAGE_SHIFT);
-	if (!alias) {
+	if (IS_ERR(alias)) {
 		kfree(b);
-		return -ENOMEM;
+		return PTR_ERR(alias);
 	}
 	memset(alias, 0, n << PAGE_SHIFT);
 	ovup_alias_unmap(alias);
@@ -282,8 +287,8 @@ int ovup_block_copyin(struct ovup_block *b, unsigned long addr,
 	int ret = 0;
 
 	alias = ovup_alias_map(addr, len);
-	if (!alias)
-		return -ENOMEM;
+	if (IS_ERR(alias))
+		return PTR_ERR(alias);
 	if (copy_from_user(alias, src, len))
 		ret = -EFAULT;
 	ovup_alias_unmap(alias);

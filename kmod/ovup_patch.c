@@ -85,17 +85,27 @@ static int ovup_pin_owner(unsigned long addr, struct module **modp)
 	return ret;
 }
 
-/* Where a `jmp rel32` written at a site would land must be code: an
- * allocated block of the text area or kernel text outside our areas. */
-static int ovup_check_jump(const struct ovup_k_site *s)
+/* Where a `jmp rel32` written at a site would land must be code that
+ * outlives the jump: a block this very pawrite hands to its record (any
+ * other block could be freed under it), or kernel text.  Either way the
+ * page must be executable now: a block still R (no chgprot RX) is refused
+ * here rather than faulting on the first call. */
+static int ovup_check_jump(const struct ovup_k_site *s, const struct ovup_record *rec)
 {
 	unsigned long target;
+	struct ovup_block *b;
+	u32 i;
 
 	if (s->len < 5 || s->write[0] != OVUP_JMP_REL32)
 		return 0;
 	target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->write[1]);
-	if (ovup_area_of(target, 1) == &ovup_text)
-		return ovup_block_containing(target, 1) ? 0 : -EINVAL;
+	if (ovup_area_of(target, 1) == &ovup_text) {
+		b = ovup_block_containing(target, 1);
+		for (i = 0; b && i < rec->nblocks; i++)
+			if (rec->blocks[i] == b)
+				return ovup_is_kernel_text(target, 1) ? 0 : -EINVAL;
+		return -EINVAL;
+	}
 	if (ovup_overlaps_areas(target, 1) || !ovup_is_kernel_text(target, 1))
 		return -EINVAL;
 	return 0;
@@ -103,7 +113,8 @@ static int ovup_check_jump(const struct ovup_k_site *s)
 
 /* Validate one site of a pawrite and pin its module.  Checks that can
  * change (the entry bytes, expect) are redone inside stop_machine. */
-static int ovup_check_site(const struct ovup_k_site *s, struct module **modp)
+static int ovup_check_site(const struct ovup_k_site *s, const struct ovup_record *rec,
+			   struct module **modp)
 {
 	unsigned long span;
 	char *sym;
@@ -135,7 +146,7 @@ static int ovup_check_site(const struct ovup_k_site *s, struct module **modp)
 	ret = ovup_check_entry(s->func);
 	if (ret)
 		return ret;
-	ret = ovup_check_jump(s);
+	ret = ovup_check_jump(s, rec);
 	if (ret)
 		return ret;
 	return ovup_pin_owner(s->func, modp);
@@ -335,8 +346,8 @@ static int ovup_stop_and_write(struct ovup_stop *st)
 		return -ENOMEM;
 	for (i = 0; i < st->nsites; i++) {
 		st->alias[i] = ovup_alias_map(st->sites[i].addr, st->sites[i].len);
-		if (!st->alias[i]) {
-			ret = -ENOMEM;
+		if (IS_ERR(st->alias[i])) {
+			ret = PTR_ERR(st->alias[i]);
 			goto unmap_aliases;
 		}
 	}
@@ -488,7 +499,7 @@ int ovup_pawrite(struct ovup_k_pawrite *pw)
 		struct ovup_k_site *s = &rec->sites[i];
 
 		pw->failed = i;
-		ret = ovup_check_site(&sites[i], &rec->mods[i]);
+		ret = ovup_check_site(&sites[i], rec, &rec->mods[i]);
 		if (ret)
 			goto unlock;
 		s->addr = sites[i].addr;

@@ -176,6 +176,18 @@ static int dev_open(void)
 	return fd;
 }
 
+/* open /dev/ovup again under the same descriptor number */
+static void reopen(int fd)
+{
+	int nfd = dev_open();
+
+	if (nfd != fd) {
+		if (dup2(nfd, fd) < 0)
+			bail("dup2");
+		close(nfd);
+	}
+}
+
 static int kread(int fd, uint64_t addr, void *buf, size_t len)
 {
 	struct ovup_k_read r = { .addr = addr, .uaddr = (uintptr_t)buf, .len = len };
@@ -384,7 +396,7 @@ static int revert(int fd, const char *name, struct ovup_k_range *r, uint32_t nr,
 	struct ovup_k_revert rv = { .ranges = (uintptr_t)r, .nranges = nr };
 	int ret;
 
-	strncpy(rv.name, name, sizeof(rv.name) - 1);
+	snprintf(rv.name, sizeof(rv.name), "%s", name);
 	ret = io(fd, OVUP_IOC_REVERT, &rv);
 	if (out)
 		*out = rv;
@@ -772,6 +784,9 @@ static void t_pawrite_args(int fd)
 	TRY(q.sites[0] = site_jump(fd, f_cmdline, ksym("saved_command_line")), -EINVAL,
 	    "jump to kernel data");
 	TRY(q.nblocks = 0, -EINVAL, "jump into a block the PAWRITE does not take over");
+	kchgprot(fd, blk, PAGE, OVUP_PROT_R);
+	TRY((void)0, -EINVAL, "jump into a text block whose pte is R (not executable)");
+	kchgprot(fd, blk, PAGE, OVUP_PROT_RX);
 	TRY(q.blocks[0] = blk + PAGE / 2, -EINVAL, "owned block address not a block start");
 	TRY((q.blocks[1] = blk, q.nblocks = 2), -EINVAL, "the same block listed twice");
 	TRY((q.ranges[0].start = q.ranges[0].end), -EINVAL, "an empty stack-check range");
@@ -848,8 +863,12 @@ static void t_patch(int fd)
 	is_err(apply(fd, &p2), -EEXIST, "PAWRITE with a name already applied");
 	snprintf(p2.name, sizeof(p2.name), "other-name");
 	is_err(apply(fd, &p2), -EBUSY, "PAWRITE handing over a block another record owns");
+	/* no fd open: only the record can be what holds the module */
+	close(fd);
 	ret = system("rmmod ovup 2>/dev/null");
-	ok(ret != 0 && access(DEV, F_OK) == 0, "rmmod ovup is refused while a patch is active");
+	ok(ret != 0 && access(DEV, F_OK) == 0,
+	   "rmmod ovup is refused while a patch is active (no fd open)");
+	reopen(fd);
 	is_err(revert(fd, "no-such-patch", NULL, 0, NULL), -ENOENT, "REVERT of an unknown name");
 	is_err(revert(fd, "", NULL, 0, NULL), -EINVAL, "REVERT with an empty name");
 	{
@@ -1098,6 +1117,81 @@ static void t_module(int fd)
 	ksyms_load();
 }
 
+/* int f(...) { *(char *)addr = 0x42; return 0; } */
+static struct code code_store(uint64_t base, uint64_t addr)
+{
+	struct code c = { .base = base };
+
+	emit(&c, "\xc6\x05", 2);                  /* movb $0x42, addr(%rip) */
+	emit_rel32(&c, addr - 1);                  /* rip is after the imm8 */
+	emit(&c, "\x42", 1);
+	emit(&c, "\x31\xc0\xc3", 3);                /* xor %eax,%eax; ret */
+	return c;
+}
+
+/* read /proc/cmdline in a child; its wait status */
+static int read_in_child(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		char buf[64];
+		int f = open("/proc/cmdline", O_RDONLY);
+
+		_exit(f >= 0 && read(f, buf, sizeof(buf)) >= 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/*
+ * Real page protections, seen by kernel code: a store into a data block
+ * works while it is RW and faults (an oops, which kills the reader) once it
+ * is R.  Destructive: the oops stays in the log, so this group runs alone.
+ */
+static void t_prot(int fd)
+{
+	static char log[1 << 20];
+	uint64_t d, t;
+	struct code c;
+	struct patch p;
+	uint8_t b = 0;
+	char want[96];
+	int status, n;
+
+	for (int ro = 0; ro <= 1; ro++) {
+		d = kalloc(fd, OVUP_K_DATA, PAGE);
+		t = kalloc(fd, OVUP_K_TEXT, PAGE);
+		c = code_store(t, d + 8);
+		kcopyin(fd, t, c.b, c.n);
+		kchgprot(fd, t, PAGE, OVUP_PROT_RX);
+		if (ro)
+			is_err(kchgprot(fd, d, PAGE, OVUP_PROT_R), 0, "CHGPROT data block -> R");
+		p = patch_one(fd, ro ? "kioctl-store-ro" : "kioctl-store-rw", f_cmdline, t);
+		p.blocks[p.nblocks++] = d;
+		is_err(apply(fd, &p), 0, "PAWRITE code that stores into the data block");
+		status = read_in_child();
+		kread(fd, d + 8, &b, 1);
+		if (!ro) {
+			ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && b == 0x42,
+			   "RW data: the kernel's store lands (status %#x, byte %#x)", status, b);
+		} else {
+			ok(!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && b == 0,
+			   "R data: the store faults and kills the reader (status %#x, byte %#x)",
+			   status, b);
+			n = klogctl(3, log, sizeof(log) - 1);
+			log[n > 0 ? n : 0] = 0;
+			snprintf(want, sizeof(want), "unable to handle page fault for address: %016" PRIx64,
+				 d + 8);
+			ok(strstr(log, want) && strstr(log, "permissions violation"),
+			   "the kernel log shows a write-protection fault at %#" PRIx64, d + 8);
+		}
+		is_err(revert(fd, p.name, p.ranges, p.nranges, NULL), 0, "REVERT the store patch");
+	}
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline restored");
+}
+
 static void t_dmesg(void)
 {
 	const char *bad = NULL;
@@ -1216,7 +1310,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: kioctl [all | GROUP...]\n"
 		   "       kioctl stress [ROUNDS]\n"
 		   "groups: version ioctl alloc read perm args patch tracing busy release module\n"
-		   "        dmesg rmmod\n");
+		   "        dmesg rmmod; prot (oopses on purpose, not part of all)\n");
 }
 
 int main(int argc, char **argv)
@@ -1278,6 +1372,8 @@ int main(int argc, char **argv)
 			t_release();
 		else if (!strcmp(g, "module"))
 			t_module(fd);
+		else if (!strcmp(g, "prot"))
+			t_prot(fd);
 		else if (!strcmp(g, "dmesg"))
 			t_dmesg();
 		else if (!strcmp(g, "rmmod")) {
