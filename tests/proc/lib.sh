@@ -103,7 +103,16 @@ run_ovup() {
 	ERR=$(cat "$WORK/err")
 }
 
-snap() { "$H/memsnap" "$1"; }
+# snap PID: a memory snapshot of a victim idle in read(2) on its command
+# pipe (after answering, it still updates stdio state before it blocks)
+snap() {
+	local i
+	for i in $(seq 200); do
+		case "$(cat /proc/$1/syscall 2>/dev/null)" in "0 "*) break ;; esac
+		sleep 0.01
+	done
+	"$H/memsnap" "$1"
+}
 
 # patch NAME <<EOF ... : writes $WORK/NAME.c
 patch() { cat >"$WORK/$1.c"; }

@@ -8,7 +8,8 @@
  *   mdwe            -> forbid gaining exec permission (PR_SET_MDWE)
  *   spin            -> a thread that never leaves spin_forever's first bytes
  *   quit
- * `victim -t N` starts N threads calling compute(21) in a tight loop.
+ * `victim -t N` starts N threads calling compute(21) in a tight loop;
+ * `victim -s N` starts N threads that sleep (as a server's idle threads do).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -145,11 +146,26 @@ static void stats(int nthreads)
 	printf("\n");
 }
 
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	char line[256], name[64];
 	int i, n = 0, arg;
 
+	if (argc == 3 && !strcmp(argv[1], "-s")) {
+		for (i = 0; i < atoi(argv[2]); i++) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, sleeper, NULL);
+		}
+	}
 	if (argc == 3 && !strcmp(argv[1], "-t"))
 		n = atoi(argv[2]);
 	if (n > MAXT)

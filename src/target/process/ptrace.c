@@ -48,17 +48,33 @@ static void drop(struct ovup_threads *ts, struct ovup_thread *th)
 
 static int seize(struct ovup_threads *ts, pid_t tid)
 {
-	struct ovup_thread *th;
-
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACECLONE) < 0) {
 		if (errno == ESRCH)
 			return 0; /* exited between listing and seizing */
 		return -errno;
 	}
-	th = add(ts, tid);
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH)
-		return -errno;
-	(void)th;
+	add(ts, tid)->interrupted = 0;
+	return 0;
+}
+
+/* Interrupts every seized thread not yet asked to stop.  The pause is
+ * counted from the first interrupt: an upper bound on the time any thread
+ * is held. */
+static int interrupt_all(struct ovup_threads *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		struct ovup_thread *th = &ts->t[i];
+
+		if (th->interrupted || th->stopped)
+			continue;
+		if (!ts->t_first_stop)
+			ts->t_first_stop = ovup_now_ns();
+		if (ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) < 0 && errno != ESRCH)
+			return -errno;
+		th->interrupted = 1;
+	}
 	return 0;
 }
 
@@ -87,16 +103,14 @@ static int wait_stopped(struct ovup_threads *ts, struct ovup_thread *th)
 			if (!ptrace(PTRACE_GETEVENTMSG, th->tid, 0, &child) && !find(ts, (pid_t)child)) {
 				struct ovup_thread *c = add(ts, (pid_t)child);
 
+				c->interrupted = 1; /* it starts with a stop */
 				th = find(ts, r); /* add() may have moved the array */
-				(void)c;
 			}
 		} else if (st >> 16 == 0 && WSTOPSIG(st) != SIGTRAP) {
 			/* a signal arrived first: hold it for the release */
 			th->sig = WSTOPSIG(st);
 		}
 		th->stopped = 1;
-		if (!ts->t_first_stop)
-			ts->t_first_stop = ovup_now_ns();
 		if (ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) < 0)
 			return -errno;
 	}
@@ -155,14 +169,21 @@ int ovup_ptrace_stop_all(struct ovup_threads *ts)
 	int added, ret;
 
 	ts->t_first_stop = 0;
-	do {
-		ret = scan(ts, &added);
-		if (ret)
-			return ret;
-		ret = wait_all(ts);
-		if (ret)
-			return ret;
-	} while (added);
+	/* seizing does not stop anyone: do it for every thread before the
+	 * first interrupt, so the pause holds only interrupt, wait, write,
+	 * detach */
+	ret = scan(ts, &added);
+	while (!ret) {
+		ret = interrupt_all(ts);
+		if (!ret)
+			ret = wait_all(ts);
+		if (!ret)
+			ret = scan(ts, &added);
+		if (!ret && !added)
+			break;
+	}
+	if (ret)
+		return ret;
 	return ts->n ? 0 : -ESRCH;
 }
 
@@ -185,7 +206,9 @@ int ovup_ptrace_stop_one(struct ovup_threads *ts)
 		if (ret)
 			return ret;
 	}
-	ret = wait_all(ts);
+	ret = interrupt_all(ts);
+	if (!ret)
+		ret = wait_all(ts);
 	if (ret)
 		return ret;
 	return ts->n ? 0 : -ESRCH;
@@ -200,8 +223,11 @@ int ovup_ptrace_resume_all(struct ovup_threads *ts)
 		struct ovup_thread *th = &ts->t[i];
 
 		if (!th->stopped) {
-			/* seized but never seen stopped: must still stop
-			 * before it can be detached */
+			/* seized but never seen stopped: must stop before it
+			 * can be detached */
+			if (!th->interrupted && ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) < 0)
+				continue;
+			th->interrupted = 1;
 			if (wait_stopped(ts, th))
 				continue;
 		}

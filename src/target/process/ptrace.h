@@ -13,6 +13,7 @@
 
 struct ovup_thread {
 	pid_t tid;
+	int interrupted;
 	int stopped;
 	int sig;                      /* signal to deliver when resuming */
 	struct user_regs_struct regs; /* as found when stopped */
@@ -22,7 +23,7 @@ struct ovup_threads {
 	pid_t pid;
 	struct ovup_thread *t;
 	size_t n, cap;
-	uint64_t t_first_stop;        /* monotonic ns of the first stop */
+	uint64_t t_first_stop;        /* monotonic ns of the first interrupt */
 };
 
 /* Seizes and interrupts every task of pid, catching threads created
