@@ -903,6 +903,19 @@ static void t_patch(int fd)
 	ok(npatches(fd) == 0, "VERSION counts 0 patches");
 	is_err(revert(fd, "kioctl-cmdline", NULL, 0, NULL), -ENOENT, "REVERT twice");
 
+	/* two functions switch in one batch, and back */
+	blk = load_code(fd, code_puts, "ovup-batch\n", 0);
+	p = patch_one(fd, "kioctl-batch", f_cmdline, blk);
+	p.sites[1] = site_jump(fd, f_version, blk);
+	p.nsites = 2;
+	p.ranges[p.nranges++] = (struct ovup_k_range){ f_version, ksym_end(f_version) };
+	is_err(apply(fd, &p), 0, "PAWRITE of two sites in one batch");
+	ok(file_is("/proc/cmdline", "ovup-batch\n") && file_is("/proc/version", "ovup-batch\n"),
+	   "/proc/cmdline and /proc/version both switched");
+	is_err(revert(fd, "kioctl-batch", p.ranges, p.nranges, NULL), 0, "REVERT the batch");
+	ok(file_is("/proc/cmdline", cmdline_orig) && !strncmp(slurp("/proc/version"), "Linux version", 13),
+	   "both restored");
+
 	/* a jump to existing kernel code needs no block at all */
 	p2 = patch_one(fd, "kioctl-redirect", f_version, f_cmdline);
 	p2.nblocks = 0;
@@ -1113,6 +1126,19 @@ static void t_module(int fd)
 	ok(system("rmmod ovup_target 2>/dev/null") != 0, "rmmod of the patched module is refused");
 	is_err(revert(fd, "kioctl-module", p.ranges, p.nranges, NULL), 0, "REVERT the module patch");
 	ok(file_is("/proc/ovup_target", "target-original\n"), "/proc/ovup_target restored");
+
+	/* a site whose 5 bytes straddle a page boundary */
+	f = ksym("ovup_target_cross_show");
+	ok((f + 5) / PAGE != (f + 9) / PAGE, "ovup_target_cross_show+5 (%#" PRIx64
+	   ") crosses a page boundary", f + 5);
+	ok(file_is("/proc/ovup_target_cross", "cross-original\n"), "/proc/ovup_target_cross reads the original");
+	blk = load_code(fd, code_puts, "cross-patched\n", 0);
+	p = patch_one(fd, "kioctl-cross", f, blk);
+	is_err(apply(fd, &p), 0, "PAWRITE at a site crossing pages");
+	ok(file_is("/proc/ovup_target_cross", "cross-patched\n"), "/proc/ovup_target_cross shows the patch");
+	is_err(revert(fd, "kioctl-cross", p.ranges, p.nranges, NULL), 0, "REVERT it");
+	ok(file_is("/proc/ovup_target_cross", "cross-original\n"), "/proc/ovup_target_cross restored");
+
 	ok(system("rmmod ovup_target") == 0, "rmmod works once reverted");
 	ksyms_load();
 }

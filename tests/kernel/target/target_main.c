@@ -2,7 +2,9 @@
 /*
  * ovup_target.ko: a victim module for the kernel tests.  It shows a fixed
  * line in /proc/ovup_target, so a test can patch a *module* function
- * (ovup_target_show) and check that ovup pins the module while patched.
+ * (ovup_target_show) and check that ovup pins the module while patched;
+ * /proc/ovup_target_cross shows the one of target_cross.S, whose patch
+ * site crosses a page boundary.
  */
 #include <linux/module.h>
 #include <linux/proc_fs.h>
@@ -15,13 +17,24 @@ static noinline int ovup_target_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+int ovup_target_cross_show(struct seq_file *m, void *v);
+
 static int __init ovup_target_init(void)
 {
-	return proc_create_single("ovup_target", 0444, NULL, ovup_target_show) ? 0 : -ENOMEM;
+	if (!proc_create_single("ovup_target", 0444, NULL, ovup_target_show))
+		return -ENOMEM;
+	if (!proc_create_single("ovup_target_cross", 0444, NULL, ovup_target_cross_show))
+		goto remove_target;
+	return 0;
+
+remove_target:
+	remove_proc_entry("ovup_target", NULL);
+	return -ENOMEM;
 }
 
 static void __exit ovup_target_exit(void)
 {
+	remove_proc_entry("ovup_target_cross", NULL);
 	remove_proc_entry("ovup_target", NULL);
 }
 
