@@ -18,8 +18,6 @@
 #define OVUP_VERSION "0.1"
 #endif
 
-int ovup_target_kernel_open(int offline, struct ovup_target **out) __attribute__((weak));
-
 static int exit_code(int ret)
 {
 	if (!ret)
@@ -33,11 +31,8 @@ static int exit_code(int ret)
 
 static int open_target(const struct ovup_cmdline *c, int offline, struct ovup_target **t)
 {
-	if (c->kernel) {
-		if (!ovup_target_kernel_open)
-			return ovup_err(-ENOTSUP, "this ovup was built without the kernel target");
+	if (c->kernel)
 		return ovup_target_kernel_open(offline, t);
-	}
 	return ovup_target_process_open(c->pid, offline, t);
 }
 
@@ -80,6 +75,8 @@ int main(int argc, char **argv)
 	/* only verbs that change the target lock it and open it for writing */
 	offline = !strcmp(verb, "symbols") || !strcmp(verb, "build") ||
 		  (!strcmp(verb, "apply") && c.dry_run);
+	if (c.kernel && !strcmp(verb, "build"))
+		offline = 2; /* for the installed headers, not the running kernel */
 	ret = open_target(&c, offline, &t);
 	if (ret)
 		goto out;

@@ -43,7 +43,7 @@ char *ovup_mapfile(const struct ovup_mapfile_in *in)
 	ovup_buf_printf(&b, "  .data : { *(.data .data.*) }\n");
 	ovup_buf_printf(&b, "  .bss : { *(.bss .bss.*) *(COMMON) }\n");
 	ovup_buf_printf(&b, "  /DISCARD/ : { *(.comment) *(.note .note.*) *(.eh_frame)"
-			    " *(.eh_frame_hdr) *(.ovup.*)");
+			    " *(.eh_frame_hdr) *(.ovup.*) *(.debug_*) *(.gnu.debuglto_*)");
 	list(&b, in->discard);
 	ovup_buf_printf(&b, " }\n}\n");
 	for (i = 0; i < in->nlabels; i++)

@@ -330,11 +330,16 @@ static int plan_sites(struct ovup_plan *p)
 							 "refusing to overwrite it",
 						p->t->desc, f->name, f->old->addr, hex, o->path);
 			}
-		} else if (f->cur[0] == 0xe8 || f->cur[0] == 0xe9 || f->cur[0] == 0xcc) {
-			ovup_hex_spaced(hex, f->cur, f->len);
-			return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " is already hooked "
-						 "by someone else (%s at its patch site); refusing",
-					p->t->desc, f->name, f->site, hex);
+		} else if (p->t->ops->hooked) {
+			char why[256];
+
+			if (p->t->ops->hooked(p->t, &p->st, f->site, f->cur, why, sizeof(why))) {
+				ovup_hex_spaced(hex, f->cur, f->len);
+				return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " is already "
+							 "hooked by someone else: %s (%s at its "
+							 "patch site); refusing to overwrite it",
+						p->t->desc, f->name, f->site, why, hex);
+			}
 		}
 	}
 	return 0;
@@ -423,7 +428,8 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 		uint64_t from = p->funcs[i].site + p->funcs[i].len;
 
 		lo = OVUP_MAX(lo, from > REACH - PAGE ? from - REACH + PAGE : 0);
-		hi = OVUP_MIN(hi, from + REACH - PAGE);
+		/* kernel addresses sit at the top: saturate, do not wrap */
+		hi = OVUP_MIN(hi, from > UINT64_MAX - REACH ? UINT64_MAX : from + REACH - PAGE);
 	}
 	if (lo >= hi || hi - lo < p->text_size)
 		return ovup_err(-ERANGE, "%s: the replaced functions lie more than 4 GiB apart, so "
@@ -439,7 +445,7 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 		return 0;
 	/* data within +-2 GiB of the code that addresses it PC-relatively */
 	lo = p->text.addr + p->text.size > REACH ? p->text.addr + p->text.size - REACH + PAGE : 0;
-	hi = p->text.addr + REACH - PAGE;
+	hi = p->text.addr > UINT64_MAX - REACH ? UINT64_MAX : p->text.addr + REACH - PAGE;
 	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, dsize, lo, hi, dry_run, &p->data);
 	if (ret)
 		return ret;
@@ -530,6 +536,11 @@ int ovup_step_link(struct ovup_plan *p, int provisional)
 	}
 	if (provisional)
 		goto out;
+	if (p->t->ops->fixup) {
+		ret = p->t->ops->fixup(p->t, &p->img, &p->st);
+		if (ret)
+			goto out;
+	}
 	for (i = 0; i < p->nfuncs; i++) {
 		struct ovup_pfunc *f = &p->funcs[i];
 		size_t k;
@@ -779,6 +790,9 @@ void ovup_plan_init(struct ovup_plan *p, struct ovup_target *t, const struct ovu
 	p->t = t;
 	p->o = o;
 	p->scope = -1;
+	p->keep_ro = t->ops->mapfile_keep_ro;
+	p->discard = t->ops->mapfile_discard;
+	p->reject_hint = t->ops->reject_hint;
 }
 
 void ovup_plan_release(struct ovup_plan *p)

@@ -271,6 +271,19 @@ static int check_build(struct ovup_plan *p)
 					       line + 7, p->t->ops->kind);
 			continue;
 		}
+		if (!strncmp(line, "kernel-release ", 15) && strcmp(line + 15, p->t->release)) {
+			ret = ovup_err(-EINVAL, "%s: built for kernel %s, but the running kernel is %s; "
+						"rebuild it with that kernel's headers",
+				       p->source, line + 15, p->t->release);
+			continue;
+		}
+		if (!strncmp(line, "kernel-version ", 15) && strcmp(line + 15, p->t->version)) {
+			ret = ovup_err(-EINVAL, "%s: built for kernel build '%s', but the running "
+						"kernel is build '%s'; rebuild it with that kernel's "
+						"headers",
+				       p->source, line + 15, p->t->version);
+			continue;
+		}
 		if (sscanf(line, "object %4095s %159s", path, id) != 2)
 			continue;
 		/* the same path, else the same file name elsewhere */
@@ -397,11 +410,45 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 	int ret;
 
 	ovup_plan_init(&p, t, o);
-	ret = prepare(&p, ns);
-	if (ret)
-		goto out;
+	if (t->ops->build_compiles_only) {
+		/* a kernel patch is built on a build machine: compile with the
+		 * headers' flags now, resolve on the target at apply */
+		p.source = ovup_xstrdup(o->patch);
+		p.name = o->name ? ovup_xstrdup(o->name) : name_from_file(o->patch);
+		p.tmp = ovup_tmpdir();
+		if (access(p.source, R_OK) < 0) {
+			ret = ovup_err(-errno, "%s: %s; give the path of a patch file", p.source,
+				       strerror(errno));
+			goto out;
+		}
+		if (!p.tmp) {
+			ret = ovup_err(-errno, "cannot create a temporary directory: %m");
+			goto out;
+		}
+		p.objpath = ovup_xasprintf("%s/patch.o", p.tmp);
+		ret = t->ops->compile(t, p.source, p.objpath, o->cflags, o->ncflags);
+		if (!ret)
+			ret = ovup_elf_obj_read(p.objpath, &p.obj);
+		if (!ret) {
+			size_t s;
+
+			for (s = 0; s < p.obj.nsyms; s++)
+				p.nfuncs += p.obj.syms[s].defined && p.obj.syms[s].bind != OVUP_BIND_LOCAL &&
+					    p.obj.syms[s].type == OVUP_SYM_FUNC;
+		}
+		if (ret)
+			goto out;
+	} else {
+		ret = prepare(&p, ns);
+		if (ret)
+			goto out;
+	}
 	/* the build record: which binaries the patch was resolved against */
 	ovup_buf_printf(&rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
+	if (t->release[0])
+		ovup_buf_printf(&rec, "kernel-release %s\n", t->release);
+	if (t->version[0])
+		ovup_buf_printf(&rec, "kernel-version %s\n", t->version);
 	for (i = 0; i < p.st.nobjs; i++) {
 		const struct ovup_object *ob = &p.st.objs[i];
 		int used = 0;
@@ -439,8 +486,8 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 		print_json_str(out);
 		printf(",\"functions\":%zu}\n", p.nfuncs);
 	} else {
-		printf("built '%s' for %s: %s (%zu function%s, %" PRIu64 " bytes of code)\n", p.name,
-		       t->desc, out, p.nfuncs, p.nfuncs == 1 ? "" : "s", p.text_size);
+		printf("built '%s' for %s: %s (%zu function%s)\n", p.name, t->desc, out, p.nfuncs,
+		       p.nfuncs == 1 ? "" : "s");
 	}
 out:
 	free(output);

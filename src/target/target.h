@@ -108,16 +108,33 @@ struct ovup_target_ops {
 	 * foreign hook from an untouched function; -ENOENT if unknown. */
 	int (*pristine)(struct ovup_target *t, const struct ovup_symtab *st,
 			const struct ovup_sym *s, uint64_t addr, void *buf, size_t len);
+	/* Where no pristine copy exists: does the site hold someone else's
+	 * hook?  1 with a description in why, else 0. */
+	int (*hooked)(struct ovup_target *t, const struct ovup_symtab *st, uint64_t site,
+		      const uint8_t *bytes, char *why, size_t len);
+	/* last edits of the linked image before load (e.g. NOP the kernel's
+	 * __fentry__ calls) */
+	int (*fixup)(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);
+	/* the mapfile's target-specific sections, and why a section is refused */
+	const char *const *mapfile_keep_ro;
+	const char *const *mapfile_discard;
+	const char *(*reject_hint)(const char *section);
 	void (*close)(struct ovup_target *t);
 	/* pawrite keeps the record and revert frees the blocks (kernel) */
 	int keeps_records;
+	/* `build` compiles for a build machine without resolving (kernel) */
+	int build_compiles_only;
 };
 
 struct ovup_target {
 	const struct ovup_target_ops *ops;
 	char desc[64];                   /* "pid 42", "kernel 6.1.0-56-amd64" */
 	int offline;                     /* opened to read only: change nothing */
+	char release[128];               /* kernel: release and version of the */
+	char version[256];               /* running kernel (or of the headers) */
 };
+
+int ovup_target_kernel_open(int offline, struct ovup_target **out);
 
 int ovup_target_process_open(int pid, int offline, struct ovup_target **out);
 
