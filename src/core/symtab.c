@@ -14,16 +14,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHUNK (256u << 10)
+
+/* Strings live in large chunks: a kernel has ~100,000 symbols, and one
+ * malloc each is most of the time of reading them. */
 const char *ovup_symtab_intern(struct ovup_symtab *st, const char *s)
 {
+	size_t len;
+	char *out;
+
 	if (!s)
 		return NULL;
-	if (st->npool == st->poolcap) {
-		st->poolcap = st->poolcap ? st->poolcap * 2 : 1024;
-		st->pool = ovup_xrealloc(st->pool, st->poolcap * sizeof(*st->pool));
+	len = strlen(s) + 1;
+	if (len > CHUNK / 4 || !st->npool || st->chunk_used + len > CHUNK) {
+		size_t size = len > CHUNK / 4 ? len : CHUNK;
+
+		if (st->npool == st->poolcap) {
+			st->poolcap = st->poolcap ? st->poolcap * 2 : 64;
+			st->pool = ovup_xrealloc(st->pool, st->poolcap * sizeof(*st->pool));
+		}
+		if (size == len && st->npool) {
+			/* a huge string gets its own chunk, before the current one */
+			st->pool[st->npool] = st->pool[st->npool - 1];
+			st->pool[st->npool - 1] = ovup_xmalloc(len);
+			st->npool++;
+			memcpy(st->pool[st->npool - 2], s, len);
+			return st->pool[st->npool - 2];
+		}
+		st->pool[st->npool++] = ovup_xmalloc(size);
+		st->chunk_used = 0;
 	}
-	st->pool[st->npool] = ovup_xstrdup(s);
-	return st->pool[st->npool++];
+	out = st->pool[st->npool - 1] + st->chunk_used;
+	memcpy(out, s, len);
+	st->chunk_used += len;
+	return out;
 }
 
 size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *o)

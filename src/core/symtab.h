@@ -44,8 +44,8 @@ struct ovup_symtab {
 	size_t nobjs;
 	struct ovup_sym *syms;
 	size_t nsyms, cap;
-	char **pool;        /* owned strings */
-	size_t npool, poolcap;
+	char **pool;        /* owned string chunks */
+	size_t npool, poolcap, chunk_used;
 	int sorted;
 };
 

@@ -49,16 +49,15 @@ static int need_module(struct kern_target *k)
 
 /* ---- labels: /proc/kallsyms ---- */
 
-struct ksym {
+struct ktext {
 	uint64_t addr;
 	uint32_t obj;
-	char type;
-	char *name;
+	uint32_t sym; /* index in st->syms, or UINT32_MAX for no symbol */
 };
 
-static int ksym_addr_cmp(const void *a, const void *b)
+static int ktext_cmp(const void *a, const void *b)
 {
-	const struct ksym *x = a, *y = b;
+	const struct ktext *x = a, *y = b;
 
 	if (x->obj != y->obj)
 		return x->obj < y->obj ? -1 : 1;
@@ -70,7 +69,7 @@ static uint32_t object_of(struct ovup_symtab *st, const char *name)
 	struct ovup_object o = { 0 };
 	size_t i;
 
-	for (i = 0; i < st->nobjs; i++)
+	for (i = st->nobjs; i-- > 0;)
 		if (!strcmp(st->objs[i].name, name))
 			return (uint32_t)i;
 	o.path = ovup_xstrdup(name);
@@ -82,87 +81,108 @@ static uint32_t object_of(struct ovup_symtab *st, const char *name)
 	return (uint32_t)ovup_symtab_add_object(st, &o);
 }
 
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static int kern_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
 	const char *path = getenv("OVUP_KALLSYMS") ? getenv("OVUP_KALLSYMS") : "/proc/kallsyms";
-	FILE *f = fopen(path, "r");
-	struct ksym *ks = NULL;
-	size_t n = 0, cap = 0, i, nonzero = 0;
-	char line[1024];
+	char *text = ovup_read_file(path, NULL), *p, *eol;
+	struct ktext *kt = NULL;
+	size_t nkt = 0, cap = 0, i, nonzero = 0, lines = 0;
+	uint32_t cur_obj = 0;
+	char cur_mod[256] = "vmlinux";
 
 	(void)t;
-	if (!f)
+	if (!text)
 		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
 	object_of(st, "vmlinux");
-	while (fgets(line, sizeof(line), f)) {
-		char name[512], mod[256] = "vmlinux", type;
-		unsigned long long addr;
-		int fields = sscanf(line, "%llx %c %511s [%255[^]]]", &addr, &type, name, mod);
+	/* "ffffffff8a2105a0 t cmdline_proc_show" or "... t name\t[module]";
+	 * parsed by hand: this runs on 100,000 lines */
+	for (p = text; *p; p = eol + 1) {
+		uint64_t addr = 0;
+		char type, *name, *mod;
+		enum ovup_sym_type st_type;
+		enum ovup_sym_bind bind;
+		int v, last;
 
-		if (fields < 3)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			ks = ovup_xrealloc(ks, cap * sizeof(*ks));
+		eol = strchr(p, '\n');
+		if (!eol)
+			eol = p + strlen(p);
+		last = !*eol;
+		*eol = 0;
+		while ((v = hexval(*p)) >= 0)
+			addr = addr << 4 | (uint64_t)v, p++;
+		if (*p++ != ' ' || !*p)
+			goto next;
+		type = *p++;
+		if (*p++ != ' ')
+			goto next;
+		name = p;
+		mod = strchr(name, '\t');
+		if (mod) {
+			char *end;
+
+			*mod++ = 0;
+			if (*mod == '[' && (end = strchr(mod, ']'))) {
+				*end = 0;
+				mod++;
+			}
 		}
-		ks[n].addr = addr;
-		ks[n].type = type;
-		ks[n].obj = object_of(st, mod);
-		ks[n].name = ovup_xstrdup(name);
+		lines++;
 		nonzero += addr != 0;
-		n++;
+		if (strcmp(mod ? mod : "vmlinux", cur_mod)) {
+			snprintf(cur_mod, sizeof(cur_mod), "%s", mod ? mod : "vmlinux");
+			cur_obj = object_of(st, cur_mod);
+		}
+		bind = type >= 'a' ? OVUP_BIND_LOCAL : OVUP_BIND_GLOBAL;
+		if (type == 't' || type == 'T') {
+			st_type = OVUP_SYM_FUNC;
+		} else if (type == 'w' || type == 'W') {
+			st_type = OVUP_SYM_FUNC;
+			bind = OVUP_BIND_WEAK;
+		} else if (strchr("dDbBrRaA", type)) {
+			st_type = OVUP_SYM_OBJECT;
+		} else {
+			goto next;
+		}
+		if (st_type == OVUP_SYM_FUNC) {
+			if (nkt == cap) {
+				cap = cap ? cap * 2 : 65536;
+				kt = ovup_xrealloc(kt, cap * sizeof(*kt));
+			}
+			kt[nkt].addr = addr;
+			kt[nkt].obj = cur_obj;
+			kt[nkt++].sym = (uint32_t)st->nsyms;
+		}
+		/* insertion order (kallsyms order) gives OVUP_SYMPOS its meaning */
+		ovup_symtab_add(st, cur_obj, name, addr, 0, st_type, bind, NULL);
+next:
+		if (last)
+			break;
 	}
-	fclose(f);
-	if (n && !nonzero) {
-		for (i = 0; i < n; i++)
-			free(ks[i].name);
-		free(ks);
+	free(text);
+	if (lines && !nonzero) {
+		free(kt);
 		return ovup_err(-EACCES, "kernel: %s shows every address as 0 (kernel.kptr_restrict, "
 					 "or not root); run ovup as root, with 'sysctl "
 					 "kernel.kptr_restrict=1' or 0",
 				path);
 	}
-	/* insertion order (kallsyms order) gives OVUP_SYMPOS its meaning */
-	for (i = 0; i < n; i++) {
-		char c = ks[i].type;
-		enum ovup_sym_type type;
-		enum ovup_sym_bind bind = c >= 'a' ? OVUP_BIND_LOCAL : OVUP_BIND_GLOBAL;
-
-		if (c == 't' || c == 'T')
-			type = OVUP_SYM_FUNC;
-		else if (c == 'w' || c == 'W')
-			type = OVUP_SYM_FUNC, bind = OVUP_BIND_WEAK;
-		else if (strchr("dDbBrRaA", c))
-			type = OVUP_SYM_OBJECT;
-		else
-			continue;
-		ovup_symtab_add(st, ks[i].obj, ks[i].name, ks[i].addr, 0, type, bind, NULL);
-	}
 	/* kallsyms has no sizes: a function ends where the next text symbol
 	 * of its object begins, as the kernel's own kallsyms lookups assume */
-	qsort(ks, n, sizeof(*ks), ksym_addr_cmp);
-	for (i = 0; i < st->nsyms; i++) {
-		struct ovup_sym *s = &st->syms[i];
-		size_t lo = 0, hi = n;
+	qsort(kt, nkt, sizeof(*kt), ktext_cmp);
+	for (i = 0; i < nkt; i++) {
+		size_t j = i + 1;
 
-		if (s->type != OVUP_SYM_FUNC)
-			continue;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (ks[mid].obj < s->obj || (ks[mid].obj == s->obj && ks[mid].addr <= s->addr))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		while (lo < n && ks[lo].obj == s->obj && !strchr("tTwW", ks[lo].type))
-			lo++;
-		if (lo < n && ks[lo].obj == s->obj && ks[lo].addr - s->addr < (1u << 20))
-			s->size = ks[lo].addr - s->addr;
+		while (j < nkt && kt[j].obj == kt[i].obj && kt[j].addr == kt[i].addr)
+			j++;
+		if (j < nkt && kt[j].obj == kt[i].obj && kt[j].addr - kt[i].addr < (1u << 20))
+			st->syms[kt[i].sym].size = kt[j].addr - kt[i].addr;
 	}
-	for (i = 0; i < n; i++)
-		free(ks[i].name);
-	free(ks);
+	free(kt);
 	ovup_symtab_finish(st);
 	return 0;
 }
