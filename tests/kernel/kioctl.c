@@ -8,6 +8,7 @@
  *   kioctl [all]        all groups
  *   kioctl GROUP...     some groups (see usage)
  *   kioctl stress [N]   N apply/revert cycles while another process reads
+ *   kioctl fuzz [N]     N calls with random, structure-aware arguments
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1329,12 +1330,273 @@ static void t_stress(int fd, int rounds)
 	ok(npatches(fd) == 0, "no record left over");
 }
 
+/* ---- fuzz ------------------------------------------------------------------- */
+
+/*
+ * Random, structure-aware arguments for every ioctl: addresses from pools
+ * (0, user, kernel text and data, function entries and sites, our areas,
+ * live blocks, wrap-arounds), sizes around every limit, bad user pointers.
+ * PAWRITE always writes the bytes it expects, so even an accepted one
+ * leaves the kernel's code as it was.  The module must answer every call
+ * with a plain errno or success and never oops.
+ */
+static uint64_t fz_state;
+
+static uint64_t fz(void)
+{
+	fz_state ^= fz_state << 13;
+	fz_state ^= fz_state >> 7;
+	fz_state ^= fz_state << 17;
+	return fz_state;
+}
+
+#define FZ_POOL 64
+static uint64_t fz_blocks[FZ_POOL];
+static uint8_t fz_buf[2 * OVUP_BLOCK_MAX];
+
+static uint64_t fz_addr(const struct ovup_k_version *v)
+{
+	const struct ksym *k = &ksyms[fz() % nksyms];
+
+	switch (fz() % 12) {
+	case 0: return 0;
+	case 1: return fz() % 4096;
+	case 2: return (uintptr_t)fz_buf + fz() % 64;
+	case 3: return k->addr;
+	case 4: return k->addr + 5;
+	case 5: return k->addr + fz() % 64;
+	case 6: return v->text_base + (fz() % (v->text_size + 2 * PAGE)) - PAGE;
+	case 7: return v->data_base + (fz() % (v->data_size + 2 * PAGE)) - PAGE;
+	case 8: return fz_blocks[fz() % FZ_POOL] + (fz() % 3 == 0 ? fz() % 8192 : 0);
+	case 9: return ~0ULL - fz() % 64;
+	case 10: return 0xffff800000000000ULL + fz() % 4096;
+	default: return fz();
+	}
+}
+
+static uint64_t fz_size(void)
+{
+	static const uint64_t sizes[] = { 0, 1, 5, 16, 17, 4095, 4096, 4097, 8192,
+					  OVUP_BLOCK_MAX, OVUP_BLOCK_MAX + 1, ~0ULL, 1ULL << 32 };
+
+	return fz() % 4 ? sizes[fz() % (sizeof(sizes) / sizeof(sizes[0]))] : fz() % 20000;
+}
+
+static uint64_t fz_uptr(void)
+{
+	switch (fz() % 5) {
+	case 0: return 0;
+	case 1: return 8;
+	case 2: return ~0ULL - 7;
+	case 3: return 0xffffffff81000000ULL;   /* kernel memory as a user pointer */
+	default: return (uintptr_t)fz_buf;
+	}
+}
+
+static uint32_t fz_count(uint32_t max)
+{
+	switch (fz() % 6) {
+	case 0: return 0;
+	case 1: return max;
+	case 2: return max + 1;
+	case 3: return (uint32_t)fz();
+	default: return 1 + fz() % 3;
+	}
+}
+
+static void fz_site(int fd, struct ovup_k_site *s, const struct ovup_k_version *v)
+{
+	memset(s, 0, sizeof(*s));
+	s->func = fz_addr(v);
+	s->addr = fz() % 4 ? s->func + 5 : fz_addr(v);
+	s->len = fz() % 8 ? 1 + fz() % 16 : (uint32_t)fz_size();
+	s->pad = fz() % 16 == 0;
+	if (fz() % 4 == 0 || kread(fd, s->addr, s->expect, s->len <= 16 ? s->len : 16))
+		for (int i = 0; i < OVUP_SITE_BYTES; i++)
+			s->expect[i] = fz();
+	/* never change what is there: write == expect */
+	memcpy(s->write, s->expect, sizeof(s->write));
+}
+
+/* entries of real functions that start with the ftrace NOP5 */
+#define FZ_FUNCS 64
+static uint64_t fz_funcs[FZ_FUNCS];
+
+static void fz_find_funcs(int fd)
+{
+	int n = 0;
+
+	for (int tries = 0; n < FZ_FUNCS && tries < 100000; tries++) {
+		const struct ksym *k = &ksyms[fz() % nksyms];
+		uint8_t b[5];
+
+		if ((k->type == 't' || k->type == 'T') && !kread(fd, k->addr, b, 5) &&
+		    !memcmp(b, nop5, 5))
+			fz_funcs[n++] = k->addr;
+	}
+	for (; n < FZ_FUNCS; n++)
+		fz_funcs[n] = f_cmdline;
+}
+
+static void t_fuzz(int fd, long rounds)
+{
+	static const char *const names[] = { "fz-a", "fz-b", "fz-c", "", "bad name" };
+	static struct ovup_k_site sites[OVUP_SITES_MAX + 1];
+	static struct ovup_k_range ranges[OVUP_RANGES_MAX + 1];
+	static uint64_t blocks[OVUP_BLOCKS_MAX + 1];
+	struct ovup_k_version v;
+	long counts[10] = { 0 }, accepted[10] = { 0 };
+	int ret;
+
+	fz_state = (uint64_t)time(NULL) * 2654435761u | 1;
+	diag("fuzz seed %#" PRIx64 ", %ld calls", fz_state, rounds);
+	io(fd, OVUP_IOC_VERSION, &v);
+	fz_find_funcs(fd);
+	for (long r = 0; r < rounds; r++) {
+		unsigned int op = fz() % 10;
+
+		switch (op) {
+		case 0: {
+			struct ovup_k_alloc a = { .size = fz_size(), .kind = fz() % 4, .pad = fz() % 8 == 0 };
+
+			ret = io(fd, OVUP_IOC_ALLOC, &a);
+			if (!ret)
+				fz_blocks[fz() % FZ_POOL] = a.addr;
+			break;
+		}
+		case 1: {
+			struct ovup_k_free f = { .addr = fz_addr(&v) };
+
+			ret = io(fd, OVUP_IOC_FREE, &f);
+			break;
+		}
+		case 2: {
+			struct ovup_k_copyin c = { .addr = fz_addr(&v), .uaddr = fz_uptr(), .len = fz_size() };
+
+			ret = io(fd, OVUP_IOC_COPYIN, &c);
+			break;
+		}
+		case 3: {
+			struct ovup_k_chgprot c = { .addr = fz_addr(&v), .len = fz_size(),
+						    .prot = fz() % 5, .pad = fz() % 8 == 0 };
+
+			ret = io(fd, OVUP_IOC_CHGPROT, &c);
+			break;
+		}
+		case 4: {
+			struct ovup_k_read rd = { .addr = fz_addr(&v), .uaddr = fz_uptr(), .len = fz_size() };
+
+			ret = io(fd, OVUP_IOC_READ, &rd);
+			break;
+		}
+		case 5: {
+			struct ovup_k_pawrite pw = { 0 };
+			uint32_t n;
+
+			snprintf(pw.name, sizeof(pw.name), "%s", names[fz() % 5]);
+			if (fz() % 16 == 0)
+				memset(pw.name, 'x', sizeof(pw.name));
+			pw.nsites = fz_count(OVUP_SITES_MAX);
+			pw.nranges = fz_count(OVUP_RANGES_MAX);
+			pw.nblocks = fz_count(OVUP_BLOCKS_MAX);
+			pw.bloblen = fz() % 4 ? fz() % 100 : fz_count(OVUP_BLOB_MAX);
+			n = pw.nsites <= OVUP_SITES_MAX ? pw.nsites : 0;
+			for (uint32_t i = 0; i < n && i < 4; i++)
+				fz_site(fd, &sites[i], &v);
+			for (uint32_t i = 4; i < n; i++)
+				sites[i] = sites[i % 4];
+			for (uint32_t i = 0; i < 4; i++) {
+				ranges[i].start = fz_addr(&v);
+				ranges[i].end = fz() % 4 ? ranges[i].start + fz() % 4096 : fz_addr(&v);
+				blocks[i] = fz_addr(&v);
+			}
+			pw.sites = fz() % 8 ? (uintptr_t)sites : fz_uptr();
+			pw.ranges = fz() % 8 ? (uintptr_t)ranges : fz_uptr();
+			pw.blocks = fz() % 8 ? (uintptr_t)blocks : fz_uptr();
+			pw.blob = fz() % 8 ? (uintptr_t)fz_buf : fz_uptr();
+			pw.pad = fz() % 16 == 0;
+			if (fz() % 3 == 0) {
+				/* mostly valid: a real entry, its real bytes, no change */
+				snprintf(pw.name, sizeof(pw.name), "%s", names[fz() % 3]);
+				sites[0].func = fz_funcs[fz() % FZ_FUNCS];
+				sites[0].addr = sites[0].func + 5;
+				sites[0].len = 1 + fz() % 16;
+				sites[0].pad = 0;
+				kread(fd, sites[0].addr, sites[0].expect, sites[0].len);
+				memcpy(sites[0].write, sites[0].expect, sizeof(sites[0].write));
+				pw.sites = (uintptr_t)sites;
+				pw.nsites = 1;
+				pw.ranges = (uintptr_t)ranges;
+				pw.nranges = fz() % 3;
+				for (uint32_t i = 0; i < pw.nranges; i++) {
+					ranges[i].start = fz_addr(&v);
+					ranges[i].end = ranges[i].start + 1 + fz() % 4096;
+				}
+				pw.nblocks = 0;
+				pw.bloblen = fz() % 64;
+				pw.blob = (uintptr_t)fz_buf;
+				pw.pad = 0;
+			}
+			ret = io(fd, OVUP_IOC_PAWRITE, &pw);
+			break;
+		}
+		case 6: {
+			struct ovup_k_revert rv = { .ranges = fz_uptr(), .nranges = fz_count(OVUP_RANGES_MAX) };
+
+			snprintf(rv.name, sizeof(rv.name), "%s", names[fz() % 5]);
+			if (fz() % 2) {
+				rv.ranges = (uintptr_t)ranges;
+				rv.nranges = fz() % 4;
+			}
+			ret = io(fd, OVUP_IOC_REVERT, &rv);
+			break;
+		}
+		case 7: {
+			struct ovup_k_record rec = { .index = fz() % 4, .nsites = fz_count(8),
+						     .nblocks = fz_count(8), .bloblen = fz_count(200),
+						     .sites = fz_uptr(), .blocks = fz_uptr(), .blob = fz_uptr() };
+
+			ret = io(fd, OVUP_IOC_RECORD, &rec);
+			break;
+		}
+		case 8:
+			ret = io(fd, OVUP_IOC_VERSION, fz() % 4 ? (void *)&v : (void *)(uintptr_t)fz_uptr());
+			break;
+		default:
+			ret = io(fd, _IOC(fz() % 4, OVUP_IOC_MAGIC, fz() % 16, fz() % 300), fz_buf);
+			break;
+		}
+		counts[op]++;
+		accepted[op] += ret == 0;
+	}
+	diag("calls (accepted) per op: alloc %ld (%ld) free %ld (%ld) copyin %ld (%ld) chgprot %ld (%ld)"
+	     " read %ld (%ld) pawrite %ld (%ld) revert %ld (%ld) record %ld (%ld)",
+	     counts[0], accepted[0], counts[1], accepted[1], counts[2], accepted[2], counts[3],
+	     accepted[3], counts[4], accepted[4], counts[5], accepted[5], counts[6], accepted[6],
+	     counts[7], accepted[7]);
+	ok(accepted[0] > 0 && accepted[2] > 0 && accepted[4] > 0 && accepted[5] > 0 &&
+	   accepted[6] > 0 && accepted[7] > 0,
+	   "the fuzzer reached the success paths too (alloc, copyin, read, pawrite, revert, record)");
+
+	/* undo what was accepted: every record, then every block (close) */
+	for (int tries = 0; npatches(fd) && tries < 100; tries++) {
+		struct ovup_k_record rec = { .index = npatches(fd) - 1 };
+
+		if (io(fd, OVUP_IOC_RECORD, &rec) || revert(fd, rec.name, NULL, 0, NULL))
+			break;
+	}
+	ok(npatches(fd) == 0, "every accepted PAWRITE reverted");
+	ok(file_is("/proc/cmdline", cmdline_orig) && !strncmp(slurp("/proc/version"), "Linux version", 13),
+	   "the kernel still serves /proc/cmdline and /proc/version");
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kioctl [all | GROUP...]\n"
 		   "       kioctl stress [ROUNDS]\n"
+		   "       kioctl fuzz [CALLS]\n"
 		   "groups: version ioctl alloc read perm args patch tracing busy release module\n"
 		   "        dmesg rmmod; prot (oopses on purpose, not part of all)\n");
 }
@@ -1365,7 +1627,16 @@ int main(int argc, char **argv)
 	snprintf(cmdline_orig, sizeof(cmdline_orig), "%s", slurp("/proc/cmdline"));
 	fd = dev_open();
 
-	if (!strcmp(groups[0], "stress")) {
+	if (!strcmp(groups[0], "fuzz")) {
+		long rounds = groups[1] ? atol(groups[1]) : 20000;
+
+		t_fuzz(fd, rounds > 0 ? rounds : 20000);
+		close(fd);
+		t_rmmod();   /* no block or reference leaked: the module unloads */
+		fd = dev_open();
+		t_dmesg();
+		groups = NULL;
+	} else if (!strcmp(groups[0], "stress")) {
 		int rounds = groups[1] ? atoi(groups[1]) : 100;
 
 		t_stress(fd, rounds > 0 ? rounds : 100);
