@@ -63,14 +63,16 @@ kmod:
 
 demo:
 	@tools/deps demo
-	@$(MAKE) --no-print-directory all
+	@tools/deps kernel
+	@$(MAKE) --no-print-directory all kmod
 	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))/examples
 	@examples/demo.sh
 
 # every test, through prove; its last line ("Result: PASS") is what CI reads
 check:
 	@tools/deps check
-	@$(MAKE) --no-print-directory test-bins
+	@tools/deps kernel
+	@$(MAKE) --no-print-directory test-bins kmod
 	@prove --exec '' -f $(UNIT_BIN) $(sort $(wildcard tests/proc/*.t)) $(sort $(wildcard tests/kernel/*.t))
 
 bench: all

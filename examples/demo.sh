@@ -25,3 +25,12 @@ say "ovup revert -p $SHOP"
 show 0.7
 say "same pid $SHOP throughout: the program never stopped"
 ps -o pid,etime,cmd -p "$SHOP" | cat
+kill "$SHOP"
+
+say "now the running kernel: ovup build -k examples/kernel-cmdline.c (kbuild, installed headers)"
+KOBJ=$(mktemp -d /tmp/ovup-demo-k.XXXXXX)
+trap 'kill $SHOP 2>/dev/null; rm -rf "$LOG" "$KOBJ"' EXIT
+"$OVUP" build -k "$ROOT/examples/kernel-cmdline.c" -o "$KOBJ/kernel-cmdline.o"
+say "booting Debian's kernel under QEMU (TCG) with ovup.ko loaded..."
+"$ROOT/tools/vmrun" --file "$KOBJ/kernel-cmdline.o" --file "$ROOT/examples/kernel-demo.sh" \
+	-- sh /tmp/kernel-demo.sh

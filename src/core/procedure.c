@@ -345,6 +345,8 @@ static int plan_sites(struct ovup_plan *p)
 	return 0;
 }
 
+/* An upper bound of what a class of sections needs once ld lays them out
+ * in any order: every section may need its full alignment as padding. */
 static uint64_t sum_class(const struct ovup_obj *o, enum ovup_sec_class cls)
 {
 	uint64_t total = 0;
@@ -352,31 +354,12 @@ static uint64_t sum_class(const struct ovup_obj *o, enum ovup_sec_class cls)
 
 	for (i = 0; i < o->nsecs; i++)
 		if (o->secs[i].cls == cls)
-			total = OVUP_ALIGN_UP(total, o->secs[i].align) + o->secs[i].size;
+			total += o->secs[i].size + o->secs[i].align - 1;
 	return total;
-}
-
-static void layout_sizes(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb)
-{
-	size_t i;
-
-	p->text_size = p->ro_size = p->rw_size = 0;
-	for (i = 0; i < p->img.nsecs; i++) {
-		const struct ovup_img_sec *s = &p->img.secs[i];
-		uint64_t end = s->addr + s->size;
-
-		if (s->addr >= rwb)
-			p->rw_size = OVUP_MAX(p->rw_size, end - rwb);
-		else if (s->addr >= rob)
-			p->ro_size = OVUP_MAX(p->ro_size, end - rob);
-		else if (s->addr >= tb)
-			p->text_size = OVUP_MAX(p->text_size, end - tb);
-	}
 }
 
 int ovup_step_size(struct ovup_plan *p)
 {
-	uint64_t tb, rob, rwb, est;
 	int ret;
 
 	ret = compile(p);
@@ -397,20 +380,14 @@ int ovup_step_size(struct ovup_plan *p)
 		ret = plan_sites(p);
 	if (ret)
 		return ret;
-	/* the provisional link, near where the code will go so that every
-	 * PC-relative reference already fits; only the sizes are kept */
-	est = sum_class(&p->obj, OVUP_SEC_TEXT);
-	tb = OVUP_ALIGN_DOWN(p->funcs[0].old->addr, PAGE);
-	rob = tb + OVUP_ALIGN_UP(est, PAGE) + PAGE;
-	est = sum_class(&p->obj, OVUP_SEC_RO) + 8 * (p->nlabels + p->obj.nsyms + 8);
-	rwb = rob + OVUP_ALIGN_UP(est, PAGE) + PAGE;
-	ret = ovup_step_mapfile_at(p, tb, rob, rwb);
-	if (!ret)
-		ret = ovup_step_link(p, 1);
-	if (ret)
-		return ret;
-	layout_sizes(p, tb, rob, rwb);
-	ovup_elf_img_free(&p->img);
+	/* The sizes come from the compiled object, as in the paper; the one
+	 * thing ld adds is the GOT, at most one slot per symbol plus its
+	 * reserved header.  The link step checks the image fits. */
+	p->text_size = sum_class(&p->obj, OVUP_SEC_TEXT);
+	p->ro_size = sum_class(&p->obj, OVUP_SEC_RO);
+	if (p->t->ops->compile == ovup_cc_compile)
+		p->ro_size += 8 * (p->obj.nsyms + 4) + 8;
+	p->rw_size = sum_class(&p->obj, OVUP_SEC_RW) + sum_class(&p->obj, OVUP_SEC_BSS);
 	if (!p->text_size)
 		return ovup_err(-EINVAL, "%s: the patch has no code", p->source);
 	return 0;
@@ -489,10 +466,10 @@ int ovup_step_mapfile(struct ovup_plan *p)
 
 /* ---- step 5: link ---- */
 
-int ovup_step_link(struct ovup_plan *p, int provisional)
+int ovup_step_link(struct ovup_plan *p)
 {
 	char *map = ovup_xasprintf("%s/mapfile.ld", p->tmp);
-	char *out = ovup_xasprintf("%s/%s.elf", p->tmp, provisional ? "size" : "patch");
+	char *out = ovup_xasprintf("%s/patch.elf", p->tmp);
 	char *ld = getenv("OVUP_LD") && *getenv("OVUP_LD") ? getenv("OVUP_LD") : "ld";
 	char *argv[] = {
 		ld, "-o", out, "-T", map, "-e", "0",
@@ -534,8 +511,6 @@ int ovup_step_link(struct ovup_plan *p, int provisional)
 			goto out;
 		}
 	}
-	if (provisional)
-		goto out;
 	if (p->t->ops->fixup) {
 		ret = p->t->ops->fixup(p->t, &p->img, &p->st);
 		if (ret)

@@ -55,7 +55,7 @@ int ovup_step_size(struct ovup_plan *p);
 int ovup_step_alloc(struct ovup_plan *p, int dry_run);
 int ovup_step_mapfile_at(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb);
 int ovup_step_mapfile(struct ovup_plan *p);
-int ovup_step_link(struct ovup_plan *p, int provisional);
+int ovup_step_link(struct ovup_plan *p);
 int ovup_step_load(struct ovup_plan *p);
 int ovup_step_protect(struct ovup_plan *p);
 int ovup_step_branch(struct ovup_plan *p);

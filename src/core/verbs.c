@@ -374,7 +374,7 @@ int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o)
 	} while (0)
 	STEP(2, ovup_step_alloc(&p, o->dry_run));
 	STEP(3, ovup_step_mapfile(&p));
-	STEP(4, ovup_step_link(&p, 0));
+	STEP(4, ovup_step_link(&p));
 	if (!o->dry_run) {
 		STEP(5, ovup_step_load(&p));
 		STEP(6, ovup_fault("fail-at-protect")
