@@ -57,6 +57,15 @@ size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *
 	return st->nobjs++;
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uint64_t addr,
 		     uint64_t size, enum ovup_sym_type type, enum ovup_sym_bind bind,
 		     const char *file)
@@ -69,6 +78,7 @@ void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uin
 	}
 	s = &st->syms[st->nsyms];
 	s->name = ovup_symtab_intern(st, name);
+	s->hash = name_hash(name);
 	s->addr = addr;
 	s->size = size;
 	s->type = type;
@@ -81,10 +91,17 @@ void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uin
 	st->sorted = 0;
 }
 
+/* By hash first: integer compares instead of ~2 million strcmp calls on a
+ * kernel's 100,000 symbols; equal names stay adjacent, in insertion order
+ * per object (which OVUP_SYMPOS counts). */
 static int sym_cmp(const void *a, const void *b)
 {
 	const struct ovup_sym *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	int c;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	c = strcmp(x->name, y->name);
 
 	if (c)
 		return c;
@@ -93,11 +110,72 @@ static int sym_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+struct key {
+	uint64_t hash;
+	uint32_t idx;
+};
+
+/* Stable LSD radix sort of the keys by hash, 16 bits a pass. */
+static void radix_sort(struct key *k, size_t n)
+{
+	struct key *tmp = ovup_xmalloc(n * sizeof(*tmp)), *src = k, *dst = tmp, *swap;
+	size_t *count = ovup_xmalloc(65536 * sizeof(*count)), i;
+	unsigned shift;
+
+	for (shift = 0; shift < 64; shift += 16) {
+		size_t sum = 0;
+
+		memset(count, 0, 65536 * sizeof(*count));
+		for (i = 0; i < n; i++)
+			count[(src[i].hash >> shift) & 0xffff]++;
+		for (i = 0; i < 65536; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i].hash >> shift) & 0xffff]++] = src[i];
+		swap = src;
+		src = dst;
+		dst = swap;
+	}
+	/* four passes: the result is back in k */
+	free(tmp);
+	free(count);
+}
+
+/* Sorts small keys in linear time, not the symbols themselves (qsort
+ * moving 64-byte records was most of the time), then settles the rare
+ * runs of equal hashes with the full comparison. */
+static void sort_syms(struct ovup_symtab *st)
+{
+	struct key *k = ovup_xmalloc(st->nsyms * sizeof(*k));
+	struct ovup_sym *sorted = ovup_xmalloc(st->nsyms * sizeof(*sorted));
+	size_t i, j;
+
+	for (i = 0; i < st->nsyms; i++)
+		k[i] = (struct key){ st->syms[i].hash, (uint32_t)i };
+	radix_sort(k, st->nsyms);
+	for (i = 0; i < st->nsyms; i++)
+		sorted[i] = st->syms[k[i].idx];
+	for (i = 0; i < st->nsyms; i = j) {
+		for (j = i + 1; j < st->nsyms && sorted[j].hash == sorted[i].hash; j++)
+			;
+		if (j - i > 1)
+			qsort(sorted + i, j - i, sizeof(*sorted), sym_cmp);
+	}
+	free(k);
+	free(st->syms);
+	st->syms = sorted;
+	st->cap = st->nsyms;
+}
+
 void ovup_symtab_finish(struct ovup_symtab *st)
 {
 	size_t i, out = 0;
 
-	qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+	sort_syms(st);
 	for (i = 0; i < st->nsyms; i++) {
 		struct ovup_sym *s = &st->syms[i];
 		struct ovup_sym *prev = out ? &st->syms[out - 1] : NULL;
@@ -139,18 +217,20 @@ void ovup_symtab_free(struct ovup_symtab *st)
 void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first,
 			size_t *n)
 {
+	uint64_t h = name_hash(name);
 	size_t lo = 0, hi = st->nsyms;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
+		const struct ovup_sym *s = &st->syms[mid];
 
-		if (strcmp(st->syms[mid].name, name) < 0)
+		if (s->hash < h || (s->hash == h && strcmp(s->name, name) < 0))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	*first = lo;
-	while (hi < st->nsyms && !strcmp(st->syms[hi].name, name))
+	while (hi < st->nsyms && st->syms[hi].hash == h && !strcmp(st->syms[hi].name, name))
 		hi++;
 	*n = hi - lo;
 }

@@ -30,6 +30,7 @@ struct ovup_object {
 
 struct ovup_sym {
 	const char *name;
+	uint64_t hash;      /* of name: the table is sorted by (hash, name) */
 	uint64_t addr, size;
 	enum ovup_sym_type type;
 	enum ovup_sym_bind bind;
@@ -65,7 +66,8 @@ const char *ovup_symtab_intern(struct ovup_symtab *st, const char *s);
 void ovup_symtab_finish(struct ovup_symtab *st);
 void ovup_symtab_free(struct ovup_symtab *st);
 
-/* All symbols called name: *first and *n (after finish). */
+/* All symbols called name: *first and *n (after finish).  The table is
+ * ordered by a hash of the name, not alphabetically. */
 void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first,
 			size_t *n);
 

@@ -736,19 +736,39 @@ int ovup_list(struct ovup_target *t, int json)
 
 /* ---- symbols ---- */
 
+static int sym_by_name(const void *a, const void *b)
+{
+	const struct ovup_sym *x = *(const struct ovup_sym *const *)a;
+	const struct ovup_sym *y = *(const struct ovup_sym *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->obj != y->obj)
+		return x->obj < y->obj ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
 int ovup_symbols(struct ovup_target *t, const char *glob, int json)
 {
 	struct ovup_symtab st = { 0 };
-	size_t i, shown = 0;
+	const struct ovup_sym **list = NULL;
+	size_t i, n = 0, shown = 0;
 	int ret;
 
 	ret = t->ops->labels(t, &st);
 	if (ret)
 		goto out;
+	/* the table is ordered by hash; show the matches by name */
+	list = ovup_xcalloc(st.nsyms, sizeof(*list));
+	for (i = 0; i < st.nsyms; i++)
+		if (!glob || !fnmatch(glob, st.syms[i].name, 0))
+			list[n++] = &st.syms[i];
+	qsort(list, n, sizeof(*list), sym_by_name);
 	if (json)
 		printf("[");
-	for (i = 0; i < st.nsyms; i++) {
-		const struct ovup_sym *s = &st.syms[i];
+	for (i = 0; i < n; i++) {
+		const struct ovup_sym *s = list[i];
 		const struct ovup_object *o = &st.objs[s->obj];
 		const char *kind = s->type == OVUP_SYM_FUNC    ? "func"
 				   : s->type == OVUP_SYM_IFUNC ? "ifunc"
@@ -757,8 +777,6 @@ int ovup_symbols(struct ovup_target *t, const char *glob, int json)
 				   : s->bind == OVUP_BIND_WEAK ? "weak"
 							       : "global";
 
-		if (glob && fnmatch(glob, s->name, 0))
-			continue;
 		if (json) {
 			printf("%s{\"name\":", shown ? "," : "");
 			print_json_str(s->name);
@@ -783,6 +801,7 @@ int ovup_symbols(struct ovup_target *t, const char *glob, int json)
 	if (!shown && glob && !json)
 		fprintf(stderr, "ovup: %s: no symbol matches '%s'\n", t->desc, glob);
 out:
+	free(list);
 	ovup_symtab_free(&st);
 	return ret;
 }

@@ -20,6 +20,12 @@ T0=$(text "$FCMD")
 V0=$(text "$FVER")
 
 # 1. a static kernel function reachable from /proc
+run apply -k --dry-run /tmp/cmdline.o
+is "$RC" 0 "dry run"
+like "$OUT" "old $FCMD, [0-9]+ bytes; branch at 0x[0-9a-f]+ \\(after the kept entry bytes\\)" "dry run: the branch goes after the ftrace NOP5"
+like "$OUT" "jump e9( [0-9a-f]{2}){4}" "dry run: shows the jump bytes"
+is "$(text "$FCMD")" "$T0" "dry run: kernel text untouched"
+is "$(cat /proc/cmdline)" "$CMDLINE" "dry run: /proc/cmdline unchanged"
 run apply -k /tmp/cmdline.o
 is "$RC" 0 "apply: static cmdline_proc_show replaced live"
 like "$OUT" "cmdline_proc_show +vmlinux" "apply names the function"
@@ -112,6 +118,12 @@ fi
 is "$(text "$FVER")" "$V0" "/proc/version's function is as before"
 run list -k --json
 like "$OUT" '"patches":\[\]' "no patch is left applied"
+echo 2 >/proc/sys/kernel/kptr_restrict
+run apply -k /tmp/cmdline.o
+is "$RC" 1 "kptr_restrict=2 hides kernel addresses: exit 1"
+like "$ERR" "shows every address as 0 \\(kernel.kptr_restrict" "... and the cause is named"
+echo 0 >/proc/sys/kernel/kptr_restrict
+is "$(cat /proc/cmdline)" "$CMDLINE" "... nothing changed"
 grep -q '^nobody:' /etc/passwd 2>/dev/null || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
 su -s /bin/sh nobody -c 'ovup list -k' >/tmp/out 2>/tmp/err
 RC=$?

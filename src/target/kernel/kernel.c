@@ -173,7 +173,23 @@ next:
 	}
 	/* kallsyms has no sizes: a function ends where the next text symbol
 	 * of its object begins, as the kernel's own kallsyms lookups assume */
-	qsort(kt, nkt, sizeof(*kt), ktext_cmp);
+	/* kallsyms lists each object in one block, vmlinux sorted by
+	 * address, modules not always: sort only the blocks that need it */
+	for (i = 0; i < nkt;) {
+		size_t j = i + 1, sorted = 1;
+
+		for (; j < nkt && kt[j].obj == kt[i].obj; j++)
+			sorted &= kt[j - 1].addr <= kt[j].addr;
+		if (!sorted)
+			qsort(kt + i, j - i, sizeof(*kt), ktext_cmp);
+		i = j;
+	}
+	if (nkt > 1 && kt[0].obj != kt[nkt - 1].obj)
+		for (i = 1; i < nkt; i++)
+			if (kt[i].obj < kt[i - 1].obj) {
+				qsort(kt, nkt, sizeof(*kt), ktext_cmp); /* not in blocks after all */
+				break;
+			}
 	for (i = 0; i < nkt; i++) {
 		size_t j = i + 1;
 
