@@ -32,4 +32,23 @@
  * `ovup symbols` shows after '#'. */
 #define OVUP_SYMPOS(sym, n) OVUP_META_("sympos", sym, OVUP_STR(n))
 
+/* The function a replacement replaces, as it was before this patch (the
+ * target's original, or the patch underneath when patches are stacked):
+ *
+ *	int compute(int x)
+ *	{
+ *		if (x < 0)
+ *			return 0;                   // the fix
+ *		return OVUP_ORIG(compute)(x);       // the old code for the rest
+ *	}
+ *
+ * ovup moves the instructions its jump displaces to a trampoline that ends
+ * with a jump back into the old code, and points __ovup_orig_<fn> at it.
+ * Instructions that cannot be moved are refused when the patch is applied. */
+#define OVUP_ORIG(fn)                                                            \
+	({                                                                       \
+		extern __typeof__(fn) OVUP_CAT(__ovup_orig_, fn);                \
+		&OVUP_CAT(__ovup_orig_, fn);                                     \
+	})
+
 #endif

@@ -46,4 +46,23 @@ uint64_t ovup_arch_regs_ret(const struct user_regs_struct *r);
 uint64_t ovup_arch_regs_pc(const struct user_regs_struct *r);
 uint64_t ovup_arch_regs_sp(const struct user_regs_struct *r);
 
+/* Copies the instructions covering [site, site+min_len) of code (n bytes
+ * read at site), preceded by prefix, to a trampoline that runs at `to` and
+ * ends with a jump back to the first instruction not copied.  Returns the
+ * trampoline's length (*covered = bytes of original instructions taken), or
+ * -ENOTSUP/-ERANGE/-EINVAL with the reason in why. */
+#define OVUP_ARCH_TRAMP_MAX 96
+int ovup_arch_relocate(const uint8_t *code, size_t n, uint64_t site, size_t min_len,
+		       const uint8_t *prefix, size_t nprefix, uint64_t to, uint8_t *out,
+		       size_t outmax, size_t *covered, char *why, size_t whylen);
+
+/* 1 if a relative branch in code (n bytes at addr) lands strictly inside
+ * (lo, hi), with the branch's address in *from; else 0. */
+int ovup_arch_branch_into(const uint8_t *code, size_t n, uint64_t addr, uint64_t lo, uint64_t hi,
+			  uint64_t *from);
+
+/* The length of the whole instructions that cover min_len bytes at addr,
+ * or 0 if they do not decode. */
+size_t ovup_arch_insn_cover(const uint8_t *code, size_t n, uint64_t addr, size_t min_len);
+
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define PAGE 4096ull
+#define ORIG_PREFIX "__ovup_orig_" /* include/ovup.h's OVUP_ORIG */
 #define REACH (1ull << 31) /* what a jmp rel32 reaches */
 
 static int is_elf_file(const char *path)
@@ -229,6 +230,21 @@ static int plan_functions(struct ovup_plan *p)
 					 "same name)",
 				p->source);
 	p->scope = scope < 0 ? -1 : scope;
+	/* OVUP_ORIG(fn) leaves an undefined __ovup_orig_fn behind */
+	for (i = 0; i < p->obj.nsyms; i++) {
+		const char *n = p->obj.syms[i].name;
+
+		if (p->obj.syms[i].defined || strncmp(n, ORIG_PREFIX, strlen(ORIG_PREFIX)))
+			continue;
+		for (k = 0; k < p->nfuncs; k++)
+			if (!strcmp(p->funcs[k].name, n + strlen(ORIG_PREFIX)))
+				break;
+		if (k == p->nfuncs)
+			return ovup_err(-EINVAL, "%s: OVUP_ORIG(%s): the patch does not replace '%s', "
+						 "so there is no original to call",
+					p->source, n + strlen(ORIG_PREFIX), n + strlen(ORIG_PREFIX));
+		p->funcs[k].want_orig = 1;
+	}
 	return 0;
 }
 
@@ -242,7 +258,8 @@ static int plan_refs(struct ovup_plan *p)
 		const struct ovup_sym *ref;
 		uint64_t addr;
 
-		if (s->defined || !strcmp(s->name, "_GLOBAL_OFFSET_TABLE_"))
+		if (s->defined || !strcmp(s->name, "_GLOBAL_OFFSET_TABLE_") ||
+		    !strncmp(s->name, ORIG_PREFIX, strlen(ORIG_PREFIX)))
 			continue;
 		for (k = 0; k < p->nlabels; k++)
 			if (!strcmp(p->labels[k].name, s->name))
@@ -270,6 +287,54 @@ static int plan_refs(struct ovup_plan *p)
 	return 0;
 }
 
+/* The old function's bytes (up to 64 KiB), for the decoder. */
+static int read_function(struct ovup_plan *p, struct ovup_pfunc *f)
+{
+	f->ncode = (size_t)OVUP_MIN(f->old->size, 65536);
+	f->code = ovup_xmalloc(f->ncode);
+	return p->t->ops->read(p->t, f->old->addr, f->code, f->ncode);
+}
+
+/* The branch replaces whole instructions (cover >= 5 bytes); nothing in
+ * the function may branch into them, and OVUP_ORIG needs them moved. */
+static int check_displaced(struct ovup_plan *p, struct ovup_pfunc *f)
+{
+	const uint8_t *at = f->code + f->keep;
+	size_t left = f->ncode - f->keep;
+	uint64_t from;
+	char why[256] = "";
+	uint8_t tramp[OVUP_ARCH_TRAMP_MAX];
+	size_t covered = 0;
+	int len;
+
+	f->cover = (uint32_t)ovup_arch_insn_cover(at, left, f->site, f->len);
+	if (!f->cover)
+		return ovup_err(-EINVAL, "%s: function '%s': its first bytes do not decode as "
+					 "x86-64 instructions",
+				p->t->desc, f->name);
+	if (ovup_arch_branch_into(f->code, f->ncode, f->old->addr, f->site, f->site + f->cover,
+				  &from) == 1)
+		return ovup_err(-ENOTSUP, "%s: function '%s': the branch at %s+0x%" PRIx64 " lands "
+					  "inside the %u bytes the jump replaces; ovup cannot patch it "
+					  "safely",
+				p->t->desc, f->name, f->name, from - f->old->addr, f->cover);
+	if (!f->want_orig)
+		return 0;
+	/* an endbr64 kept at the entry starts the trampoline too */
+	if (f->keep && ovup_arch_entry_keep(f->code, f->keep) == f->keep) {
+		memcpy(f->prefix, f->code, f->keep);
+		f->nprefix = f->keep;
+	}
+	len = ovup_arch_relocate(at, left, f->site, f->len, f->prefix, f->nprefix, f->site, tramp,
+				 sizeof(tramp), &covered, why, sizeof(why));
+	if (len < 0)
+		return ovup_err(len, "%s: OVUP_ORIG(%s): the instructions the jump displaces cannot "
+				     "be moved: %s",
+				p->t->desc, f->name, why);
+	f->tramp_len = (uint32_t)len;
+	return 0;
+}
+
 /* Reads each function's first bytes and decides where its branch goes,
  * refusing sites another tool (or a debugger) has changed. */
 static int plan_sites(struct ovup_plan *p)
@@ -294,8 +359,10 @@ static int plan_sites(struct ovup_plan *p)
 		ret = p->t->ops->site(p->t, entry, n, &f->keep);
 		if (ret)
 			return ovup_err(ret, "%s: function '%s' in %s: its entry has no patch site "
-					     "ovup can use",
-					p->t->desc, f->name, o->name);
+					     "ovup can use%s",
+					p->t->desc, f->name, o->name,
+					strcmp(p->t->ops->kind, "kernel") ? ""
+									  : " (no ftrace NOP5: notrace or assembly)");
 		f->len = ovup_arch_jump_len;
 		if (!f->old->size)
 			return ovup_err(-EINVAL, "%s: function '%s' in %s has no size in the symbol "
@@ -306,8 +373,14 @@ static int plan_sites(struct ovup_plan *p)
 						 "than the %u-byte jump (plus %u kept); replace its "
 						 "callers instead",
 					p->t->desc, f->name, o->name, f->old->size, f->len, f->keep);
+		ret = read_function(p, f);
+		if (ret)
+			return ret;
 		f->site = f->old->addr + f->keep;
 		memcpy(f->cur, entry + f->keep, f->len);
+		ret = check_displaced(p, f);
+		if (ret)
+			return ret;
 		top = ovup_records_top(&p->rs, f->site, &rf);
 		if (top) {
 			/* stacking on an earlier patch: it must still be there */
@@ -360,6 +433,7 @@ static uint64_t sum_class(const struct ovup_obj *o, enum ovup_sec_class cls)
 
 int ovup_step_size(struct ovup_plan *p)
 {
+	size_t i;
 	int ret;
 
 	ret = compile(p);
@@ -388,6 +462,12 @@ int ovup_step_size(struct ovup_plan *p)
 	if (p->t->ops->compile == ovup_cc_compile)
 		p->ro_size += 8 * (p->obj.nsyms + 4) + 8;
 	p->rw_size = sum_class(&p->obj, OVUP_SEC_RW) + sum_class(&p->obj, OVUP_SEC_BSS);
+	/* trampolines for OVUP_ORIG go after the code */
+	p->code_size = OVUP_ALIGN_UP(p->text_size, 16);
+	p->text_size = p->code_size;
+	for (i = 0; i < p->nfuncs; i++)
+		if (p->funcs[i].want_orig)
+			p->text_size += OVUP_ALIGN_UP(OVUP_ARCH_TRAMP_MAX, 16);
 	if (!p->text_size)
 		return ovup_err(-EINVAL, "%s: the patch has no code", p->source);
 	return 0;
@@ -397,7 +477,7 @@ int ovup_step_size(struct ovup_plan *p)
 
 int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 {
-	uint64_t lo = 0, hi = UINT64_MAX, dsize;
+	uint64_t lo = 0, hi = UINT64_MAX, dsize, near;
 	size_t i;
 	int ret;
 
@@ -413,7 +493,8 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 					 "no block is within a 5-byte jump of all of them; split "
 					 "the patch (one per object)",
 				p->t->desc);
-	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_TEXT, p->text_size, lo, hi, dry_run, &p->text);
+	near = p->funcs[0].site; /* close to the code it replaces */
+	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_TEXT, p->text_size, lo, hi, near, dry_run, &p->text);
 	if (ret)
 		return ret;
 	p->have_text = !dry_run;
@@ -423,7 +504,7 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 	/* data within +-2 GiB of the code that addresses it PC-relatively */
 	lo = p->text.addr + p->text.size > REACH ? p->text.addr + p->text.size - REACH + PAGE : 0;
 	hi = p->text.addr > UINT64_MAX - REACH ? UINT64_MAX : p->text.addr + REACH - PAGE;
-	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, dsize, lo, hi, dry_run, &p->data);
+	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, dsize, lo, hi, p->text.addr, dry_run, &p->data);
 	if (ret)
 		return ret;
 	p->have_data = !dry_run;
@@ -460,11 +541,64 @@ int ovup_step_mapfile_at(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_
 int ovup_step_mapfile(struct ovup_plan *p)
 {
 	uint64_t rob = p->data.addr ? p->data.addr : p->text.addr + OVUP_ALIGN_UP(p->text_size, PAGE);
+	uint64_t tramp = p->text.addr + p->code_size;
+	size_t i;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		char name[512];
+
+		if (!f->want_orig)
+			continue;
+		f->tramp_addr = tramp;
+		tramp += OVUP_ALIGN_UP(OVUP_ARCH_TRAMP_MAX, 16);
+		snprintf(name, sizeof(name), ORIG_PREFIX "%s", f->name);
+		if (!p->orig_labels_added)
+			add_label(p, name, f->tramp_addr);
+		else
+			for (size_t k = 0; k < p->nlabels; k++)
+				if (!strcmp(p->labels[k].name, name))
+					p->labels[k].addr = f->tramp_addr;
+	}
+	p->orig_labels_added = 1;
 
 	return ovup_step_mapfile_at(p, p->text.addr, rob, rob + OVUP_ALIGN_UP(p->ro_size, PAGE));
 }
 
 /* ---- step 5: link ---- */
+
+/* The trampolines OVUP_ORIG calls, relocated for their final address and
+ * loaded with the image. */
+static int build_trampolines(struct ovup_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		struct ovup_img_sec *s;
+		uint8_t buf[OVUP_ARCH_TRAMP_MAX];
+		char why[256] = "";
+		size_t covered;
+		int len;
+
+		if (!f->want_orig)
+			continue;
+		len = ovup_arch_relocate(f->code + f->keep, f->ncode - f->keep, f->site, f->len,
+					 f->prefix, f->nprefix, f->tramp_addr, buf, sizeof(buf), &covered,
+					 why, sizeof(why));
+		if (len < 0)
+			return ovup_err(len, "%s: OVUP_ORIG(%s): %s", p->t->desc, f->name, why);
+		p->img.secs = ovup_xrealloc(p->img.secs, (p->img.nsecs + 1) * sizeof(*p->img.secs));
+		s = &p->img.secs[p->img.nsecs++];
+		memset(s, 0, sizeof(*s));
+		s->name = ovup_xasprintf("ovup.orig.%s", f->name);
+		s->addr = f->tramp_addr;
+		s->size = (uint64_t)len;
+		s->data = ovup_xmalloc((size_t)len);
+		memcpy(s->data, buf, (size_t)len);
+	}
+	return 0;
+}
 
 int ovup_step_link(struct ovup_plan *p)
 {
@@ -516,6 +650,9 @@ int ovup_step_link(struct ovup_plan *p)
 		if (ret)
 			goto out;
 	}
+	ret = build_trampolines(p);
+	if (ret)
+		goto out;
 	for (i = 0; i < p->nfuncs; i++) {
 		struct ovup_pfunc *f = &p->funcs[i];
 		size_t k;
@@ -687,7 +824,7 @@ int ovup_step_branch(struct ovup_plan *p)
 		/* a thread may sit at the site (it will take the jump), never
 		 * inside the bytes being replaced */
 		ranges[i].start = f->site + 1;
-		ranges[i].end = f->site + f->len;
+		ranges[i].end = f->site + OVUP_MAX(f->len, f->cover);
 	}
 	if (p->text.size)
 		blocks[nb++] = p->text;
@@ -796,6 +933,8 @@ void ovup_plan_release(struct ovup_plan *p)
 	free(p->tmp);
 	if (p->objpath)
 		free(p->objpath);
+	for (size_t i = 0; i < p->nfuncs; i++)
+		free(p->funcs[i].code);
 	free(p->funcs);
 	free(p->labels);
 	free(p->sels);

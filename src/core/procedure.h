@@ -19,6 +19,14 @@ struct ovup_pfunc {
 	uint8_t jump[OVUP_SITE_MAX];      /* the branch */
 	uint64_t new_addr;
 	const char *under;                /* name of the patch this one stacks on */
+	uint32_t cover;                   /* whole instructions the branch displaces */
+	int want_orig;                    /* the patch calls OVUP_ORIG(name) */
+	uint8_t prefix[8];                /* entry bytes the trampoline repeats */
+	uint32_t nprefix;
+	uint8_t *code;                    /* the old function's bytes */
+	size_t ncode;
+	uint32_t tramp_len;               /* its trampoline (OVUP_ORIG) */
+	uint64_t tramp_addr;
 };
 
 struct ovup_plan {
@@ -37,6 +45,7 @@ struct ovup_plan {
 	size_t nlabels;
 	long scope;
 	uint64_t text_size, ro_size, rw_size;
+	uint64_t code_size;               /* text_size without the trampolines */
 	struct ovup_block text, data;
 	int have_text, have_data;         /* allocated, not yet owned by a record */
 	char *mapfile;
@@ -44,6 +53,7 @@ struct ovup_plan {
 	const char *const *keep_ro;       /* target-specific mapfile additions */
 	const char *const *discard;
 	const char *(*reject_hint)(const char *section);
+	int orig_labels_added;
 	uint64_t pause_ns;
 };
 

@@ -84,10 +84,10 @@ struct ovup_target_ops {
 	/* an IFUNC's implementation chosen in this target */
 	int (*resolve_ifunc)(struct ovup_target *t, const struct ovup_symtab *st,
 			     const struct ovup_sym *s, uint64_t *impl);
-	/* step 3: a block whose every byte lies in [lo, hi); dry_run only
-	 * chooses the address */
+	/* step 3: a block whose every byte lies in [lo, hi), as close to near
+	 * as the target allows; dry_run only chooses the address */
 	int (*alloc)(struct ovup_target *t, enum ovup_block_kind kind, uint64_t size,
-		     uint64_t lo, uint64_t hi, int dry_run, struct ovup_block *out);
+		     uint64_t lo, uint64_t hi, uint64_t near, int dry_run, struct ovup_block *out);
 	/* release blocks; -EBUSY if a thread may still run in them */
 	int (*free)(struct ovup_target *t, const struct ovup_block *b, size_t n,
 		    struct ovup_busy *busy);

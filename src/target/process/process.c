@@ -517,7 +517,7 @@ static int read_maps(struct proc_target *p, struct ovup_map **m, size_t *n)
 }
 
 static int proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, uint64_t size, uint64_t lo,
-		      uint64_t hi, int dry_run, struct ovup_block *out)
+		      uint64_t hi, uint64_t near, int dry_run, struct ovup_block *out)
 {
 	struct proc_target *p = to_proc(t);
 	static const int brk_fields[] = { 47 /* start_brk */ };
@@ -535,7 +535,7 @@ static int proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, uint64_t
 		ret = read_maps(p, &m, &n);
 		if (ret)
 			return ret;
-		ret = ovup_maps_hole(m, n, size, lo, hi, lo / 2 + hi / 2, brk[0], &addr);
+		ret = ovup_maps_hole(m, n, size, lo, hi, near, brk[0], &addr);
 		ovup_maps_free(m, n);
 		if (ret)
 			return ovup_err(ret,
