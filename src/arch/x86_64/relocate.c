@@ -57,7 +57,7 @@ int ovup_arch_relocate(const uint8_t *code, size_t n, uint64_t site, size_t min_
 	count = cs_disasm(h, code, n, site, 0, &insn);
 	if (nprefix > outmax)
 		ret = -ENOSPC;
-	else
+	else if (nprefix)
 		memcpy(out, prefix, nprefix);
 	len = nprefix;
 	for (i = 0; i < count && taken < min_len && !ret; i++) {
@@ -151,7 +151,6 @@ int ovup_arch_branch_into(const uint8_t *code, size_t n, uint64_t addr, uint64_t
 			  uint64_t *from)
 {
 	cs_insn *insn;
-	size_t count, i;
 	csh h;
 	int found = 0;
 
@@ -181,8 +180,6 @@ int ovup_arch_branch_into(const uint8_t *code, size_t n, uint64_t addr, uint64_t
 			}
 		}
 	}
-	(void)count;
-	(void)i;
 	cs_free(insn, 1);
 	cs_close(&h);
 	return found;
