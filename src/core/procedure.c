@@ -168,6 +168,65 @@ static int check_sections(struct ovup_plan *p)
 	return 0;
 }
 
+/* Replacing an IFUNC's symbol would replace its resolver, which already
+ * ran: replace the implementation the target's loader selected. */
+static int resolve_ifunc_target(struct ovup_plan *p, const char *name, const struct ovup_sym **old)
+{
+	const struct ovup_object *o = &p->st.objs[(*old)->obj];
+	const struct ovup_sym *impl = NULL;
+	uint64_t addr = 0;
+	int ret;
+
+	ret = p->t->ops->resolve_ifunc ? p->t->ops->resolve_ifunc(p->t, &p->st, *old, &addr)
+				       : -ENOTSUP;
+	if (ret)
+		return ovup_err(-ENOTSUP, "function '%s' in %s is an IFUNC and the implementation "
+					  "this process selected cannot be found; replacing the "
+					  "resolver would change nothing",
+				name, o->name);
+	impl = ovup_symtab_by_addr(&p->st, addr);
+	if (!impl || impl->addr != addr || !impl->size) {
+		char *pkg = ovup_debug_package(o->path);
+
+		ret = ovup_err(-ENOTSUP, "function '%s' in %s is an IFUNC; this process selected "
+					  "the implementation at 0x%" PRIx64 ", which has no symbol "
+					  "with a size; install %s's debug symbols%s%s%s%s%s",
+				name, o->name, addr, o->name, o->debug_hint ? " (" : "",
+				o->debug_hint ? o->debug_hint : "", pkg ? ", package " : "", pkg ? pkg : "",
+				o->debug_hint ? ")" : "");
+		free(pkg);
+		return ret;
+	}
+	ovup_info("%s: '%s' is an IFUNC: replacing the implementation it selected, '%s'",
+		  p->t->desc, name, impl->name);
+	*old = impl;
+	return 0;
+}
+
+/* DWARF may show the function also inlined elsewhere: those copies keep
+ * the old code, which the user must hear before the switch. */
+static void warn_inlined(struct ovup_plan *p, const char *name, const struct ovup_sym *old)
+{
+	char **callers = NULL;
+	size_t n = 0, i;
+	struct ovup_buf b = { 0 };
+
+	if (!p->t->ops->inlined || p->t->ops->inlined(p->t, &p->st, old, &callers, &n) || !n)
+		goto out;
+	for (i = 0; i < n && i < 10; i++)
+		ovup_buf_printf(&b, "%s%s", i ? ", " : "", callers[i]);
+	if (n > 10)
+		ovup_buf_printf(&b, " and %zu more", n - 10);
+	ovup_warn("%s: function '%s' is also inlined into %s; those copies keep running the old "
+		  "code: replace them in the patch too",
+		  p->t->desc, name, b.s);
+out:
+	for (i = 0; i < n; i++)
+		free(callers[i]);
+	free(callers);
+	ovup_buf_free(&b);
+}
+
 static int plan_functions(struct ovup_plan *p)
 {
 	size_t i, k;
@@ -199,19 +258,11 @@ static int plan_functions(struct ovup_plan *p)
 		if (ret)
 			return ret;
 		if (old->type == OVUP_SYM_IFUNC) {
-			uint64_t impl = 0;
-			const struct ovup_sym *is = NULL;
-
-			if (p->t->ops->resolve_ifunc &&
-			    !p->t->ops->resolve_ifunc(p->t, &p->st, old, &impl))
-				is = ovup_symtab_by_addr(&p->st, impl);
-			return ovup_err(-ENOTSUP,
-					"function '%s' in %s is an IFUNC: its symbol is the resolver, "
-					"and replacing that would change nothing; replace the "
-					"implementation this process selected%s%s%s instead",
-					s->name, p->st.objs[old->obj].name, is ? " ('" : "",
-					is ? is->name : "", is ? "')" : "");
+			ret = resolve_ifunc_target(p, s->name, &old);
+			if (ret)
+				return ret;
 		}
+		warn_inlined(p, s->name, old);
 		for (k = 0; k < p->nfuncs; k++)
 			if (p->funcs[k].old->addr == old->addr)
 				return ovup_err(-EINVAL, "%s: '%s' and '%s' are the same function in "
@@ -821,6 +872,8 @@ int ovup_step_branch(struct ovup_plan *p)
 		sites[i].len = f->len;
 		memcpy(sites[i].expect, f->cur, f->len);
 		memcpy(sites[i].write, f->jump, f->len);
+		if (ovup_fault_n("stale-site", i + 1))
+			sites[i].expect[0] ^= 0xff; /* test hook: as if the site changed */
 		/* a thread may sit at the site (it will take the jump), never
 		 * inside the bytes being replaced */
 		ranges[i].start = f->site + 1;

@@ -352,10 +352,16 @@ static void stripped_hint(const struct ovup_symtab *st, char *buf, size_t len)
 	for (i = 0; i < st->nobjs && used < len; i++) {
 		const struct ovup_object *o = &st->objs[i];
 
+		char *pkg;
+
 		if (o->full || !o->debug_hint)
 			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s has no symbol table; install %s",
-					 any ? "; " : " (if it is static: ", o->name, o->debug_hint);
+		pkg = o->path[0] == '/' ? ovup_debug_package(o->path) : NULL;
+		used += (size_t)snprintf(buf + used, len - used,
+					 "%s%s has no symbol table; install %s%s%s%s",
+					 any ? "; " : " (if it is static: ", o->name, o->debug_hint,
+					 pkg ? " (package " : "", pkg ? pkg : "", pkg ? ")" : "");
+		free(pkg);
 		any = 1;
 		if (used > 600)
 			break;

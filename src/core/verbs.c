@@ -234,8 +234,12 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 		struct ovup_pfunc *f = &p->funcs[i];
 
 		ovup_hex_spaced(hex, f->jump, f->len);
+		const char *impl = strcmp(f->name, f->old->name) ? f->old->name : NULL;
+
 		if (dry) {
-			printf("  %s (%s)\n", f->name, p->st.objs[f->old->obj].path);
+			printf("  %s (%s)%s%s\n", f->name, p->st.objs[f->old->obj].path,
+			       impl ? ", an IFUNC: replacing its selected implementation " : "",
+			       impl ? impl : "");
 			printf("    old 0x%" PRIx64 ", %" PRIu64 " bytes; branch at 0x%" PRIx64 "%s\n",
 			       f->old->addr, f->old->size, f->site,
 			       f->keep ? " (after the kept entry bytes)" : "");
@@ -243,7 +247,10 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 			if (f->under)
 				printf("    stacks on patch '%s'\n", f->under);
 		} else {
-			printf("  %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "%s%s%s\n", f->name,
+			char shown[256];
+
+			snprintf(shown, sizeof(shown), "%s%s%s", f->name, impl ? "=" : "", impl ? impl : "");
+			printf("  %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "%s%s%s\n", shown,
 			       p->st.objs[f->old->obj].name, f->old->addr, f->new_addr,
 			       f->under ? " (over '" : "", f->under ? f->under : "",
 			       f->under ? "')" : "");

@@ -117,4 +117,9 @@ struct ovup_img {
 int ovup_elf_img_read(const char *path, struct ovup_img *img);
 void ovup_elf_img_free(struct ovup_img *img);
 
+/* dwarf.c: the functions `name` (at link-time address addr) was inlined
+ * into, from the DWARF of path; -ENOENT when there is no DWARF for it. */
+int ovup_dwarf_inlined_callers(const char *path, uint64_t addr, const char *name, char ***callers,
+			       size_t *ncallers);
+
 #endif

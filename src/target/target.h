@@ -115,6 +115,10 @@ struct ovup_target_ops {
 	/* last edits of the linked image before load (e.g. NOP the kernel's
 	 * __fentry__ calls) */
 	int (*fixup)(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);
+	/* the functions s was inlined into (needs debuginfo); -ENOENT when
+	 * that cannot be known */
+	int (*inlined)(struct ovup_target *t, const struct ovup_symtab *st, const struct ovup_sym *s,
+		       char ***callers, size_t *n);
 	/* the mapfile's target-specific sections, and why a section is refused */
 	const char *const *mapfile_keep_ro;
 	const char *const *mapfile_discard;

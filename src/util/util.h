@@ -75,4 +75,8 @@ unsigned ovup_edit_distance(const char *a, const char *b);
 
 const char *ovup_basename(const char *path);
 
+/* The Debian package with the debug symbols of the file at path ("libc6-dbg",
+ * "nginx-light-dbgsym"), or NULL; runs dpkg-query, so for error paths. */
+char *ovup_debug_package(const char *path);
+
 #endif

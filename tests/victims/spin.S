@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* A function a thread never leaves, whose instruction pointer is always
- * strictly inside its first 5 bytes: ovup must report it as busy. */
+/* block_forever: a thread that sleeps in pause() with its instruction
+ * pointer strictly inside block_entry's first 5 bytes (right after the
+ * syscall instruction at its entry).  Writing a jump there would wreck the
+ * thread when it wakes: ovup must report it as busy. */
 	.text
-	.globl spin_forever
-	.type spin_forever, @function
-spin_forever:
+	.globl block_entry
+	.type block_entry, @function
+block_entry:
+	syscall
 	nop
-1:	pause
-	jmp 1b
-	.size spin_forever, .-spin_forever
+	nop
+	nop
+	ret
+	.size block_entry, .-block_entry
+
+	.globl block_forever
+	.type block_forever, @function
+block_forever:
+	movl $34, %eax		/* SYS_pause */
+	call block_entry
+	jmp block_forever
+	.size block_forever, .-block_forever
 	.section .note.GNU-stack,"",@progbits

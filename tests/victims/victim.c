@@ -4,9 +4,10 @@
  * commands on stdin and answers on stdout, so a test can ask "what does
  * compute(5) return now?" at a moment of its choosing:
  *   call NAME ARG   -> the result of NAME(ARG)
+ *   strlen WORD     -> libc's strlen(WORD)
  *   reset / stats   -> worker threads count compute(21)'s results from now on
  *   mdwe            -> forbid gaining exec permission (PR_SET_MDWE)
- *   spin            -> a thread that never leaves spin_forever's first bytes
+ *   block           -> a thread asleep inside block_entry's first bytes
  *   quit
  * `victim -t N` starts N threads calling compute(21) in a tight loop;
  * `victim -s N` starts N threads that sleep (as a server's idle threads do).
@@ -41,16 +42,29 @@ static NOINLINE int secret(int x)
 	return x + 1000 + offset;
 }
 
+/* inl_scale exists twice: inlined into uses_inline, and out of line
+ * (its address is taken below); replacing it misses the inlined copy */
+static inline int inl_scale(int x)
+{
+	return x * 7 + offset;
+}
+
+NOINLINE int uses_inline(int x)
+{
+	return inl_scale(x) + 1;
+}
+
 extern int lib_compute(int x);  /* libvictim.so */
 extern int dup_a(int x);        /* dup_a.c: static helper */
 extern int dup_b(int x);        /* dup_b.c: another static helper */
 extern int tiny(int x);         /* tiny.S: 3 bytes */
-extern void spin_forever(void); /* spin.S: never returns */
+extern void block_forever(void); /* spin.S: never returns */
+extern int loopy(int x);        /* loopy.S: branches back into its first bytes */
 
-static void *spinner(void *arg)
+static void *blocker(void *arg)
 {
 	(void)arg;
-	spin_forever();
+	block_forever();
 	return NULL;
 }
 
@@ -68,7 +82,8 @@ static const struct {
 } table[] = {
 	{ "compute", compute }, { "secret", secret },   { "lib_compute", lib_compute },
 	{ "dup_a", dup_a },     { "dup_b", dup_b },     { "tiny", tiny },
-	{ "strlen", call_strlen },
+	{ "strlen", call_strlen }, { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
+	{ "loopy", loopy },
 };
 
 #define MAXV 8
@@ -197,11 +212,14 @@ int main(int argc, char **argv)
 		} else if (!strncmp(line, "mdwe", 4)) {
 			/* PR_SET_MDWE = 65, PR_MDWE_REFUSE_EXEC_GAIN = 1 */
 			printf("%s\n", prctl(65, 1, 0, 0, 0) ? "mdwe-unsupported" : "ok");
-		} else if (!strncmp(line, "spin", 4)) {
+		} else if (sscanf(line, "strlen %63s", name) == 1) {
+			/* libc's strlen, an IFUNC, through the PLT */
+			printf("%zu\n", strlen(name));
+		} else if (!strncmp(line, "block", 5)) {
 			pthread_t th;
 
-			pthread_create(&th, NULL, spinner, NULL);
-			pthread_setname_np(th, "spinner");
+			pthread_create(&th, NULL, blocker, NULL);
+			pthread_setname_np(th, "blocker");
 			printf("ok\n");
 		} else if (!strncmp(line, "quit", 4)) {
 			break;

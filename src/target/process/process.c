@@ -393,6 +393,23 @@ static int proc_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len
 			p->pid, len, addr, n < 0 ? strerror(errno) : "short read");
 }
 
+static int proc_inlined(struct ovup_target *t, const struct ovup_symtab *st,
+			const struct ovup_sym *s, char ***callers, size_t *n)
+{
+	const struct ovup_object *o = &st->objs[s->obj];
+	const char *dwarf;
+
+	(void)t;
+	*callers = NULL;
+	*n = 0;
+	if (!o->full)
+		return -ENOENT;
+	/* the file the symbols came from: the object itself or its
+	 * separate debuginfo */
+	dwarf = strcmp(o->symsrc, ".symtab") ? o->symsrc : o->open_path;
+	return ovup_dwarf_inlined_callers(dwarf, s->addr - o->bias, s->name, callers, n);
+}
+
 static int proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 			      const struct ovup_sym *s, uint64_t *impl)
 {
@@ -876,6 +893,7 @@ static const struct ovup_target_ops process_ops = {
 	.site = proc_site,
 	.classify = ovup_classify_user,
 	.resolve_ifunc = proc_resolve_ifunc,
+	.inlined = proc_inlined,
 	.alloc = proc_alloc,
 	.free = proc_free,
 	.copyin = proc_copyin,
