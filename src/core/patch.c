@@ -106,6 +106,12 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 	argv[n++] = "-fno-common";
 	argv[n++] = "-fno-asynchronous-unwind-tables";
 	argv[n++] = "-fno-exceptions";
+	/* a patch that replaces strlen or memcpy defines a function the
+	 * compiler thinks it knows: it must neither assume the builtin's
+	 * contract (nonnull, ...) nor turn a loop into a call of it, which is
+	 * now the patch itself */
+	argv[n++] = "-fno-builtin";
+	argv[n++] = "-fno-tree-loop-distribute-patterns";
 	argv[n++] = inc;
 	argv[n++] = "-o";
 	argv[n++] = (char *)out;

@@ -4,7 +4,7 @@
  * commands on stdin and answers on stdout, so a test can ask "what does
  * compute(5) return now?" at a moment of its choosing:
  *   call NAME ARG   -> the result of NAME(ARG)
- *   strlen WORD     -> libc's strlen(WORD)
+ *   strlen WORD     -> libc's strlen(WORD);  strlen-null -> strlen(NULL)
  *   reset / stats   -> worker threads count compute(21)'s results from now on
  *   mdwe            -> forbid gaining exec permission (PR_SET_MDWE)
  *   block           -> a thread asleep inside block_entry's first bytes
@@ -212,6 +212,10 @@ int main(int argc, char **argv)
 		} else if (!strncmp(line, "mdwe", 4)) {
 			/* PR_SET_MDWE = 65, PR_MDWE_REFUSE_EXEC_GAIN = 1 */
 			printf("%s\n", prctl(65, 1, 0, 0, 0) ? "mdwe-unsupported" : "ok");
+		} else if (!strncmp(line, "strlen-null", 11)) {
+			const char *volatile none = NULL;
+
+			printf("%zu\n", strlen(none)); /* crashes unless patched */
 		} else if (sscanf(line, "strlen %63s", name) == 1) {
 			/* libc's strlen, an IFUNC, through the PLT */
 			printf("%zu\n", strlen(name));

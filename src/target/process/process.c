@@ -956,8 +956,11 @@ int ovup_target_process_open(int pid, int offline, struct ovup_target **out)
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	p->memfd = open(path, (offline ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (p->memfd < 0) {
-		ret = errno == ENOENT ? ovup_err(-ESRCH, "pid %d: no such process", pid)
-				      : denied(p, "open its memory");
+		ret = errno == ENOENT	   ? ovup_err(-ESRCH, "pid %d: no such process", pid)
+		      : proc_dead(pid) ? ovup_err(-ESRCH, "pid %d: the process has exited (a "
+							  "zombie); nothing to patch",
+						  pid)
+				       : denied(p, "open its memory");
 		goto out_free;
 	}
 	p->state_path = ovup_xasprintf("%s/process/%d.state", state_dir(), pid);
