@@ -413,7 +413,7 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 	uint64_t ns[8] = { 0 };
 	struct ovup_buf rec = { 0 };
 	char *recpath = NULL, *output = NULL, *addsec = NULL, hex[2 * OVUP_BUILD_ID_MAX + 1];
-	size_t i, k;
+	size_t i, k, nfuncs = 0;
 	int ret;
 
 	ovup_plan_init(&p, t, o);
@@ -440,8 +440,8 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 			size_t s;
 
 			for (s = 0; s < p.obj.nsyms; s++)
-				p.nfuncs += p.obj.syms[s].defined && p.obj.syms[s].bind != OVUP_BIND_LOCAL &&
-					    p.obj.syms[s].type == OVUP_SYM_FUNC;
+				nfuncs += p.obj.syms[s].defined && p.obj.syms[s].bind != OVUP_BIND_LOCAL &&
+					  p.obj.syms[s].type == OVUP_SYM_FUNC;
 		}
 		if (ret)
 			goto out;
@@ -449,6 +449,7 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 		ret = prepare(&p, ns);
 		if (ret)
 			goto out;
+		nfuncs = p.nfuncs;
 	}
 	/* the build record: which binaries the patch was resolved against */
 	ovup_buf_printf(&rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
@@ -491,10 +492,10 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 		print_json_str(p.name);
 		printf(",\"output\":");
 		print_json_str(out);
-		printf(",\"functions\":%zu}\n", p.nfuncs);
+		printf(",\"functions\":%zu}\n", nfuncs);
 	} else {
-		printf("built '%s' for %s: %s (%zu function%s)\n", p.name, t->desc, out, p.nfuncs,
-		       p.nfuncs == 1 ? "" : "s");
+		printf("built '%s' for %s: %s (%zu function%s)\n", p.name, t->desc, out, nfuncs,
+		       nfuncs == 1 ? "" : "s");
 	}
 out:
 	free(output);

@@ -76,6 +76,35 @@ run revert -k
 is "$(cat /proc/cmdline)" "$CMDLINE" "revert the older: the original runs again"
 is "$(text "$FCMD")" "$T0" "kernel text is as before"
 
+# 4b. patch-local data, OVUP_ORIG, one switch for two functions
+run apply -k /tmp/data.o
+is "$RC" 0 "a kernel patch with its own data and helper"
+is "$(cat /proc/cmdline)" "ovup-data reads=1 one total=101" "first read: counter, constant table, string"
+is "$(cat /proc/cmdline)" "ovup-data reads=2 two total=102" "second read: its variables kept their writes"
+run revert -k
+run apply -k /tmp/wrap.o
+is "$RC" 0 "a kernel fix calling the original (OVUP_ORIG)"
+is "$(cat /proc/cmdline)" "ovup-wrap: $CMDLINE" "it adds its text, then the original prints the command line"
+run apply -k /tmp/stack1.o
+is "$(cat /proc/cmdline)" "ovup-stack-1" "a patch stacked over the wrapper"
+run revert -k
+is "$(cat /proc/cmdline)" "ovup-wrap: $CMDLINE" "... reverted: the wrapper again"
+run revert -k
+is "$(text "$FCMD")" "$T0" "the wrapper reverted: kernel text as before"
+OVUP_FAULT=stale-site:2 ovup apply -k /tmp/two.o >/tmp/out 2>/tmp/err
+RC=$?
+is "$RC" 1 "two functions, the second site changed before the switch: exit 1"
+like "$(cat /tmp/err)" "function 'version_proc_show': the bytes at 0x[0-9a-f]+ changed while the patch was prepared; nothing was switched" "... nothing switched"
+is "$(text "$FCMD") $(text "$FVER")" "$T0 $V0" "... both functions' text unchanged (all or none)"
+is "$(cat /proc/cmdline)" "$CMDLINE" "... /proc/cmdline unchanged"
+run apply -k /tmp/kernel-cmdline.o
+is "$RC" 0 "examples/kernel-cmdline.c applies"
+like "$(cat /proc/cmdline)" "^$CMDLINE \\[patched by ovup; read by cat, pid [0-9]+\\]$" "... and reads saved_command_line and current"
+run revert -k
+run apply -k /tmp/otherbuild.o
+is "$RC" 1 "an object built for another kernel build is refused"
+like "$ERR" "built for kernel build '#1 SMP Debian 0.0-0 \\(1999-01-01\\)', but the running kernel is build '#1 SMP" "... naming both builds"
+
 # 5. bad input: a clear error, kernel text unchanged
 run apply -k /tmp/unknown.o
 is "$RC" 1 "unknown symbol: exit 1"
