@@ -12,7 +12,7 @@ show() { sleep "$1"; tail -n 2 "$LOG"; }
 
 "$ROOT/build/examples/shop" >"$LOG" &
 SHOP=$!
-trap 'kill $SHOP 2>/dev/null; rm -f "$LOG"' EXIT
+trap 'kill $SHOP 2>/dev/null || true; rm -f "$LOG"' EXIT
 say "a program is running (pid $SHOP), printing price(100) = 100 + 20% tax"
 show 0.7
 say "ovup apply -p $SHOP examples/discount.c   (price() gets a 50% discount)"
@@ -29,7 +29,7 @@ kill "$SHOP"
 
 say "now the running kernel: ovup build -k examples/kernel-cmdline.c (kbuild, installed headers)"
 KOBJ=$(mktemp -d /tmp/ovup-demo-k.XXXXXX)
-trap 'kill $SHOP 2>/dev/null; rm -rf "$LOG" "$KOBJ"' EXIT
+trap 'kill $SHOP 2>/dev/null || true; rm -rf "$LOG" "$KOBJ"' EXIT
 "$OVUP" build -k "$ROOT/examples/kernel-cmdline.c" -o "$KOBJ/kernel-cmdline.o"
 say "booting Debian's kernel under QEMU (TCG) with ovup.ko loaded..."
 "$ROOT/tools/vmrun" --file "$KOBJ/kernel-cmdline.o" --file "$ROOT/examples/kernel-demo.sh" \
