@@ -52,9 +52,10 @@ static char *get_tok(char **p)
 		return ovup_xstrdup("");
 	out = w = ovup_xstrdup(start);
 	for (s = start; *s; s++) {
-		unsigned v;
+		uint8_t v;
 
-		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
+		/* exactly two hex digits, or the '%' stands for itself */
+		if (*s == '%' && s[1] && s[2] && ovup_unhex(&v, 1, (char[]){ s[1], s[2], 0 }) == 1) {
 			*w++ = (char)v;
 			s += 2;
 		} else {
