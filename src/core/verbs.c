@@ -34,29 +34,36 @@ int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs)
 	return ret;
 }
 
+/* Unmaps the blocks of one patch together: code that may still run must
+ * keep its data too.  If a thread may return into them, they are kept
+ * ("retired") and tried again by a later run. */
 static void free_blocks(struct ovup_target *t, struct ovup_records *rs,
 			const struct ovup_rec_block *b, size_t n)
 {
+	struct ovup_block *blk;
+	struct ovup_busy busy = { 0 };
 	size_t i;
+	int ret;
 
-	for (i = 0; i < n; i++) {
-		struct ovup_block blk = { b[i].addr, b[i].size, (enum ovup_block_kind)b[i].kind };
-		struct ovup_busy busy = { 0 };
-		int ret = t->ops->free(t, &blk, 1, &busy);
-
-		if (ret == -EBUSY) {
-			/* a thread may still return into it: keep it mapped
-			 * and try again on a later run */
-			rs->retired = ovup_xrealloc(rs->retired, (rs->nretired + 1) * sizeof(b[0]));
-			rs->retired[rs->nretired++] = b[i];
-			ovup_info("%s: kept 0x%" PRIx64 " mapped: thread %d may return into it",
-				  t->desc, b[i].addr, busy.tid);
-		} else if (ret) {
-			ovup_warn("%s: could not release 0x%" PRIx64 ": %s", t->desc, b[i].addr,
-				  ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
-			ovup_err_clear();
-		}
+	if (!n)
+		return;
+	blk = ovup_xcalloc(n, sizeof(*blk));
+	for (i = 0; i < n; i++)
+		blk[i] = (struct ovup_block){ b[i].addr, b[i].size, (enum ovup_block_kind)b[i].kind };
+	ret = t->ops->free(t, blk, n, &busy);
+	if (ret == -EBUSY) {
+		rs->retired = ovup_xrealloc(rs->retired, (rs->nretired + n) * sizeof(b[0]));
+		memcpy(rs->retired + rs->nretired, b, n * sizeof(b[0]));
+		rs->nretired += n;
+		ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: thread %d (%s) may "
+			  "still return into it (at 0x%" PRIx64 "); a later ovup run releases it",
+			  t->desc, b[0].addr, busy.tid, busy.comm, busy.addr);
+	} else if (ret && ret != -ESRCH) {
+		ovup_warn("%s: could not release 0x%" PRIx64 ": %s", t->desc, b[0].addr,
+			  ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
 	}
+	ovup_err_clear();
+	free(blk);
 }
 
 int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
@@ -110,6 +117,18 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 					      "hold its branch, some do not",
 					t->desc, r->name);
 		}
+	}
+	/* memory kept by an earlier revert: free it once nothing can return
+	 * into it any more */
+	if (rs->nretired && !t->offline && t->ops->records_store) {
+		struct ovup_rec_block *old = rs->retired;
+		size_t nold = rs->nretired;
+
+		rs->retired = NULL;
+		rs->nretired = 0;
+		free_blocks(t, rs, old, nold);
+		changed |= rs->nretired != nold;
+		free(old);
 	}
 	if (changed)
 		ovup_records_save(t, rs);
@@ -585,17 +604,8 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	gone = *r;
 	memmove(r, r + 1, (size_t)(rs.r + rs.n - r - 1) * sizeof(*r));
 	rs.n--;
-	if (!t->ops->keeps_records) {
-		/* retired blocks of earlier reverts get another chance */
-		struct ovup_rec_block *old = rs.retired;
-		size_t nold = rs.nretired;
-
-		rs.retired = NULL;
-		rs.nretired = 0;
-		free_blocks(t, &rs, old, nold);
-		free(old);
+	if (!t->ops->keeps_records)
 		free_blocks(t, &rs, gone.blocks, gone.nblocks);
-	}
 	ret = ovup_records_save(t, &rs);
 	if (json) {
 		printf("{\"target\":");

@@ -106,6 +106,39 @@ like "$ERR" "built for .*/victim-pie with build-id ([0-9a-f]{40}), but pid $VPID
 	"... naming both build-ids"
 is "$(ask d call compute 5)" 12 "... and that process is untouched"
 stop_victim d
+
+# a revert while a thread still runs in the patch's code: the jump goes,
+# the memory stays until nothing can return into it, then a later run
+# releases it
+start_victim e "$V/victim-pie"
+E=$VPID
+is "$(ask e nap)" ok "a thread calls napper() in a loop"
+anon() { grep -c 'r-xp 00000000 00:00 0 ' /proc/$E/maps; }
+base=$(anon)
+patch sleepy <<'P'
+#include <time.h>
+int napper(int ms)
+{
+	struct timespec ts = { 2, 0 };
+
+	nanosleep(&ts, 0);
+	return ms;
+}
+P
+run_ovup apply -p "$E" "$WORK/sleepy.c"
+is "$RC" 0 "a replacement that sleeps 2 s"
+sleep 0.5
+is "$(anon)" $((base + 1)) "the patch's code is mapped"
+run_ovup revert -p "$E"
+is "$RC" 0 "revert while the thread sleeps inside the new code"
+like "$ERR" "kept the patch's memory at 0x[0-9a-f]+ mapped: thread [0-9]+ \(napper\) may still return into it" \
+	"the memory is kept, naming the thread"
+is "$(anon)" $((base + 1)) "the code is still mapped (the thread returns through it)"
+sleep 2.5
+is "$(ls /proc/$E/task | wc -l)" 2 "the thread woke and returned through the kept code"
+run_ovup revert -p "$E"
+is "$(anon)" "$base" "the next ovup run released the memory"
+stop_victim e
 stop_victim a
 stop_victim b
 done_testing

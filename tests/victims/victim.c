@@ -8,6 +8,7 @@
  *   reset / stats   -> worker threads count compute(21)'s results from now on
  *   mdwe            -> forbid gaining exec permission (PR_SET_MDWE)
  *   block           -> a thread asleep inside block_entry's first bytes
+ *   nap             -> a thread calling napper(1) in a loop
  *   quit
  * `victim -t N` starts N threads calling compute(21) in a tight loop;
  * `victim -s N` starts N threads that sleep (as a server's idle threads do).
@@ -52,6 +53,22 @@ static inline int inl_scale(int x)
 NOINLINE int uses_inline(int x)
 {
 	return inl_scale(x) + 1;
+}
+
+/* a thread calls napper() in a loop ("nap"): a patch of it may sleep, so a
+ * revert finds the thread inside the new code */
+NOINLINE int napper(int ms)
+{
+	usleep((useconds_t)ms * 1000);
+	return ms + offset;
+}
+
+static void *napping(void *arg)
+{
+	(void)arg;
+	for (;;)
+		napper(1);
+	return NULL;
 }
 
 extern int lib_compute(int x);  /* libvictim.so */
@@ -219,6 +236,12 @@ int main(int argc, char **argv)
 		} else if (sscanf(line, "strlen %63s", name) == 1) {
 			/* libc's strlen, an IFUNC, through the PLT */
 			printf("%zu\n", strlen(name));
+		} else if (!strncmp(line, "nap", 3)) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, napping, NULL);
+			pthread_setname_np(th, "napper");
+			printf("ok\n");
 		} else if (!strncmp(line, "block", 5)) {
 			pthread_t th;
 
