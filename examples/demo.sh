@@ -5,14 +5,23 @@
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OVUP=$ROOT/build/ovup
-export OVUP_STATE_DIR=${OVUP_STATE_DIR:-$(mktemp -d /tmp/ovup-demo.XXXXXX)}
-LOG=$(mktemp /tmp/ovup-demo-log.XXXXXX)
+# one scratch directory for the program's output, the kernel patch object
+# and (unless the caller chose one) the record of applied patches; set -e
+# stops the demo if it cannot be made
+WORK=$(mktemp -d /tmp/ovup-demo.XXXXXX)
+SHOP=
+cleanup() {
+	[ -z "$SHOP" ] || kill "$SHOP" 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+export OVUP_STATE_DIR=${OVUP_STATE_DIR:-$WORK/state}
+LOG=$WORK/shop.log
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { sleep "$1"; tail -n 2 "$LOG"; }
 
 "$ROOT/build/examples/shop" >"$LOG" &
 SHOP=$!
-trap 'kill $SHOP 2>/dev/null || true; rm -f "$LOG"' EXIT
 say "a program is running (pid $SHOP), printing price(100) = 100 + 20% tax"
 show 0.7
 say "ovup apply -p $SHOP examples/discount.c   (price() gets a 50% discount)"
@@ -26,11 +35,10 @@ show 0.7
 say "same pid $SHOP throughout: the program never stopped"
 ps -o pid,etime,cmd -p "$SHOP" | cat
 kill "$SHOP"
+SHOP=
 
 say "now the running kernel: ovup build -k examples/kernel-cmdline.c (kbuild, installed headers)"
-KOBJ=$(mktemp -d /tmp/ovup-demo-k.XXXXXX)
-trap 'kill $SHOP 2>/dev/null || true; rm -rf "$LOG" "$KOBJ"' EXIT
-"$OVUP" build -k "$ROOT/examples/kernel-cmdline.c" -o "$KOBJ/kernel-cmdline.o"
+"$OVUP" build -k "$ROOT/examples/kernel-cmdline.c" -o "$WORK/kernel-cmdline.o"
 say "booting Debian's kernel under QEMU (TCG) with ovup.ko loaded..."
-"$ROOT/tools/vmrun" --file "$KOBJ/kernel-cmdline.o" --file "$ROOT/examples/kernel-demo.sh" \
+"$ROOT/tools/vmrun" --file "$WORK/kernel-cmdline.o" --file "$ROOT/examples/kernel-demo.sh" \
 	-- sh /tmp/kernel-demo.sh

@@ -23,8 +23,13 @@ extern const unsigned ovup_arch_jump_len;
  * bytes).  Returns its length, or -ERANGE when `to` is out of reach. */
 int ovup_arch_jump(uint64_t from, uint64_t to, uint8_t *buf);
 
-/* If code (n bytes at a function entry) starts with a branch ovup wrote,
- * returns 1 and stores the destination. */
+/* What code (n bytes at `from`) starts with, as far as patch sites care:
+ * a jump or call with its destination in *to, a breakpoint, or else. */
+enum ovup_arch_branch { OVUP_ARCH_OTHER = 0, OVUP_ARCH_JMP, OVUP_ARCH_CALL, OVUP_ARCH_TRAP };
+enum ovup_arch_branch ovup_arch_branch_decode(uint64_t from, const uint8_t *code, size_t n,
+					      uint64_t *to);
+
+/* 1 with the destination if code starts with the jump ovup writes. */
 int ovup_arch_jump_decode(uint64_t from, const uint8_t *code, size_t n, uint64_t *to);
 
 /* Bytes at a user function's entry that must stay in place (endbr64). */
@@ -33,6 +38,9 @@ size_t ovup_arch_entry_keep(const uint8_t *code, size_t n);
 /* Kernel: the 5-byte ftrace site at entry (NOP5 or a call when ftrace is on);
  * returns its length, or 0 when the entry is no ftrace site. */
 size_t ovup_arch_ftrace_site(const uint8_t *code, size_t n);
+/* Writes the ftrace NOP (what the module loader makes of `call __fentry__`)
+ * to buf; returns its length. */
+size_t ovup_arch_ftrace_nop(uint8_t *buf);
 
 /* The instruction that makes a syscall, to look for in the target's text. */
 extern const uint8_t ovup_arch_syscall_insn[];

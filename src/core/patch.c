@@ -139,39 +139,30 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 	return 0;
 }
 
-static const char *fault_spec(void)
+/* Is "name" (k == 0) or "name:k" one of OVUP_FAULT's comma-separated
+ * entries? */
+static int fault_match(const char *name, size_t k)
 {
 	const char *s = getenv("OVUP_FAULT");
+	size_t n = strlen(name);
 
-	return s && *s ? s : NULL;
+	for (; s && *s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL) {
+		if (strncmp(s, name, n))
+			continue;
+		if (!k && (s[n] == 0 || s[n] == ','))
+			return 1;
+		if (k && s[n] == ':' && strtoul(s + n + 1, NULL, 10) == k)
+			return 1;
+	}
+	return 0;
 }
 
 int ovup_fault(const char *name)
 {
-	const char *s = fault_spec();
-	size_t n = strlen(name);
-
-	while (s && *s) {
-		if (!strncmp(s, name, n) && (s[n] == 0 || s[n] == ','))
-			return 1;
-		s = strchr(s, ',');
-		if (s)
-			s++;
-	}
-	return 0;
+	return fault_match(name, 0);
 }
 
 int ovup_fault_n(const char *name, size_t k)
 {
-	const char *s = fault_spec();
-	size_t n = strlen(name);
-
-	while (s && *s) {
-		if (!strncmp(s, name, n) && s[n] == ':' && strtoul(s + n + 1, NULL, 10) == k)
-			return 1;
-		s = strchr(s, ',');
-		if (s)
-			s++;
-	}
-	return 0;
+	return k && fault_match(name, k);
 }

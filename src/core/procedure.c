@@ -86,11 +86,6 @@ static int parse_meta(struct ovup_plan *p)
 	return 0;
 }
 
-static const struct ovup_selector *sel_of(struct ovup_plan *p, const char *name)
-{
-	return selector_for(p, name);
-}
-
 static void add_label(struct ovup_plan *p, const char *name, uint64_t addr)
 {
 	p->labels = ovup_xrealloc(p->labels, (p->nlabels + 1) * sizeof(*p->labels));
@@ -159,7 +154,7 @@ static int check_sections(struct ovup_plan *p)
 					p->source, s->name);
 		return ovup_err(-ENOTSUP, "%s: section '%s' is not supported in a %s patch%s",
 				p->source, s->name, p->t->ops->kind,
-				p->reject_hint ? p->reject_hint(s->name) : "");
+				p->t->ops->reject_hint ? p->t->ops->reject_hint(s->name) : "");
 	}
 	if (p->obj.has_tls_relocs)
 		return ovup_err(-ENOTSUP, "%s: the patch accesses thread-local variables directly; "
@@ -254,7 +249,7 @@ static int plan_functions(struct ovup_plan *p)
 		}
 		if (s->type != OVUP_SYM_FUNC)
 			continue;
-		ret = ovup_symtab_resolve_func(&p->st, sel_of(p, s->name), &old);
+		ret = ovup_symtab_resolve_func(&p->st, selector_for(p, s->name), &old);
 		if (ret)
 			return ret;
 		if (old->type == OVUP_SYM_IFUNC) {
@@ -317,7 +312,7 @@ static int plan_refs(struct ovup_plan *p)
 				break;
 		if (k < p->nlabels)
 			continue;
-		ret = ovup_symtab_resolve_ref(&p->st, sel_of(p, s->name), p->scope, &ref);
+		ret = ovup_symtab_resolve_ref(&p->st, selector_for(p, s->name), p->scope, &ref);
 		if (ret)
 			return ret;
 		addr = ref->addr;
@@ -564,36 +559,16 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 
 /* ---- step 4: mapfile ---- */
 
-int ovup_step_mapfile_at(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb)
-{
-	struct ovup_mapfile_in in = {
-		.title = p->name,
-		.text_base = tb,
-		.ro_base = rob,
-		.rw_base = rwb,
-		.labels = p->labels,
-		.nlabels = p->nlabels,
-		.keep_ro = p->keep_ro,
-		.discard = p->discard,
-	};
-	char *path;
-	int ret;
-
-	free(p->mapfile);
-	p->mapfile = ovup_mapfile(&in);
-	path = ovup_xasprintf("%s/mapfile.ld", p->tmp);
-	ret = ovup_write_file_atomic(path, p->mapfile, strlen(p->mapfile));
-	free(path);
-	if (ret)
-		return ovup_err(ret, "cannot write the mapfile in %s: %s", p->tmp, strerror(-ret));
-	return 0;
-}
-
+/* Called once per apply, after alloc: the trampolines of OVUP_ORIG get
+ * their addresses here, after the patch's code. */
 int ovup_step_mapfile(struct ovup_plan *p)
 {
 	uint64_t rob = p->data.addr ? p->data.addr : p->text.addr + OVUP_ALIGN_UP(p->text_size, PAGE);
 	uint64_t tramp = p->text.addr + p->code_size;
+	struct ovup_mapfile_in in = { 0 };
+	char *path;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < p->nfuncs; i++) {
 		struct ovup_pfunc *f = &p->funcs[i];
@@ -604,16 +579,23 @@ int ovup_step_mapfile(struct ovup_plan *p)
 		f->tramp_addr = tramp;
 		tramp += OVUP_ALIGN_UP(OVUP_ARCH_TRAMP_MAX, 16);
 		snprintf(name, sizeof(name), ORIG_PREFIX "%s", f->name);
-		if (!p->orig_labels_added)
-			add_label(p, name, f->tramp_addr);
-		else
-			for (size_t k = 0; k < p->nlabels; k++)
-				if (!strcmp(p->labels[k].name, name))
-					p->labels[k].addr = f->tramp_addr;
+		add_label(p, name, f->tramp_addr);
 	}
-	p->orig_labels_added = 1;
-
-	return ovup_step_mapfile_at(p, p->text.addr, rob, rob + OVUP_ALIGN_UP(p->ro_size, PAGE));
+	in.title = p->name;
+	in.text_base = p->text.addr;
+	in.ro_base = rob;
+	in.rw_base = rob + OVUP_ALIGN_UP(p->ro_size, PAGE);
+	in.labels = p->labels;
+	in.nlabels = p->nlabels;
+	in.keep_ro = p->t->ops->mapfile_keep_ro;
+	in.discard = p->t->ops->mapfile_discard;
+	p->mapfile = ovup_mapfile(&in);
+	path = ovup_xasprintf("%s/mapfile.ld", p->tmp);
+	ret = ovup_write_file_atomic(path, p->mapfile, strlen(p->mapfile));
+	free(path);
+	if (ret)
+		return ovup_err(ret, "cannot write the mapfile in %s: %s", p->tmp, strerror(-ret));
+	return 0;
 }
 
 /* ---- step 5: link ---- */
@@ -955,9 +937,6 @@ void ovup_plan_init(struct ovup_plan *p, struct ovup_target *t, const struct ovu
 	p->t = t;
 	p->o = o;
 	p->scope = -1;
-	p->keep_ro = t->ops->mapfile_keep_ro;
-	p->discard = t->ops->mapfile_discard;
-	p->reject_hint = t->ops->reject_hint;
 }
 
 void ovup_plan_release(struct ovup_plan *p)
@@ -984,8 +963,7 @@ void ovup_plan_release(struct ovup_plan *p)
 	if (p->tmp)
 		ovup_tmpdir_remove(p->tmp);
 	free(p->tmp);
-	if (p->objpath)
-		free(p->objpath);
+	free(p->objpath);
 	for (size_t i = 0; i < p->nfuncs; i++)
 		free(p->funcs[i].code);
 	free(p->funcs);

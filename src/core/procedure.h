@@ -50,10 +50,6 @@ struct ovup_plan {
 	int have_text, have_data;         /* allocated, not yet owned by a record */
 	char *mapfile;
 	struct ovup_img img;
-	const char *const *keep_ro;       /* target-specific mapfile additions */
-	const char *const *discard;
-	const char *(*reject_hint)(const char *section);
-	int orig_labels_added;
 	uint64_t pause_ns;
 };
 
@@ -63,7 +59,6 @@ void ovup_plan_release(struct ovup_plan *p);
 int ovup_step_labels(struct ovup_plan *p);
 int ovup_step_size(struct ovup_plan *p);
 int ovup_step_alloc(struct ovup_plan *p, int dry_run);
-int ovup_step_mapfile_at(struct ovup_plan *p, uint64_t tb, uint64_t rob, uint64_t rwb);
 int ovup_step_mapfile(struct ovup_plan *p);
 int ovup_step_link(struct ovup_plan *p);
 int ovup_step_load(struct ovup_plan *p);

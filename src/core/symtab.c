@@ -26,22 +26,14 @@ const char *ovup_symtab_intern(struct ovup_symtab *st, const char *s)
 	if (!s)
 		return NULL;
 	len = strlen(s) + 1;
-	if (len > CHUNK / 4 || !st->npool || st->chunk_used + len > CHUNK) {
-		size_t size = len > CHUNK / 4 ? len : CHUNK;
-
+	if (!st->npool || st->chunk_used + len > st->chunk_size) {
+		/* a new chunk; what is left of the old one stays unused */
 		if (st->npool == st->poolcap) {
 			st->poolcap = st->poolcap ? st->poolcap * 2 : 64;
 			st->pool = ovup_xrealloc(st->pool, st->poolcap * sizeof(*st->pool));
 		}
-		if (size == len && st->npool) {
-			/* a huge string gets its own chunk, before the current one */
-			st->pool[st->npool] = st->pool[st->npool - 1];
-			st->pool[st->npool - 1] = ovup_xmalloc(len);
-			st->npool++;
-			memcpy(st->pool[st->npool - 2], s, len);
-			return st->pool[st->npool - 2];
-		}
-		st->pool[st->npool++] = ovup_xmalloc(size);
+		st->chunk_size = OVUP_MAX(CHUNK, len);
+		st->pool[st->npool++] = ovup_xmalloc(st->chunk_size);
 		st->chunk_used = 0;
 	}
 	out = st->pool[st->npool - 1] + st->chunk_used;

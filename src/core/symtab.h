@@ -46,7 +46,7 @@ struct ovup_symtab {
 	struct ovup_sym *syms;
 	size_t nsyms, cap;
 	char **pool;        /* owned string chunks */
-	size_t npool, poolcap, chunk_used;
+	size_t npool, poolcap, chunk_used, chunk_size;
 	int sorted;
 };
 

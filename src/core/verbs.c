@@ -334,11 +334,9 @@ static int check_build(struct ovup_plan *p)
 	return ret;
 }
 
-static int prepare(struct ovup_plan *p, uint64_t *ns)
+/* The patch file, its name and a scratch directory. */
+static int prepare_files(struct ovup_plan *p)
 {
-	uint64_t t0;
-	int ret;
-
 	p->source = ovup_xstrdup(p->o->patch);
 	p->name = p->o->name ? ovup_xstrdup(p->o->name) : name_from_file(p->o->patch);
 	if (!valid_name(p->name))
@@ -351,6 +349,18 @@ static int prepare(struct ovup_plan *p, uint64_t *ns)
 	p->tmp = ovup_tmpdir();
 	if (!p->tmp)
 		return ovup_err(-errno, "cannot create a temporary directory: %m");
+	return 0;
+}
+
+/* Steps 1 and 2, timed. */
+static int prepare(struct ovup_plan *p, uint64_t *ns)
+{
+	uint64_t t0;
+	int ret;
+
+	ret = prepare_files(p);
+	if (ret)
+		return ret;
 	t0 = ovup_now_ns();
 	ret = ovup_step_labels(p);
 	ns[0] = ovup_now_ns() - t0;
@@ -439,18 +449,9 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 	if (t->ops->build_compiles_only) {
 		/* a kernel patch is built on a build machine: compile with the
 		 * headers' flags now, resolve on the target at apply */
-		p.source = ovup_xstrdup(o->patch);
-		p.name = o->name ? ovup_xstrdup(o->name) : name_from_file(o->patch);
-		p.tmp = ovup_tmpdir();
-		if (access(p.source, R_OK) < 0) {
-			ret = ovup_err(-errno, "%s: %s; give the path of a patch file", p.source,
-				       strerror(errno));
+		ret = prepare_files(&p);
+		if (ret)
 			goto out;
-		}
-		if (!p.tmp) {
-			ret = ovup_err(-errno, "cannot create a temporary directory: %m");
-			goto out;
-		}
 		p.objpath = ovup_xasprintf("%s/patch.o", p.tmp);
 		ret = t->ops->compile(t, p.source, p.objpath, o->cflags, o->ncflags);
 		if (!ret)

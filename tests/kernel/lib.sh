@@ -7,6 +7,7 @@
 set -u
 KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VMRUN=$KT_ROOT/tools/vmrun
+OVUP=$KT_ROOT/build/ovup
 tap_n=0
 tap_failed=0
 
@@ -55,4 +56,13 @@ kt_build_helpers() {
 	local rc=$?
 	[ $rc = 0 ] || printf '%s\n' "$log" | tail -n 20 | sed 's/^/# /'
 	return $rc
+}
+
+# kt_workdir: a scratch directory in $work, removed on exit.
+kt_workdir() {
+	work=$(mktemp -d /tmp/ovup-kt.XXXXXX) || {
+		echo "Bail out! cannot create a scratch directory in /tmp"
+		exit 1
+	}
+	trap 'rm -rf "$work"' EXIT
 }

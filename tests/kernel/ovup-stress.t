@@ -3,9 +3,7 @@
 # Stress in QEMU: 100 apply/revert cycles of a /proc function while two
 # readers loop on the file (tests/kernel/ovup-stress-guest.sh).
 . "$(dirname "$0")/lib.sh"
-OVUP=$KT_ROOT/build/ovup
-work=$(mktemp -d /tmp/ovup-kt.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+kt_workdir
 
 kt_build_helpers
 tap_ok $? "guest helpers build"

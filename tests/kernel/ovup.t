@@ -4,9 +4,7 @@
 # with `ovup build -k` (kbuild, the installed headers), applied, observed,
 # reverted in the guest by tests/kernel/ovup-guest.sh.
 . "$(dirname "$0")/lib.sh"
-OVUP=$KT_ROOT/build/ovup
-work=$(mktemp -d /tmp/ovup-kt.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+kt_workdir
 
 kt_build_helpers
 tap_ok $? "guest helpers build"

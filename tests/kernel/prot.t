@@ -9,7 +9,7 @@ kt_build_helpers
 tap_ok $? "make -C tests/kernel"
 
 # vmrun warns on stderr about the (expected) oops; keep that out of the way
-err=$(mktemp)
+err=$(mktemp) || { echo "Bail out! mktemp failed"; exit 1; }
 trap 'rm -f "$err"' EXIT
 out=$("$VMRUN" -- kioctl prot 2>"$err")
 rc=$?

@@ -5,7 +5,7 @@
 # ovup), kernel messages kept out of the output, the initramfs cache, and
 # exit 125 with one clear line when the VM fails or times out.
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
+tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
 trap 'rm -rf "$tmp"' EXIT
 
 # usage errors never boot

@@ -88,9 +88,11 @@ is "$RC" 1 "no such pid: exit 1"
 like "$ERR" "^ovup: pid $nopid: no such process" "no such pid: named"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	# a copy of ovup that uid 65534 can run wherever the checkout lives
-	pub=$(mktemp -d /tmp/ovup-pub.XXXXXX)
-	chmod 755 "$pub"
+	# a copy of ovup that uid 65534 can run wherever the checkout lives:
+	# the scratch directory becomes passable (not listable) for it
+	pub=$WORK/pub
+	chmod 711 "$WORK"
+	mkdir -m 755 "$pub"
 	cp "$OVUP" "$pub/ovup"
 	before=$(snap "$P")
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
@@ -101,7 +103,6 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	like "$ERR" "^ovup: pid $P: cannot open its memory: permission denied .*run ovup as .*root.*CAP_SYS_PTRACE" \
 		"permission denied: explains uid/CAP_SYS_PTRACE"
 	untouched "permission denied"
-	rm -rf "$pub"
 else
 	pass "# SKIP permission test needs root and setpriv"
 	pass "# SKIP"

@@ -6,7 +6,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OVUP=$ROOT/build/ovup
 V=$ROOT/build/tests/victims
 H=$ROOT/build/tests/helpers
-WORK=$(mktemp -d /tmp/ovup-test.XXXXXX)
+WORK=$(mktemp -d /tmp/ovup-test.XXXXXX) || {
+	echo "Bail out! cannot create a scratch directory in /tmp"
+	exit 1
+}
 export OVUP_STATE_DIR=$WORK/state
 T=0
 FAILED=0

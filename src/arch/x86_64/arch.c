@@ -32,16 +32,24 @@ int ovup_arch_jump(uint64_t from, uint64_t to, uint8_t *buf)
 	return 5;
 }
 
-int ovup_arch_jump_decode(uint64_t from, const uint8_t *code, size_t n, uint64_t *to)
+enum ovup_arch_branch ovup_arch_branch_decode(uint64_t from, const uint8_t *code, size_t n,
+					      uint64_t *to)
 {
 	int32_t rel;
 
-	if (n < 5 || code[0] != 0xe9)
-		return 0;
+	if (n >= 1 && code[0] == 0xcc)
+		return OVUP_ARCH_TRAP;
+	if (n < 5 || (code[0] != 0xe9 && code[0] != 0xe8))
+		return OVUP_ARCH_OTHER;
 	rel = (int32_t)((uint32_t)code[1] | (uint32_t)code[2] << 8 |
 			(uint32_t)code[3] << 16 | (uint32_t)code[4] << 24);
 	*to = from + 5 + (uint64_t)(int64_t)rel;
-	return 1;
+	return code[0] == 0xe9 ? OVUP_ARCH_JMP : OVUP_ARCH_CALL;
+}
+
+int ovup_arch_jump_decode(uint64_t from, const uint8_t *code, size_t n, uint64_t *to)
+{
+	return ovup_arch_branch_decode(from, code, n, to) == OVUP_ARCH_JMP;
 }
 
 size_t ovup_arch_entry_keep(const uint8_t *code, size_t n)
@@ -58,6 +66,12 @@ size_t ovup_arch_ftrace_site(const uint8_t *code, size_t n)
 	if (!memcmp(code, nop5, sizeof(nop5)) || code[0] == 0xe8)
 		return 5;
 	return 0;
+}
+
+size_t ovup_arch_ftrace_nop(uint8_t *buf)
+{
+	memcpy(buf, nop5, sizeof(nop5));
+	return sizeof(nop5);
 }
 
 void ovup_arch_regs_syscall(struct user_regs_struct *r, uint64_t pc, long nr,

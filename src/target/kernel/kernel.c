@@ -81,11 +81,6 @@ static uint32_t object_of(struct ovup_symtab *st, const char *name)
 	return (uint32_t)ovup_symtab_add_object(st, &o);
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int kern_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
 	const char *path = getenv("OVUP_KALLSYMS") ? getenv("OVUP_KALLSYMS") : "/proc/kallsyms";
@@ -102,19 +97,18 @@ static int kern_labels(struct ovup_target *t, struct ovup_symtab *st)
 	/* "ffffffff8a2105a0 t cmdline_proc_show" or "... t name\t[module]";
 	 * parsed by hand: this runs on 100,000 lines */
 	for (p = text; *p; p = eol + 1) {
-		uint64_t addr = 0;
+		uint64_t addr;
 		char type, *name, *mod;
 		enum ovup_sym_type st_type;
 		enum ovup_sym_bind bind;
-		int v, last;
+		int last;
 
 		eol = strchr(p, '\n');
 		if (!eol)
 			eol = p + strlen(p);
 		last = !*eol;
 		*eol = 0;
-		while ((v = hexval(*p)) >= 0)
-			addr = addr << 4 | (uint64_t)v, p++;
+		addr = strtoull(p, &p, 16);
 		if (*p++ != ' ' || !*p)
 			goto next;
 		type = *p++;
@@ -392,7 +386,6 @@ static const char *kern_reject_hint(const char *s)
  * NOP5 the kernel's module loader would have made of it. */
 static int kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st)
 {
-	static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 	uint64_t fentry = 0;
 	size_t i, k, j;
 
@@ -406,26 +399,19 @@ static int kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct 
 		if (strcmp(mc->name, "__mcount_loc") || !mc->data)
 			continue;
 		for (k = 0; k + 8 <= mc->size; k += 8) {
-			uint64_t site;
+			uint64_t site, to;
 
 			memcpy(&site, mc->data + k, 8);
 			for (j = 0; j < img->nsecs; j++) {
 				struct ovup_img_sec *s = &img->secs[j];
-				uint64_t to;
+				uint8_t *at;
 
 				if (!s->data || site < s->addr || site + 5 > s->addr + s->size)
 					continue;
-				if (s->data[site - s->addr] != 0xe8)
-					continue;
-				{
-					int32_t rel;
-
-					memcpy(&rel, s->data + (site - s->addr) + 1, 4);
-					to = site + 5 + (uint64_t)(int64_t)rel;
-				}
-				if (fentry && to != fentry)
-					continue;
-				memcpy(s->data + (site - s->addr), nop5, sizeof(nop5));
+				at = s->data + (site - s->addr);
+				if (ovup_arch_branch_decode(site, at, 5, &to) == OVUP_ARCH_CALL &&
+				    (!fentry || to == fentry))
+					ovup_arch_ftrace_nop(at);
 			}
 		}
 	}
@@ -576,26 +562,23 @@ static int kern_hooked(struct ovup_target *t, const struct ovup_symtab *st, uint
 {
 	const struct ovup_sym *s;
 	uint64_t to;
-	int32_t rel;
+	enum ovup_arch_branch kind = ovup_arch_branch_decode(site, bytes, ovup_arch_jump_len, &to);
+	const char *what = kind == OVUP_ARCH_CALL ? "call" : "jmp";
 
 	(void)t;
-	if (bytes[0] == 0xcc) {
+	if (kind == OVUP_ARCH_TRAP) {
 		snprintf(why, len, "a breakpoint (int3: a kprobe?)");
 		return 1;
 	}
-	if (bytes[0] != 0xe8 && bytes[0] != 0xe9)
+	if (kind == OVUP_ARCH_OTHER)
 		return 0;
-	memcpy(&rel, bytes + 1, 4);
-	to = site + 5 + (uint64_t)(int64_t)rel;
 	s = ovup_symtab_by_addr(st, to);
 	if (!s) {
-		snprintf(why, len, "a %s to 0x%" PRIx64 ", outside every known function",
-			 bytes[0] == 0xe8 ? "call" : "jmp", to);
+		snprintf(why, len, "a %s to 0x%" PRIx64 ", outside every known function", what, to);
 		return 1;
 	}
 	if (!strncmp(st->objs[s->obj].name, "__builtin__", 11) || !strcmp(st->objs[s->obj].name, "bpf")) {
-		snprintf(why, len, "a %s to %s [%s]", bytes[0] == 0xe8 ? "call" : "jmp", s->name,
-			 st->objs[s->obj].name);
+		snprintf(why, len, "a %s to %s [%s]", what, s->name, st->objs[s->obj].name);
 		return 1;
 	}
 	return 0;

@@ -35,7 +35,6 @@
 struct proc_target {
 	struct ovup_target base;
 	int pid;
-	int offline;          /* read-only use: no lock, no writes */
 	uint64_t starttime;   /* /proc/PID/stat field 22: tells a reused pid */
 	char boot_id[64];
 	int memfd;
@@ -180,6 +179,46 @@ static int ptrace_err(struct proc_target *p, int err, const char *what)
 	return ovup_err(err, "pid %d: cannot %s: %s", p->pid, what, strerror(-err));
 }
 
+/* ---- /proc/PID/maps ---------------------------------------------------- */
+
+static int map_cmp(const void *a, const void *b)
+{
+	const struct ovup_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int read_maps(struct proc_target *p, struct ovup_map **m, size_t *n)
+{
+	char path[64], *text;
+	size_t i;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	text = ovup_read_file(path, NULL);
+	if (!text)
+		return gone(p);
+	ret = ovup_maps_parse(text, m, n);
+	free(text);
+	if (ret)
+		return ovup_err(ret, "pid %d: cannot parse /proc/%d/maps", p->pid, p->pid);
+	if (!p->nplanned)
+		return 0;
+	/* a dry run's earlier choices count as taken */
+	*m = ovup_xrealloc(*m, (*n + p->nplanned) * sizeof(**m));
+	for (i = 0; i < p->nplanned; i++) {
+		struct ovup_map *e = &(*m)[(*n)++];
+
+		memset(e, 0, sizeof(*e));
+		e->start = p->planned[i].addr;
+		e->end = p->planned[i].addr + p->planned[i].size;
+		memcpy(e->perms, "---p", 5);
+		e->path = ovup_xstrdup("[planned]");
+	}
+	qsort(*m, *n, sizeof(**m), map_cmp);
+	return 0;
+}
+
 /* ---- labels ------------------------------------------------------------ */
 
 struct label_ctx {
@@ -247,7 +286,7 @@ static int open_debug(const struct ovup_elf_info *info, const char *path, char *
 static int proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
 	struct proc_target *p = to_proc(t);
-	char path[128], exe[4096], *text;
+	char path[128], exe[4096];
 	struct ovup_map *m;
 	size_t n, i, j;
 	uint64_t at_base = 0;
@@ -268,14 +307,9 @@ static int proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 				at_base = a[2 * i + 1];
 		free(auxv);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
-	text = ovup_read_file(path, NULL);
-	if (!text)
-		return errno == ENOENT ? gone(p) : ovup_err(-errno, "pid %d: cannot read %s: %m", p->pid, path);
-	ret = ovup_maps_parse(text, &m, &n);
-	free(text);
+	ret = read_maps(p, &m, &n);
 	if (ret)
-		return ovup_err(ret, "pid %d: cannot parse /proc/%d/maps", p->pid, p->pid);
+		return ret;
 	for (i = 0; i < n; i++) {
 		struct ovup_object o = { 0 };
 		struct ovup_elf_info info;
@@ -433,22 +467,16 @@ static int proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *s
 
 static int find_syscall_insn(struct proc_target *p)
 {
-	char path[64], *text;
 	struct ovup_map *m;
 	size_t n, i;
-	int ret = -ENOENT;
+	int ret;
 
 	if (p->syscall_insn)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
-	text = ovup_read_file(path, NULL);
-	if (!text)
-		return gone(p);
-	if (ovup_maps_parse(text, &m, &n)) {
-		free(text);
-		return -EINVAL;
-	}
-	free(text);
+	ret = read_maps(p, &m, &n);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
 	/* the vDSO always has one, then any executable file mapping */
 	for (int pass = 0; pass < 2 && ret; pass++) {
 		for (i = 0; i < n && ret; i++) {
@@ -494,42 +522,6 @@ static int remote_syscall(struct proc_target *p, long nr, const uint64_t args[6]
 		ovup_ptrace_resume_all(&p->threads);
 	if (ret)
 		return ptrace_err(p, ret, "run a syscall in it");
-	return 0;
-}
-
-static int map_cmp(const void *a, const void *b)
-{
-	const struct ovup_map *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int read_maps(struct proc_target *p, struct ovup_map **m, size_t *n)
-{
-	char path[64], *text;
-	size_t i;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
-	text = ovup_read_file(path, NULL);
-	if (!text)
-		return gone(p);
-	ret = ovup_maps_parse(text, m, n);
-	free(text);
-	if (ret || !p->nplanned)
-		return ret;
-	/* a dry run's earlier choices count as taken */
-	*m = ovup_xrealloc(*m, (*n + p->nplanned) * sizeof(**m));
-	for (i = 0; i < p->nplanned; i++) {
-		struct ovup_map *e = &(*m)[(*n)++];
-
-		memset(e, 0, sizeof(*e));
-		e->start = p->planned[i].addr;
-		e->end = p->planned[i].addr + p->planned[i].size;
-		memcpy(e->perms, "---p", 5);
-		e->path = ovup_xstrdup("[planned]");
-	}
-	qsort(*m, *n, sizeof(**m), map_cmp);
 	return 0;
 }
 
@@ -845,7 +837,7 @@ static int proc_records_load(struct ovup_target *t, struct ovup_buf *out)
 	nl = strchr(text, '\n');
 	if (nl && (size_t)(nl - text) == strlen(want) && !strncmp(text, want, strlen(want))) {
 		ovup_buf_add(out, nl + 1, strlen(nl + 1));
-	} else if (!p->offline) {
+	} else if (!p->base.offline) {
 		/* written for an earlier process that had this pid */
 		unlink(p->state_path);
 	}
@@ -940,7 +932,6 @@ int ovup_target_process_open(int pid, int offline, struct ovup_target **out)
 	p->base.ops = &process_ops;
 	snprintf(p->base.desc, sizeof(p->base.desc), "pid %d", pid);
 	p->pid = pid;
-	p->offline = offline;
 	p->base.offline = offline;
 	p->memfd = p->lockfd = -1;
 	p->threads.pid = pid;
