@@ -42,17 +42,57 @@ size_t ovup_arch_ftrace_site(const uint8_t *code, size_t n);
  * to buf; returns its length. */
 size_t ovup_arch_ftrace_nop(uint8_t *buf);
 
-/* The instruction that makes a syscall, to look for in the target's text. */
-extern const uint8_t ovup_arch_syscall_insn[];
-extern const size_t ovup_arch_syscall_len;
+/* A syscall injected into a stopped thread must never leave it running on
+ * borrowed registers if ovup dies: the thread runs two sequences found in
+ * the target's own code, "syscall; ret" and the signal restorer
+ * "rax = rt_sigreturn; syscall", over a signal frame ovup wrote below its
+ * stack pointer, so that whatever happens to ovup it makes the call and
+ * then returns to exactly the state it was stopped in. */
+extern const uint8_t ovup_arch_gadget_syscall[];    /* syscall; ret */
+extern const size_t ovup_arch_gadget_syscall_len;
+extern const uint8_t *const ovup_arch_gadget_restorer[]; /* NULL-terminated */
+extern const size_t ovup_arch_gadget_restorer_len[];
+/* The ptrace register set holding the extended FPU state (NT_X86_XSTATE). */
+extern const unsigned ovup_arch_fpregset;
+#define OVUP_ARCH_XSTATE_MAX 16384
 
-/* Sets up regs so that resuming at `pc` (a syscall instruction) performs
- * syscall nr(args) and suppresses syscall restart. */
-void ovup_arch_regs_syscall(struct user_regs_struct *r, uint64_t pc, long nr,
+struct ovup_arch_frame {
+	/* in */
+	const struct user_regs_struct *regs; /* the thread as it was stopped */
+	uint64_t sigmask;                    /* its blocked signals */
+	const uint8_t *xstate;               /* its FPU state (ovup_arch_fpregset) */
+	size_t xlen;
+	uint64_t restorer;                   /* address of a restorer gadget */
+	const void *data;                    /* bytes the syscall reads, or NULL */
+	size_t ndata;                        /* at most OVUP_ARCH_FRAME_DATA */
+	/* out */
+	uint64_t lo;                         /* the frame's bytes go to [lo, lo + len) */
+	size_t len;
+	uint8_t *bytes;                      /* malloc'd, len bytes */
+	uint64_t sp;                         /* the stack pointer while injected */
+	uint64_t data_addr;                  /* where data lands */
+};
+#define OVUP_ARCH_FRAME_DATA 128
+/* Lays out the frame below the thread's red zone, as the kernel lays out
+ * a signal frame (same room), holding the state to return to: the
+ * registers with any interrupted syscall set to restart, the signal mask,
+ * the FPU state.  -EINVAL if the state does not fit. */
+int ovup_arch_frame(struct ovup_arch_frame *f);
+
+/* Sets up regs so that resuming at `pc` (the syscall gadget) with stack sp
+ * performs syscall nr(args) and suppresses syscall restart. */
+void ovup_arch_regs_syscall(struct user_regs_struct *r, uint64_t pc, uint64_t sp, long nr,
 			    const uint64_t args[6]);
 uint64_t ovup_arch_regs_ret(const struct user_regs_struct *r);
 uint64_t ovup_arch_regs_pc(const struct user_regs_struct *r);
 uint64_t ovup_arch_regs_sp(const struct user_regs_struct *r);
+/* Where the thread may execute next: its pc, and for a thread stopped in
+ * a syscall also the syscall instruction, which the kernel re-executes
+ * when the call is restarted.  Returns how many addresses it wrote. */
+size_t ovup_arch_regs_resume_pcs(const struct user_regs_struct *r, uint64_t pcs[2]);
+/* Applies what the kernel does to an interrupted syscall when the thread
+ * resumes without a signal handler: back to the syscall instruction. */
+void ovup_arch_regs_restart(struct user_regs_struct *r);
 
 /* Copies the instructions covering [site, site+min_len) of code (n bytes
  * read at site), preceded by prefix, to a trampoline that runs at `to` and

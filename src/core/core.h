@@ -39,22 +39,36 @@ struct ovup_rec_block {
 	uint64_t addr, size;
 	int kind;
 };
+/* The journal of one patch: an apply writes it PENDING before the first
+ * site changes and APPLIED after the last; a revert writes REVERTING
+ * before and drops it after.  A run that finds PENDING or REVERTING
+ * settles it from the bytes at the sites (core/verbs.c). */
+enum ovup_rec_state { OVUP_REC_APPLIED = 0, OVUP_REC_PENDING, OVUP_REC_REVERTING };
 struct ovup_record {
 	char *name;
 	char *source;
 	uint64_t seq;
 	int64_t time;
-	int pending;         /* written before the branch; confirmed after */
+	enum ovup_rec_state state;
 	struct ovup_rec_block *blocks;
 	size_t nblocks;
 	struct ovup_rec_func *funcs;
 	size_t nfuncs;
 };
+struct ovup_rec_kept {
+	uint64_t addr, size;
+	int kind;
+	int tid;             /* the thread that may still return into it */
+	uint64_t at;         /* ... from here */
+	char comm[32];
+};
 struct ovup_records {
 	struct ovup_record *r;
 	size_t n;
-	struct ovup_rec_block *retired; /* unmapped later: a thread may return there */
-	size_t nretired;
+	/* blocks no record owns that the target still holds, because a
+	 * thread may return into them (found when loading) */
+	struct ovup_rec_kept *kept;
+	size_t nkept;
 };
 
 char *ovup_records_format(const struct ovup_records *rs);

@@ -540,7 +540,8 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 					 "the patch (one per object)",
 				p->t->desc);
 	near = p->funcs[0].site; /* close to the code it replaces */
-	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_TEXT, p->text_size, lo, hi, near, dry_run, &p->text);
+	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_TEXT, p->name, p->text_size, lo, hi, near, dry_run,
+			       &p->text);
 	if (ret)
 		return ret;
 	p->have_text = !dry_run;
@@ -550,7 +551,8 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 	/* data within +-2 GiB of the code that addresses it PC-relatively */
 	lo = p->text.addr + p->text.size > REACH ? p->text.addr + p->text.size - REACH + PAGE : 0;
 	hi = p->text.addr > UINT64_MAX - REACH ? UINT64_MAX : p->text.addr + REACH - PAGE;
-	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, dsize, lo, hi, p->text.addr, dry_run, &p->data);
+	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, p->name, dsize, lo, hi, p->text.addr, dry_run,
+			       &p->data);
 	if (ret)
 		return ret;
 	p->have_data = !dry_run;
@@ -744,16 +746,27 @@ int ovup_step_load(struct ovup_plan *p)
 
 /* ---- step 7: protect ---- */
 
+/* Only what is not already right: a block mapped r-x stays untouched, so
+ * a process whose filter forbids any mprotect() to PROT_EXEC (systemd's
+ * MemoryDenyWriteExecute) can still be patched. */
+static int protect(struct ovup_plan *p, const struct ovup_block *b, uint64_t off, uint64_t len,
+		   enum ovup_prot prot)
+{
+	if (!len || b->prot == prot)
+		return 0;
+	return p->t->ops->chgprot(p->t, b->addr + off, len, prot);
+}
+
 int ovup_step_protect(struct ovup_plan *p)
 {
 	uint64_t ro = OVUP_ALIGN_UP(p->ro_size, PAGE), rw = OVUP_ALIGN_UP(p->rw_size, PAGE);
 	int ret;
 
-	ret = p->t->ops->chgprot(p->t, p->text.addr, p->text.size, OVUP_PROT_READ_EXEC);
-	if (!ret && ro)
-		ret = p->t->ops->chgprot(p->t, p->data.addr, ro, OVUP_PROT_READ);
-	if (!ret && rw)
-		ret = p->t->ops->chgprot(p->t, p->data.addr + ro, rw, OVUP_PROT_READ_WRITE);
+	ret = protect(p, &p->text, 0, p->text.size, OVUP_PROT_READ_EXEC);
+	if (!ret)
+		ret = protect(p, &p->data, 0, ro, OVUP_PROT_READ);
+	if (!ret)
+		ret = protect(p, &p->data, ro, rw, OVUP_PROT_READ_WRITE);
 	return ret;
 }
 
@@ -809,7 +822,7 @@ static void fill_record(struct ovup_plan *p, struct ovup_record *r, uint64_t seq
 	r->source = ovup_xstrdup(p->source);
 	r->seq = seq;
 	r->time = (int64_t)time(NULL);
-	r->pending = 1;
+	r->state = OVUP_REC_PENDING;
 	r->blocks = ovup_xcalloc(2, sizeof(*r->blocks));
 	if (p->text.size)
 		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->text.addr, p->text.size, p->text.kind };
@@ -878,7 +891,7 @@ int ovup_step_branch(struct ovup_plan *p)
 	}
 	if (ovup_fault("crash-before-branch"))
 		abort(); /* test hook: die with the record saying "pending" */
-	rec->pending = 0;
+	rec->state = OVUP_REC_APPLIED;
 	blob = ovup_record_format_one(rec);
 	txn.name = p->name;
 	txn.sites = sites;
@@ -897,6 +910,14 @@ int ovup_step_branch(struct ovup_plan *p)
 			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
 	}
 	p->pause_ns = ovup_last_pause_ns;
+	if (ret && ovup_err_inconsistent()) {
+		/* a restore failed: some site may still jump into the blocks.
+		 * The record stays pending and keeps them; the next run rolls
+		 * the patch back from the bytes it finds. */
+		rec->state = OVUP_REC_PENDING;
+		p->have_text = p->have_data = 0;
+		goto out;
+	}
 	if (ret)
 		goto out_unrecord;
 	if (ovup_fault("crash-after-branch"))

@@ -66,6 +66,12 @@ static char *get_tok(char **p)
 	return out;
 }
 
+static const char *const state_names[] = {
+	[OVUP_REC_APPLIED] = "applied",
+	[OVUP_REC_PENDING] = "pending",
+	[OVUP_REC_REVERTING] = "reverting",
+};
+
 static void format_record(struct ovup_buf *b, const struct ovup_record *r)
 {
 	size_t i;
@@ -73,7 +79,7 @@ static void format_record(struct ovup_buf *b, const struct ovup_record *r)
 	ovup_buf_printf(b, "patch ");
 	put_tok(b, r->name);
 	ovup_buf_printf(b, " %" PRIu64 " %" PRId64 " %s ", r->seq, r->time,
-			r->pending ? "pending" : "applied");
+			state_names[r->state]);
 	put_tok(b, r->source);
 	ovup_buf_printf(b, "\n");
 	for (i = 0; i < r->nblocks; i++)
@@ -110,9 +116,6 @@ char *ovup_records_format(const struct ovup_records *rs)
 
 	for (i = 0; i < rs->n; i++)
 		format_record(&b, &rs->r[i]);
-	for (i = 0; i < rs->nretired; i++)
-		ovup_buf_printf(&b, "retired 0x%" PRIx64 " 0x%" PRIx64 " %d\n", rs->retired[i].addr,
-				rs->retired[i].size, rs->retired[i].kind);
 	return b.s ? b.s : ovup_xstrdup("");
 }
 
@@ -144,36 +147,34 @@ int ovup_records_parse(const char *text, struct ovup_records *rs)
 			nt++;
 		if (!strcmp(kw, "patch") && nt == 5 && !cur) {
 			uint64_t seq, tm;
+			size_t k;
 
 			rs->r = ovup_xrealloc(rs->r, (rs->n + 1) * sizeof(*rs->r));
 			cur = &rs->r[rs->n++];
 			memset(cur, 0, sizeof(*cur));
 			cur->name = ovup_xstrdup(t[0]);
 			cur->source = ovup_xstrdup(t[4]);
-			cur->pending = !strcmp(t[3], "pending");
+			for (k = 0; k < OVUP_ARRAY_SIZE(state_names); k++)
+				if (!strcmp(t[3], state_names[k]))
+					break;
+			cur->state = (enum ovup_rec_state)k;
 			if (parse_u64(t[1], &seq) || parse_u64(t[2], &tm) ||
-			    (strcmp(t[3], "pending") && strcmp(t[3], "applied")))
+			    k == OVUP_ARRAY_SIZE(state_names))
 				ret = -EINVAL;
 			cur->seq = seq;
 			cur->time = (int64_t)tm;
-		} else if ((!strcmp(kw, "block") || !strcmp(kw, "retired")) && nt == 3 &&
-			   (cur || kw[0] == 'r')) {
+		} else if (!strcmp(kw, "block") && nt == 3 && cur) {
 			struct ovup_rec_block b;
 			uint64_t kind;
 
 			if (parse_u64(t[0], &b.addr) || parse_u64(t[1], &b.size) ||
 			    parse_u64(t[2], &kind)) {
 				ret = -EINVAL;
-			} else if (kw[0] == 'b') {
+			} else {
 				b.kind = (int)kind;
 				cur->blocks = ovup_xrealloc(cur->blocks,
 							    (cur->nblocks + 1) * sizeof(b));
 				cur->blocks[cur->nblocks++] = b;
-			} else {
-				b.kind = (int)kind;
-				rs->retired = ovup_xrealloc(rs->retired,
-							    (rs->nretired + 1) * sizeof(b));
-				rs->retired[rs->nretired++] = b;
 			}
 		} else if (!strcmp(kw, "func") && nt == 8 && cur) {
 			struct ovup_rec_func f = { 0 };
@@ -233,7 +234,7 @@ void ovup_records_free(struct ovup_records *rs)
 	for (i = 0; i < rs->n; i++)
 		ovup_record_free(&rs->r[i]);
 	free(rs->r);
-	free(rs->retired);
+	free(rs->kept);
 	memset(rs, 0, sizeof(*rs));
 }
 

@@ -34,43 +34,169 @@ int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs)
 	return ret;
 }
 
-/* Unmaps the blocks of one patch together: code that may still run must
- * keep its data too.  If a thread may return into them, they are kept
- * ("retired") and tried again by a later run. */
-static void free_blocks(struct ovup_target *t, struct ovup_records *rs,
-			const struct ovup_rec_block *b, size_t n)
+/* Unmaps blocks together: code that may still run must keep its data
+ * too.  If a thread may return into them, they stay mapped (busy says
+ * who), and a later run tries again: the target itself shows them. */
+static int release(struct ovup_target *t, const struct ovup_block *b, size_t n,
+		   struct ovup_busy *busy)
 {
-	struct ovup_block *blk;
-	struct ovup_busy busy = { 0 };
-	size_t i;
 	int ret;
 
+	memset(busy, 0, sizeof(*busy));
 	if (!n)
-		return;
-	blk = ovup_xcalloc(n, sizeof(*blk));
-	for (i = 0; i < n; i++)
-		blk[i] = (struct ovup_block){ b[i].addr, b[i].size, (enum ovup_block_kind)b[i].kind };
-	ret = t->ops->free(t, blk, n, &busy);
-	if (ret == -EBUSY) {
-		rs->retired = ovup_xrealloc(rs->retired, (rs->nretired + n) * sizeof(b[0]));
-		memcpy(rs->retired + rs->nretired, b, n * sizeof(b[0]));
-		rs->nretired += n;
-		ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: thread %d (%s) may "
-			  "still return into it (at 0x%" PRIx64 "); a later ovup run releases it",
-			  t->desc, b[0].addr, busy.tid, busy.comm, busy.addr);
-	} else if (ret && ret != -ESRCH) {
+		return 0;
+	ret = t->ops->free(t, b, n, busy);
+	if (ret == -ESRCH)
+		ret = 0; /* its memory went with it */
+	if (ret != -EBUSY && ret)
 		ovup_warn("%s: could not release 0x%" PRIx64 ": %s", t->desc, b[0].addr,
 			  ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
-	}
 	ovup_err_clear();
-	free(blk);
+	return ret;
+}
+
+/* Blocks the target holds that no record owns: left by an ovup that died
+ * before recording them, or kept by a revert because a thread might
+ * return into them.  Released when nothing can run in them any more. */
+static int collect_garbage(struct ovup_target *t, struct ovup_records *rs)
+{
+	struct ovup_block *b = NULL;
+	struct ovup_busy busy;
+	size_t n = 0, i, k, j, ng = 0;
+	int ret;
+
+	if (!t->ops->blocks || t->offline)
+		return 0;
+	ret = t->ops->blocks(t, &b, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		int owned = 0;
+
+		for (k = 0; k < rs->n && !owned; k++)
+			for (j = 0; j < rs->r[k].nblocks; j++)
+				owned |= rs->r[k].blocks[j].addr == b[i].addr;
+		if (!owned)
+			b[ng++] = b[i];
+	}
+	if (ng && release(t, b, ng, &busy) == -EBUSY) {
+		rs->kept = ovup_xcalloc(ng, sizeof(*rs->kept));
+		for (i = 0; i < ng; i++) {
+			struct ovup_rec_kept *kb = &rs->kept[rs->nkept++];
+
+			kb->addr = b[i].addr;
+			kb->size = b[i].size;
+			kb->kind = b[i].kind;
+			kb->tid = busy.tid;
+			kb->at = busy.addr;
+			snprintf(kb->comm, sizeof(kb->comm), "%s", busy.comm);
+		}
+	}
+	free(b);
+	return 0;
+}
+
+/* Writes the bytes of `to` (saved or jump) at every site of r that holds
+ * the other ones, in one switch. */
+static int switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved)
+{
+	struct ovup_site *sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
+	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs, sizeof(*ranges));
+	struct ovup_txn txn = { 0 };
+	size_t i, n = 0;
+	int ret;
+
+	for (i = 0; i < r->nfuncs; i++) {
+		const struct ovup_rec_func *f = &r->funcs[i];
+		uint8_t cur[16];
+
+		ret = t->ops->read(t, f->site, cur, f->len);
+		if (ret)
+			goto out;
+		if (!memcmp(cur, to_saved ? f->saved : f->jump, f->len))
+			continue;
+		sites[n].addr = f->site;
+		sites[n].func = f->old_addr;
+		sites[n].len = f->len;
+		memcpy(sites[n].expect, to_saved ? f->jump : f->saved, f->len);
+		memcpy(sites[n].write, to_saved ? f->saved : f->jump, f->len);
+		ranges[n].start = f->site + 1;
+		ranges[n].end = f->site + f->len;
+		n++;
+	}
+	txn.revert = to_saved;
+	txn.name = r->name;
+	txn.sites = sites;
+	txn.nsites = n;
+	txn.ranges = ranges;
+	txn.nranges = n;
+	ret = n ? ovup_switch(t, &txn, 50, NULL) : 0;
+out:
+	free(sites);
+	free(ranges);
+	return ret;
+}
+
+/* An apply or revert that did not finish (ovup was killed, or a restore
+ * failed): the bytes at the sites say how far it got.  An apply that
+ * switched every site is confirmed and one that switched none is
+ * dropped; anything in between, and any revert that had begun, is
+ * finished toward the old code. */
+static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int *changed)
+{
+	struct ovup_record *r = &rs->r[i];
+	size_t k, jumped = 0, untouched = 0;
+	int ret;
+
+	for (k = 0; k < r->nfuncs; k++) {
+		const struct ovup_rec_func *f = &r->funcs[k];
+		uint8_t cur[16];
+
+		ret = t->ops->read(t, f->site, cur, f->len);
+		if (ret)
+			return ret;
+		if (!memcmp(cur, f->jump, f->len))
+			jumped++;
+		else if (!memcmp(cur, f->saved, f->len))
+			untouched++;
+		else {
+			ovup_err_set_inconsistent();
+			return ovup_err(-EIO, "%s: patch '%s' was interrupted and function '%s' "
+					      "(0x%" PRIx64 ") now holds neither its old bytes nor "
+					      "ovup's jump; changed behind ovup?",
+					t->desc, r->name, f->name, f->site);
+		}
+	}
+	*changed = 1;
+	if (r->state == OVUP_REC_PENDING && jumped == r->nfuncs) {
+		r->state = OVUP_REC_APPLIED;
+		return 0;
+	}
+	if (r->state == OVUP_REC_REVERTING && jumped == r->nfuncs) {
+		r->state = OVUP_REC_APPLIED; /* the revert never began */
+		return 0;
+	}
+	if (untouched != r->nfuncs) {
+		ret = switch_record(t, r, 1);
+		if (ret)
+			return ovup_err(ret, "%s: patch '%s' was interrupted half-way and cannot be "
+					     "rolled back yet: %s",
+					t->desc, r->name, ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
+		ovup_info("%s: rolled back patch '%s', which an earlier ovup left half-%s", t->desc,
+			  r->name, r->state == OVUP_REC_PENDING ? "applied" : "reverted");
+	}
+	/* its blocks are garbage now, released below */
+	ovup_record_free(r);
+	memmove(r, r + 1, (rs->n - i - 1) * sizeof(*r));
+	rs->n--;
+	return 1;
 }
 
 int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 {
 	struct ovup_buf b = { 0 };
 	int ret, changed = 0;
-	size_t i, k;
+	size_t i;
 
 	ret = t->ops->records_load(t, &b);
 	if (ret)
@@ -81,58 +207,25 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 		return ovup_err(ret, "%s: the record of applied patches is corrupt; not touching "
 				     "the target",
 				t->desc);
-	/* an apply that died between recording and switching: the bytes at
-	 * the sites tell whether the switch happened */
+	if (t->offline || !t->ops->records_store)
+		return 0;
 	for (i = 0; i < rs->n; i++) {
-		struct ovup_record *r = &rs->r[i];
-		size_t jumped = 0, untouched = 0;
-
-		if (!r->pending || t->offline)
+		if (rs->r[i].state == OVUP_REC_APPLIED)
 			continue;
-		for (k = 0; k < r->nfuncs; k++) {
-			uint8_t cur[16];
-
-			if (t->ops->read(t, r->funcs[k].site, cur, r->funcs[k].len)) {
-				ovup_err_clear();
-				continue;
-			}
-			jumped += !memcmp(cur, r->funcs[k].jump, r->funcs[k].len);
-			untouched += !memcmp(cur, r->funcs[k].saved, r->funcs[k].len);
-		}
-		if (jumped == r->nfuncs) {
-			r->pending = 0;
-			changed = 1;
-		} else if (untouched == r->nfuncs) {
-			struct ovup_record dead = *r;
-
-			memmove(r, r + 1, (rs->n - i - 1) * sizeof(*r));
-			rs->n--;
-			i--;
-			free_blocks(t, rs, dead.blocks, dead.nblocks);
-			ovup_record_free(&dead);
-			changed = 1;
-		} else {
-			ovup_err_set_inconsistent();
-			return ovup_err(-EIO, "%s: patch '%s' was interrupted half-way: some sites "
-					      "hold its branch, some do not",
-					t->desc, r->name);
-		}
+		ret = settle(t, rs, i, &changed);
+		if (ret < 0)
+			break;
+		i -= (size_t)ret; /* the record was dropped */
 	}
-	/* memory kept by an earlier revert: free it once nothing can return
-	 * into it any more */
-	if (rs->nretired && !t->offline && t->ops->records_store) {
-		struct ovup_rec_block *old = rs->retired;
-		size_t nold = rs->nretired;
+	if (changed) {
+		int r2 = ovup_records_save(t, rs);
 
-		rs->retired = NULL;
-		rs->nretired = 0;
-		free_blocks(t, rs, old, nold);
-		changed |= rs->nretired != nold;
-		free(old);
+		if (!ret)
+			ret = r2;
 	}
-	if (changed)
-		ovup_records_save(t, rs);
-	return 0;
+	if (ret < 0)
+		return ret;
+	return collect_garbage(t, rs);
 }
 
 static struct ovup_record *find_record(struct ovup_records *rs, const char *name)
@@ -535,6 +628,8 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	struct ovup_site *sites = NULL;
 	struct ovup_range *ranges = NULL;
 	struct ovup_record *r, gone;
+	struct ovup_block *blk = NULL;
+	struct ovup_busy busy;
 	size_t i, nr = 0;
 	uint64_t start = ovup_now_ns();
 	int ret;
@@ -586,6 +681,13 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 				ranges[nr].start = r->blocks[i].addr;
 				ranges[nr++].end = r->blocks[i].addr + r->blocks[i].size;
 			}
+	/* the journal: a run that finds this state settles it */
+	r->state = OVUP_REC_REVERTING;
+	ret = ovup_records_save(t, &rs);
+	if (ret)
+		goto out;
+	if (ovup_fault("crash-before-revert"))
+		abort(); /* test hook: die with the record saying "reverting" */
 	txn.revert = 1;
 	txn.name = r->name;
 	txn.sites = sites;
@@ -600,14 +702,32 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 					"reverting",
 			       t->desc, r->funcs[i].name, r->funcs[i].site);
 	}
-	if (ret)
+	if (ret) {
+		/* nothing switched: still applied.  A restore that failed
+		 * half-way stays "reverting" for the next run to finish. */
+		if (!ovup_err_inconsistent()) {
+			r->state = OVUP_REC_APPLIED;
+			ovup_records_save(t, &rs);
+		}
 		goto out;
+	}
+	if (ovup_fault("crash-after-revert"))
+		abort(); /* test hook: switched back, the record still says "reverting" */
 	gone = *r;
 	memmove(r, r + 1, (size_t)(rs.r + rs.n - r - 1) * sizeof(*r));
 	rs.n--;
-	if (!t->ops->keeps_records)
-		free_blocks(t, &rs, gone.blocks, gone.nblocks);
 	ret = ovup_records_save(t, &rs);
+	if (!t->ops->keeps_records && gone.nblocks) {
+		blk = ovup_xcalloc(gone.nblocks, sizeof(*blk));
+		for (i = 0; i < gone.nblocks; i++)
+			blk[i] = (struct ovup_block){ gone.blocks[i].addr, gone.blocks[i].size,
+						      (enum ovup_block_kind)gone.blocks[i].kind, 0 };
+		if (release(t, blk, gone.nblocks, &busy) == -EBUSY)
+			ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: thread %d "
+				  "(%s) may still return into it (at 0x%" PRIx64 "); a later ovup "
+				  "run releases it",
+				  t->desc, blk[0].addr, busy.tid, busy.comm, busy.addr);
+	}
 	if (json) {
 		printf("{\"target\":");
 		print_json_str(t->desc);
@@ -621,6 +741,7 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	}
 	ovup_record_free(&gone);
 out:
+	free(blk);
 	free(sites);
 	free(ranges);
 	ovup_records_free(&rs);
@@ -746,6 +867,24 @@ int ovup_list(struct ovup_target *t, int json)
 				}
 			printf(json ? "]}" : "\n");
 		}
+	}
+	/* memory a revert could not release yet, and what it costs */
+	if (json)
+		printf("],\"kept\":[");
+	for (i = 0; i < rs.nkept; i++) {
+		const struct ovup_rec_kept *kb = &rs.kept[i];
+
+		if (json) {
+			printf("%s{\"addr\":%" PRIu64 ",\"size\":%" PRIu64 ",\"tid\":%d,\"at\":%" PRIu64
+			       "}",
+			       i ? "," : "", kb->addr, kb->size, kb->tid, kb->at);
+			continue;
+		}
+		if (!i)
+			printf("kept (a thread may still return into it; a later run releases it):\n");
+		printf("    0x%" PRIx64 "  %" PRIu64 " KiB %s, thread %d (%s) at 0x%" PRIx64 "\n",
+		       kb->addr, kb->size >> 10, kb->kind == 1 ? "code" : "data", kb->tid, kb->comm,
+		       kb->at);
 	}
 	if (json)
 		printf("]}\n");

@@ -26,6 +26,7 @@ enum ovup_prot { OVUP_PROT_READ = 1, OVUP_PROT_READ_EXEC, OVUP_PROT_READ_WRITE }
 struct ovup_block {
 	uint64_t addr, size;
 	enum ovup_block_kind kind;
+	enum ovup_prot prot;             /* as allocated; 0 if unknown */
 };
 
 /* One compare-and-swap write at a patch site. */
@@ -85,12 +86,19 @@ struct ovup_target_ops {
 	int (*resolve_ifunc)(struct ovup_target *t, const struct ovup_symtab *st,
 			     const struct ovup_sym *s, uint64_t *impl);
 	/* step 3: a block whose every byte lies in [lo, hi), as close to near
-	 * as the target allows; dry_run only chooses the address */
-	int (*alloc)(struct ovup_target *t, enum ovup_block_kind kind, uint64_t size,
-		     uint64_t lo, uint64_t hi, uint64_t near, int dry_run, struct ovup_block *out);
+	 * as the target allows, for the patch called owner; dry_run only
+	 * chooses the address */
+	int (*alloc)(struct ovup_target *t, enum ovup_block_kind kind, const char *owner,
+		     uint64_t size, uint64_t lo, uint64_t hi, uint64_t near, int dry_run,
+		     struct ovup_block *out);
 	/* release blocks; -EBUSY if a thread may still run in them */
 	int (*free)(struct ovup_target *t, const struct ovup_block *b, size_t n,
 		    struct ovup_busy *busy);
+	/* Every block ovup allocated that the target still holds, as the
+	 * target itself shows them, so that those no record owns (left by an
+	 * ovup that died, or kept because a thread might return into them)
+	 * are found and released.  NULL where the target frees them itself. */
+	int (*blocks)(struct ovup_target *t, struct ovup_block **out, size_t *n);
 	/* step 6 */
 	int (*copyin)(struct ovup_target *t, uint64_t addr, const void *buf, size_t len);
 	/* step 7 */

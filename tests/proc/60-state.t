@@ -1,7 +1,7 @@
 #!/bin/bash
-# The record of applied patches: kept across ovup runs, never applied to a
-# process that merely reuses the pid, repaired after ovup dies half-way,
-# locked against a concurrent ovup; stacked patches; build-ids.
+# The record of applied patches: kept in the process itself across ovup
+# runs, never taken from a file, repaired after ovup dies half-way, locked
+# against a concurrent ovup; stacked patches; build-ids.
 . "$(dirname "$0")/lib.sh"
 
 patch fix <<'P'
@@ -17,11 +17,14 @@ start_victim b "$V/victim-pie"
 B=$VPID
 run_ovup apply -p "$A" "$WORK/fix.c"
 is "$RC" 0 "apply to process A"
-# a process that reuses a pid must not inherit its record: pose B as A's
-# successor by giving it A's state file
-cp "$OVUP_STATE_DIR/process/$A.state" "$OVUP_STATE_DIR/process/$B.state"
+like "$(cat /proc/$A/maps)" "/memfd:ovup-record" "the record lives in the process (a memfd mapping)"
+like "$(cat /proc/$A/maps)" "/memfd:ovup-patch:fix " "... next to the patch's own memory, named after it"
+# files claiming a patch for B (as a state directory of an earlier ovup
+# would hold) are not a record: nothing is read from them
+mkdir -p "$OVUP_STATE_DIR/process"
+printf 'ovup-state 1 process %s 0 x\npatch fix 1 0 applied x\nend\n' "$B" >"$OVUP_STATE_DIR/process/$B.state"
 run_ovup list -p "$B"
-like "$OUT" "no patches applied" "a record written for another process with this pid is ignored"
+like "$OUT" "no patches applied" "a file claiming a patch for another process is no record"
 run_ovup revert -p "$B"
 is "$RC" 1 "... and there is nothing to revert there"
 like "$ERR" "nothing to revert" "... says so"
@@ -61,8 +64,7 @@ run_ovup revert -p "$A" fix
 before=$(snap "$A")
 OVUP_FAULT=crash-before-branch run_ovup apply -p "$A" "$WORK/fix.c"
 is "$RC" 134 "ovup killed between record and switch (test hook)"
-grep -q pending "$OVUP_STATE_DIR/process/$A.state"
-is "$?" 0 "the record says pending"
+like "$(cat /proc/$A/maps)" "/memfd:ovup-patch:fix " "its memory is in the target"
 run_ovup list -p "$A"
 like "$OUT" "no patches applied" "the next run drops the patch that never switched"
 same_mem "$before" "$(snap "$A")" "... and unmaps its memory: the target is as before"
@@ -74,14 +76,26 @@ like "$OUT" "compute .* active" "the next run confirms it from the target's byte
 run_ovup revert -p "$A"
 is "$RC" 0 "... and can revert it"
 is "$(ask a call compute 5)" 11 "... back to the original"
+# ovup dies during a revert, before and after switching back
+run_ovup apply -p "$A" "$WORK/fix.c"
+OVUP_FAULT=crash-before-revert run_ovup revert -p "$A"
+is "$RC" 134 "ovup killed after journaling a revert, before switching (test hook)"
+run_ovup list -p "$A"
+like "$OUT" "compute .* active" "the revert never began: the patch is still applied"
+OVUP_FAULT=crash-after-revert run_ovup revert -p "$A"
+is "$(ask a call compute 5)" 11 "ovup killed right after switching back: the old code runs"
+run_ovup list -p "$A"
+like "$OUT" "no patches applied" "the next run finishes the revert"
+unlike "$(cat /proc/$A/maps)" "ovup" "... and releases the memory: nothing of ovup's is left in the target"
 
-# a second ovup on the same process while one holds it
-exec {lk}>"$OVUP_STATE_DIR/process/$A.lock"
+# a second ovup on the same process while one holds it: the lock is on
+# the process's own /proc/PID/mem, whatever the user or state directory
+exec {lk}</proc/$A/mem
 flock -n "$lk"
 run_ovup apply -p "$A" "$WORK/fix.c"
 is "$RC" 3 "another ovup holds the process: exit 3 (busy)"
 like "$ERR" "another ovup is working on this process; try again" "... says so"
-exec {lk}>&-
+exec {lk}<&-
 
 # build records build-ids; apply refuses another build
 run_ovup build -p "$A" "$WORK/fix.c" -o "$WORK/fix.o"
@@ -113,7 +127,7 @@ stop_victim d
 start_victim e "$V/victim-pie"
 E=$VPID
 is "$(ask e nap)" ok "a thread calls napper() in a loop"
-anon() { grep -c 'r-xp 00000000 00:00 0 ' /proc/$E/maps; }
+anon() { grep -c 'r-xp .*/memfd:ovup-patch:' /proc/$E/maps; }
 base=$(anon)
 patch sleepy <<'P'
 #include <time.h>

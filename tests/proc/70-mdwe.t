@@ -22,7 +22,7 @@ is "$(ask v call compute 1)" 26 "new code with writable data: 20+1+5 = 26"
 is "$(ask v call compute 1)" 27 "... the data block is writable (27)"
 maps=$(cat /proc/$VPID/maps)
 unlike "$maps" "rwx" "no mapping is writable and executable"
-like "$maps" "r-xp 00000000 00:00 0 " "ovup's code is mapped r-x"
+like "$maps" "r-xp 00000000 [0-9a-f:]+ [0-9]+ +/memfd:ovup-patch:fix" "ovup's code is mapped r-x"
 run_ovup revert -p "$VPID"
 is "$(ask v call compute 1)" 3 "reverted: compute(1) = 3"
 stop_victim v

@@ -32,10 +32,10 @@ is "$RC" 0 "a patch with its own data and helper applies"
 # table[1]*100 + 40 + 1*1000 + 2*10000 + 100000 + offset 1
 is "$(ask v call compute 1)" 121241 "first call: constants, initialised, zeroed and static data, a string"
 is "$(ask v call compute 1)" 142242 "second call: the patch's variables kept their writes"
-maps=$(grep -v '/' /proc/$P/maps)
-like "$maps" "r-xp 00000000 00:00 0" "its code is mapped r-x"
-like "$maps" "r--p 00000000 00:00 0" "its constants and GOT r--"
-like "$maps" "rw-p 00000000 00:00 0" "its variables rw-"
+maps=$(grep 'memfd:ovup-patch:data ' /proc/$P/maps)
+like "$maps" "r-xp 00000000 .*/memfd:ovup-patch:data " "its code is mapped r-x"
+like "$maps" "r--p 00000000 .*/memfd:ovup-patch:data " "its constants and GOT r--"
+like "$maps" "rw-p [0-9a-f]+ .*/memfd:ovup-patch:data " "its variables rw-"
 unlike "$(cat /proc/$P/maps)" "rwx" "nothing is writable and executable"
 run_ovup revert -p "$P"
 is "$(ask v call compute 1)" 3 "reverted"

@@ -32,9 +32,9 @@ int main(void)
 	struct ovup_record r[2] = {
 		{ .name = "fix-1", .source = "/tmp/my patch.c", .seq = 1, .time = 1700000000,
 		  .blocks = &blk, .nblocks = 1, .funcs = fa, .nfuncs = 2 },
-		{ .name = "-", .source = "", .seq = 2, .time = 5, .pending = 1, .funcs = fb, .nfuncs = 1 },
+		{ .name = "-", .source = "", .seq = 2, .time = 5, .state = OVUP_REC_PENDING, .funcs = fb, .nfuncs = 1 },
 	};
-	struct ovup_records in = { r, 2, &blk, 1 }, out;
+	struct ovup_records in = { r, 2 }, out;
 	const struct ovup_rec_func *f;
 	char *text, *again;
 
@@ -46,13 +46,12 @@ int main(void)
 	is_str(out.r[0].funcs[0].object, "/usr/lib/lib with space.so", "so does an object path");
 	is_str(out.r[1].name, "-", "a name that is a lone dash survives");
 	is_str(out.r[1].source, "", "an empty source survives");
-	is_int(out.r[1].pending, 1, "pending state survives");
+	is_int(out.r[1].state, OVUP_REC_PENDING, "pending state survives");
 	is_int(out.r[0].funcs[1].site, 0x5004, "a site address");
 	ok(out.r[0].funcs[0].jump[0] == 0xe9 && out.r[0].funcs[0].saved[0] == 0x55 &&
 		   out.r[0].funcs[0].len == 5,
 	   "saved and written bytes");
 	is_int(out.r[0].nblocks, 1, "blocks");
-	is_int(out.nretired, 1, "retired blocks");
 	again = ovup_records_format(&out);
 	is_str(again, text, "format(parse(text)) == text");
 	ok(ovup_records_top(&out, 0x4004, &f) == &out.r[1] && f->jump[1] == 2,
@@ -73,6 +72,12 @@ int main(void)
 	       "a non-numeric seq is corrupt");
 	is_int(ovup_records_parse("patch a 1 2 maybe src\nend\n", &out), -EINVAL,
 	       "an unknown state is corrupt");
+	is_int(ovup_records_parse("patch a 1 2 reverting src\nend\n", &out), 0,
+	       "a revert under way is a state");
+	is_int(out.r[0].state, OVUP_REC_REVERTING, "... read back as such");
+	ovup_records_free(&out);
+	is_int(ovup_records_parse("retired 0x1000 0x1000 1\n", &out), -EINVAL,
+	       "blocks outside a record are no longer recorded (the target shows them)");
 	is_int(ovup_records_parse("hello\n", &out), -EINVAL, "an unknown line is corrupt");
 	is_int(ovup_records_parse("", &out), 0, "an empty record is no patch");
 	is_int(out.n, 0, "... zero of them");

@@ -15,8 +15,6 @@ const unsigned ovup_arch_jump_len = 5;
 static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 
-const uint8_t ovup_arch_syscall_insn[] = { 0x0f, 0x05 };
-const size_t ovup_arch_syscall_len = sizeof(ovup_arch_syscall_insn);
 
 int ovup_arch_jump(uint64_t from, uint64_t to, uint8_t *buf)
 {
@@ -74,10 +72,11 @@ size_t ovup_arch_ftrace_nop(uint8_t *buf)
 	return sizeof(nop5);
 }
 
-void ovup_arch_regs_syscall(struct user_regs_struct *r, uint64_t pc, long nr,
+void ovup_arch_regs_syscall(struct user_regs_struct *r, uint64_t pc, uint64_t sp, long nr,
 			    const uint64_t args[6])
 {
 	r->rip = pc;
+	r->rsp = sp;
 	r->rax = (uint64_t)nr;
 	/* orig_rax < 0 tells the kernel this stop is not inside a syscall,
 	 * so it will not "restart" the interrupted one on our instruction. */

@@ -439,14 +439,16 @@ static int kern_ioctl(struct kern_target *k, unsigned long req, void *arg, const
 	return ret;
 }
 
-static int kern_alloc(struct ovup_target *t, enum ovup_block_kind kind, uint64_t size, uint64_t lo,
-		      uint64_t hi, uint64_t near, int dry_run, struct ovup_block *out)
+static int kern_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char *owner,
+		      uint64_t size, uint64_t lo, uint64_t hi, uint64_t near, int dry_run,
+		      struct ovup_block *out)
 {
 	struct kern_target *k = to_kern(t);
 	struct ovup_k_alloc a = { 0 };
 	int ret;
 
-	(void)near; /* the module's areas are all within reach */
+	(void)owner; /* the module keeps the record that names the owner */
+	(void)near;  /* the module's areas are all within reach */
 	size = OVUP_ALIGN_UP(size, 4096);
 	ret = need_module(k);
 	if (ret)

@@ -2,17 +2,16 @@
 /*
  * The process target: a running Linux process reached through ptrace and
  * /proc/PID/mem.  alloc/chgprot/free are syscalls injected into one stopped
- * thread; copyin and pawrite write through /proc/PID/mem (which, like the
- * paper's ov_pawrite, writes past the page protection); the record of
- * applied patches lives in a state file keyed by pid AND start time.
+ * thread (inject.c); copyin and pawrite write through /proc/PID/mem (which,
+ * like the paper's ov_pawrite, writes past the page protection); the record
+ * of applied patches lives in the process itself (journal.c).  A process is
+ * its thread-group leader, locked with flock() on its /proc/PID/mem.
  */
 #define _GNU_SOURCE
-#include "../target.h"
+#include "process.h"
 #include "../../arch/arch.h"
 #include "../../core/core.h"
 #include "../../elf/elf.h"
-#include "maps.h"
-#include "ptrace.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -27,36 +26,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-
-struct proc_target {
-	struct ovup_target base;
-	int pid;
-	uint64_t starttime;   /* /proc/PID/stat field 22: tells a reused pid */
-	char boot_id[64];
-	int memfd;
-	int lockfd;
-	char *state_path;
-	uint64_t syscall_insn;
-	struct ovup_threads threads;
-	struct ovup_block planned[4]; /* dry-run choices, as if mapped */
-	size_t nplanned;
-};
-
-static struct proc_target *to_proc(struct ovup_target *t)
-{
-	return ovup_container_of(t, struct proc_target, base);
-}
-
-static const char *state_dir(void)
-{
-	const char *d = getenv("OVUP_STATE_DIR");
-
-	return d && *d ? d : "/run/ovup";
-}
 
 static const char *debug_root(void)
 {
@@ -152,7 +121,7 @@ static int denied(struct proc_target *p, const char *what)
 
 /* Dead or a zombie: nothing left to patch (its parent may not have
  * reaped it yet, so kill(pid, 0) still succeeds). */
-static int proc_dead(int pid)
+int ovup_proc_dead(int pid)
 {
 	char path[64], *s, *r;
 	int dead = 1;
@@ -165,15 +134,15 @@ static int proc_dead(int pid)
 	return dead;
 }
 
-static int gone(struct proc_target *p)
+int ovup_proc_gone(struct proc_target *p)
 {
 	return ovup_err(-ESRCH, "pid %d: the process exited while ovup was working on it", p->pid);
 }
 
-static int ptrace_err(struct proc_target *p, int err, const char *what)
+int ovup_proc_ptrace_err(struct proc_target *p, int err, const char *what)
 {
-	if (err == -ESRCH || proc_dead(p->pid))
-		return gone(p);
+	if (err == -ESRCH || ovup_proc_dead(p->pid))
+		return ovup_proc_gone(p);
 	if (err == -EPERM)
 		return denied(p, what);
 	return ovup_err(err, "pid %d: cannot %s: %s", p->pid, what, strerror(-err));
@@ -188,7 +157,7 @@ static int map_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int read_maps(struct proc_target *p, struct ovup_map **m, size_t *n)
+int ovup_proc_read_maps(struct proc_target *p, struct ovup_map **m, size_t *n)
 {
 	char path[64], *text;
 	size_t i;
@@ -197,7 +166,7 @@ static int read_maps(struct proc_target *p, struct ovup_map **m, size_t *n)
 	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
 	text = ovup_read_file(path, NULL);
 	if (!text)
-		return gone(p);
+		return ovup_proc_gone(p);
 	ret = ovup_maps_parse(text, m, n);
 	free(text);
 	if (ret)
@@ -285,7 +254,7 @@ static int open_debug(const struct ovup_elf_info *info, const char *path, char *
 
 static int proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 	char path[128], exe[4096];
 	struct ovup_map *m;
 	size_t n, i, j;
@@ -307,7 +276,7 @@ static int proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 				at_base = a[2 * i + 1];
 		free(auxv);
 	}
-	ret = read_maps(p, &m, &n);
+	ret = ovup_proc_read_maps(p, &m, &n);
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++) {
@@ -416,13 +385,13 @@ static int proc_site(struct ovup_target *t, const uint8_t *entry, size_t n, uint
 
 static int proc_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 	ssize_t n = pread(p->memfd, buf, len, (off_t)addr);
 
 	if (n == (ssize_t)len)
 		return 0;
-	if (proc_dead(p->pid))
-		return gone(p);
+	if (ovup_proc_dead(p->pid))
+		return ovup_proc_gone(p);
 	return ovup_err(n < 0 ? -errno : -EIO, "pid %d: cannot read %zu bytes at 0x%" PRIx64 ": %s",
 			p->pid, len, addr, n < 0 ? strerror(errno) : "short read");
 }
@@ -463,154 +432,9 @@ static int proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *s
 	return proc_read(t, slot + o->bias, impl, sizeof(*impl));
 }
 
-/* ---- syscalls in the target --------------------------------------------- */
-
-static int find_syscall_insn(struct proc_target *p)
-{
-	struct ovup_map *m;
-	size_t n, i;
-	int ret;
-
-	if (p->syscall_insn)
-		return 0;
-	ret = read_maps(p, &m, &n);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	/* the vDSO always has one, then any executable file mapping */
-	for (int pass = 0; pass < 2 && ret; pass++) {
-		for (i = 0; i < n && ret; i++) {
-			uint64_t len = OVUP_MIN(m[i].end - m[i].start, 1ull << 20);
-			uint8_t *buf;
-			void *hit;
-
-			if (m[i].perms[2] != 'x' || (pass == 0) != !strcmp(m[i].path, "[vdso]"))
-				continue;
-			buf = ovup_xmalloc(len);
-			if (pread(p->memfd, buf, len, (off_t)m[i].start) == (ssize_t)len &&
-			    (hit = memmem(buf, len, ovup_arch_syscall_insn, ovup_arch_syscall_len))) {
-				p->syscall_insn = m[i].start + (uint64_t)((uint8_t *)hit - buf);
-				ret = 0;
-			}
-			free(buf);
-		}
-	}
-	ovup_maps_free(m, n);
-	if (ret)
-		return ovup_err(ret, "pid %d: found no syscall instruction in its executable memory",
-				p->pid);
-	return 0;
-}
-
-/* Runs one syscall in the target: stop a thread, make the call, release. */
-static int remote_syscall(struct proc_target *p, long nr, const uint64_t args[6], int64_t *res)
-{
-	int ret, held = p->threads.n > 0;
-
-	ret = find_syscall_insn(p);
-	if (ret)
-		return ret;
-	if (!held) {
-		ret = ovup_ptrace_stop_one(&p->threads);
-		if (ret) {
-			ovup_ptrace_resume_all(&p->threads);
-			return ptrace_err(p, ret, "attach with ptrace");
-		}
-	}
-	ret = ovup_ptrace_syscall(&p->threads, 0, p->syscall_insn, nr, args, res);
-	if (!held)
-		ovup_ptrace_resume_all(&p->threads);
-	if (ret)
-		return ptrace_err(p, ret, "run a syscall in it");
-	return 0;
-}
-
-static int proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, uint64_t size, uint64_t lo,
-		      uint64_t hi, uint64_t near, int dry_run, struct ovup_block *out)
-{
-	struct proc_target *p = to_proc(t);
-	static const int brk_fields[] = { 47 /* start_brk */ };
-	uint64_t brk[1] = { 0 };
-	int attempt, ret;
-
-	size = OVUP_ALIGN_UP(size, 4096);
-	read_stat_fields(p->pid, brk_fields, brk, 1);
-	for (attempt = 0; attempt < 8; attempt++) {
-		struct ovup_map *m;
-		size_t n;
-		uint64_t addr, args[6];
-		int64_t res;
-
-		ret = read_maps(p, &m, &n);
-		if (ret)
-			return ret;
-		ret = ovup_maps_hole(m, n, size, lo, hi, near, brk[0], &addr);
-		ovup_maps_free(m, n);
-		if (ret)
-			return ovup_err(ret,
-					"pid %d: no free %" PRIu64 " KiB within +-2 GiB of the replaced "
-					"functions",
-					p->pid, size >> 10);
-		out->addr = addr;
-		out->size = size;
-		out->kind = kind;
-		if (dry_run) {
-			if (p->nplanned < OVUP_ARRAY_SIZE(p->planned))
-				p->planned[p->nplanned++] = *out;
-			return 0;
-		}
-		/* W^X from the first instant: code is mapped read+exec and
-		 * filled through /proc/PID/mem, which also works where the
-		 * process forbids gaining exec later (PR_SET_MDWE) */
-		args[0] = addr;
-		args[1] = size;
-		args[2] = kind == OVUP_BLOCK_TEXT ? PROT_READ | PROT_EXEC : PROT_READ;
-		args[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-		args[4] = (uint64_t)-1;
-		args[5] = 0;
-		ret = remote_syscall(p, SYS_mmap, args, &res);
-		if (ret)
-			return ret;
-		if (res == -EEXIST)
-			continue; /* the target mapped something there meanwhile */
-		if (res < 0 && res > -4096)
-			return ovup_err((int)res, "pid %d: mmap of %" PRIu64 " bytes at 0x%" PRIx64
-					" failed in the target: %s",
-					p->pid, size, addr, strerror((int)-res));
-		if ((uint64_t)res != addr) {
-			/* a kernel without MAP_FIXED_NOREPLACE took it as a hint */
-			args[0] = (uint64_t)res;
-			remote_syscall(p, SYS_munmap, args, &res);
-			return ovup_err(-ENOSPC, "pid %d: the kernel did not map at 0x%" PRIx64, p->pid,
-					addr);
-		}
-		return 0;
-	}
-	return ovup_err(-EAGAIN, "pid %d: its address space kept changing under ovup", p->pid);
-}
-
-static int proc_chgprot(struct ovup_target *t, uint64_t addr, uint64_t len, enum ovup_prot prot)
-{
-	struct proc_target *p = to_proc(t);
-	uint64_t args[6] = { addr, OVUP_ALIGN_UP(len, 4096), 0, 0, 0, 0 };
-	int64_t res;
-	int ret;
-
-	args[2] = prot == OVUP_PROT_READ_EXEC    ? PROT_READ | PROT_EXEC
-		  : prot == OVUP_PROT_READ_WRITE ? PROT_READ | PROT_WRITE
-						 : PROT_READ;
-	ret = remote_syscall(p, SYS_mprotect, args, &res);
-	if (ret)
-		return ret;
-	if (res < 0)
-		return ovup_err((int)res, "pid %d: mprotect at 0x%" PRIx64 " failed in the target: %s",
-				p->pid, addr, strerror((int)-res));
-	return 0;
-}
-
 static int proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size_t len)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 	ssize_t n;
 
 	if (ovup_fault("exit-target-at-load")) {
@@ -626,15 +450,15 @@ static int proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, si
 	n = pwrite(p->memfd, buf, len, (off_t)addr);
 	if (n == (ssize_t)len)
 		return 0;
-	if (proc_dead(p->pid))
-		return gone(p);
+	if (ovup_proc_dead(p->pid))
+		return ovup_proc_gone(p);
 	return ovup_err(n < 0 ? -errno : -EIO, "pid %d: cannot write %zu bytes at 0x%" PRIx64 ": %s",
 			p->pid, len, addr, n < 0 ? strerror(errno) : "short write");
 }
 
 /* ---- stop, check, write, resume ----------------------------------------- */
 
-static void thread_comm(int pid, int tid, char *buf, size_t len)
+void ovup_proc_thread_comm(int pid, int tid, char *buf, size_t len)
 {
 	char path[64], *s;
 
@@ -645,44 +469,51 @@ static void thread_comm(int pid, int tid, char *buf, size_t len)
 	free(s);
 }
 
-static int proc_stop(struct ovup_target *t)
+int ovup_proc_stop(struct ovup_target *t)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 	int ret = ovup_ptrace_stop_all(&p->threads);
 
 	if (ret) {
 		ovup_ptrace_resume_all(&p->threads);
-		return ptrace_err(p, ret, "stop its threads with ptrace");
+		return ovup_proc_ptrace_err(p, ret, "stop its threads with ptrace");
 	}
 	return 0;
 }
 
 static int proc_resume(struct ovup_target *t)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 	uint64_t t0 = p->threads.t_first_stop;
 	int ret = ovup_ptrace_resume_all(&p->threads);
 
 	if (t0)
 		ovup_last_pause_ns = ovup_now_ns() - t0;
-	return ret ? ptrace_err(p, ret, "resume its threads") : 0;
+	return ret ? ovup_proc_ptrace_err(p, ret, "resume its threads") : 0;
 }
 
+/* A thread may sit at a site (it then takes the jump), never inside the
+ * bytes being replaced; a thread stopped in a syscall may also go back to
+ * the syscall instruction, which the kernel re-executes on a restart. */
 static int busy_thread(struct proc_target *p, const struct ovup_range *r, size_t nr,
 		       struct ovup_busy *busy)
 {
-	size_t i, k;
+	size_t i, k, j;
 
 	for (i = 0; i < p->threads.n; i++) {
 		struct ovup_thread *th = &p->threads.t[i];
-		uint64_t pc = ovup_arch_regs_pc(&th->regs);
+		uint64_t pcs[2];
+		size_t npc = ovup_arch_regs_resume_pcs(&th->regs, pcs);
 
-		for (k = 0; k < nr; k++) {
-			if (pc >= r[k].start && pc < r[k].end) {
-				busy->tid = th->tid;
-				busy->addr = pc;
-				thread_comm(p->pid, th->tid, busy->comm, sizeof(busy->comm));
-				return -EBUSY;
+		for (j = 0; j < npc; j++) {
+			for (k = 0; k < nr; k++) {
+				if (pcs[j] >= r[k].start && pcs[j] < r[k].end) {
+					busy->tid = th->tid;
+					busy->addr = pcs[j];
+					ovup_proc_thread_comm(p->pid, th->tid, busy->comm,
+							      sizeof(busy->comm));
+					return -EBUSY;
+				}
 			}
 		}
 	}
@@ -691,7 +522,7 @@ static int busy_thread(struct proc_target *p, const struct ovup_range *r, size_t
 
 static int proc_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 	size_t i, done;
 	int ret;
 
@@ -743,138 +574,20 @@ static int proc_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	return ret;
 }
 
-/* Could a thread still run in, or return into, one of the blocks?  The pc
- * of every thread, and every word between its stack pointer and the end of
- * its stack mapping, conservatively. */
-static int blocks_in_use(struct proc_target *p, const struct ovup_block *b, size_t nb,
-			 struct ovup_busy *busy)
+void ovup_proc_start_brk(struct proc_target *p, uint64_t *brk)
 {
-	struct ovup_map *m;
-	size_t n, i, k, j;
-	int ret;
+	static const int brk_fields[] = { 47 /* start_brk */ };
 
-	ret = read_maps(p, &m, &n);
-	if (ret)
-		return ret;
-	for (i = 0; i < p->threads.n && !ret; i++) {
-		struct ovup_thread *th = &p->threads.t[i];
-		uint64_t pc = ovup_arch_regs_pc(&th->regs), sp = ovup_arch_regs_sp(&th->regs);
-		uint64_t end = 0, *words;
-		size_t len;
-
-		for (k = 0; k < nb; k++)
-			if (b[k].kind == OVUP_BLOCK_TEXT && pc >= b[k].addr && pc < b[k].addr + b[k].size)
-				goto busy;
-		for (k = 0; k < n; k++)
-			if (sp >= m[k].start && sp < m[k].end)
-				end = m[k].end;
-		if (!end)
-			continue;
-		len = (size_t)OVUP_MIN(end - OVUP_ALIGN_DOWN(sp, 8), 8ull << 20);
-		words = ovup_xmalloc(len);
-		if (pread(p->memfd, words, len, (off_t)OVUP_ALIGN_DOWN(sp, 8)) == (ssize_t)len) {
-			for (j = 0; j < len / 8; j++)
-				for (k = 0; k < nb; k++)
-					if (b[k].kind == OVUP_BLOCK_TEXT && words[j] >= b[k].addr &&
-					    words[j] < b[k].addr + b[k].size) {
-						pc = words[j];
-						free(words);
-						goto busy;
-					}
-		}
-		free(words);
-		continue;
-busy:
-		busy->tid = th->tid;
-		busy->addr = pc;
-		thread_comm(p->pid, th->tid, busy->comm, sizeof(busy->comm));
-		ret = -EBUSY;
-	}
-	ovup_maps_free(m, n);
-	return ret;
-}
-
-static int proc_free(struct ovup_target *t, const struct ovup_block *b, size_t nb,
-		     struct ovup_busy *busy)
-{
-	struct proc_target *p = to_proc(t);
-	size_t i;
-	int ret;
-
-	if (!nb)
-		return 0;
-	if (proc_dead(p->pid))
-		return -ESRCH; /* its memory went with it */
-	ret = proc_stop(t);
-	if (ret)
-		return ret;
-	ret = blocks_in_use(p, b, nb, busy);
-	for (i = 0; i < nb && !ret; i++) {
-		uint64_t args[6] = { b[i].addr, b[i].size, 0, 0, 0, 0 };
-		int64_t res;
-
-		ret = remote_syscall(p, SYS_munmap, args, &res);
-		if (!ret && res < 0)
-			ret = ovup_err((int)res, "pid %d: munmap at 0x%" PRIx64 " failed: %s", p->pid,
-				       b[i].addr, strerror((int)-res));
-	}
-	ovup_ptrace_resume_all(&p->threads);
-	return ret;
-}
-
-/* ---- the record ------------------------------------------------------- */
-
-static int proc_records_load(struct ovup_target *t, struct ovup_buf *out)
-{
-	struct proc_target *p = to_proc(t);
-	char *text = ovup_read_file(p->state_path, NULL), *nl;
-	char want[256];
-
-	if (!text)
-		return errno == ENOENT ? 0 : ovup_err(-errno, "cannot read %s: %m", p->state_path);
-	snprintf(want, sizeof(want), "ovup-state 1 process %d %" PRIu64 " %s", p->pid, p->starttime,
-		 p->boot_id);
-	nl = strchr(text, '\n');
-	if (nl && (size_t)(nl - text) == strlen(want) && !strncmp(text, want, strlen(want))) {
-		ovup_buf_add(out, nl + 1, strlen(nl + 1));
-	} else if (!p->base.offline) {
-		/* written for an earlier process that had this pid */
-		unlink(p->state_path);
-	}
-	free(text);
-	return 0;
-}
-
-static int proc_records_store(struct ovup_target *t, const char *text)
-{
-	struct proc_target *p = to_proc(t);
-	struct ovup_buf b = { 0 };
-	int ret;
-
-	if (!*text) {
-		if (unlink(p->state_path) < 0 && errno != ENOENT)
-			return ovup_err(-errno, "cannot remove %s: %m", p->state_path);
-		return 0;
-	}
-	ovup_buf_printf(&b, "ovup-state 1 process %d %" PRIu64 " %s\n%s", p->pid, p->starttime,
-			p->boot_id, text);
-	ret = ovup_write_file_atomic(p->state_path, b.s, b.len);
-	ovup_buf_free(&b);
-	if (ret)
-		return ovup_err(ret, "cannot write %s: %s", p->state_path, strerror(-ret));
-	return 0;
+	read_stat_fields(p->pid, brk_fields, brk, 1);
 }
 
 static void proc_close(struct ovup_target *t)
 {
-	struct proc_target *p = to_proc(t);
+	struct proc_target *p = ovup_to_proc(t);
 
 	ovup_ptrace_release(&p->threads);
 	if (p->memfd >= 0)
-		close(p->memfd);
-	if (p->lockfd >= 0)
-		close(p->lockfd);
-	free(p->state_path);
+		close(p->memfd); /* and with it the lock */
 	free(p);
 }
 
@@ -886,97 +599,74 @@ static const struct ovup_target_ops process_ops = {
 	.classify = ovup_classify_user,
 	.resolve_ifunc = proc_resolve_ifunc,
 	.inlined = proc_inlined,
-	.alloc = proc_alloc,
-	.free = proc_free,
+	.alloc = ovup_proc_alloc,
+	.free = ovup_proc_free,
+	.blocks = ovup_proc_blocks,
 	.copyin = proc_copyin,
-	.chgprot = proc_chgprot,
+	.chgprot = ovup_proc_chgprot,
 	.read = proc_read,
-	.stop = proc_stop,
+	.stop = ovup_proc_stop,
 	.pawrite = proc_pawrite,
 	.resume = proc_resume,
-	.records_load = proc_records_load,
-	.records_store = proc_records_store,
+	.records_load = ovup_proc_records_load,
+	.records_store = ovup_proc_records_store,
 	.pristine = proc_pristine,
 	.close = proc_close,
 };
 
-static int mkdirs(const char *path)
+/* The thread-group leader of tid: a process is patched as a whole. */
+static int leader_of(int tid)
 {
-	char *d = ovup_xstrdup(path), *s;
-	int ret = 0;
+	char path[64], *s, *tg;
+	int tgid = -1;
 
-	for (s = d + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(d, 0700) < 0 && errno != EEXIST)
-			ret = -errno;
-		*s = '/';
-	}
-	if (!ret && mkdir(d, 0700) < 0 && errno != EEXIST)
-		ret = -errno;
-	free(d);
-	return ret;
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	s = ovup_read_file(path, NULL);
+	if (s && (tg = strstr(s, "\nTgid:")))
+		tgid = (int)strtol(tg + 6, NULL, 10);
+	free(s);
+	return tgid;
 }
 
 int ovup_target_process_open(int pid, int offline, struct ovup_target **out)
 {
 	struct proc_target *p;
-	static const int fields[] = { 22 };
-	char path[64], *s;
-	int ret;
+	char path[64];
+	int ret, tgid;
 
 	if (pid <= 0)
 		return ovup_err(-EINVAL, "invalid pid %d", pid);
+	tgid = leader_of(pid);
+	if (tgid <= 0)
+		return ovup_err(-ESRCH, "pid %d: no such process; check the pid (ps -p %d)", pid, pid);
+	if (tgid != pid)
+		ovup_info("pid %d is a thread of process %d: working on the process", pid, tgid);
 	p = ovup_xcalloc(1, sizeof(*p));
 	p->base.ops = &process_ops;
-	snprintf(p->base.desc, sizeof(p->base.desc), "pid %d", pid);
-	p->pid = pid;
+	snprintf(p->base.desc, sizeof(p->base.desc), "pid %d", tgid);
+	p->pid = tgid;
 	p->base.offline = offline;
-	p->memfd = p->lockfd = -1;
-	p->threads.pid = pid;
-	ret = read_stat_fields(pid, fields, &p->starttime, 1);
-	if (ret) {
-		ret = ovup_err(-ESRCH, "pid %d: no such process; check the pid (ps -p %d)", pid, pid);
-		goto out_free;
-	}
-	s = ovup_read_file("/proc/sys/kernel/random/boot_id", NULL);
-	snprintf(p->boot_id, sizeof(p->boot_id), "%s", s ? s : "unknown");
-	p->boot_id[strcspn(p->boot_id, "\n")] = 0;
-	free(s);
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	p->memfd = -1;
+	p->threads.pid = tgid;
+	snprintf(path, sizeof(path), "/proc/%d/mem", tgid);
 	p->memfd = open(path, (offline ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (p->memfd < 0) {
-		ret = errno == ENOENT	   ? ovup_err(-ESRCH, "pid %d: no such process", pid)
-		      : proc_dead(pid) ? ovup_err(-ESRCH, "pid %d: the process has exited (a "
+		ret = errno == ENOENT	   ? ovup_err(-ESRCH, "pid %d: no such process", tgid)
+		      : ovup_proc_dead(tgid) ? ovup_err(-ESRCH, "pid %d: the process has exited (a "
 							  "zombie); nothing to patch",
-						  pid)
+						  tgid)
 				       : denied(p, "open its memory");
 		goto out_free;
 	}
-	p->state_path = ovup_xasprintf("%s/process/%d.state", state_dir(), pid);
-	if (!offline) {
-		char *dir = ovup_xasprintf("%s/process", state_dir()), *lock;
-
-		ret = mkdirs(dir);
-		free(dir);
-		if (ret) {
-			ret = ovup_err(ret, "cannot create %s/process: %s; set OVUP_STATE_DIR to a "
-					    "writable directory",
-				       state_dir(), strerror(-ret));
-			goto out_free;
-		}
-		lock = ovup_xasprintf("%s/process/%d.lock", state_dir(), pid);
-		p->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		free(lock);
-		if (p->lockfd < 0 || flock(p->lockfd, LOCK_EX | LOCK_NB) < 0) {
-			ret = errno == EWOULDBLOCK
-				      ? ovup_err(-EBUSY, "pid %d: another ovup is working on this "
-							 "process; try again",
-						 pid)
-				      : ovup_err(-errno, "cannot lock the state of pid %d: %m", pid);
-			goto out_free;
-		}
+	/* One ovup at a time per process, whoever runs it and wherever: the
+	 * lock is on the process's own /proc entry, and dies with ovup. */
+	if (!offline && flock(p->memfd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK
+			      ? ovup_err(-EBUSY, "pid %d: another ovup is working on this process; "
+						 "try again",
+					 tgid)
+			      : ovup_err(-errno, "pid %d: cannot lock it: %m", tgid);
+		goto out_free;
 	}
 	*out = &p->base;
 	return 0;

@@ -3,8 +3,12 @@
  * All-thread stop with PTRACE_SEIZE + PTRACE_INTERRUPT (no SIGSTOP is ever
  * sent, so the target sees no job-control noise), catching new threads via
  * PTRACE_O_TRACECLONE and by rescanning /proc/PID/task until it is stable.
- * Signals that arrive while a thread is held are kept and delivered when it
- * is released.
+ * A signal that arrives while a thread is held stays with it and is
+ * delivered, with its own siginfo, when the thread is released.  Threads
+ * are only ever left in stops the kernel resumes cleanly if ovup dies:
+ * interrupt and syscall stops, and signal-delivery stops, whose signal the
+ * kernel then delivers.  Never a single-step: its SIGTRAP would be
+ * delivered to a thread whose tracer died, and kill it.
  */
 #define _GNU_SOURCE
 #include "ptrace.h"
@@ -18,7 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+
+#define SYSCALL_TRAP (SIGTRAP | 0x80) /* PTRACE_O_TRACESYSGOOD */
+#define OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD)
+#define QUIET_TRIES 1000
 
 static struct ovup_thread *find(struct ovup_threads *ts, pid_t tid)
 {
@@ -46,14 +55,36 @@ static void drop(struct ovup_threads *ts, struct ovup_thread *th)
 	*th = ts->t[--ts->n];
 }
 
+/* The thread's state letter (R, S, Z, X...), or 0 if it is gone. */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[64], *s, *r, c = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	s = ovup_read_file(path, NULL);
+	if (s && (r = strrchr(s, ')')) && r[1] == ' ')
+		c = r[2];
+	free(s);
+	return c;
+}
+
+static int exiting(pid_t pid, pid_t tid)
+{
+	char c = thread_state(pid, tid);
+
+	return !c || c == 'Z' || c == 'X';
+}
+
 static int seize(struct ovup_threads *ts, pid_t tid)
 {
-	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACECLONE) < 0) {
-		if (errno == ESRCH)
-			return 0; /* exited between listing and seizing */
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)OPTIONS) < 0) {
+		/* exited between listing and seizing; an exiting thread
+		 * answers EPERM rather than ESRCH */
+		if (errno == ESRCH || (errno == EPERM && exiting(ts->pid, tid)))
+			return 0;
 		return -errno;
 	}
-	add(ts, tid)->interrupted = 0;
+	add(ts, tid);
 	return 0;
 }
 
@@ -67,7 +98,7 @@ static int interrupt_all(struct ovup_threads *ts)
 	for (i = 0; i < ts->n; i++) {
 		struct ovup_thread *th = &ts->t[i];
 
-		if (th->interrupted || th->stopped)
+		if (th->interrupted || th->stop)
 			continue;
 		if (!ts->t_first_stop)
 			ts->t_first_stop = ovup_now_ns();
@@ -78,13 +109,21 @@ static int interrupt_all(struct ovup_threads *ts)
 	return 0;
 }
 
-/* Waits until th is in a ptrace-stop.  Returns 0, or -ESRCH if it died. */
-static int wait_stopped(struct ovup_threads *ts, struct ovup_thread *th)
+static int is_stop_signal(int sig)
 {
-	int st;
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
 
-	while (!th->stopped) {
-		pid_t r = waitpid(th->tid, &st, __WALL);
+/* Waits for th's next stop and says what kind it is.  0, or -ESRCH if the
+ * thread died.  th may move in the array (a clone adds a thread): the
+ * caller finds it again by tid. */
+static int wait_stop(struct ovup_threads *ts, pid_t tid)
+{
+	struct ovup_thread *th;
+	int st, event;
+
+	for (;;) {
+		pid_t r = waitpid(tid, &st, __WALL);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -93,27 +132,34 @@ static int wait_stopped(struct ovup_threads *ts, struct ovup_thread *th)
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			return -ESRCH;
-		if (!WIFSTOPPED(st))
-			continue;
-		if (st >> 16 == PTRACE_EVENT_CLONE) {
-			unsigned long child;
-
-			/* the new thread starts traced and stopped; it is
-			 * collected by the caller's rescan */
-			if (!ptrace(PTRACE_GETEVENTMSG, th->tid, 0, &child) && !find(ts, (pid_t)child)) {
-				struct ovup_thread *c = add(ts, (pid_t)child);
-
-				c->interrupted = 1; /* it starts with a stop */
-				th = find(ts, r); /* add() may have moved the array */
-			}
-		} else if (st >> 16 == 0 && WSTOPSIG(st) != SIGTRAP) {
-			/* a signal arrived first: hold it for the release */
-			th->sig = WSTOPSIG(st);
-		}
-		th->stopped = 1;
-		if (ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) < 0)
-			return -errno;
+		if (WIFSTOPPED(st))
+			break;
 	}
+	event = st >> 16;
+	if (event == PTRACE_EVENT_CLONE) {
+		unsigned long child;
+
+		/* the new thread starts traced and stopped; it is
+		 * collected by the caller's rescan */
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) && !find(ts, (pid_t)child))
+			add(ts, (pid_t)child)->interrupted = 1; /* it starts with a stop */
+	}
+	th = find(ts, tid);
+	th->interrupted = 0;
+	if (event == PTRACE_EVENT_STOP)
+		th->stop = is_stop_signal(WSTOPSIG(st)) ? OVUP_STOP_GROUP : OVUP_STOP_EVENT;
+	else if (event)
+		th->stop = OVUP_STOP_EVENT;
+	else if (WSTOPSIG(st) == SYSCALL_TRAP)
+		th->stop = OVUP_STOP_SYSCALL;
+	else {
+		/* a signal-delivery stop: the signal is ours to deliver now.
+		 * No ovup step traps, so even a SIGTRAP is the target's. */
+		th->stop = OVUP_STOP_SIGNAL;
+		th->sig = WSTOPSIG(st);
+	}
+	if (ptrace(PTRACE_GETREGS, tid, 0, &th->regs) < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
 	return 0;
 }
 
@@ -131,13 +177,14 @@ static int scan(struct ovup_threads *ts, int *added)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((de = readdir(d))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
+		size_t before = ts->n;
 
 		if (tid <= 0 || find(ts, tid))
 			continue;
 		ret = seize(ts, tid);
 		if (ret)
 			break;
-		(*added)++;
+		*added += ts->n > before;
 	}
 	closedir(d);
 	return ret;
@@ -150,9 +197,9 @@ static int wait_all(struct ovup_threads *ts)
 	for (i = 0; i < ts->n; i++) {
 		int ret;
 
-		if (ts->t[i].stopped)
+		if (ts->t[i].stop)
 			continue;
-		ret = wait_stopped(ts, &ts->t[i]);
+		ret = wait_stop(ts, ts->t[i].tid);
 		if (ret == -ESRCH || ret == -ECHILD) {
 			drop(ts, &ts->t[i]);
 			i--;
@@ -193,7 +240,7 @@ int ovup_ptrace_stop_one(struct ovup_threads *ts)
 	int ret;
 
 	for (i = 0; i < ts->n; i++)
-		if (ts->t[i].stopped)
+		if (ts->t[i].stop)
 			return 0;
 	ret = seize(ts, ts->pid);
 	if (ret)
@@ -221,19 +268,27 @@ int ovup_ptrace_resume_all(struct ovup_threads *ts)
 
 	for (i = 0; i < ts->n; i++) {
 		struct ovup_thread *th = &ts->t[i];
+		pid_t tid = th->tid;
+		int sig, resend;
 
-		if (!th->stopped) {
+		if (!th->stop) {
 			/* seized but never seen stopped: must stop before it
 			 * can be detached */
-			if (!th->interrupted && ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) < 0)
+			if (!th->interrupted && ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 				continue;
 			th->interrupted = 1;
-			if (wait_stopped(ts, th))
+			if (wait_stop(ts, tid))
 				continue;
+			th = find(ts, tid);
 		}
-		if (ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)th->sig) < 0 &&
-		    errno != ESRCH && !ret)
+		/* only a signal-delivery stop passes a signal on detach, and
+		 * then with the siginfo it came with */
+		sig = th->stop == OVUP_STOP_SIGNAL ? th->sig : 0;
+		resend = th->resend_stop;
+		if (ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig) < 0 && errno != ESRCH && !ret)
 			ret = -errno;
+		if (resend)
+			tgkill(ts->pid, tid, SIGSTOP);
 	}
 	ts->n = 0;
 	return ret;
@@ -248,52 +303,133 @@ void ovup_ptrace_release(struct ovup_threads *ts)
 	ts->cap = 0;
 }
 
-int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, uint64_t insn, long nr,
-			const uint64_t args[6], int64_t *ret)
+/* Resumes th from its stop, delivering the signal it holds (if any), and
+ * waits for the interrupt stop that follows before any user instruction
+ * of the thread runs (or, with a signal, at its handler's entry). */
+static int restop(struct ovup_threads *ts, pid_t tid)
+{
+	struct ovup_thread *th = find(ts, tid);
+	int sig = th->stop == OVUP_STOP_SIGNAL ? th->sig : 0;
+
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig) < 0)
+		return -errno;
+	th->stop = OVUP_STOP_NONE;
+	th->sig = 0;
+	th->interrupted = 1;
+	return wait_stop(ts, tid);
+}
+
+int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i)
+{
+	pid_t tid = ts->t[i].tid;
+	int n, ret;
+
+	for (n = 0; n < QUIET_TRIES; n++) {
+		struct ovup_thread *th = find(ts, tid);
+
+		if (th->stop == OVUP_STOP_GROUP)
+			return -EAGAIN; /* job control holds it: leave it so */
+		if (th->stop == OVUP_STOP_EVENT && !th->sig)
+			return 0;
+		ret = restop(ts, tid);
+		if (ret)
+			return ret;
+	}
+	return -EAGAIN;
+}
+
+int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmask, void *xstate,
+			     size_t *xlen)
 {
 	struct ovup_thread *th = &ts->t[i];
-	struct user_regs_struct saved, r;
-	int err = 0, st, tries;
+	struct iovec io = { xstate, OVUP_ARCH_XSTATE_MAX };
 
-	if (ptrace(PTRACE_GETREGS, th->tid, 0, &saved) < 0)
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) < 0)
 		return -errno;
-	r = saved;
-	ovup_arch_regs_syscall(&r, insn, nr, args);
-	if (ptrace(PTRACE_SETREGS, th->tid, 0, &r) < 0)
+	/* the mask the thread returns to: for one in sigsuspend() the
+	 * kernel reports the saved mask, not the temporary one */
+	if (ptrace(PTRACE_GETSIGMASK, th->tid, (void *)sizeof(*sigmask), sigmask) < 0)
 		return -errno;
-	for (tries = 0; tries < 100; tries++) {
-		if (ptrace(PTRACE_SINGLESTEP, th->tid, 0, 0) < 0) {
-			err = -errno;
-			break;
+	if (ptrace(PTRACE_GETREGSET, th->tid, (void *)(long)ovup_arch_fpregset, &io) < 0)
+		return -errno;
+	*xlen = io.iov_len;
+	return 0;
+}
+
+/* Resumes the injected thread and waits for its next stop of kind want.
+ * SIGSTOP (the one signal a full mask cannot hold off) is noted and sent
+ * again on release; group-stop notifications are passed over. */
+static int step_to(struct ovup_threads *ts, pid_t tid, int request, enum ovup_stop want)
+{
+	int n, ret;
+
+	for (n = 0; n < QUIET_TRIES; n++) {
+		struct ovup_thread *th = find(ts, tid);
+
+		if (ptrace(request, tid, 0, 0) < 0)
+			return -errno;
+		th->stop = OVUP_STOP_NONE;
+		ret = wait_stop(ts, tid);
+		if (ret)
+			return ret;
+		th = find(ts, tid);
+		if (th->stop == want)
+			return 0;
+		if (th->stop == OVUP_STOP_SIGNAL) {
+			if (th->sig != SIGSTOP)
+				return -EPROTO; /* nothing else gets through the mask */
+			th->resend_stop = 1;
+			th->sig = 0;
 		}
-		while (waitpid(th->tid, &st, __WALL) < 0) {
-			if (errno != EINTR) {
-				err = -errno;
-				goto out;
-			}
-		}
-		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return -ESRCH; /* nothing left to restore */
-		if (!WIFSTOPPED(st))
-			continue;
-		if (st >> 16 == 0 && WSTOPSIG(st) != SIGTRAP) {
-			/* a signal raced the step: keep it, step again */
-			th->sig = WSTOPSIG(st);
-			continue;
-		}
-		if (ptrace(PTRACE_GETREGS, th->tid, 0, &r) < 0) {
-			err = -errno;
-			break;
-		}
-		if (ovup_arch_regs_pc(&r) == insn + ovup_arch_syscall_len)
-			break; /* the syscall ran */
+		request = want == OVUP_STOP_SYSCALL ? PTRACE_SYSCALL : PTRACE_CONT;
 	}
-	if (!err && tries == 100)
-		err = -ETIMEDOUT;
-	if (!err)
-		*ret = (int64_t)ovup_arch_regs_ret(&r);
-out:
-	if (ptrace(PTRACE_SETREGS, th->tid, 0, &saved) < 0 && !err)
-		err = -errno;
-	return err;
+	return -ETIMEDOUT;
+}
+
+int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
+			uint64_t sigmask, int64_t *res, int *restored)
+{
+	struct user_regs_struct saved = ts->t[i].regs, r;
+	pid_t tid = ts->t[i].tid;
+	uint64_t all = ~0ull;
+	int ret;
+
+	*restored = 1;
+	if (ptrace(PTRACE_SETREGS, tid, 0, inj) < 0)
+		return -errno;
+	/* From here on a dead ovup leaves the thread to run the injected
+	 * sequence, which ends by restoring it (ovup_arch_frame). */
+	*restored = 0;
+	/* no handler may run on borrowed registers */
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(all), &all) < 0)
+		return -errno;
+	ret = step_to(ts, tid, PTRACE_SYSCALL, OVUP_STOP_SYSCALL); /* entry */
+	if (!ret)
+		ret = step_to(ts, tid, PTRACE_SYSCALL, OVUP_STOP_SYSCALL); /* exit */
+	if (ret)
+		return ret;
+	r = find(ts, tid)->regs;
+	*res = (int64_t)ovup_arch_regs_ret(&r);
+	/* Leave the syscall stop for an interrupt stop inside signal
+	 * handling, taken before the thread returns to user space: from
+	 * there the kernel restarts the syscall the thread was interrupted
+	 * in, once its own registers are back. */
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	ret = step_to(ts, tid, PTRACE_CONT, OVUP_STOP_EVENT);
+	if (ret)
+		return ret;
+	if (ovup_arch_regs_pc(&find(ts, tid)->regs) != ovup_arch_regs_pc(&r))
+		return -EPROTO; /* it ran on: let the frame bring it back */
+	/* the mask first: were ovup to die between the two, the thread
+	 * would still run the sequence that restores everything */
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(sigmask), &sigmask) < 0)
+		return -errno;
+	if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0)
+		return -errno;
+	find(ts, tid)->regs = saved;
+	*restored = 1;
+	return 0;
 }

@@ -11,11 +11,23 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+/* How a thread is stopped.  Only event stops and syscall stops may be left
+ * behind if ovup dies: the kernel then resumes the thread as it was.  A
+ * thread in a signal-delivery stop gets its signal when released. */
+enum ovup_stop {
+	OVUP_STOP_NONE = 0,
+	OVUP_STOP_EVENT,  /* PTRACE_INTERRUPT, clone event */
+	OVUP_STOP_GROUP,  /* job control (SIGSTOP and the like) */
+	OVUP_STOP_SIGNAL, /* signal-delivery stop: sig is held */
+	OVUP_STOP_SYSCALL,
+};
+
 struct ovup_thread {
 	pid_t tid;
-	int interrupted;
-	int stopped;
-	int sig;                      /* signal to deliver when resuming */
+	int interrupted;              /* asked to stop, stop not yet seen */
+	enum ovup_stop stop;
+	int sig;                      /* OVUP_STOP_SIGNAL: the signal it carries */
+	int resend_stop;              /* a SIGSTOP arrived while it was injected */
 	struct user_regs_struct regs; /* as found when stopped */
 };
 
@@ -30,15 +42,29 @@ struct ovup_threads {
  * meanwhile, until all are stopped.  -ESRCH if the process is gone,
  * -EPERM if it may not be traced. */
 int ovup_ptrace_stop_all(struct ovup_threads *ts);
-/* Seizes and interrupts one task (the first live one, for syscalls). */
+/* Seizes and interrupts one task (the leader or else any), for syscalls. */
 int ovup_ptrace_stop_one(struct ovup_threads *ts);
-/* Detaches from every task, delivering any signal that arrived. */
+/* Detaches from every task; each held signal is delivered as it came. */
 int ovup_ptrace_resume_all(struct ovup_threads *ts);
 void ovup_ptrace_release(struct ovup_threads *ts);
 
-/* Executes syscall nr(args) in stopped thread i, at the syscall instruction
- * at insn, and restores its registers.  *ret is the raw return value. */
-int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, uint64_t insn, long nr,
-			const uint64_t args[6], int64_t *ret);
+/* Brings stopped thread i into a plain interrupt stop carrying no signal:
+ * a held signal is delivered first (its handler is entered and the thread
+ * stops there).  -EAGAIN if the thread is stopped by job control or keeps
+ * receiving signals. */
+int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i);
+/* The blocked-signal mask and the FPU state (ovup_arch_fpregset, *xlen
+ * bytes into xstate of OVUP_ARCH_XSTATE_MAX) of stopped thread i. */
+int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmask, void *xstate,
+			     size_t *xlen);
+/* Runs one syscall in quiet thread i from the registers inj (which must
+ * be able to finish on their own: see ovup_arch_frame), with every signal
+ * blocked, then gives the thread back its registers and mask (as read
+ * when it stopped and by ovup_ptrace_thread_state).  *res is the raw
+ * return value.  *restored tells whether the thread has its own registers
+ * again; if not (an error), it must only be released, and it will finish
+ * the injected sequence by itself. */
+int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
+			uint64_t sigmask, int64_t *res, int *restored);
 
 #endif

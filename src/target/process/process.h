@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to the process target: the target's own state, shared by
+ * process.c (labels, memory, the switch), inject.c (system calls made in
+ * the target, ovup's blocks) and journal.c (the record kept in the
+ * target itself).
+ */
+#ifndef OVUP_PROCESS_H
+#define OVUP_PROCESS_H
+
+#include "../target.h"
+#include "maps.h"
+#include "ptrace.h"
+
+#include <stdint.h>
+
+/* ovup's mappings in a target are memfds with these names, so that the
+ * target itself shows what ovup put there, a fork child carries it, and
+ * exec wipes it with everything else. */
+#define OVUP_MEMFD_BLOCK "ovup-patch:"
+#define OVUP_MEMFD_RECORD "ovup-record"
+
+struct proc_target {
+	struct ovup_target base;
+	int pid;
+	int memfd;                    /* /proc/PID/mem, flock()ed while working */
+	uint64_t gadget_syscall;      /* "syscall; ret" in the target's code */
+	uint64_t gadget_restorer;     /* "rax = rt_sigreturn; syscall" */
+	struct ovup_threads threads;
+	struct ovup_block planned[4]; /* dry-run choices, as if mapped */
+	size_t nplanned;
+};
+
+static inline struct proc_target *ovup_to_proc(struct ovup_target *t)
+{
+	return ovup_container_of(t, struct proc_target, base);
+}
+
+/* process.c */
+int ovup_proc_gone(struct proc_target *p);
+int ovup_proc_ptrace_err(struct proc_target *p, int err, const char *what);
+int ovup_proc_read_maps(struct proc_target *p, struct ovup_map **m, size_t *n);
+int ovup_proc_dead(int pid);
+int ovup_proc_stop(struct ovup_target *t);
+void ovup_proc_thread_comm(int pid, int tid, char *buf, size_t len);
+void ovup_proc_start_brk(struct proc_target *p, uint64_t *brk);
+
+/* inject.c: syscall nr(args) in a stopped thread of the target; data, if
+ * any, is copied into the target and args[data_arg] set to its address */
+int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const void *data,
+		      size_t ndata, int data_arg, int64_t *res);
+/* maps a memfd called name (size bytes, prot) at exactly addr, or where
+ * the kernel likes if addr is 0; -EEXIST if addr is taken */
+int ovup_proc_map(struct proc_target *p, const char *name, uint64_t addr, uint64_t size, int prot,
+		  uint64_t *at);
+/* unmaps [addr, addr+size) if the target shows it is one of ovup's memfds
+ * whose name starts with prefix, else refuses */
+int ovup_proc_unmap(struct proc_target *p, uint64_t addr, uint64_t size, const char *prefix);
+/* closes descriptors of ovup's memfds left open by an ovup that died */
+int ovup_proc_close_leftovers(struct proc_target *p);
+
+int ovup_proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char *owner,
+		    uint64_t size, uint64_t lo, uint64_t hi, uint64_t near, int dry_run,
+		    struct ovup_block *out);
+int ovup_proc_chgprot(struct ovup_target *t, uint64_t addr, uint64_t len, enum ovup_prot prot);
+int ovup_proc_free(struct ovup_target *t, const struct ovup_block *b, size_t n,
+		   struct ovup_busy *busy);
+int ovup_proc_blocks(struct ovup_target *t, struct ovup_block **out, size_t *n);
+
+/* journal.c */
+int ovup_proc_records_load(struct ovup_target *t, struct ovup_buf *out);
+int ovup_proc_records_store(struct ovup_target *t, const char *text);
+
+#endif
