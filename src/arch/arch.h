@@ -55,6 +55,8 @@ extern const size_t ovup_arch_gadget_restorer_len[];
 /* The ptrace register set holding the extended FPU state (NT_X86_XSTATE). */
 extern const unsigned ovup_arch_fpregset;
 #define OVUP_ARCH_XSTATE_MAX 16384
+/* The AUDIT_ARCH_* value a seccomp filter sees for the syscall gadget. */
+extern const uint32_t ovup_arch_audit;
 
 struct ovup_arch_frame {
 	/* in */

@@ -15,6 +15,7 @@ const unsigned ovup_arch_jump_len = 5;
 static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 
+const uint32_t ovup_arch_audit = 0xc000003e; /* AUDIT_ARCH_X86_64 */
 
 int ovup_arch_jump(uint64_t from, uint64_t to, uint8_t *buf)
 {

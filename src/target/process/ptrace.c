@@ -433,3 +433,10 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 	*restored = 1;
 	return 0;
 }
+
+int ovup_ptrace_seccomp_filter(pid_t tid, unsigned long index, struct sock_filter *buf)
+{
+	long n = ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)index, buf);
+
+	return n < 0 ? -errno : (int)n;
+}

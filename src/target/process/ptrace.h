@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
+#include <linux/filter.h>
 
 /* How a thread is stopped.  Only event stops and syscall stops may be left
  * behind if ovup dies: the kernel then resumes the thread as it was.  A
@@ -66,5 +67,13 @@ int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmas
  * the injected sequence by itself. */
 int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
 			uint64_t sigmask, int64_t *res, int *restored);
+
+/* Copies seccomp filter number index (0 = the most recently installed) of
+ * stopped thread tid into buf, which must hold BPF_MAXINSNS instructions.
+ * Returns its length, or -ENOENT past the oldest, -EINVAL if the thread has
+ * no filter or the kernel lacks CONFIG_CHECKPOINT_RESTORE, -EACCES without
+ * CAP_SYS_ADMIN or when ovup is itself under seccomp, -EMEDIUMTYPE if it is
+ * no classic BPF program. */
+int ovup_ptrace_seccomp_filter(pid_t tid, unsigned long index, struct sock_filter *buf);
 
 #endif
