@@ -38,13 +38,14 @@ static int gadget_at(struct proc_target *p, uint64_t addr, const uint8_t *want, 
 	       !memcmp(cur, want, len);
 }
 
-static int restorer_at(struct proc_target *p, uint64_t addr)
+/* The length of the restorer at addr, or 0. */
+static size_t restorer_at(struct proc_target *p, uint64_t addr)
 {
 	size_t k;
 
 	for (k = 0; ovup_arch_gadget_restorer[k]; k++)
 		if (gadget_at(p, addr, ovup_arch_gadget_restorer[k], ovup_arch_gadget_restorer_len[k]))
-			return 1;
+			return ovup_arch_gadget_restorer_len[k];
 	return 0;
 }
 
@@ -114,6 +115,36 @@ static int uses_shadow_stack(int pid, int tid)
 	return on;
 }
 
+/* A sandbox's seccomp filter would kill the process, or fail the call, on
+ * a syscall ovup injects: refuse before the call instead.  Each call is
+ * checked with its real arguments, and with it everything an apply or
+ * revert injects (and the rt_sigreturn that ends every injection), so the
+ * first injection already fails when a later one would, with nothing done
+ * yet.  Never suspended (PTRACE_O_SUSPEND_SECCOMP): a thread left running
+ * the injected sequence by a killed ovup would meet the filter again. */
+static int seccomp_allows(struct proc_target *p, size_t i, long nr, const uint64_t args[6])
+{
+	struct ovup_seccomp_call calls[16];
+	uint64_t ip = p->gadget_syscall + 2; /* as the kernel reports it */
+	char why[512];
+	size_t n;
+	int ret;
+
+	calls[0].nr = nr;
+	memcpy(calls[0].args, args, sizeof(calls[0].args));
+	calls[0].ip = ip;
+	calls[1] = (struct ovup_seccomp_call){ .nr = SYS_rt_sigreturn,
+					       .ip = p->gadget_restorer + restorer_at(p, p->gadget_restorer) };
+	n = 2 + ovup_seccomp_injected(ip, calls + 2, OVUP_ARRAY_SIZE(calls) - 2);
+	ret = ovup_seccomp_check(&p->seccomp, p->pid, p->threads.t[i].tid, calls, n, why,
+				 sizeof(why));
+	if (ret == -ESRCH || (ret && ovup_proc_dead(p->pid)))
+		return ovup_proc_gone(p);
+	if (ret)
+		return ovup_err(ret, "pid %d: %s", p->pid, why);
+	return 0;
+}
+
 /* Runs the call in thread i; -EAGAIN if this thread cannot take it (the
  * caller tries another), with the reason in why. */
 static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], const void *data,
@@ -135,6 +166,9 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 	ret = ovup_ptrace_quiet(&p->threads, i);
 	if (ret == -EAGAIN)
 		*why = "its threads are stopped by job control or flooded with signals";
+	if (ret)
+		return ret;
+	ret = seccomp_allows(p, i, nr, args);
 	if (ret)
 		return ret;
 	ret = ovup_ptrace_thread_state(&p->threads, i, &mask, xstate, &f.xlen);

@@ -586,6 +586,7 @@ static void proc_close(struct ovup_target *t)
 	struct proc_target *p = ovup_to_proc(t);
 
 	ovup_ptrace_release(&p->threads);
+	ovup_seccomp_release(&p->seccomp);
 	if (p->memfd >= 0)
 		close(p->memfd); /* and with it the lock */
 	free(p);

@@ -11,6 +11,7 @@
 #include "../target.h"
 #include "maps.h"
 #include "ptrace.h"
+#include "seccomp.h"
 
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ struct proc_target {
 	struct ovup_threads threads;
 	struct ovup_block planned[4]; /* dry-run choices, as if mapped */
 	size_t nplanned;
+	struct ovup_seccomp seccomp;  /* filters read from each thread */
 };
 
 static inline struct proc_target *ovup_to_proc(struct ovup_target *t)
