@@ -7,6 +7,11 @@
  *   strlen WORD     -> libc's strlen(WORD);  strlen-null -> strlen(NULL)
  *   reset / stats   -> worker threads count compute(21)'s results from now on
  *   mdwe            -> forbid gaining exec permission (PR_SET_MDWE)
+ *   seccomp MODE    -> a seccomp filter on every thread, as sandboxes have:
+ *                      kill-mmap, kill-mprotect, kill-munmap, errno-memfd,
+ *                      mdwe (systemd's MemoryDenyWriteExecute=), allow-log
+ *                      (logs mmap, mprotect, munmap), unrelated (refuses
+ *                      socket, kills on kexec_load), strict (strict mode)
  *   block           -> a thread asleep inside block_entry's first bytes
  *   nap             -> a thread calling napper(1) in a loop
  *   quit
@@ -19,7 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline, noclone, used))
@@ -186,6 +198,84 @@ static void *sleeper(void *arg)
 	return NULL;
 }
 
+#define NR_IS(nr, ret)                                                            \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, (ret))
+#define ARCH_X86_64                                                               \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),  \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),             \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),                      \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+static const struct sock_filter kill_mmap[] = { ARCH_X86_64,
+	NR_IS(SYS_mmap, SECCOMP_RET_KILL_PROCESS), ALLOW };
+static const struct sock_filter kill_mprotect[] = { ARCH_X86_64,
+	NR_IS(SYS_mprotect, SECCOMP_RET_KILL_THREAD), ALLOW };
+static const struct sock_filter kill_munmap[] = { ARCH_X86_64,
+	NR_IS(SYS_munmap, SECCOMP_RET_KILL_PROCESS), ALLOW };
+static const struct sock_filter errno_memfd[] = { ARCH_X86_64,
+	NR_IS(SYS_memfd_create, SECCOMP_RET_ERRNO | EPERM), ALLOW };
+static const struct sock_filter allow_log[] = { ARCH_X86_64,
+	NR_IS(SYS_mmap, SECCOMP_RET_LOG), NR_IS(SYS_mprotect, SECCOMP_RET_LOG),
+	NR_IS(SYS_munmap, SECCOMP_RET_LOG), ALLOW };
+static const struct sock_filter unrelated[] = { ARCH_X86_64,
+	NR_IS(SYS_socket, SECCOMP_RET_ERRNO | EPERM),
+	NR_IS(SYS_kexec_load, SECCOMP_RET_KILL_PROCESS), ALLOW };
+/* systemd's MemoryDenyWriteExecute= (seccomp_memory_deny_write_execute) */
+static const struct sock_filter mdwe[] = {
+	ARCH_X86_64,
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 4, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 6, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pkey_mprotect, 5, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_shmat, 6, 0),
+	ALLOW,
+	/* mmap: PROT_WRITE and PROT_EXEC together */
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PROT_WRITE | PROT_EXEC),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROT_WRITE | PROT_EXEC, 4, 5),
+	/* mprotect, pkey_mprotect: PROT_EXEC */
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 2, 3),
+	/* shmat: SHM_EXEC */
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0100000, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	ALLOW,
+};
+
+static const struct {
+	const char *name;
+	const struct sock_filter *f;
+	unsigned short len;
+} filters[] = {
+#define F(name, a) { name, a, sizeof(a) / sizeof(a[0]) }
+	F("kill-mmap", kill_mmap),     F("kill-mprotect", kill_mprotect),
+	F("kill-munmap", kill_munmap), F("errno-memfd", errno_memfd),
+	F("allow-log", allow_log),     F("unrelated", unrelated),
+	F("mdwe", mdwe),
+#undef F
+};
+
+/* "ok" or why not: with TSYNC every thread gets the filter at once */
+static const char *seccomp_install(const char *mode)
+{
+	size_t i;
+
+	if (!strcmp(mode, "strict"))
+		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) ? strerror(errno) : "ok";
+	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		struct sock_fprog prog = { filters[i].len, (struct sock_filter *)filters[i].f };
+
+		if (strcmp(mode, filters[i].name))
+			continue;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+			return strerror(errno);
+		return "ok";
+	}
+	return "no such filter";
+}
+
 int main(int argc, char **argv)
 {
 	char line[256], name[64];
@@ -229,6 +319,8 @@ int main(int argc, char **argv)
 		} else if (!strncmp(line, "mdwe", 4)) {
 			/* PR_SET_MDWE = 65, PR_MDWE_REFUSE_EXEC_GAIN = 1 */
 			printf("%s\n", prctl(65, 1, 0, 0, 0) ? "mdwe-unsupported" : "ok");
+		} else if (sscanf(line, "seccomp %63s", name) == 1) {
+			printf("%s\n", seccomp_install(name));
 		} else if (!strncmp(line, "strlen-null", 11)) {
 			const char *volatile none = NULL;
 
