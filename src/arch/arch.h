@@ -92,6 +92,13 @@ uint64_t ovup_arch_regs_sp(const struct user_regs_struct *r);
  * a syscall also the syscall instruction, which the kernel re-executes
  * when the call is restarted.  Returns how many addresses it wrote. */
 size_t ovup_arch_regs_resume_pcs(const struct user_regs_struct *r, uint64_t pcs[2]);
+/* The general registers, as words: any may hold a code address. */
+size_t ovup_arch_regs_words(const struct user_regs_struct *r, uint64_t *w, size_t max);
+/* glibc keeps code pointers in jmp_buf and atexit lists mangled with a
+ * per-process guard word (PTR_MANGLE): where that word is, from a thread's
+ * registers, and a stored word demangled with it. */
+uint64_t ovup_arch_pointer_guard_addr(const struct user_regs_struct *r);
+uint64_t ovup_arch_demangle(uint64_t word, uint64_t guard);
 /* Applies what the kernel does to an interrupted syscall when the thread
  * resumes without a signal handler: back to the syscall instruction. */
 void ovup_arch_regs_restart(struct user_regs_struct *r);
@@ -110,6 +117,14 @@ int ovup_arch_relocate(const uint8_t *code, size_t n, uint64_t site, size_t min_
  * (lo, hi), with the branch's address in *from; else 0. */
 int ovup_arch_branch_into(const uint8_t *code, size_t n, uint64_t addr, uint64_t lo, uint64_t hi,
 			  uint64_t *from);
+
+/* Cheap first pass over a whole object's code (n bytes at addr): every
+ * place whose bytes, read as a relative jmp/call/jcc, would land strictly
+ * inside (lo, hi).  Most are not instructions at all; the caller decodes
+ * the function around each (ovup_arch_branch_into).  Returns how many,
+ * writing at most max. */
+size_t ovup_arch_branch_candidates(const uint8_t *code, size_t n, uint64_t addr, uint64_t lo,
+				   uint64_t hi, uint64_t *out, size_t max);
 
 /* The length of the whole instructions that cover min_len bytes at addr,
  * or 0 if they do not decode. */

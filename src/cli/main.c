@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 		return OVUP_EXIT_OK;
 	}
 	ovup_verbose = c.verbose;
+	ovup_signals_init();
 	/* only verbs that change the target lock it and open it for writing */
 	offline = !strcmp(verb, "symbols") || !strcmp(verb, "build") ||
 		  (!strcmp(verb, "apply") && c.dry_run);

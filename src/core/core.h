@@ -58,9 +58,7 @@ struct ovup_record {
 struct ovup_rec_kept {
 	uint64_t addr, size;
 	int kind;
-	int tid;             /* the thread that may still return into it */
-	uint64_t at;         /* ... from here */
-	char comm[32];
+	char why[192];       /* what may still run in it or point to it */
 };
 struct ovup_records {
 	struct ovup_record *r;

@@ -121,6 +121,11 @@ static int compile(struct ovup_plan *p)
 		p->objpath = ovup_xstrdup(p->source);
 		return 0;
 	}
+	if (strlen(p->source) < 2 || strcmp(p->source + strlen(p->source) - 2, ".c"))
+		return ovup_err(-EINVAL, "%s: neither C (a .c file) nor an ELF object (it does not "
+					 "start with \\x7fELF); give a patch file (.c) or an object "
+					 "from 'ovup build'",
+				p->source);
 	p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
 	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
 	return ret;
@@ -247,6 +252,10 @@ static int plan_functions(struct ovup_plan *p)
 						p->source, s->name);
 			continue;
 		}
+		if (s->type == OVUP_SYM_IFUNC)
+			return ovup_err(-ENOTSUP, "%s: '%s' is an IFUNC (a resolver): ovup runs no "
+						  "resolvers; define the implementation itself",
+					p->source, s->name);
 		if (s->type != OVUP_SYM_FUNC)
 			continue;
 		ret = ovup_symtab_resolve_func(&p->st, selector_for(p, s->name), &old);
@@ -341,6 +350,52 @@ static int read_function(struct ovup_plan *p, struct ovup_pfunc *f)
 	return p->t->ops->read(p->t, f->old->addr, f->code, f->ncode);
 }
 
+#define MAX_CANDIDATES 64
+
+/* Code elsewhere in the object (inline asm, hand-written assembly) that
+ * branches into the bytes the jump replaces would land in the middle of
+ * it.  A byte scan of the object's code finds every place that could be
+ * such a branch; each is decoded with the function around it.  Where no
+ * symbol says which function that is, ovup cannot tell, and refuses. */
+static int check_foreign_branches(struct ovup_plan *p, struct ovup_pfunc *f)
+{
+	uint64_t cand[MAX_CANDIDATES], start, from;
+	uint8_t *code = NULL;
+	size_t len, n, i;
+	int ret = 0;
+
+	if (!p->t->ops->code_at || p->t->ops->code_at(p->t, f->site, &code, &start, &len))
+		return 0;
+	n = ovup_arch_branch_candidates(code, len, start, f->site, f->site + f->cover, cand,
+					MAX_CANDIDATES);
+	for (i = 0; i < n && i < MAX_CANDIDATES && !ret; i++) {
+		const struct ovup_sym *s = ovup_symtab_by_addr(&p->st, cand[i]);
+
+		if (cand[i] >= f->old->addr && cand[i] < f->old->addr + f->old->size)
+			continue; /* the function's own code: decoded already */
+		if (s && s->size && cand[i] >= s->addr && cand[i] < s->addr + s->size &&
+		    s->addr >= start && s->addr + s->size <= start + len) {
+			if (ovup_arch_branch_into(code + (s->addr - start), (size_t)s->size, s->addr,
+						  f->site, f->site + f->cover, &from) == 1)
+				ret = ovup_err(-ENOTSUP, "%s: function '%s': the branch at %s+0x%" PRIx64
+							 " lands inside the %u bytes the jump "
+							 "replaces; ovup cannot patch it safely",
+					       p->t->desc, f->name, s->name, from - s->addr, f->cover);
+			continue;
+		}
+		ret = ovup_err(-ENOTSUP, "%s: function '%s': the bytes at 0x%" PRIx64 ", in no known "
+					 "function, may be a branch into the %u bytes the jump "
+					 "replaces; ovup cannot tell, and does not patch it",
+			       p->t->desc, f->name, cand[i], f->cover);
+	}
+	if (!ret && n > MAX_CANDIDATES)
+		ret = ovup_err(-ENOTSUP, "%s: function '%s': %zu places may branch into the bytes the "
+					 "jump replaces; ovup does not patch it",
+			       p->t->desc, f->name, n);
+	free(code);
+	return ret;
+}
+
 /* The branch replaces whole instructions (cover >= 5 bytes); nothing in
  * the function may branch into them, and OVUP_ORIG needs them moved. */
 static int check_displaced(struct ovup_plan *p, struct ovup_pfunc *f)
@@ -364,6 +419,9 @@ static int check_displaced(struct ovup_plan *p, struct ovup_pfunc *f)
 					  "inside the %u bytes the jump replaces; ovup cannot patch it "
 					  "safely",
 				p->t->desc, f->name, f->name, from - f->old->addr, f->cover);
+	len = check_foreign_branches(p, f);
+	if (len)
+		return len;
 	if (!f->want_orig)
 		return 0;
 	/* an endbr64 kept at the entry starts the trampoline too */
@@ -486,6 +544,10 @@ int ovup_step_size(struct ovup_plan *p)
 	if (ret)
 		return ret;
 	ret = ovup_elf_obj_read(p->objpath, &p->obj);
+	if (ret == -ENOEXEC)
+		return ovup_err(ret, "%s: not a whole ELF object (truncated or corrupt); build it "
+				     "again with 'ovup build'",
+				p->objpath);
 	if (ret)
 		return ovup_err(ret, "%s: cannot read it as an ELF object: %s", p->objpath,
 				strerror(-ret));
@@ -791,11 +853,13 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 			if (!ret && r2)
 				ret = r2;
 		}
-		if (ret != -EBUSY || attempt >= retries)
-			break;
+		if (ret != -EBUSY || attempt >= retries || ovup_signalled)
+			break; /* busy: nothing was switched, stopping is free */
 		ovup_sleep_us(delay);
 		delay = OVUP_MIN(delay * 2, 50000u);
 	}
+	if (ret == -EBUSY && ovup_signalled)
+		return ovup_check_signal("nothing was switched");
 	if (ret == -EBUSY) {
 		char where[256];
 		const struct ovup_sym *s = st ? ovup_symtab_by_addr(st, txn->busy.addr) : NULL;

@@ -40,19 +40,36 @@ int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs)
 static int release(struct ovup_target *t, const struct ovup_block *b, size_t n,
 		   struct ovup_busy *busy)
 {
+	char *saved;
 	int ret;
 
 	memset(busy, 0, sizeof(*busy));
 	if (!n)
 		return 0;
+	saved = ovup_err_save();
 	ret = t->ops->free(t, b, n, busy);
 	if (ret == -ESRCH)
 		ret = 0; /* its memory went with it */
 	if (ret != -EBUSY && ret)
 		ovup_warn("%s: could not release 0x%" PRIx64 ": %s", t->desc, b[0].addr,
 			  ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
-	ovup_err_clear();
+	ovup_err_restore(saved);
 	return ret;
+}
+
+/* Why memory is kept: "thread 42 (worker) may still return into it (at
+ * 0x...)" or where a pointer into it was found. */
+static void kept_why(const struct ovup_busy *b, char *buf, size_t len)
+{
+	if (b->unchecked)
+		snprintf(buf, len, "the process has too much memory to search for pointers into it");
+	else if (b->tid)
+		snprintf(buf, len, "thread %d (%s) may still return into it (at 0x%" PRIx64 ")", b->tid,
+			 b->comm, b->addr);
+	else
+		snprintf(buf, len, "a pointer to 0x%" PRIx64 " is stored at 0x%" PRIx64
+			 " (a return address, a saved context or a callback)",
+			 b->addr, b->ref);
 }
 
 /* Blocks the target holds that no record owns: left by an ovup that died
@@ -87,12 +104,69 @@ static int collect_garbage(struct ovup_target *t, struct ovup_records *rs)
 			kb->addr = b[i].addr;
 			kb->size = b[i].size;
 			kb->kind = b[i].kind;
-			kb->tid = busy.tid;
-			kb->at = busy.addr;
-			snprintf(kb->comm, sizeof(kb->comm), "%s", busy.comm);
+			kept_why(&busy, kb->why, sizeof(kb->why));
 		}
 	}
 	free(b);
+	return 0;
+}
+
+/* The record of the patch right under r at site, or NULL. */
+static const struct ovup_rec_func *under(const struct ovup_records *rs, const struct ovup_record *r,
+					 uint64_t site)
+{
+	const struct ovup_rec_func *best = NULL;
+	uint64_t seq = 0;
+	size_t i, k;
+
+	for (i = 0; i < rs->n; i++)
+		for (k = 0; k < rs->r[i].nfuncs; k++)
+			if (rs->r[i].funcs[k].site == site && rs->r[i].seq < r->seq &&
+			    rs->r[i].seq >= seq) {
+				seq = rs->r[i].seq;
+				best = &rs->r[i].funcs[k];
+			}
+	return best;
+}
+
+/* The bytes a record would write back must be what was there before, as
+ * the target itself shows it: the jump of the patch underneath, or at the
+ * bottom the code of the file mapped there.  A record is only data; it is
+ * never trusted to choose bytes for a target's code. */
+static int check_saved(struct ovup_target *t, const struct ovup_records *rs,
+		       const struct ovup_record *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->nfuncs; k++) {
+		const struct ovup_rec_func *f = &r->funcs[k], *u = under(rs, r, f->site);
+		uint8_t file[16];
+		char want[64], have[64];
+
+		if (u) {
+			if (u->len == f->len && !memcmp(u->jump, f->saved, f->len))
+				continue;
+			return ovup_err(-EPERM, "%s: patch '%s': the saved bytes of function '%s' at 0x%"
+						PRIx64 " are not the jump of the patch under it; the "
+						"record is wrong, refusing to restore them",
+					t->desc, r->name, f->name, f->site);
+		}
+		if (!t->ops->original)
+			continue;
+		if (t->ops->original(t, f->site, file, f->len))
+			return ovup_err(-EPERM, "%s: patch '%s': function '%s' at 0x%" PRIx64 " lies in "
+						"no file's code; the record is wrong, refusing to "
+						"write there",
+					t->desc, r->name, f->name, f->site);
+		if (memcmp(file, f->saved, f->len)) {
+			ovup_hex_spaced(want, file, f->len);
+			ovup_hex_spaced(have, f->saved, f->len);
+			return ovup_err(-EPERM, "%s: patch '%s': the saved bytes of function '%s' at 0x%"
+						PRIx64 " (%s) are not the file's (%s); the record is "
+						"wrong, refusing to restore them",
+					t->desc, r->name, f->name, f->site, have, want);
+		}
+	}
 	return 0;
 }
 
@@ -177,12 +251,14 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 		return 0;
 	}
 	if (untouched != r->nfuncs) {
-		ret = switch_record(t, r, 1);
+		ret = check_saved(t, rs, r);
+		if (!ret)
+			ret = switch_record(t, r, 1);
 		if (ret)
 			return ovup_err(ret, "%s: patch '%s' was interrupted half-way and cannot be "
 					     "rolled back yet: %s",
 					t->desc, r->name, ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
-		ovup_info("%s: rolled back patch '%s', which an earlier ovup left half-%s", t->desc,
+		ovup_note("%s: rolled back patch '%s', which an earlier ovup left half-%s", t->desc,
 			  r->name, r->state == OVUP_REC_PENDING ? "applied" : "reverted");
 	}
 	/* its blocks are garbage now, released below */
@@ -493,13 +569,17 @@ int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o)
 	ret = prepare(&p, ns);
 	if (ret)
 		goto out;
-#define STEP(i, call)                          \
-	do {                                   \
-		t0 = ovup_now_ns();            \
-		ret = (call);                  \
-		ns[i] = ovup_now_ns() - t0;    \
-		if (ret)                       \
-			goto out;              \
+	/* up to the branch, a signal rolls everything back */
+#define STEP(i, call)                                                  \
+	do {                                                           \
+		ret = ovup_check_signal("nothing was applied");        \
+		if (ret)                                               \
+			goto out;                                      \
+		t0 = ovup_now_ns();                                    \
+		ret = (call);                                          \
+		ns[i] = ovup_now_ns() - t0;                            \
+		if (ret)                                               \
+			goto out;                                      \
 	} while (0)
 	STEP(2, ovup_step_alloc(&p, o->dry_run));
 	STEP(3, ovup_step_mapfile(&p));
@@ -663,6 +743,9 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 			goto out;
 		}
 	}
+	ret = check_saved(t, &rs, r);
+	if (ret)
+		goto out;
 	sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
 	ranges = ovup_xcalloc(r->nfuncs + r->nblocks, sizeof(*ranges));
 	for (i = 0; i < r->nfuncs; i++) {
@@ -681,7 +764,11 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 				ranges[nr].start = r->blocks[i].addr;
 				ranges[nr++].end = r->blocks[i].addr + r->blocks[i].size;
 			}
-	/* the journal: a run that finds this state settles it */
+	ret = ovup_check_signal("nothing was reverted");
+	if (ret)
+		goto out;
+	/* the journal: a run that finds this state settles it; from here
+	 * on a signal waits until the revert is done */
 	r->state = OVUP_REC_REVERTING;
 	ret = ovup_records_save(t, &rs);
 	if (ret)
@@ -716,17 +803,25 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	gone = *r;
 	memmove(r, r + 1, (size_t)(rs.r + rs.n - r - 1) * sizeof(*r));
 	rs.n--;
-	ret = ovup_records_save(t, &rs);
+	if (ovup_records_save(t, &rs)) {
+		/* reverted, but the record still says "reverting": the next
+		 * run drops it, seeing the old bytes at every site */
+		ovup_warn("%s", ovup_err_msg() ? ovup_err_msg() : "cannot save the record");
+		ovup_err_clear();
+	}
 	if (!t->ops->keeps_records && gone.nblocks) {
 		blk = ovup_xcalloc(gone.nblocks, sizeof(*blk));
 		for (i = 0; i < gone.nblocks; i++)
 			blk[i] = (struct ovup_block){ gone.blocks[i].addr, gone.blocks[i].size,
 						      (enum ovup_block_kind)gone.blocks[i].kind, 0 };
-		if (release(t, blk, gone.nblocks, &busy) == -EBUSY)
-			ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: thread %d "
-				  "(%s) may still return into it (at 0x%" PRIx64 "); a later ovup "
-				  "run releases it",
-				  t->desc, blk[0].addr, busy.tid, busy.comm, busy.addr);
+		if (release(t, blk, gone.nblocks, &busy) == -EBUSY) {
+			char why[192];
+
+			kept_why(&busy, why, sizeof(why));
+			ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: %s; a later "
+				  "ovup run releases it",
+				  t->desc, blk[0].addr, why);
+		}
 	}
 	if (json) {
 		printf("{\"target\":");
@@ -763,6 +858,24 @@ static const char *status_of(struct ovup_target *t, const struct ovup_records *r
 		return "unreadable";
 	}
 	return memcmp(cur, f->jump, f->len) ? "CHANGED behind ovup" : "active";
+}
+
+/* Names and paths come from the target and from files: a control byte
+ * in them must not reach the terminal as one. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = 0;
+	return buf;
 }
 
 static int cmp_seq(const void *a, const void *b)
@@ -804,8 +917,10 @@ int ovup_list(struct ovup_target *t, int json)
 			print_json_str(r->source);
 			printf(",\"functions\":[");
 		} else {
+			char src[512];
+
 			printf("  %s  (seq %" PRIu64 ", %s, from %s)\n", r->name, r->seq, when,
-			       r->source);
+			       printable(r->source, src, sizeof(src)));
 		}
 		for (k = 0; k < r->nfuncs; k++) {
 			const struct ovup_rec_func *f = &r->funcs[k];
@@ -821,8 +936,12 @@ int ovup_list(struct ovup_target *t, int json)
 				print_json_str(st);
 				printf("}");
 			} else {
-				printf("    %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "  %s\n", f->name,
-				       ovup_basename(f->object), f->old_addr, f->new_addr, st);
+				char fn[256], obj[256];
+
+				printf("    %-24s %s 0x%" PRIx64 " -> 0x%" PRIx64 "  %s\n",
+				       printable(f->name, fn, sizeof(fn)),
+				       printable(ovup_basename(f->object), obj, sizeof(obj)), f->old_addr,
+				       f->new_addr, st);
 			}
 		}
 		if (json)
@@ -875,16 +994,16 @@ int ovup_list(struct ovup_target *t, int json)
 		const struct ovup_rec_kept *kb = &rs.kept[i];
 
 		if (json) {
-			printf("%s{\"addr\":%" PRIu64 ",\"size\":%" PRIu64 ",\"tid\":%d,\"at\":%" PRIu64
-			       "}",
-			       i ? "," : "", kb->addr, kb->size, kb->tid, kb->at);
+			printf("%s{\"addr\":%" PRIu64 ",\"size\":%" PRIu64 ",\"why\":", i ? "," : "",
+			       kb->addr, kb->size);
+			print_json_str(kb->why);
+			printf("}");
 			continue;
 		}
 		if (!i)
-			printf("kept (a thread may still return into it; a later run releases it):\n");
-		printf("    0x%" PRIx64 "  %" PRIu64 " KiB %s, thread %d (%s) at 0x%" PRIx64 "\n",
-		       kb->addr, kb->size >> 10, kb->kind == 1 ? "code" : "data", kb->tid, kb->comm,
-		       kb->at);
+			printf("kept (a later run releases it):\n");
+		printf("    0x%" PRIx64 "  %" PRIu64 " KiB of %s: %s\n", kb->addr, kb->size >> 10,
+		       kb->kind == OVUP_BLOCK_TEXT ? "code" : "data", kb->why);
 	}
 	if (json)
 		printf("]}\n");

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -281,6 +282,27 @@ static int is_tls_reloc(unsigned type)
 	return 0;
 }
 
+/* Every section lies inside the file: libelf reads a truncated object
+ * without complaint, as one with fewer sections or none. */
+static int complete(Elf *e, int fd, const GElf_Ehdr *eh)
+{
+	struct stat st;
+	Elf_Scn *scn = NULL;
+
+	if (fstat(fd, &st) < 0 ||
+	    eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize > (uint64_t)st.st_size)
+		return 0;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return 0;
+		if (sh.sh_type != SHT_NOBITS && sh.sh_offset + sh.sh_size > (uint64_t)st.st_size)
+			return 0;
+	}
+	return 1;
+}
+
 int ovup_elf_obj_read(const char *path, struct ovup_obj *obj)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -301,7 +323,7 @@ int ovup_elf_obj_read(const char *path, struct ovup_obj *obj)
 	}
 	obj->machine = eh.e_machine;
 	obj->type = eh.e_type;
-	if (elf_getshdrnum(e, &n)) {
+	if (elf_getshdrnum(e, &n) || !complete(e, fd, &eh)) {
 		ret = -ENOEXEC;
 		goto out_elf;
 	}

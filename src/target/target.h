@@ -45,10 +45,12 @@ struct ovup_range {
 
 /* Who blocked a switch, for the "busy" message. */
 struct ovup_busy {
-	int tid;
+	int tid;                         /* the thread, or 0 for memory */
 	char comm[32];
-	uint64_t addr;
+	uint64_t addr;                   /* the address inside the bytes or block */
 	int unwind_failed;
+	uint64_t ref;                    /* where in memory a pointer to addr lies */
+	int unchecked;                   /* too much memory to search for pointers */
 };
 
 /* A transaction: every site switches, or none does. */
@@ -116,6 +118,16 @@ struct ovup_target_ops {
 	 * foreign hook from an untouched function; -ENOENT if unknown. */
 	int (*pristine)(struct ovup_target *t, const struct ovup_symtab *st,
 			const struct ovup_sym *s, uint64_t addr, void *buf, size_t len);
+	/* The bytes at addr as the file mapped there holds them: what a
+	 * revert may write back at the bottom of a site.  -ENOENT if no
+	 * file's code is mapped at addr.  NULL where the target checks it. */
+	int (*original)(struct ovup_target *t, uint64_t addr, void *buf, size_t len);
+	/* The whole executable mapping of the object mapped at addr, as its
+	 * file holds it (*buf malloc'd, *start its address), to look for
+	 * branches from anywhere into bytes a jump will replace.  NULL where
+	 * that cannot be done. */
+	int (*code_at)(struct ovup_target *t, uint64_t addr, uint8_t **buf, uint64_t *start,
+		       size_t *len);
 	/* Where no pristine copy exists: does the site hold someone else's
 	 * hook?  1 with a description in why, else 0. */
 	int (*hooked)(struct ovup_target *t, const struct ovup_symtab *st, uint64_t site,

@@ -6,9 +6,11 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,23 @@ void ovup_err_clear(void)
 	err_msg[0] = 0;
 }
 
+char *ovup_err_save(void)
+{
+	char *saved = err_msg[0] ? ovup_xstrdup(err_msg) : NULL;
+
+	err_msg[0] = 0;
+	return saved;
+}
+
+void ovup_err_restore(char *saved)
+{
+	if (saved)
+		snprintf(err_msg, sizeof(err_msg), "%s", saved);
+	else
+		err_msg[0] = 0;
+	free(saved);
+}
+
 void ovup_err_set_inconsistent(void)
 {
 	err_inconsistent = 1;
@@ -74,6 +93,17 @@ void ovup_warn(const char *fmt, ...)
 	va_list ap;
 
 	fputs("ovup: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void ovup_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ovup: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -342,11 +372,56 @@ int ovup_run(char *const argv[], char **out)
 	return 128 + WTERMSIG(status);
 }
 
-char *ovup_tmpdir(void)
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static const char *tmp_base(void)
 {
 	const char *base = getenv("TMPDIR");
-	char *dir = ovup_xasprintf("%s/ovup.XXXXXX", base && *base ? base : "/tmp");
 
+	return base && *base ? base : "/tmp";
+}
+
+/* Scratch directories of ovup runs that were killed: ours (same owner,
+ * a real directory, not a link), named after a pid that no longer runs,
+ * and not kept on purpose (OVUP_KEEP_TMP). */
+static void sweep_tmp(const char *base)
+{
+	struct dirent *de;
+	DIR *d = opendir(base);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *path, *kept;
+		struct stat st;
+		long pid;
+
+		if (sscanf(de->d_name, "ovup.%ld.", &pid) != 1 || pid <= 0 ||
+		    (kill((pid_t)pid, 0) < 0 ? errno != ESRCH : 1))
+			continue;
+		path = ovup_xasprintf("%s/%s", base, de->d_name);
+		kept = ovup_xasprintf("%s/.kept", path);
+		if (!lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+		    access(kept, F_OK) < 0)
+			nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(kept);
+		free(path);
+	}
+	closedir(d);
+}
+
+char *ovup_tmpdir(void)
+{
+	const char *base = tmp_base();
+	char *dir = ovup_xasprintf("%s/ovup.%d.XXXXXX", base, (int)getpid());
+
+	sweep_tmp(base);
 	if (!mkdtemp(dir)) {
 		int e = errno;
 
@@ -357,18 +432,53 @@ char *ovup_tmpdir(void)
 	return dir;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void ovup_tmpdir_remove(const char *dir)
 {
-	if (dir && !getenv("OVUP_KEEP_TMP"))
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (!dir)
+		return;
+	if (getenv("OVUP_KEEP_TMP") && *getenv("OVUP_KEEP_TMP")) {
+		char *kept = ovup_xasprintf("%s/.kept", dir);
+
+		ovup_write_file_atomic(kept, "", 0);
+		free(kept);
+		fprintf(stderr, "ovup: kept the scratch directory %s (OVUP_KEEP_TMP)\n", dir);
+		return;
+	}
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- signals: finish or roll back, never stop half-way ---- */
+
+volatile sig_atomic_t ovup_signalled;
+
+static void on_signal(int sig)
+{
+	ovup_signalled = sig;
+}
+
+void ovup_signals_init(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < OVUP_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* a closed stdout must not kill ovup between two writes to a target */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int ovup_check_signal(const char *what)
+{
+	int sig = ovup_signalled;
+
+	if (!sig)
+		return 0;
+	return ovup_err(-EINTR, "interrupted by SIG%s; %s", sigabbrev_np(sig), what);
 }
 
 unsigned ovup_edit_distance(const char *a, const char *b)

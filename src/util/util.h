@@ -7,6 +7,7 @@
 #ifndef OVUP_UTIL_H
 #define OVUP_UTIL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,13 +27,19 @@ int ovup_err(int err, const char *fmt, ...) OVUP_PRINTF(2, 3);
 void ovup_err_prefix(const char *fmt, ...) OVUP_PRINTF(1, 2);
 const char *ovup_err_msg(void);
 void ovup_err_clear(void);
+/* Best-effort work that reports its own failures as warnings (cleanup
+ * after an error, releasing memory) sets the current message aside
+ * first, and puts it back after. */
+char *ovup_err_save(void);
+void ovup_err_restore(char *saved);
 /* An error after which the target may be inconsistent (a restore failed). */
 void ovup_err_set_inconsistent(void);
 int ovup_err_inconsistent(void);
 
 void ovup_warn(const char *fmt, ...) OVUP_PRINTF(1, 2);
 extern int ovup_verbose;
-void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);
+void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* with -v only */
+void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* always, on stderr */
 
 /* Allocation failure in a short-lived CLI is not recoverable in any useful
  * way; these abort() instead of threading -ENOMEM through every parser. */
@@ -66,9 +73,19 @@ int ovup_write_file_atomic(const char *path, const char *data, size_t len);
  * Returns the exit status (>= 0) or -errno if it could not run. */
 int ovup_run(char *const argv[], char **out);
 
-/* A private temporary directory, removed with ovup_tmpdir_remove(). */
+/* A private temporary directory, removed with ovup_tmpdir_remove()
+ * (kept and named on stderr with OVUP_KEEP_TMP=1).  Those of ovup runs
+ * that were killed are removed by the next run. */
 char *ovup_tmpdir(void);
 void ovup_tmpdir_remove(const char *dir);
+
+/* SIGINT, SIGTERM and SIGHUP only set ovup_signalled: ovup finishes or
+ * rolls back what it does to a target, then stops.  ovup_check_signal()
+ * is called where stopping is still free: -EINTR saying what was (not)
+ * done, or 0. */
+extern volatile sig_atomic_t ovup_signalled;
+void ovup_signals_init(void);
+int ovup_check_signal(const char *what);
 
 /* Damerau-free Levenshtein distance, for "did you mean". */
 unsigned ovup_edit_distance(const char *a, const char *b);

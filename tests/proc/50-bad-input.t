@@ -158,6 +158,54 @@ run_ovup list -p "$P"
 like "$OUT" "no patches applied" "busy: nothing recorded"
 stop_victim s
 
+# malformed objects and patches, each refused with what is wrong
+start_victim w "$V/victim-pie"
+P=$VPID
+echo "not an object" >"$WORK/junk.o"
+run_bad apply -p "$P" "$WORK/junk.o"
+is "$RC" 1 "a .o that is no ELF object: exit 1"
+like "$ERR" "junk.o: neither C \(a .c file\) nor an ELF object" "... says what it is not"
+unlike "$ERR" "No such file" "... not 'No such file or directory'"
+untouched "non-ELF object"
+run_ovup build -p "$P" "$WORK/good.c" -o "$WORK/good.o"
+head -c $(($(stat -c %s "$WORK/good.o") / 2)) "$WORK/good.o" >"$WORK/half.o"
+run_bad apply -p "$P" "$WORK/half.o"
+is "$RC" 1 "a truncated object: exit 1"
+like "$ERR" "half.o: not a whole ELF object \(truncated or corrupt\)" "... says it is truncated"
+unlike "$ERR" "defines no function" "... not 'defines no function'"
+untouched "truncated object"
+patch ifunc-def <<'P'
+static int impl(int x) { return x * 3; }
+static int (*resolve(void))(int) { return impl; }
+int compute(int x) __attribute__((ifunc("resolve")));
+P
+run_bad apply -p "$P" "$WORK/ifunc-def.c"
+is "$RC" 1 "a patch that defines an IFUNC: exit 1"
+like "$ERR" "'compute' is an IFUNC \(a resolver\): ovup runs no resolvers" "... refused as documented"
+untouched "IFUNC in the patch"
+patch entered <<'P'
+int entered(int x) { return x + 2; }
+P
+run_bad apply -p "$P" "$WORK/entered.c"
+is "$RC" 1 "a function another function jumps into: exit 1"
+like "$ERR" "function 'entered': the branch at enters\+0x0 lands inside the [0-9]+ bytes the jump replaces" \
+	"... names the branch in the other function"
+untouched "branch from another function"
+is "$(ask w call entered 1)" 2 "... and the function still works"
+stop_victim w
+
+# a path with control characters is listed harmlessly
+start_victim c "$V/victim-pie"
+P=$VPID
+evil="$WORK/$(printf 'x\033[2Jy')z.c"
+cp "$WORK/good.c" "$evil"
+run_ovup apply -p "$P" --name evil "$evil"
+is "$RC" 0 "a patch file whose name holds an escape sequence"
+run_ovup list -p "$P"
+unlike "$OUT" "$(printf '\033')" "list prints no control character"
+like "$OUT" 'from .*x\\x1b\[2Jyz\.c' "... but shows it escaped"
+stop_victim c
+
 # the target dies in the middle of an apply
 start_victim d "$V/victim-pie"
 P=$VPID

@@ -21,4 +21,44 @@ block_forever:
 	call block_entry
 	jmp block_forever
 	.size block_forever, .-block_forever
+
+/* block_late: a thread asleep in pause() whose syscall instruction is the
+ * last two of late_entry's first 5 bytes: its pc (late_entry+5) lies past
+ * the bytes a jump replaces, but the kernel restarts the interrupted call
+ * at pc-2, inside them. */
+	.globl late_entry
+	.type late_entry, @function
+late_entry:
+	nop
+	nop
+	nop
+	syscall
+	ret
+	.size late_entry, .-late_entry
+
+	.globl block_late
+	.type block_late, @function
+block_late:
+	movl $34, %eax		/* SYS_pause */
+	call late_entry
+	jmp block_late
+	.size block_late, .-block_late
+
+/* entered: an ordinary function, except that the code of another one,
+ * enters (never called), jumps to entered+1, inside its first 5 bytes */
+	.globl entered
+	.type entered, @function
+entered:
+	push %rbx
+	movl %edi, %eax
+	addl $1, %eax
+	pop %rbx
+	ret
+	.size entered, .-entered
+
+	.globl enters
+	.type enters, @function
+enters:
+	jmp entered+1
+	.size enters, .-enters
 	.section .note.GNU-stack,"",@progbits

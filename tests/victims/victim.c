@@ -13,13 +13,35 @@
  *                      (logs mmap, mprotect, munmap), unrelated (refuses
  *                      socket, kills on kexec_load), strict (strict mode)
  *   block           -> a thread asleep inside block_entry's first bytes
+ *   block-late      -> a thread asleep in a syscall whose instruction lies
+ *                      in late_entry's first bytes (its pc just past them)
  *   nap             -> a thread calling napper(1) in a loop
+ *   regs            -> "ROUNDS ERRORS" of the register-checking main thread
+ *   coro            -> resume a coroutine (ucontext, on a malloc'd stack)
+ *                      that loops n = coro_step(n) and yields; prints n
+ *   churn           -> a thread creating and joining threads without end
+ *   rtsig           -> count SIGRTMIN+1 from now on: each carries a sequence
+ *                      number; rtsig-count -> "RECEIVED OUT-OF-ORDER"
+ *   fork            -> a child that writes compute(5) to the file named
+ *                      by $VICTIM_CHILD_OUT every 10 ms; prints its pid
+ *   exec            -> execs itself (same pid, stdin and stdout), which
+ *                      then prints "ready PID" again
+ *   tid             -> the id of a thread other than the main one
+ *   forge SITE CUR ADDR SIZE -> maps a forged ovup record into itself: a
+ *                      patch whose jump at SITE is CUR (the bytes there now),
+ *                      whose saved bytes are int3s, and whose block is
+ *                      [ADDR, ADDR+SIZE) (not ovup's)
  *   quit
  * `victim -t N` starts N threads calling compute(21) in a tight loop;
- * `victim -s N` starts N threads that sleep (as a server's idle threads do).
+ * `victim -s N` starts N threads that sleep (as a server's idle threads do);
+ * `victim -r` makes the main thread (where ovup injects its system calls)
+ * spin checking its registers (regspin.S), and serves commands from
+ * another thread.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +54,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline, noclone, used))
@@ -88,12 +111,22 @@ extern int dup_a(int x);        /* dup_a.c: static helper */
 extern int dup_b(int x);        /* dup_b.c: another static helper */
 extern int tiny(int x);         /* tiny.S: 3 bytes */
 extern void block_forever(void); /* spin.S: never returns */
+extern void block_late(void);    /* spin.S: never returns */
+extern void regspin(long *counts); /* regspin.S: never returns */
 extern int loopy(int x);        /* loopy.S: branches back into its first bytes */
+extern int entered(int x);      /* spin.S: another function jumps into its first bytes */
 
 static void *blocker(void *arg)
 {
 	(void)arg;
 	block_forever();
+	return NULL;
+}
+
+static void *late_blocker(void *arg)
+{
+	(void)arg;
+	block_late();
 	return NULL;
 }
 
@@ -112,7 +145,7 @@ static const struct {
 	{ "compute", compute }, { "secret", secret },   { "lib_compute", lib_compute },
 	{ "dup_a", dup_a },     { "dup_b", dup_b },     { "tiny", tiny },
 	{ "strlen", call_strlen }, { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
-	{ "loopy", loopy },
+	{ "loopy", loopy },	{ "entered", entered },
 };
 
 #define MAXV 8
@@ -276,20 +309,160 @@ static const char *seccomp_install(const char *mode)
 	return "no such filter";
 }
 
+/* a coroutine: ovup must not free patch code it is suspended in */
+static ucontext_t coro_main, coro_ctx;
+static int coro_value;
+
+NOINLINE void coro_yield(void)
+{
+	swapcontext(&coro_ctx, &coro_main);
+}
+
+NOINLINE int coro_step(int x)
+{
+	return x + 1 + offset;
+}
+
+static void coro_body(void)
+{
+	int n = 0;
+
+	for (;;) {
+		n = coro_step(n);
+		coro_value = n;
+		coro_yield();
+	}
+}
+
+static int coro_resume(void)
+{
+	static int started;
+
+	if (!started) {
+		getcontext(&coro_ctx);
+		coro_ctx.uc_stack.ss_size = 256 << 10;
+		coro_ctx.uc_stack.ss_sp = malloc(coro_ctx.uc_stack.ss_size);
+		coro_ctx.uc_link = NULL;
+		makecontext(&coro_ctx, coro_body, 0);
+		started = 1;
+	}
+	swapcontext(&coro_main, &coro_ctx);
+	return coro_value;
+}
+
+/* threads come and go hundreds of times a second */
+static void *churn_one(void *arg)
+{
+	return arg;
+}
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_t th[4];
+		int i;
+
+		for (i = 0; i < 4; i++)
+			pthread_create(&th[i], NULL, churn_one, NULL);
+		for (i = 0; i < 4; i++)
+			pthread_join(th[i], NULL);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* real-time signals, each with a sequence number: none may be lost or
+ * come out of order */
+static atomic_long rt_received, rt_disorder;
+static atomic_int rt_last;
+
+static void on_rtsig(int sig, siginfo_t *si, void *uc)
+{
+	int seq = si->si_value.sival_int;
+
+	(void)sig;
+	(void)uc;
+	if (seq != atomic_load(&rt_last) + 1)
+		atomic_fetch_add(&rt_disorder, 1);
+	atomic_store(&rt_last, seq);
+	atomic_fetch_add(&rt_received, 1);
+}
+
+static atomic_int other_tid;
+
+static void *sleeper2(void *arg)
+{
+	(void)arg;
+	atomic_store(&other_tid, (int)gettid());
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A record as ovup's journal keeps it in a target (src/target/process/
+ * journal.c): a memfd "ovup-record", two slots of a 32-byte header and
+ * the text.  This one lies. */
+static const char *forge(const char *site, const char *cur, const char *addr, const char *size)
+{
+	static char text[1024];
+	uint64_t h = 0xcbf29ce484222325ull ^ 1, hdr[4];
+	size_t len, i;
+	void *m;
+	int fd;
+
+	len = (size_t)snprintf(text, sizeof(text),
+			       "patch forged 1 0 applied x\nblock %s 0x%llx 2\n"
+			       "func compute victim %s 0x40 %s 0x1000 cccccccccc %s\nend\n",
+			       addr, strtoull(size, NULL, 0), site, site, cur);
+	for (i = 0; i < len; i++) {
+		h ^= (uint8_t)text[i];
+		h *= 0x100000001b3ull;
+	}
+	memcpy(hdr, "OVUPREC1", 8);
+	hdr[1] = 1;
+	hdr[2] = len;
+	hdr[3] = h;
+	fd = memfd_create("ovup-record", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, 8192) || pwrite(fd, hdr, 32, 0) != 32 ||
+	    pwrite(fd, text, len, 32) != (ssize_t)len)
+		return strerror(errno);
+	m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? strerror(errno) : "ok";
+}
+
+static long regcounts[2];
+static int nworkers;
+
+static void serve(void);
+
+static void *server(void *arg)
+{
+	(void)arg;
+	serve();
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
-	char line[256], name[64];
-	int i, n = 0, arg;
+	int i, n = 0, sleepers = 0, regs = 0, opt;
 
-	if (argc == 3 && !strcmp(argv[1], "-s")) {
-		for (i = 0; i < atoi(argv[2]); i++) {
-			pthread_t th;
-
-			pthread_create(&th, NULL, sleeper, NULL);
-		}
+	while ((opt = getopt(argc, argv, "t:s:r")) != -1) {
+		if (opt == 't')
+			n = atoi(optarg);
+		else if (opt == 's')
+			sleepers = atoi(optarg);
+		else if (opt == 'r')
+			regs = 1;
+		else
+			return 2;
 	}
-	if (argc == 3 && !strcmp(argv[1], "-t"))
-		n = atoi(argv[2]);
+	for (i = 0; i < sleepers; i++) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, sleeper, NULL);
+	}
 	if (n > MAXT)
 		n = MAXT;
 	for (i = 0; i < n; i++) {
@@ -298,7 +471,23 @@ int main(int argc, char **argv)
 		atomic_store(&tables[i].gen, -1);
 		pthread_create(&th, NULL, worker, &tables[i]);
 	}
+	nworkers = n;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (regs) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, server, NULL);
+		regspin(regcounts);
+	}
+	serve();
+	return 0;
+}
+
+static void serve(void)
+{
+	char line[256], name[64];
+	int arg, n = nworkers;
+
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		if (sscanf(line, "call %63s %d", name, &arg) == 2) {
@@ -328,12 +517,76 @@ int main(int argc, char **argv)
 		} else if (sscanf(line, "strlen %63s", name) == 1) {
 			/* libc's strlen, an IFUNC, through the PLT */
 			printf("%zu\n", strlen(name));
+		} else if (!strncmp(line, "coro", 4)) {
+			printf("%d\n", coro_resume());
+		} else if (!strncmp(line, "churn", 5)) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, churner, NULL);
+			printf("ok\n");
+		} else if (!strncmp(line, "rtsig-count", 11)) {
+			printf("%ld %ld\n", atomic_load(&rt_received), atomic_load(&rt_disorder));
+		} else if (!strncmp(line, "rtsig", 5)) {
+			struct sigaction sa;
+
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_sigaction = on_rtsig;
+			sa.sa_flags = SA_SIGINFO | SA_RESTART;
+			sigaction(SIGRTMIN + 1, &sa, NULL);
+			printf("ok\n");
+		} else if (!strncmp(line, "fork", 4)) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				const char *out = getenv("VICTIM_CHILD_OUT");
+
+				for (;;) {
+					FILE *f = fopen(out ? out : "/dev/null", "w");
+
+					if (f) {
+						fprintf(f, "%d\n", compute(5));
+						fclose(f);
+					}
+					usleep(10000);
+				}
+			}
+			printf("%d\n", (int)c);
+		} else if (!strncmp(line, "exec", 4)) {
+			char *args[] = { "victim", NULL };
+
+			fflush(stdout);
+			execv("/proc/self/exe", args);
+			printf("error exec: %s\n", strerror(errno));
+		} else if (!strncmp(line, "forge ", 6)) {
+			char a[32], b[32], c[32], d[32];
+
+			if (sscanf(line + 6, "%31s %31s %31s %31s", a, b, c, d) == 4)
+				printf("%s\n", forge(a, b, c, d));
+			else
+				printf("error usage\n");
+		} else if (!strncmp(line, "tid", 3)) {
+			pthread_t th;
+
+			if (!atomic_load(&other_tid))
+				pthread_create(&th, NULL, sleeper2, NULL);
+			while (!atomic_load(&other_tid))
+				usleep(1000);
+			printf("%d\n", atomic_load(&other_tid));
 		} else if (!strncmp(line, "nap", 3)) {
 			pthread_t th;
 
 			pthread_create(&th, NULL, napping, NULL);
 			pthread_setname_np(th, "napper");
 			printf("ok\n");
+		} else if (!strncmp(line, "block-late", 10)) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, late_blocker, NULL);
+			pthread_setname_np(th, "late");
+			printf("ok\n");
+		} else if (!strncmp(line, "regs", 4)) {
+			printf("%ld %ld\n", __atomic_load_n(&regcounts[0], __ATOMIC_RELAXED),
+			       __atomic_load_n(&regcounts[1], __ATOMIC_RELAXED));
 		} else if (!strncmp(line, "block", 5)) {
 			pthread_t th;
 
@@ -346,5 +599,5 @@ int main(int argc, char **argv)
 			printf("error unknown command\n");
 		}
 	}
-	return 0;
+	exit(0);
 }

@@ -104,3 +104,38 @@ uint64_t ovup_arch_regs_sp(const struct user_regs_struct *r)
 {
 	return r->rsp;
 }
+
+static int64_t rel32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			 (uint32_t)p[3] << 24);
+}
+
+size_t ovup_arch_branch_candidates(const uint8_t *code, size_t n, uint64_t addr, uint64_t lo,
+				   uint64_t hi, uint64_t *out, size_t max)
+{
+	size_t i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		uint64_t at = addr + i, to = 0;
+		int hit = 0;
+
+		if ((code[i] == 0xe8 || code[i] == 0xe9) && i + 5 <= n) {
+			to = at + 5 + (uint64_t)rel32(code + i + 1);
+			hit = 1;
+		} else if (code[i] == 0x0f && i + 6 <= n && (code[i + 1] & 0xf0) == 0x80) {
+			to = at + 6 + (uint64_t)rel32(code + i + 2);
+			hit = 1;
+		} else if ((code[i] == 0xeb || (code[i] & 0xf0) == 0x70 ||
+			    (code[i] >= 0xe0 && code[i] <= 0xe3)) && i + 2 <= n) {
+			to = at + 2 + (uint64_t)(int64_t)(int8_t)code[i + 1];
+			hit = 1;
+		}
+		if (hit && to > lo && to < hi) {
+			if (found < max)
+				out[found] = at;
+			found++;
+		}
+	}
+	return found;
+}

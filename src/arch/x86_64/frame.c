@@ -96,6 +96,31 @@ size_t ovup_arch_regs_resume_pcs(const struct user_regs_struct *r, uint64_t pcs[
 	return 2;
 }
 
+size_t ovup_arch_regs_words(const struct user_regs_struct *r, uint64_t *w, size_t max)
+{
+	const uint64_t all[] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
+				 r->r8,	 r->r9,	 r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+				 r->rip };
+	size_t n = sizeof(all) / sizeof(all[0]);
+
+	if (n > max)
+		n = max;
+	memcpy(w, all, n * sizeof(*w));
+	return n;
+}
+
+/* tcbhead_t.pointer_guard: %fs:0x30 */
+uint64_t ovup_arch_pointer_guard_addr(const struct user_regs_struct *r)
+{
+	return r->fs_base ? r->fs_base + 0x30 : 0;
+}
+
+/* PTR_MANGLE is "xor guard; rol 17" */
+uint64_t ovup_arch_demangle(uint64_t word, uint64_t guard)
+{
+	return ((word >> 17) | (word << 47)) ^ guard;
+}
+
 static void put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, sizeof(v));

@@ -120,18 +120,54 @@ static int find_areas(struct proc_target *p, struct area **out, size_t *nout, ch
 	return 0;
 }
 
+static uint64_t best_gen(const struct area *a, size_t n)
+{
+	uint64_t g = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		g = OVUP_MAX(g, a[i].best_gen);
+	return g;
+}
+
+/* Areas that no longer hold the record go: older ones, one a killed ovup
+ * mapped and never filled, all of them once nothing is applied.  Only a
+ * warning if the target will not let go of one (a seccomp filter that
+ * forbids munmap): the record in the newest slot is still the truth. */
+static void drop_areas(struct proc_target *p, const struct area *a, size_t n, const struct area *keep)
+{
+	char *saved = ovup_err_save();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (&a[i] == keep)
+			continue;
+		if (ovup_proc_unmap(p, a[i].addr, a[i].size, OVUP_MEMFD_RECORD))
+			ovup_warn("%s: could not release 0x%" PRIx64 ": %s", p->base.desc, a[i].addr,
+				  ovup_err_msg() ? ovup_err_msg() : "unmap failed");
+		ovup_err_clear();
+	}
+	ovup_err_restore(saved);
+}
+
 int ovup_proc_records_load(struct ovup_target *t, struct ovup_buf *out)
 {
 	struct proc_target *p = ovup_to_proc(t);
+	const struct area *keep = NULL;
 	struct area *a;
-	size_t n;
+	size_t n, i;
 	char *text;
 	int ret;
 
 	ret = find_areas(p, &a, &n, &text);
-	free(a);
 	if (ret)
 		return ret;
+	for (i = 0; i < n; i++)
+		if (text && *text && a[i].best_gen == best_gen(a, n))
+			keep = &a[i];
+	if (!t->offline && n > (keep ? 1u : 0u))
+		drop_areas(p, a, n, keep);
+	free(a);
 	if (text)
 		ovup_buf_add(out, text, strlen(text));
 	free(text);
@@ -163,7 +199,7 @@ int ovup_proc_records_store(struct ovup_target *t, const char *text)
 	size_t len = strlen(text), n, i;
 	struct area *a, *best = NULL;
 	uint64_t gen = 0;
-	int ret;
+	int ret = 0;
 
 	ret = find_areas(p, &a, &n, NULL);
 	if (ret)
@@ -173,12 +209,12 @@ int ovup_proc_records_store(struct ovup_target *t, const char *text)
 			gen = a[i].best_gen;
 			best = &a[i];
 		}
-	if (!len) {
-		best = NULL; /* nothing applied: nothing of ovup's stays */
-	} else if (best && HDR + len <= best->size / 2) {
+	if (best && HDR + len <= best->size / 2) {
+		/* also "nothing applied": true at once, even where the area
+		 * cannot be unmapped below */
 		ret = write_slot(p, best->addr + (uint64_t)(1 - best->best_slot) * (best->size / 2),
 				 gen + 1, text, len);
-	} else {
+	} else if (len) {
 		/* a new area, with room to grow; the old one goes after */
 		uint64_t slot = OVUP_ALIGN_UP(HDR + 2 * len, PAGE), at;
 
@@ -187,11 +223,8 @@ int ovup_proc_records_store(struct ovup_target *t, const char *text)
 			ret = write_slot(p, at, gen + 1, text, len);
 		best = NULL;
 	}
-	/* areas that no longer hold the record: older ones, one a killed
-	 * ovup mapped but never wrote, or all when nothing is applied */
-	for (i = 0; i < n && !ret; i++)
-		if (&a[i] != best)
-			ret = ovup_proc_unmap(p, a[i].addr, a[i].size, OVUP_MEMFD_RECORD);
+	if (!ret)
+		drop_areas(p, a, n, len ? best : NULL);
 	free(a);
 	return ret;
 }

@@ -376,6 +376,74 @@ static int proc_pristine(struct ovup_target *t, const struct ovup_symtab *st,
 	return ret;
 }
 
+/* The executable file mapping that holds [addr, addr+len), opened
+ * through map_files: the very file mapped, even if replaced on disk
+ * since.  The fd, or -ENOENT. */
+static int open_code(struct proc_target *p, uint64_t addr, uint64_t len, struct ovup_map *out)
+{
+	struct ovup_map *m;
+	size_t n, i;
+	int fd = -ENOENT;
+
+	if (ovup_proc_read_maps(p, &m, &n))
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		char path[128];
+
+		if (addr < m[i].start || addr + len > m[i].end || m[i].perms[2] != 'x' ||
+		    m[i].path[0] != '/')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, p->pid,
+			 m[i].start, m[i].end);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -ENOENT;
+		*out = m[i];
+		out->path = NULL;
+		break;
+	}
+	ovup_maps_free(m, n);
+	return fd;
+}
+
+static int proc_original(struct ovup_target *t, uint64_t addr, void *buf, size_t len)
+{
+	struct proc_target *p = ovup_to_proc(t);
+	struct ovup_map m;
+	int fd = open_code(p, addr, len, &m), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = pread(fd, buf, len, (off_t)(m.offset + addr - m.start)) == (ssize_t)len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+static int proc_code_at(struct ovup_target *t, uint64_t addr, uint8_t **buf, uint64_t *start,
+			size_t *len)
+{
+	struct proc_target *p = ovup_to_proc(t);
+	struct ovup_map m;
+	int fd = open_code(p, addr, 1, &m);
+	ssize_t got;
+
+	if (fd < 0)
+		return fd;
+	*len = (size_t)(m.end - m.start);
+	*buf = ovup_xmalloc(*len);
+	*start = m.start;
+	/* the mapping may run past the end of the file: the rest is zeros */
+	memset(*buf, 0, *len);
+	got = pread(fd, *buf, *len, (off_t)m.offset);
+	close(fd);
+	if (got < 0) {
+		free(*buf);
+		*buf = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
 static int proc_site(struct ovup_target *t, const uint8_t *entry, size_t n, uint32_t *keep)
 {
 	(void)t;
@@ -612,6 +680,8 @@ static const struct ovup_target_ops process_ops = {
 	.records_load = ovup_proc_records_load,
 	.records_store = ovup_proc_records_store,
 	.pristine = proc_pristine,
+	.original = proc_original,
+	.code_at = proc_code_at,
 	.close = proc_close,
 };
 
@@ -641,7 +711,7 @@ int ovup_target_process_open(int pid, int offline, struct ovup_target **out)
 	if (tgid <= 0)
 		return ovup_err(-ESRCH, "pid %d: no such process; check the pid (ps -p %d)", pid, pid);
 	if (tgid != pid)
-		ovup_info("pid %d is a thread of process %d: working on the process", pid, tgid);
+		ovup_note("pid %d is a thread of process %d: working on the process", pid, tgid);
 	p = ovup_xcalloc(1, sizeof(*p));
 	p->base.ops = &process_ops;
 	snprintf(p->base.desc, sizeof(p->base.desc), "pid %d", tgid);

@@ -75,6 +75,21 @@ static int exiting(pid_t pid, pid_t tid)
 	return !c || c == 'Z' || c == 'X';
 }
 
+/* Is tid already traced by us?  A thread cloned by one we hold is
+ * attached at birth, maybe before its clone event has been read. */
+static int ours(pid_t pid, pid_t tid)
+{
+	char path[64], *s, *t;
+	long tracer = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	s = ovup_read_file(path, NULL);
+	if (s && (t = strstr(s, "TracerPid:")))
+		tracer = strtol(t + 10, NULL, 10);
+	free(s);
+	return tracer == getpid();
+}
+
 static int seize(struct ovup_threads *ts, pid_t tid)
 {
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)OPTIONS) < 0) {
@@ -82,6 +97,10 @@ static int seize(struct ovup_threads *ts, pid_t tid)
 		 * answers EPERM rather than ESRCH */
 		if (errno == ESRCH || (errno == EPERM && exiting(ts->pid, tid)))
 			return 0;
+		if (errno == EPERM && ours(ts->pid, tid)) {
+			add(ts, tid)->interrupted = 1; /* it starts with a stop */
+			return 0;
+		}
 		return -errno;
 	}
 	add(ts, tid);
