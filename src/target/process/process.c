@@ -232,7 +232,7 @@ static void add_sym(void *arg, const struct ovup_elf_sym *s)
 	struct label_ctx *c = arg;
 
 	ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size, s->type, s->bind,
-			s->file);
+			s->file)->vis = s->vis;
 }
 
 static int open_debug(const struct ovup_elf_info *info, const char *path, char **found,
