@@ -97,6 +97,10 @@ void ovup_arch_machine(struct ovup_arch_machine *m);
  * call-clobbered set, as far as the machine has those registers. */
 ovup_regset ovup_arch_regs_abi(const struct ovup_arch_machine *m);
 
+/* The registers that carry a return value of nint integer and nsse SSE
+ * eightbytes (rax rdx, xmm0 xmm1): a wrapper must not restore them. */
+ovup_regset ovup_arch_regs_return(unsigned nint, unsigned nsse);
+
 /* "rcx r8 xmm3 flags" (empty string for the empty set). */
 void ovup_arch_regs_format(ovup_regset s, char *buf, size_t len);
 
@@ -105,7 +109,8 @@ void ovup_arch_regs_format(ovup_regset s, char *buf, size_t len);
  * at least 16 bytes at addr when no symbol bounds a function there
  * (whole = 0); -ENOENT when there is nothing to read.  out->code stays
  * valid until the next call.  `constant` gives the 8 bytes at addr if they
- * cannot change (a GOT slot ld filled), else -ENOENT; it may be NULL. */
+ * cannot change (a GOT slot ld filled), else -ENOENT; it may be NULL.
+ * `name` (may be NULL) writes "func+0x12" for addr, for the reasons. */
 struct ovup_arch_code {
 	uint64_t start;
 	const uint8_t *code;
@@ -115,6 +120,7 @@ struct ovup_arch_code {
 struct ovup_arch_code_src {
 	int (*code)(void *ctx, uint64_t addr, struct ovup_arch_code *out);
 	int (*constant)(void *ctx, uint64_t addr, uint64_t *val);
+	void (*name)(void *ctx, uint64_t addr, char *buf, size_t len);
 	void *ctx;
 };
 
@@ -139,7 +145,7 @@ struct ovup_arch_clobbers {
 /* The registers the function at `entry` and everything it calls or
  * tail-calls may write: a linear sweep of each function, direct calls and
  * jumps that leave it followed into the functions src knows (each once, at
- * most `budget` functions).  0, or -ENOSYS without a decoder. */
+ * most `budget` functions).  0, -ENOMEM, or -ENOSYS without a decoder. */
 int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum ovup_arch_side side,
 		       const struct ovup_arch_code_src *src, unsigned budget,
 		       struct ovup_arch_clobbers *out);

@@ -60,7 +60,7 @@ static int constant_at(void *ctx, uint64_t a, uint64_t *v)
 	return 0;
 }
 
-static const struct ovup_arch_code_src src = { code_at, constant_at, NULL };
+static const struct ovup_arch_code_src src = { code_at, constant_at, NULL, NULL };
 static const struct ovup_arch_machine m512 = { 64, 8 }, m128 = { 16, 0 }, m256 = { 32, 0 };
 
 static ovup_regset run(uint64_t entry, enum ovup_arch_side side, unsigned budget, char *why)
@@ -281,6 +281,29 @@ static void test_analysis(void)
 	has_str(why, "do not decode", "... and says so");
 	ok(run(0x1000, OVUP_ARCH_NEW, 8, why) == abi, "new: it may write anything");
 	has_str(why, "bytes that do not decode at 0x1002", "... naming the place");
+
+	/* a jump into the middle of a function decoded already adds nothing
+	 * (functions count once, by their start) */
+	{
+		/* xor %r9d,%r9d; jmp +0 (into the middle of tail below) */
+		uint8_t mid[] = { 0x45, 0x31, 0xc9, 0xe9, 0, 0, 0, 0 };
+
+		reset();
+		put_rel(caller + 3, 0x1003, 0x2000);
+		put_rel(tail + 2, 0x2002, 0x1000);
+		put_rel(mid + 3, 0x3003, 0x2002);
+		put(0x1000, caller, sizeof(caller), 1);
+		put(0x2000, tail, sizeof(tail), 1);
+		put(0x3000, mid, sizeof(mid), 1);
+		IS_REGS(run(0x3000, OVUP_ARCH_NEW, 3, NULL), "rdx r9 r10 flags",
+			"a jump into a function's middle decodes the whole function, once (3 functions, budget 3)");
+	}
+
+	IS_REGS(ovup_arch_regs_return(1, 0), "rax", "an int comes back in rax");
+	IS_REGS(ovup_arch_regs_return(2, 0), "rax rdx", "an __int128 in rax and rdx");
+	IS_REGS(ovup_arch_regs_return(1, 1), "rax xmm0", "a {long, double} in rax and xmm0");
+	IS_REGS(ovup_arch_regs_return(0, 2), "xmm0 xmm1", "a _Complex double in xmm0 and xmm1");
+	IS_REGS(ovup_arch_regs_return(0, 0), "", "void: none");
 
 	is_str(fmt(abi), "rax rcx rdx rsi rdi r8 r9 r10 r11 xmm0 xmm1 xmm2 xmm3 xmm4 xmm5 xmm6 xmm7 "
 			 "xmm8 xmm9 xmm10 xmm11 xmm12 xmm13 xmm14 xmm15 xmm16 xmm17 xmm18 xmm19 "

@@ -155,6 +155,21 @@ ovup_regset ovup_arch_regs_abi(const struct ovup_arch_machine *m)
 	return s;
 }
 
+ovup_regset ovup_arch_regs_return(unsigned nint, unsigned nsse)
+{
+	ovup_regset s = 0;
+
+	if (nint >= 1)
+		s |= (ovup_regset)1 << 0; /* rax */
+	if (nint >= 2)
+		s |= (ovup_regset)1 << 2; /* rdx */
+	if (nsse >= 1)
+		s |= (ovup_regset)1 << X86_BIT_XMM(0);
+	if (nsse >= 2)
+		s |= (ovup_regset)1 << X86_BIT_XMM(1);
+	return s;
+}
+
 void ovup_arch_regs_format(ovup_regset s, char *buf, size_t len)
 {
 	size_t used = 0;

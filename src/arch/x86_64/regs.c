@@ -120,10 +120,6 @@ static int changes_anything(unsigned id)
 	return 0;
 }
 
-struct range {
-	uint64_t start, end;
-};
-
 struct walk {
 	const struct ovup_arch_machine *m;
 	const struct ovup_arch_code_src *src;
@@ -131,8 +127,10 @@ struct walk {
 	ovup_regset abi, regs;
 	int full;                 /* NEW: the whole ABI set */
 	unsigned budget;
-	struct range *seen;       /* code already decoded (or judged) */
-	size_t nseen, capseen;
+	uint64_t *asked;          /* addresses already looked up */
+	size_t nasked, capasked;
+	uint64_t *done;           /* starts of the code already decoded */
+	size_t ndone, capdone;
 	uint64_t *todo;           /* addresses still to follow */
 	size_t ntodo, captodo;
 	csh h;
@@ -153,55 +151,57 @@ static void note(struct walk *w, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "func+0x12" (src's names) or "0x..." */
+static const char *where(const struct walk *w, uint64_t a, char *buf, size_t len)
+{
+	if (w->src->name)
+		w->src->name(w->src->ctx, a, buf, len);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)a);
+	return buf;
+}
+
 /* NEW: something the analysis cannot follow may write anything. */
 static void full(struct walk *w, const char *what, uint64_t a)
 {
+	char buf[128];
+
 	if (w->side != OVUP_ARCH_NEW)
 		return;
 	w->full = 1;
-	note(w, "%s at 0x%llx", what, (unsigned long long)a);
+	note(w, "%s at %s", what, where(w, a, buf, sizeof(buf)));
 }
 
-static int seen(const struct walk *w, uint64_t a)
+static int member(const uint64_t *v, size_t n, uint64_t a)
 {
 	size_t i;
 
-	for (i = 0; i < w->nseen; i++)
-		if (a >= w->seen[i].start && a < w->seen[i].end)
+	for (i = 0; i < n; i++)
+		if (v[i] == a)
 			return 1;
 	return 0;
 }
 
-static void add_seen(struct walk *w, uint64_t start, uint64_t end)
+static void append(struct walk *w, uint64_t **v, size_t *n, size_t *cap, uint64_t a)
 {
-	if (w->nseen == w->capseen) {
-		size_t cap = w->capseen ? 2 * w->capseen : 16;
-		struct range *n = realloc(w->seen, cap * sizeof(*n));
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		uint64_t *nv = realloc(*v, c * sizeof(*nv));
 
-		if (!n) {
+		if (!nv) {
 			w->oom = 1;
 			return;
 		}
-		w->seen = n;
-		w->capseen = cap;
+		*v = nv;
+		*cap = c;
 	}
-	w->seen[w->nseen++] = (struct range){ start, end };
+	(*v)[(*n)++] = a;
 }
 
 static void push(struct walk *w, uint64_t a)
 {
-	if (w->ntodo == w->captodo) {
-		size_t cap = w->captodo ? 2 * w->captodo : 16;
-		uint64_t *n = realloc(w->todo, cap * sizeof(*n));
-
-		if (!n) {
-			w->oom = 1;
-			return;
-		}
-		w->todo = n;
-		w->captodo = cap;
-	}
-	w->todo[w->ntodo++] = a;
+	if (!member(w->asked, w->nasked, a) && !member(w->todo, w->ntodo, a))
+		append(w, &w->todo, &w->ntodo, &w->captodo, a);
 }
 
 static int has_group(const cs_insn *in, uint8_t g)
@@ -311,9 +311,11 @@ static void sweep(struct walk *w, const struct ovup_arch_code *c)
 			 * the compiler never counted, which then would go
 			 * unsaved: this function contributes nothing (the
 			 * wrapper saves more, never less) */
+			char buf[128];
+
 			w->ntodo = first_todo;
-			note(w, "left out the function at 0x%llx: its bytes at 0x%llx do not decode",
-			     (unsigned long long)c->start, (unsigned long long)a);
+			note(w, "left out a function: its bytes at %s do not decode",
+			     where(w, a, buf, sizeof(buf)));
 			return;
 		}
 		s |= insn_writes(w, in, &unknown);
@@ -373,10 +375,12 @@ static void stub(struct walk *w, const struct ovup_arch_code *c)
 		}
 		break;
 	}
-	if (w->side == OVUP_ARCH_OLD)
-		note(w, "left out the code at 0x%llx: no symbol says where it ends",
-		     (unsigned long long)c->start);
-	else
+	if (w->side == OVUP_ARCH_OLD) {
+		char buf[128];
+
+		note(w, "left out the code at %s: no symbol says where it ends",
+		     where(w, c->start, buf, sizeof(buf)));
+	} else
 		full(w, "a call of code no symbol bounds", c->start);
 }
 
@@ -397,23 +401,25 @@ int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum o
 	while (w.ntodo && !w.full && !w.oom) {
 		uint64_t a = w.todo[--w.ntodo];
 		struct ovup_arch_code c;
+		char buf[128];
 
-		if (seen(&w, a))
-			continue;
+		append(&w, &w.asked, &w.nasked, &w.capasked, a);
 		if (src->code(src->ctx, a, &c)) {
-			add_seen(&w, a, a + 1);
 			if (side == OVUP_ARCH_OLD)
-				note(&w, "left out 0x%llx: it cannot be read", (unsigned long long)a);
+				note(&w, "left out %s: it cannot be read", where(&w, a, buf, sizeof(buf)));
 			else
 				full(&w, "a call of code ovup cannot read", a);
 			continue;
 		}
 		if (!c.whole) {
-			add_seen(&w, a, a + 1);
 			stub(&w, &c);
 			continue;
 		}
-		add_seen(&w, c.start, c.start + c.size);
+		/* by the function's start: a jump into the middle of a
+		 * function decoded already adds nothing new */
+		if (member(w.done, w.ndone, c.start))
+			continue;
+		append(&w, &w.done, &w.ndone, &w.capdone, c.start);
 		if (out->nfuncs >= budget) {
 			if (side == OVUP_ARCH_OLD)
 				note(&w, "followed at most %u functions", budget);
@@ -429,7 +435,8 @@ int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum o
 	out->regs = w.full ? w.abi : w.regs & w.abi;
 	cs_free(w.insn, 1);
 	cs_close(&w.h);
-	free(w.seen);
+	free(w.asked);
+	free(w.done);
 	free(w.todo);
 	return ret;
 }
