@@ -264,33 +264,35 @@ static void classify_into(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, 
 	eb[0] = CLS_MEM;
 }
 
-/* Adds one argument (or the return value, ret = 1) to the count. */
-static void count_arg(struct argregs *c, Dwarf_Die *t, const char *what, int ret)
+/* The classes of a value's eightbytes; eb[0] == CLS_MEM if in memory. */
+static void classify(Dwarf_Die *t, enum cls eb[2])
 {
-	enum cls eb[2] = { CLS_NONE, CLS_NONE };
 	uint64_t size = t ? size_of(t) : 0;
-	unsigned gp = 0, sse = 0, i;
 
+	eb[0] = eb[1] = CLS_NONE;
 	if (size > 16)
 		eb[0] = CLS_MEM;
 	else
 		classify_into(t, 0, eb, 2, 0);
-	for (i = 0; i < 2; i++) {
-		gp += eb[i] == CLS_INT;
-		sse += eb[i] == CLS_SSE;
-	}
-	if (eb[0] == CLS_MEM || eb[1] == CLS_MEM) {
-		if (ret) {
-			c->gp++; /* returned through a pointer the caller passes in rdi */
-			return;
-		}
+	if (eb[1] == CLS_MEM)
+		eb[0] = CLS_MEM;
+}
+
+/* Adds one argument to the count. */
+static void count_arg(struct argregs *c, Dwarf_Die *t, const char *what)
+{
+	enum cls eb[2];
+	unsigned i;
+
+	classify(t, eb);
+	if (eb[0] == CLS_MEM) {
 		if (!c->why[0])
 			snprintf(c->why, c->whylen, "its argument %s is passed in memory", what);
 		return;
 	}
-	if (!ret) {
-		c->gp += gp;
-		c->sse += sse;
+	for (i = 0; i < 2; i++) {
+		c->gp += eb[i] == CLS_INT;
+		c->sse += eb[i] == CLS_SSE;
 	}
 }
 
@@ -317,20 +319,21 @@ static int find_def(Dwarf_Die *cu, const char *name, Dwarf_Die *out)
 	return 0;
 }
 
-int ovup_dwarf_stack_args(const char *path, const char *name, char *why, size_t len)
+int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *out)
 {
 	static const Dwfl_Callbacks cb = {
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.section_address = dwfl_offline_section_address,
 	};
-	struct argregs c = { 0, 0, why, len };
+	char args[256] = "";
+	struct argregs c = { 0, 0, args, sizeof(args) };
 	Dwfl *dwfl = dwfl_begin(&cb);
 	Dwfl_Module *mod;
 	Dwarf_Die *cu = NULL, fn, child, mem;
 	Dwarf_Addr bias;
 	int ret = -ENOENT, found = 0;
 
-	why[0] = 0;
+	memset(out, 0, sizeof(*out));
 	if (!dwfl)
 		return -ENOENT;
 	/* libdwfl applies a relocatable object's relocations to its DWARF
@@ -342,18 +345,39 @@ int ovup_dwarf_stack_args(const char *path, const char *name, char *why, size_t 
 	if (!found)
 		goto out;
 	ret = 0;
-	if (dwarf_hasattr_integrate(&fn, DW_AT_type)) /* else void */
-		count_arg(&c, type_of(&fn, &mem), "return", 1);
+	if (dwarf_hasattr_integrate(&fn, DW_AT_type)) { /* else void */
+		Dwarf_Die *t = type_of(&fn, &mem);
+		enum cls eb[2];
+		const char *tn = t ? dwarf_diename(t) : NULL;
+
+		classify(t, eb);
+		if (t && dwarf_tag(t) == DW_TAG_base_type && tn && strstr(tn, "long double")) {
+			/* x87 class: st(0) (and st(1)), which no wrapper touches */
+		} else if (eb[0] == CLS_MEM && t && size_of(t) > 16 &&
+			   !dwarf_hasattr(t, DW_AT_GNU_vector)) {
+			out->ret_int = 1; /* in the caller's memory; rax has its address */
+			c.gp++;           /* which the caller passed in rdi */
+		} else if (eb[0] == CLS_MEM) {
+			out->ret_unknown = 1;
+			snprintf(out->why, sizeof(out->why), "ovup cannot tell which registers "
+							     "hold its return value");
+		} else {
+			for (unsigned i = 0; i < 2; i++) {
+				out->ret_int += eb[i] == CLS_INT;
+				out->ret_sse += eb[i] == CLS_SSE;
+			}
+		}
+	}
 	if (dwarf_child(&fn, &child) == 0) {
 		unsigned k = 0;
 
 		do {
-			char what[300];
+			char what[160];
 			const char *pn;
 
 			if (dwarf_tag(&child) == DW_TAG_unspecified_parameters) {
-				if (!why[0])
-					snprintf(why, len, "it takes variable arguments (...)");
+				if (!args[0])
+					snprintf(args, sizeof(args), "it takes variable arguments (...)");
 				continue;
 			}
 			if (dwarf_tag(&child) != DW_TAG_formal_parameter)
@@ -365,19 +389,20 @@ int ovup_dwarf_stack_args(const char *path, const char *name, char *why, size_t 
 
 				pn = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &a));
 			}
-			snprintf(what, sizeof(what), "%u%s%s%s", k, pn ? " ('" : "", pn ? pn : "",
+			snprintf(what, sizeof(what), "%u%s%.120s%s", k, pn ? " ('" : "", pn ? pn : "",
 				 pn ? "')" : "");
-			count_arg(&c, type_of(&child, &mem), what, 0);
+			count_arg(&c, type_of(&child, &mem), what);
 		} while (dwarf_siblingof(&child, &child) == 0);
 	}
-	if (!why[0] && c.gp > 6)
-		snprintf(why, len, "it takes %u integer or pointer arguments (6 go in registers)",
-			 c.gp);
-	else if (!why[0] && c.sse > 8)
-		snprintf(why, len, "it takes %u floating-point or vector arguments (8 go in "
-				   "registers)",
-			 c.sse);
-	ret = why[0] ? 1 : 0;
+	if (!args[0] && c.gp > 6)
+		snprintf(args, sizeof(args),
+			 "it takes %u integer or pointer arguments (6 go in registers)", c.gp);
+	else if (!args[0] && c.sse > 8)
+		snprintf(args, sizeof(args),
+			 "it takes %u floating-point or vector arguments (8 go in registers)", c.sse);
+	out->stack_args = !!args[0];
+	if (!out->ret_unknown)
+		snprintf(out->why, sizeof(out->why), "%s", args);
 out:
 	dwfl_end(dwfl);
 	return ret;

@@ -120,11 +120,19 @@ struct ovup_img {
 int ovup_elf_img_read(const char *path, struct ovup_img *img);
 void ovup_elf_img_free(struct ovup_img *img);
 
-/* dwarf.c: whether the function `name` defined in the relocatable object
- * at path may receive arguments on the stack (by its prototype in the
- * object's DWARF and the SysV ABI's classification): 1 with the reason in
- * why, 0, or -ENOENT when the object has no DWARF for it. */
-int ovup_dwarf_stack_args(const char *path, const char *name, char *why, size_t len);
+/* dwarf.c: how the function `name` defined in the relocatable object at
+ * path is called, by its prototype in the object's DWARF and the SysV
+ * x86-64 classification: whether it may receive arguments on the stack
+ * (with the reason), and the eightbytes of its return value that come back
+ * in the integer (rax, rdx) and in the SSE registers (xmm0, xmm1).  0,
+ * or -ENOENT when the object has no DWARF for it. */
+struct ovup_dwarf_call {
+	int stack_args;
+	unsigned ret_int, ret_sse;
+	int ret_unknown;      /* returns something this cannot place */
+	char why[256];        /* why stack_args or ret_unknown */
+};
+int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *out);
 
 /* dwarf.c: the functions `name` (at link-time address addr) was inlined
  * into, from the DWARF of path; -ENOENT when there is no DWARF for it. */
