@@ -898,6 +898,7 @@ static const struct ovup_target_ops process_ops = {
 	.records_store = proc_records_store,
 	.pristine = proc_pristine,
 	.close = proc_close,
+	.callers_assume_clobbers = 1,
 };
 
 static int mkdirs(const char *path)
