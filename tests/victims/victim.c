@@ -77,6 +77,9 @@ extern int dup_b(int x);        /* dup_b.c: another static helper */
 extern int tiny(int x);         /* tiny.S: 3 bytes */
 extern void block_forever(void); /* spin.S: never returns */
 extern int loopy(int x);        /* loopy.S: branches back into its first bytes */
+extern int scale(int x);        /* ipa.c: callers rely on its registers */
+extern int scale_sum(int n);    /* ipa.c: such a caller */
+extern int lib_sum(int n);      /* ipa.c: calls lib_compute through the PLT */
 
 static void *blocker(void *arg)
 {
@@ -100,7 +103,8 @@ static const struct {
 	{ "compute", compute }, { "secret", secret },   { "lib_compute", lib_compute },
 	{ "dup_a", dup_a },     { "dup_b", dup_b },     { "tiny", tiny },
 	{ "strlen", call_strlen }, { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
-	{ "loopy", loopy },
+	{ "loopy", loopy },     { "scale", scale },     { "scale_sum", scale_sum },
+	{ "lib_sum", lib_sum },
 };
 
 #define MAXV 8
