@@ -130,4 +130,91 @@ size_t ovup_arch_branch_candidates(const uint8_t *code, size_t n, uint64_t addr,
  * or 0 if they do not decode. */
 size_t ovup_arch_insn_cover(const uint8_t *code, size_t n, uint64_t addr, size_t min_len);
 
+/* ---- register contracts (regs.c: capstone; arch.c: the wrapper) ----
+ *
+ * A caller compiled with GCC's -fipa-ra (on at -O2 in user space) may keep
+ * a value in a call-clobbered register across a call to a function of its
+ * unit that it knows leaves the register alone.  A replacement must keep
+ * that contract: ovup computes which registers the old and the new code may
+ * write, and saves the difference in a wrapper around the new function. */
+
+/* A set of registers, one bit each (x86-64: the call-clobbered GPRs, the
+ * arithmetic flags, xmm0-31 at any width, the AVX-512 mask registers). */
+typedef uint64_t ovup_regset;
+
+/* What ovup needs to know about the processor it runs on (which is the
+ * target's: a process target is local). */
+struct ovup_arch_machine {
+	unsigned vec_bytes;  /* width of a vector register: 16, 32 or 64 */
+	unsigned mask_bytes; /* width of a mask register (AVX-512): 0, 2 or 8 */
+};
+void ovup_arch_machine(struct ovup_arch_machine *m);
+
+/* The registers a call to an unknown function may change: the ABI's
+ * call-clobbered set, as far as the machine has those registers. */
+ovup_regset ovup_arch_regs_abi(const struct ovup_arch_machine *m);
+
+/* The registers that carry a return value of nint integer and nsse SSE
+ * eightbytes (rax rdx, xmm0 xmm1): a wrapper must not restore them. */
+ovup_regset ovup_arch_regs_return(unsigned nint, unsigned nsse);
+
+/* "rcx r8 xmm3 flags" (empty string for the empty set). */
+void ovup_arch_regs_format(ovup_regset s, char *buf, size_t len);
+
+/* Code the analysis asks for while it follows calls and jumps.  `code`
+ * fills *out with the whole function containing addr (whole = 1), or with
+ * at least 16 bytes at addr when no symbol bounds a function there
+ * (whole = 0); -ENOENT when there is nothing to read.  out->code stays
+ * valid until the next call.  `constant` gives the 8 bytes at addr if they
+ * cannot change (a GOT slot ld filled), else -ENOENT; it may be NULL.
+ * `name` (may be NULL) writes "func+0x12" for addr, for the reasons. */
+struct ovup_arch_code {
+	uint64_t start;
+	const uint8_t *code;
+	size_t size;
+	int whole;
+};
+struct ovup_arch_code_src {
+	int (*code)(void *ctx, uint64_t addr, struct ovup_arch_code *out);
+	int (*constant)(void *ctx, uint64_t addr, uint64_t *val);
+	void (*name)(void *ctx, uint64_t addr, char *buf, size_t len);
+	void *ctx;
+};
+
+/* Which way the analysis errs where it cannot know.
+ * OLD: the contract callers were compiled against.  It must never hold a
+ *   register the compiler did not also count as clobbered, or the wrapper
+ *   would leave that register unsaved: only what the compiler itself saw
+ *   as unknown (a call through the PLT or a pointer) gives the whole ABI
+ *   set; undecodable code, code without a symbol and an exhausted budget
+ *   add nothing.
+ * NEW: what the code may really write.  It must never miss a register:
+ *   anything it cannot follow or decode gives the whole ABI set. */
+enum ovup_arch_side { OVUP_ARCH_OLD = 0, OVUP_ARCH_NEW };
+
+struct ovup_arch_clobbers {
+	ovup_regset regs;
+	unsigned nfuncs;     /* functions decoded */
+	char why[192];       /* NEW: why the set is the whole ABI set; OLD:
+			      * what was left out; "" when neither */
+};
+
+/* The registers the function at `entry` and everything it calls or
+ * tail-calls may write: a linear sweep of each function, direct calls and
+ * jumps that leave it followed into the functions src knows (each once, at
+ * most `budget` functions).  0, -ENOMEM, or -ENOSYS without a decoder. */
+int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum ovup_arch_side side,
+		       const struct ovup_arch_code_src *src, unsigned budget,
+		       struct ovup_arch_clobbers *out);
+
+/* Encodes a function placed at `at` that saves the registers of `save`,
+ * calls fn with the stack aligned as the ABI wants, restores them and
+ * returns: the old function's callers see only what the old code changed.
+ * It moves the stack pointer, so fn must not take arguments on the stack.
+ * Returns its length, -ERANGE when fn is out of a call's reach, -EINVAL
+ * when save holds registers the machine does not have, -ENOSPC. */
+#define OVUP_ARCH_WRAP_MAX 768
+int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn,
+		      ovup_regset save, uint8_t *out, size_t outmax);
+
 #endif

@@ -112,6 +112,12 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 	 * now the patch itself */
 	argv[n++] = "-fno-builtin";
 	argv[n++] = "-fno-tree-loop-distribute-patterns";
+	/* the register contract (contract.c): DWARF tells whether a function
+	 * takes arguments on the stack, which a wrapper cannot pass; without
+	 * jump tables every indirect jump of the patch is a tail call, so the
+	 * analysis need not assume the worst of a switch */
+	argv[n++] = "-g";
+	argv[n++] = "-fno-jump-tables";
 	argv[n++] = inc;
 	argv[n++] = "-o";
 	argv[n++] = (char *)out;

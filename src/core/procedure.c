@@ -576,6 +576,11 @@ int ovup_step_size(struct ovup_plan *p)
 	for (i = 0; i < p->nfuncs; i++)
 		if (p->funcs[i].want_orig)
 			p->text_size += OVUP_ALIGN_UP(OVUP_ARCH_TRAMP_MAX, 16);
+	/* and a wrapper's slot per function where callers may rely on more
+	 * than the ABI: whether one is needed shows only after the link */
+	p->wrap_base = p->text_size;
+	if (p->t->ops->callers_assume_clobbers)
+		p->text_size += p->nfuncs * OVUP_ALIGN_UP(OVUP_ARCH_WRAP_MAX, 16);
 	if (!p->text_size)
 		return ovup_err(-EINVAL, "%s: the patch has no code", p->source);
 	return 0;
@@ -624,7 +629,8 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 /* ---- step 4: mapfile ---- */
 
 /* Called once per apply, after alloc: the trampolines of OVUP_ORIG get
- * their addresses here, after the patch's code. */
+ * their addresses here, after the patch's code, and the wrappers' slots
+ * after them. */
 int ovup_step_mapfile(struct ovup_plan *p)
 {
 	uint64_t rob = p->data.addr ? p->data.addr : p->text.addr + OVUP_ALIGN_UP(p->text_size, PAGE);
@@ -645,6 +651,9 @@ int ovup_step_mapfile(struct ovup_plan *p)
 		snprintf(name, sizeof(name), ORIG_PREFIX "%s", f->name);
 		add_label(p, name, f->tramp_addr);
 	}
+	for (i = 0; i < p->nfuncs && p->t->ops->callers_assume_clobbers; i++)
+		p->funcs[i].wrap_addr = p->text.addr + p->wrap_base +
+					i * OVUP_ALIGN_UP(OVUP_ARCH_WRAP_MAX, 16);
 	in.title = p->name;
 	in.text_base = p->text.addr;
 	in.ro_base = rob;
@@ -764,10 +773,19 @@ int ovup_step_link(struct ovup_plan *p)
 			goto out;
 		}
 		f->new_addr = p->img.syms[k].value;
-		if (ovup_arch_jump(f->site, f->new_addr, f->jump) < 0) {
+	}
+	ret = ovup_plan_contracts(p);
+	if (ret)
+		goto out;
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		/* callers reach the new code through its wrapper, if any */
+		uint64_t to = f->wrap_len ? f->wrap_addr : f->new_addr;
+
+		if (ovup_arch_jump(f->site, to, f->jump) < 0) {
 			ret = ovup_err(-ERANGE, "%s: function '%s': 0x%" PRIx64 " is out of the "
 						"jump's reach from 0x%" PRIx64,
-				       p->t->desc, f->name, f->new_addr, f->site);
+				       p->t->desc, f->name, to, f->site);
 			goto out;
 		}
 	}

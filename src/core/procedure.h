@@ -7,7 +7,17 @@
 #define OVUP_PROCEDURE_H
 
 #include "core.h"
+#include "../arch/arch.h"
 #include "../target/target.h"
+
+/* What keeping a replaced function's register contract took (contract.c). */
+enum ovup_contract {
+	OVUP_CONTRACT_UNCHECKED = 0, /* the target's callers assume only the ABI */
+	OVUP_CONTRACT_KEPT,          /* the new code writes nothing more */
+	OVUP_CONTRACT_WRAPPED,       /* a wrapper saves what it writes more */
+	OVUP_CONTRACT_INTERPOSABLE,  /* it writes more, but no caller relies on it */
+	OVUP_CONTRACT_FAULT,         /* test hook: wrapper left out (OVUP_FAULT) */
+};
 
 struct ovup_pfunc {
 	const char *name;
@@ -27,6 +37,14 @@ struct ovup_pfunc {
 	size_t ncode;
 	uint32_t tramp_len;               /* its trampoline (OVUP_ORIG) */
 	uint64_t tramp_addr;
+	/* register contract (contract.c) */
+	enum ovup_contract contract;
+	ovup_regset regs_old;             /* what callers were compiled against */
+	ovup_regset regs_new;             /* what the new code may write */
+	ovup_regset regs_extra;           /* new \ old: saved by the wrapper */
+	char why_new[192];                /* why regs_new is the whole ABI set */
+	uint64_t wrap_addr;               /* slot reserved after the trampolines */
+	uint32_t wrap_len;                /* 0: the branch goes to new_addr */
 };
 
 struct ovup_plan {
@@ -46,6 +64,7 @@ struct ovup_plan {
 	long scope;
 	uint64_t text_size, ro_size, rw_size;
 	uint64_t code_size;               /* text_size without the trampolines */
+	uint64_t wrap_base;               /* wrapper slots, after the trampolines */
 	struct ovup_block text, data;
 	int have_text, have_data;         /* allocated, not yet owned by a record */
 	char *mapfile;
@@ -64,6 +83,9 @@ int ovup_step_link(struct ovup_plan *p);
 int ovup_step_load(struct ovup_plan *p);
 int ovup_step_protect(struct ovup_plan *p);
 int ovup_step_branch(struct ovup_plan *p);
+
+/* link step: each function's register contract; wrappers into p->img */
+int ovup_plan_contracts(struct ovup_plan *p);
 
 int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 		const struct ovup_symtab *st);

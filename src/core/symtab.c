@@ -58,9 +58,9 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
-void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uint64_t addr,
-		     uint64_t size, enum ovup_sym_type type, enum ovup_sym_bind bind,
-		     const char *file)
+struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name,
+				 uint64_t addr, uint64_t size, enum ovup_sym_type type,
+				 enum ovup_sym_bind bind, const char *file)
 {
 	struct ovup_sym *s;
 
@@ -75,12 +75,14 @@ void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uin
 	s->size = size;
 	s->type = type;
 	s->bind = bind;
+	s->vis = OVUP_VIS_DEFAULT;
 	s->obj = obj;
 	s->pos = 0;
 	s->seq = (uint32_t)st->nsyms;
 	s->file = file ? ovup_symtab_intern(st, file) : NULL;
 	st->nsyms++;
 	st->sorted = 0;
+	return s;
 }
 
 /* By hash first: integer compares instead of ~2 million strcmp calls on a

@@ -34,6 +34,7 @@ struct ovup_sym {
 	uint64_t addr, size;
 	enum ovup_sym_type type;
 	enum ovup_sym_bind bind;
+	enum ovup_sym_vis vis; /* default unless the adder says otherwise */
 	uint32_t obj;       /* index into symtab->objs */
 	uint32_t pos;       /* 1-based rank among same-named symbols of obj */
 	uint32_t seq;       /* insertion order, for pos */
@@ -59,9 +60,10 @@ struct ovup_selector {
 };
 
 size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *o);
-void ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name, uint64_t addr,
-		     uint64_t size, enum ovup_sym_type type, enum ovup_sym_bind bind,
-		     const char *file);
+/* The symbol added, valid until the next add (for fields set rarely). */
+struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name,
+				 uint64_t addr, uint64_t size, enum ovup_sym_type type,
+				 enum ovup_sym_bind bind, const char *file);
 const char *ovup_symtab_intern(struct ovup_symtab *st, const char *s);
 void ovup_symtab_finish(struct ovup_symtab *st);
 void ovup_symtab_free(struct ovup_symtab *st);

@@ -366,6 +366,86 @@ static void print_json_str(const char *s)
 	putchar('"');
 }
 
+/* What keeping the register contract took, in words; "" if unchecked. */
+static void contract_text(const struct ovup_plan *p, const struct ovup_pfunc *f, char *out,
+			  size_t len)
+{
+	const char *obj = p->st.objs[f->old->obj].name;
+	char regs[512], full[256] = "";
+
+	ovup_arch_regs_format(f->regs_extra, regs, sizeof(regs));
+	if (f->why_new[0])
+		snprintf(full, sizeof(full), "; the new code may write any of them: %s", f->why_new);
+	switch (f->contract) {
+	case OVUP_CONTRACT_UNCHECKED:
+		snprintf(out, len, "%s", "");
+		break;
+	case OVUP_CONTRACT_KEPT:
+		snprintf(out, len, "registers: the new code writes none its callers may rely on");
+		break;
+	case OVUP_CONTRACT_WRAPPED:
+		snprintf(out, len, "wrapper at 0x%" PRIx64 " saves %s (the old code left them intact; "
+				   "callers in %s may rely on that%s)",
+			 f->wrap_addr, regs, obj, full);
+		break;
+	case OVUP_CONTRACT_INTERPOSABLE:
+		snprintf(out, len, "no wrapper: the new code also writes %s, but '%s' is a global of "
+				   "%s that another object could interpose, so its callers assume "
+				   "every call-clobbered register changes",
+			 regs, f->old->name, obj);
+		break;
+	case OVUP_CONTRACT_FAULT:
+		snprintf(out, len, "no wrapper (OVUP_FAULT=no-wrapper): the new code also writes %s, "
+				   "which callers in %s may rely on",
+			 regs, obj);
+		break;
+	}
+}
+
+static void print_json_regs(ovup_regset s)
+{
+	char buf[512], *save = NULL, *r;
+	int first = 1;
+
+	ovup_arch_regs_format(s, buf, sizeof(buf));
+	putchar('[');
+	for (r = strtok_r(buf, " ", &save); r; r = strtok_r(NULL, " ", &save), first = 0)
+		printf("%s\"%s\"", first ? "" : ",", r);
+	putchar(']');
+}
+
+static void print_json_contract(const struct ovup_pfunc *f)
+{
+	static const char *const kind[] = {
+		[OVUP_CONTRACT_UNCHECKED] = "unchecked", [OVUP_CONTRACT_KEPT] = "kept",
+		[OVUP_CONTRACT_WRAPPED] = "wrapped", [OVUP_CONTRACT_INTERPOSABLE] = "interposable",
+		[OVUP_CONTRACT_FAULT] = "fault-no-wrapper",
+	};
+
+	printf(",\"registers\":{\"contract\":\"%s\"", kind[f->contract]);
+	if (f->contract != OVUP_CONTRACT_UNCHECKED) {
+		printf(",\"old\":");
+		print_json_regs(f->regs_old);
+		printf(",\"new\":");
+		print_json_regs(f->regs_new);
+		printf(",\"extra\":");
+		print_json_regs(f->regs_extra);
+		if (f->why_new[0]) {
+			printf(",\"new_why\":");
+			print_json_str(f->why_new);
+		}
+	}
+	if (f->wrap_len) {
+		printf(",\"wrapper\":{\"addr\":%" PRIu64 ",\"size\":%u,\"saves\":", f->wrap_addr,
+		       f->wrap_len);
+		print_json_regs(f->regs_extra);
+		printf("}");
+	} else {
+		printf(",\"wrapper\":null");
+	}
+	printf("}");
+}
+
 static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_t total)
 {
 	size_t i;
@@ -395,6 +475,7 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 				printf(",\"stacks_on\":");
 				print_json_str(f->under);
 			}
+			print_json_contract(f);
 			printf("}");
 		}
 		printf("],\"timing_ns\":{");
@@ -420,8 +501,10 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 	}
 	for (i = 0; i < p->nfuncs; i++) {
 		struct ovup_pfunc *f = &p->funcs[i];
+		char contract[1024];
 
 		ovup_hex_spaced(hex, f->jump, f->len);
+		contract_text(p, f, contract, sizeof(contract));
 		const char *impl = strcmp(f->name, f->old->name) ? f->old->name : NULL;
 
 		if (dry) {
@@ -434,6 +517,8 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 			printf("    new 0x%" PRIx64 "\n    jump %s\n", f->new_addr, hex);
 			if (f->under)
 				printf("    stacks on patch '%s'\n", f->under);
+			if (contract[0])
+				printf("    %s\n", contract);
 		} else {
 			char shown[256];
 
@@ -442,6 +527,8 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 			       p->st.objs[f->old->obj].name, f->old->addr, f->new_addr,
 			       f->under ? " (over '" : "", f->under ? f->under : "",
 			       f->under ? "')" : "");
+			if (ovup_verbose && contract[0])
+				printf("    %s: %s\n", f->name, contract);
 		}
 	}
 }

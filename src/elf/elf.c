@@ -204,6 +204,7 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 		os.value = s.st_value;
 		os.size = s.st_size;
 		os.bind = sym_bind(s.st_info);
+		os.vis = (enum ovup_sym_vis)GELF_ST_VISIBILITY(s.st_other);
 		os.file = os.bind == OVUP_BIND_LOCAL ? file : NULL;
 		fn(ctx, &os);
 	}
@@ -303,6 +304,14 @@ static int complete(Elf *e, int fd, const GElf_Ehdr *eh)
 	return 1;
 }
 
+static int alloc_target(Elf *e, size_t ndx)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf_getscn(e, ndx);
+
+	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC);
+}
+
 int ovup_elf_obj_read(const char *path, struct ovup_obj *obj)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -336,7 +345,9 @@ int ovup_elf_obj_read(const char *path, struct ovup_obj *obj)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (sh.sh_type == SHT_RELA && sh.sh_entsize) {
+		/* relocations of code and data; those of .debug_* name
+		 * thread-local variables too, which the code may never use */
+		if (sh.sh_type == SHT_RELA && sh.sh_entsize && alloc_target(e, sh.sh_info)) {
 			Elf_Data *d = elf_getdata(scn, NULL);
 			size_t k, nr = sh.sh_size / sh.sh_entsize;
 

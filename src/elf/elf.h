@@ -14,6 +14,8 @@
 /* symbol kinds and bindings, independent of <elf.h> */
 enum ovup_sym_type { OVUP_SYM_FUNC = 1, OVUP_SYM_OBJECT, OVUP_SYM_IFUNC, OVUP_SYM_OTHER };
 enum ovup_sym_bind { OVUP_BIND_LOCAL = 1, OVUP_BIND_GLOBAL, OVUP_BIND_WEAK };
+/* ELF's STV_*: only a default-visibility symbol can be interposed */
+enum ovup_sym_vis { OVUP_VIS_DEFAULT = 0, OVUP_VIS_INTERNAL, OVUP_VIS_HIDDEN, OVUP_VIS_PROTECTED };
 
 #define OVUP_BUILD_ID_MAX 64
 
@@ -44,6 +46,7 @@ struct ovup_elf_sym {
 	uint64_t value, size;
 	enum ovup_sym_type type;
 	enum ovup_sym_bind bind;
+	enum ovup_sym_vis vis;
 	const char *file;
 };
 typedef void (*ovup_elf_sym_fn)(void *ctx, const struct ovup_elf_sym *s);
@@ -116,6 +119,20 @@ struct ovup_img {
 };
 int ovup_elf_img_read(const char *path, struct ovup_img *img);
 void ovup_elf_img_free(struct ovup_img *img);
+
+/* dwarf.c: how the function `name` defined in the relocatable object at
+ * path is called, by its prototype in the object's DWARF and the SysV
+ * x86-64 classification: whether it may receive arguments on the stack
+ * (with the reason), and the eightbytes of its return value that come back
+ * in the integer (rax, rdx) and in the SSE registers (xmm0, xmm1).  0,
+ * or -ENOENT when the object has no DWARF for it. */
+struct ovup_dwarf_call {
+	int stack_args;
+	unsigned ret_int, ret_sse;
+	int ret_unknown;      /* returns something this cannot place */
+	char why[256];        /* why stack_args or ret_unknown */
+};
+int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *out);
 
 /* dwarf.c: the functions `name` (at link-time address addr) was inlined
  * into, from the DWARF of path; -ENOENT when there is no DWARF for it. */

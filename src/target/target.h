@@ -148,6 +148,13 @@ struct ovup_target_ops {
 	int keeps_records;
 	/* `build` compiles for a build machine without resolving (kernel) */
 	int build_compiles_only;
+	/* Callers may rely on a callee's registers beyond the ABI: code built
+	 * with GCC's -fipa-ra (user space at -O2) keeps values in
+	 * call-clobbered registers across calls to functions of its unit that
+	 * leave them alone, so a replacement must leave them alone too (core
+	 * wraps it).  The kernel is built with -pg, which turns -fipa-ra off:
+	 * its callers assume the ABI's set. */
+	int callers_assume_clobbers;
 };
 
 struct ovup_target {

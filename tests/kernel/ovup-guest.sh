@@ -26,6 +26,9 @@ like "$OUT" "old $FCMD, [0-9]+ bytes; branch at 0x[0-9a-f]+ \\(after the kept en
 like "$OUT" "jump e9( [0-9a-f]{2}){4}" "dry run: shows the jump bytes"
 is "$(text "$FCMD")" "$T0" "dry run: kernel text untouched"
 is "$(cat /proc/cmdline)" "$CMDLINE" "dry run: /proc/cmdline unchanged"
+run apply -k --dry-run --json /tmp/cmdline.o
+like "$OUT" '"registers":\{"contract":"unchecked","wrapper":null\}' \
+	"dry run: kernel callers assume only the ABI (-pg): no register contract, no wrapper"
 run apply -k /tmp/cmdline.o
 is "$RC" 0 "apply: static cmdline_proc_show replaced live"
 like "$OUT" "cmdline_proc_show +vmlinux" "apply names the function"

@@ -115,6 +115,9 @@ extern void block_late(void);    /* spin.S: never returns */
 extern void regspin(long *counts); /* regspin.S: never returns */
 extern int loopy(int x);        /* loopy.S: branches back into its first bytes */
 extern int entered(int x);      /* spin.S: another function jumps into its first bytes */
+extern int scale(int x);        /* ipa.c: callers rely on its registers */
+extern int scale_sum(int n);    /* ipa.c: such a caller */
+extern int lib_sum(int n);      /* ipa.c: calls lib_compute through the PLT */
 
 static void *blocker(void *arg)
 {
@@ -145,7 +148,8 @@ static const struct {
 	{ "compute", compute }, { "secret", secret },   { "lib_compute", lib_compute },
 	{ "dup_a", dup_a },     { "dup_b", dup_b },     { "tiny", tiny },
 	{ "strlen", call_strlen }, { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
-	{ "loopy", loopy },	{ "entered", entered },
+	{ "loopy", loopy },     { "entered", entered }, { "scale", scale },
+	{ "scale_sum", scale_sum }, { "lib_sum", lib_sum },
 };
 
 #define MAXV 8

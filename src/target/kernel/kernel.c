@@ -734,6 +734,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.close = kern_close,
 	.keeps_records = 1,
 	.build_compiles_only = 1,
+	.callers_assume_clobbers = 0, /* -pg: no -fipa-ra in the kernel */
 };
 
 static void header_identity(struct kern_target *k)

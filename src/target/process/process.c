@@ -201,7 +201,7 @@ static void add_sym(void *arg, const struct ovup_elf_sym *s)
 	struct label_ctx *c = arg;
 
 	ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size, s->type, s->bind,
-			s->file);
+			s->file)->vis = s->vis;
 }
 
 static int open_debug(const struct ovup_elf_info *info, const char *path, char **found,
@@ -683,6 +683,7 @@ static const struct ovup_target_ops process_ops = {
 	.original = proc_original,
 	.code_at = proc_code_at,
 	.close = proc_close,
+	.callers_assume_clobbers = 1,
 };
 
 /* The thread-group leader of tid: a process is patched as a whole. */

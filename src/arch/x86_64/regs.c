@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+/*
+ * x86-64 register contracts with the capstone decoder: the registers a
+ * function, and everything it calls or tail-calls, may write.  core uses it
+ * on the old function (what its callers were compiled against) and on the
+ * new one (what the replacement may do).  With relocate.c, the only files
+ * that call capstone.
+ */
+#include "../arch.h"
+#include "regbits.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REG_IGNORE (-1)  /* no caller can keep a value there across a call */
+#define REG_UNKNOWN (-2) /* a register the contract does not model */
+
+/* The bit of a register written, for every width it is written at: a
+ * write to %r8b or %ymm3 changes r8 or xmm3 as a caller sees them. */
+static int reg_bit(unsigned r)
+{
+	switch (r) {
+	case X86_REG_AL: case X86_REG_AH: case X86_REG_AX: case X86_REG_EAX: case X86_REG_RAX:
+		return 0;
+	case X86_REG_CL: case X86_REG_CH: case X86_REG_CX: case X86_REG_ECX: case X86_REG_RCX:
+		return 1;
+	case X86_REG_DL: case X86_REG_DH: case X86_REG_DX: case X86_REG_EDX: case X86_REG_RDX:
+		return 2;
+	case X86_REG_SIL: case X86_REG_SI: case X86_REG_ESI: case X86_REG_RSI:
+		return 3;
+	case X86_REG_DIL: case X86_REG_DI: case X86_REG_EDI: case X86_REG_RDI:
+		return 4;
+	case X86_REG_R8B: case X86_REG_R8W: case X86_REG_R8D: case X86_REG_R8:
+		return 5;
+	case X86_REG_R9B: case X86_REG_R9W: case X86_REG_R9D: case X86_REG_R9:
+		return 6;
+	case X86_REG_R10B: case X86_REG_R10W: case X86_REG_R10D: case X86_REG_R10:
+		return 7;
+	case X86_REG_R11B: case X86_REG_R11W: case X86_REG_R11D: case X86_REG_R11:
+		return 8;
+	/* callee-saved registers: a function that writes them restores them
+	 * (the ABI), and the stack and instruction pointers */
+	case X86_REG_BL: case X86_REG_BH: case X86_REG_BX: case X86_REG_EBX: case X86_REG_RBX:
+	case X86_REG_BPL: case X86_REG_BP: case X86_REG_EBP: case X86_REG_RBP:
+	case X86_REG_R12B: case X86_REG_R12W: case X86_REG_R12D: case X86_REG_R12:
+	case X86_REG_R13B: case X86_REG_R13W: case X86_REG_R13D: case X86_REG_R13:
+	case X86_REG_R14B: case X86_REG_R14W: case X86_REG_R14D: case X86_REG_R14:
+	case X86_REG_R15B: case X86_REG_R15W: case X86_REG_R15D: case X86_REG_R15:
+	case X86_REG_SPL: case X86_REG_SP: case X86_REG_ESP: case X86_REG_RSP:
+	case X86_REG_IP: case X86_REG_EIP: case X86_REG_RIP:
+	case X86_REG_EIZ: case X86_REG_RIZ:
+	/* segment registers (fs and gs are the thread pointers, not values) */
+	case X86_REG_CS: case X86_REG_DS: case X86_REG_ES: case X86_REG_FS: case X86_REG_GS:
+	case X86_REG_SS:
+	/* x87 and MMX: the ABI wants the x87 stack empty and the unit in x87
+	 * mode at every call, and GCC allocates no MMX register in x86-64
+	 * code, so no caller keeps a value there across a call */
+	case X86_REG_FPSW:
+		return REG_IGNORE;
+	}
+	if (r >= X86_REG_XMM0 && r <= X86_REG_XMM31)
+		return X86_BIT_XMM(r - X86_REG_XMM0);
+	if (r >= X86_REG_YMM0 && r <= X86_REG_YMM31)
+		return X86_BIT_XMM(r - X86_REG_YMM0);
+	if (r >= X86_REG_ZMM0 && r <= X86_REG_ZMM31)
+		return X86_BIT_XMM(r - X86_REG_ZMM0);
+	if (r >= X86_REG_K0 && r <= X86_REG_K7)
+		return X86_BIT_K(r - X86_REG_K0);
+	if ((r >= X86_REG_ST0 && r <= X86_REG_ST7) || (r >= X86_REG_FP0 && r <= X86_REG_FP7) ||
+	    (r >= X86_REG_MM0 && r <= X86_REG_MM7) || (r >= X86_REG_CR0 && r <= X86_REG_CR15) ||
+	    (r >= X86_REG_DR0 && r <= X86_REG_DR15))
+		return REG_IGNORE;
+	return REG_UNKNOWN;
+}
+
+/* capstone 4's eflags bits that change an arithmetic flag (DF must be
+ * clear at every call and return, so it is no value a caller keeps) */
+#define ARITH_WRITES                                                                      \
+	(X86_EFLAGS_MODIFY_AF | X86_EFLAGS_MODIFY_CF | X86_EFLAGS_MODIFY_SF |             \
+	 X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_MODIFY_PF | X86_EFLAGS_MODIFY_OF |             \
+	 X86_EFLAGS_RESET_OF | X86_EFLAGS_RESET_CF | X86_EFLAGS_RESET_SF |                \
+	 X86_EFLAGS_RESET_AF | X86_EFLAGS_RESET_PF | X86_EFLAGS_RESET_ZF |                \
+	 X86_EFLAGS_SET_CF | X86_EFLAGS_SET_OF | X86_EFLAGS_SET_SF | X86_EFLAGS_SET_ZF |  \
+	 X86_EFLAGS_SET_AF | X86_EFLAGS_SET_PF | X86_EFLAGS_UNDEFINED_OF |                \
+	 X86_EFLAGS_UNDEFINED_SF | X86_EFLAGS_UNDEFINED_ZF | X86_EFLAGS_UNDEFINED_PF |    \
+	 X86_EFLAGS_UNDEFINED_AF | X86_EFLAGS_UNDEFINED_CF)
+
+#define BIT(b) ((ovup_regset)1 << (b))
+
+/* Implicit writes capstone 4 leaves out of cs_regs_access (checked in
+ * tests/unit/test_regs.c): the architecture writes them all the same. */
+static ovup_regset missed_writes(unsigned id)
+{
+	switch (id) {
+	case X86_INS_CMPXCHG: /* rax gets the old value when the compare fails */
+		return BIT(0) | X86_SET_FLAGS;
+	case X86_INS_SYSCALL: /* the result; the CPU puts rip in rcx, rflags in r11 */
+		return BIT(0) | BIT(1) | BIT(8);
+	case X86_INS_XLATB:
+		return BIT(0);
+	}
+	return 0;
+}
+
+/* Instructions after which anything may have changed: the kernel or a
+ * signal handler runs, or a whole register state is loaded. */
+static int changes_anything(unsigned id)
+{
+	switch (id) {
+	case X86_INS_INT: case X86_INS_INT1: case X86_INS_INT3: case X86_INS_INTO:
+	case X86_INS_SYSENTER:
+	case X86_INS_XRSTOR: case X86_INS_XRSTOR64: case X86_INS_XRSTORS: case X86_INS_XRSTORS64:
+	case X86_INS_FXRSTOR: case X86_INS_FXRSTOR64:
+		return 1;
+	}
+	return 0;
+}
+
+struct walk {
+	const struct ovup_arch_machine *m;
+	const struct ovup_arch_code_src *src;
+	enum ovup_arch_side side;
+	ovup_regset abi, regs;
+	int full;                 /* NEW: the whole ABI set */
+	unsigned budget;
+	uint64_t *asked;          /* addresses already looked up */
+	size_t nasked, capasked;
+	uint64_t *done;           /* starts of the code already decoded */
+	size_t ndone, capdone;
+	uint64_t *todo;           /* addresses still to follow */
+	size_t ntodo, captodo;
+	csh h;
+	cs_insn *insn;
+	struct ovup_arch_clobbers *out;
+	int oom;
+};
+
+static void note(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->out->why[0])
+		return; /* the first reason is the one to tell */
+	va_start(ap, fmt);
+	vsnprintf(w->out->why, sizeof(w->out->why), fmt, ap);
+	va_end(ap);
+}
+
+/* "func+0x12" (src's names) or "0x..." */
+static const char *where(const struct walk *w, uint64_t a, char *buf, size_t len)
+{
+	if (w->src->name)
+		w->src->name(w->src->ctx, a, buf, len);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)a);
+	return buf;
+}
+
+/* NEW: something the analysis cannot follow may write anything. */
+static void full(struct walk *w, const char *what, uint64_t a)
+{
+	char buf[128];
+
+	if (w->side != OVUP_ARCH_NEW)
+		return;
+	w->full = 1;
+	note(w, "%s at %s", what, where(w, a, buf, sizeof(buf)));
+}
+
+static int member(const uint64_t *v, size_t n, uint64_t a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == a)
+			return 1;
+	return 0;
+}
+
+static void append(struct walk *w, uint64_t **v, size_t *n, size_t *cap, uint64_t a)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		uint64_t *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv) {
+			w->oom = 1;
+			return;
+		}
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = a;
+}
+
+static void push(struct walk *w, uint64_t a)
+{
+	if (!member(w->asked, w->nasked, a) && !member(w->todo, w->ntodo, a))
+		append(w, &w->todo, &w->ntodo, &w->captodo, a);
+}
+
+static int has_group(const cs_insn *in, uint8_t g)
+{
+	uint8_t i;
+
+	for (i = 0; i < in->detail->groups_count; i++)
+		if (in->detail->groups[i] == g)
+			return 1;
+	return 0;
+}
+
+/* The registers one instruction writes; REG_UNKNOWN ones set *unknown. */
+static ovup_regset insn_writes(struct walk *w, const cs_insn *in, unsigned *unknown)
+{
+	const cs_x86 *x = &in->detail->x86;
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0, i;
+	ovup_regset s = missed_writes(in->id);
+	int eflags_in_wr = 0, x87 = has_group(in, X86_GRP_FPU), b;
+
+	if (cs_regs_access(w->h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+		nwr = 0;
+	for (i = 0; i < nwr; i++) {
+		if (wr[i] == X86_REG_EFLAGS) {
+			eflags_in_wr = 1;
+			continue;
+		}
+		x87 |= wr[i] == X86_REG_FPSW;
+		b = reg_bit(wr[i]);
+		if (b >= 0)
+			s |= BIT(b);
+		else if (b == REG_UNKNOWN)
+			*unknown = wr[i];
+	}
+	/* explicit operands capstone marks written, in case its list above
+	 * misses one; a gather or scatter also writes its mask operand */
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+
+		if (op->type != X86_OP_REG)
+			continue;
+		if ((op->access & CS_AC_WRITE) || !strncmp(in->mnemonic, "vgather", 7) ||
+		    !strncmp(in->mnemonic, "vpgather", 8) || !strncmp(in->mnemonic, "vscatter", 8) ||
+		    !strncmp(in->mnemonic, "vpscatter", 9)) {
+			b = reg_bit(op->reg);
+			if (b >= 0)
+				s |= BIT(b);
+		}
+	}
+	/* capstone 4 fills x86.eflags for most instructions and lists EFLAGS
+	 * as written for some that change only DF; where it has no eflags
+	 * detail, the register list is what there is.  For x87 instructions
+	 * the same field holds the FPU's condition codes instead. */
+	x87 |= x->opcode[0] >= 0xd8 && x->opcode[0] <= 0xdf; /* the x87 escape opcodes */
+	if (x87 ? eflags_in_wr
+				       : (x->eflags & ARITH_WRITES) || (!x->eflags && eflags_in_wr))
+		s |= X86_SET_FLAGS;
+	return s;
+}
+
+/* A `call`/`jmp` through [rip+disp]: the slot's address, else 0. */
+static uint64_t rip_slot(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	if (x->op_count != 1 || x->operands[0].type != X86_OP_MEM ||
+	    x->operands[0].mem.base != X86_REG_RIP || x->operands[0].mem.index != X86_REG_INVALID)
+		return 0;
+	return in->address + in->size + (uint64_t)x->operands[0].mem.disp;
+}
+
+/* Follows a call or jump through memory: NEW resolves a slot that cannot
+ * change (the patch's GOT) to the function it holds. */
+static void follow_slot(struct walk *w, const cs_insn *in, const char *kind)
+{
+	uint64_t slot = rip_slot(in), to;
+
+	if (w->side == OVUP_ARCH_NEW && slot && w->src->constant &&
+	    !w->src->constant(w->src->ctx, slot, &to)) {
+		push(w, to);
+		return;
+	}
+	full(w, kind, in->address);
+}
+
+/* One function (or stub), swept from start to end.  Its writes and the
+ * places it leaves to are kept only if the whole of it decodes. */
+static void sweep(struct walk *w, const struct ovup_arch_code *c)
+{
+	const uint8_t *p = c->code;
+	size_t left = c->size, first_todo = w->ntodo;
+	uint64_t a = c->start, end = c->start + c->size;
+	ovup_regset s = 0;
+
+	while (left) {
+		const cs_insn *in = w->insn;
+		unsigned unknown = 0;
+
+		if (!cs_disasm_iter(w->h, &p, &left, &a, w->insn)) {
+			if (w->side == OVUP_ARCH_NEW) {
+				full(w, "bytes that do not decode", a);
+				return;
+			}
+			/* OLD: the sweep cannot be trusted from here on, and
+			 * an instruction it mis-decoded could add a register
+			 * the compiler never counted, which then would go
+			 * unsaved: this function contributes nothing (the
+			 * wrapper saves more, never less) */
+			char buf[128];
+
+			w->ntodo = first_todo;
+			note(w, "left out a function: its bytes at %s do not decode",
+			     where(w, a, buf, sizeof(buf)));
+			return;
+		}
+		s |= insn_writes(w, in, &unknown);
+		if (unknown)
+			full(w, "a register ovup does not model written", in->address);
+		if (changes_anything(in->id))
+			full(w, in->mnemonic, in->address);
+		if (!has_group(in, CS_GRP_CALL) && !has_group(in, CS_GRP_JUMP) &&
+		    !has_group(in, CS_GRP_BRANCH_RELATIVE))
+			continue;
+		if (in->detail->x86.op_count >= 1 && in->detail->x86.operands[0].type == X86_OP_IMM) {
+			uint64_t to = (uint64_t)in->detail->x86.operands[0].imm;
+
+			/* a call or a jump that leaves: a callee, a tail call,
+			 * the function's cold part */
+			if (to < c->start || to >= end)
+				push(w, to);
+		} else if (has_group(in, CS_GRP_CALL)) {
+			/* the compiler knew no more than this about the
+			 * callee: it assumed the whole ABI set too */
+			if (w->side == OVUP_ARCH_OLD)
+				s |= w->abi;
+			else
+				follow_slot(w, in, "an indirect call");
+		} else if (w->side == OVUP_ARCH_NEW) {
+			/* a jump through a table of the function's own labels,
+			 * or a tail call through a pointer: OLD cannot tell
+			 * them apart and adds nothing; NEW must assume the
+			 * worst (patches are compiled without jump tables) */
+			follow_slot(w, in, "an indirect jump");
+		}
+	}
+	w->regs |= s;
+}
+
+/* Code reached without a symbol that bounds a function: an import stub
+ * (`jmp *slot(%rip)`, after an endbr64 in .plt.sec) is a call of a
+ * function the compiler did not know; anything else is unknown code. */
+static void stub(struct walk *w, const struct ovup_arch_code *c)
+{
+	const uint8_t *p = c->code;
+	size_t left = c->size;
+	uint64_t a = c->start;
+	int n;
+
+	for (n = 0; n < 2 && cs_disasm_iter(w->h, &p, &left, &a, w->insn); n++) {
+		if (w->insn->id == X86_INS_ENDBR64)
+			continue;
+		if (w->insn->id == X86_INS_JMP && rip_slot(w->insn)) {
+			if (w->side == OVUP_ARCH_OLD) {
+				w->regs |= w->abi;
+			} else {
+				/* the slot of a stub may change (lazy binding) */
+				full(w, "a call through the PLT stub", c->start);
+			}
+			return;
+		}
+		break;
+	}
+	if (w->side == OVUP_ARCH_OLD) {
+		char buf[128];
+
+		note(w, "left out the code at %s: no symbol says where it ends",
+		     where(w, c->start, buf, sizeof(buf)));
+	} else
+		full(w, "a call of code no symbol bounds", c->start);
+}
+
+int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum ovup_arch_side side,
+		       const struct ovup_arch_code_src *src, unsigned budget,
+		       struct ovup_arch_clobbers *out)
+{
+	struct walk w = { .m = m, .src = src, .side = side, .budget = budget, .out = out };
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	w.abi = ovup_arch_regs_abi(m);
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w.h) != CS_ERR_OK)
+		return -ENOSYS;
+	cs_option(w.h, CS_OPT_DETAIL, CS_OPT_ON);
+	w.insn = cs_malloc(w.h);
+	push(&w, entry);
+	while (w.ntodo && !w.full && !w.oom) {
+		uint64_t a = w.todo[--w.ntodo];
+		struct ovup_arch_code c;
+		char buf[128];
+
+		append(&w, &w.asked, &w.nasked, &w.capasked, a);
+		if (src->code(src->ctx, a, &c)) {
+			if (side == OVUP_ARCH_OLD)
+				note(&w, "left out %s: it cannot be read", where(&w, a, buf, sizeof(buf)));
+			else
+				full(&w, "a call of code ovup cannot read", a);
+			continue;
+		}
+		if (!c.whole) {
+			stub(&w, &c);
+			continue;
+		}
+		/* by the function's start: a jump into the middle of a
+		 * function decoded already adds nothing new */
+		if (member(w.done, w.ndone, c.start))
+			continue;
+		append(&w, &w.done, &w.ndone, &w.capdone, c.start);
+		if (out->nfuncs >= budget) {
+			if (side == OVUP_ARCH_OLD)
+				note(&w, "followed at most %u functions", budget);
+			else
+				full(&w, "more functions than the analysis follows, at", a);
+			continue;
+		}
+		out->nfuncs++;
+		sweep(&w, &c);
+	}
+	if (w.oom)
+		ret = -ENOMEM;
+	out->regs = w.full ? w.abi : w.regs & w.abi;
+	cs_free(w.insn, 1);
+	cs_close(&w.h);
+	free(w.asked);
+	free(w.done);
+	free(w.todo);
+	return ret;
+}
