@@ -124,6 +124,27 @@ is "$(ask v call compute 5)" 15 "... and runs it"
 run_ovup revert -p "$P"
 stop_victim v
 
+# --- a process stopped by job control is patched and stays stopped -------
+start_victim v "$V/victim-pie" -t 2
+P=$VPID
+kill -STOP "$P"
+sleep 0.2
+run_ovup apply -p "$P" "$WORK/fix.c"
+is "$RC" 0 "apply to a process stopped with SIGSTOP"
+sleep 0.2
+is "$(awk '{ print $3 }' /proc/$P/stat)" T "... it is still stopped"
+kill -CONT "$P"
+is "$(ask v call compute 5)" 15 "... and once continued runs the new code"
+kill -STOP "$P"
+sleep 0.2
+run_ovup revert -p "$P"
+is "$RC" 0 "revert while stopped"
+is "$(awk '{ print $3 }' /proc/$P/stat)" T "... still stopped"
+kill -CONT "$P"
+is "$(ask v call compute 5)" 11 "... and the old code runs"
+is "$(ovup_left "$P")" "0 maps, 0 fds" "... nothing left"
+stop_victim v
+
 # --- B11: a syscall that would restart inside the replaced bytes ----------
 start_victim v "$V/victim-pie"
 P=$VPID

@@ -543,13 +543,17 @@ static void serve(void)
 
 			if (c == 0) {
 				const char *out = getenv("VICTIM_CHILD_OUT");
+				char tmp[4096];
 
+				snprintf(tmp, sizeof(tmp), "%s.tmp", out ? out : "/dev/null");
 				for (;;) {
-					FILE *f = fopen(out ? out : "/dev/null", "w");
+					FILE *f = out ? fopen(tmp, "w") : NULL;
 
+					/* whole or not at all, for a reader at any time */
 					if (f) {
 						fprintf(f, "%d\n", compute(5));
 						fclose(f);
+						rename(tmp, out);
 					}
 					usleep(10000);
 				}

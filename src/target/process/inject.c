@@ -176,7 +176,7 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 	}
 	ret = ovup_ptrace_quiet(&p->threads, i);
 	if (ret == -EAGAIN)
-		*why = "its threads are stopped by job control or flooded with signals";
+		*why = "its threads are flooded with signals";
 	if (ret)
 		return ret;
 	ret = seccomp_allows(p, i, nr, args);

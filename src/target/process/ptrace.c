@@ -348,9 +348,9 @@ int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i)
 	for (n = 0; n < QUIET_TRIES; n++) {
 		struct ovup_thread *th = find(ts, tid);
 
-		if (th->stop == OVUP_STOP_GROUP)
-			return -EAGAIN; /* job control holds it: leave it so */
-		if (th->stop == OVUP_STOP_EVENT && !th->sig)
+		/* a job-control stop is a trap stop too: a stopped process
+		 * can be patched, and stays stopped */
+		if ((th->stop == OVUP_STOP_EVENT || th->stop == OVUP_STOP_GROUP) && !th->sig)
 			return 0;
 		ret = restop(ts, tid);
 		if (ret)
@@ -394,7 +394,7 @@ static int step_to(struct ovup_threads *ts, pid_t tid, int request, enum ovup_st
 		if (ret)
 			return ret;
 		th = find(ts, tid);
-		if (th->stop == want)
+		if (th->stop == want || (want == OVUP_STOP_EVENT && th->stop == OVUP_STOP_GROUP))
 			return 0;
 		if (th->stop == OVUP_STOP_SIGNAL) {
 			if (th->sig != SIGSTOP)

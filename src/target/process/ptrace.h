@@ -49,10 +49,10 @@ int ovup_ptrace_stop_one(struct ovup_threads *ts);
 int ovup_ptrace_resume_all(struct ovup_threads *ts);
 void ovup_ptrace_release(struct ovup_threads *ts);
 
-/* Brings stopped thread i into a plain interrupt stop carrying no signal:
- * a held signal is delivered first (its handler is entered and the thread
- * stops there).  -EAGAIN if the thread is stopped by job control or keeps
- * receiving signals. */
+/* Brings stopped thread i into a trap stop (an interrupt, or job control's)
+ * carrying no signal: a held signal is delivered first (its handler is
+ * entered and the thread stops there).  -EAGAIN if it keeps receiving
+ * signals. */
 int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i);
 /* The blocked-signal mask and the FPU state (ovup_arch_fpregset, *xlen
  * bytes into xstate of OVUP_ARCH_XSTATE_MAX) of stopped thread i. */
