@@ -170,25 +170,31 @@ static int check_saved(struct ovup_target *t, const struct ovup_records *rs,
 	return 0;
 }
 
-/* Writes the bytes of `to` (saved or jump) at every site of r that holds
- * the other ones, in one switch. */
-static int switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved)
+/* One switch of every site of r to its saved bytes (to_saved) or to its
+ * jump, compare-and-swap from the other.  With skip_done, sites that
+ * already hold the bytes wanted are left out (settling a half-done one).
+ * *failed: the function whose site did not hold what it should. */
+static int switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved,
+			 int skip_done, unsigned retries, size_t *failed)
 {
 	struct ovup_site *sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
-	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs, sizeof(*ranges));
+	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs + r->nblocks, sizeof(*ranges));
+	size_t *func = ovup_xcalloc(r->nfuncs, sizeof(*func));
 	struct ovup_txn txn = { 0 };
-	size_t i, n = 0;
-	int ret;
+	size_t i, n = 0, nr;
+	int ret = 0;
 
 	for (i = 0; i < r->nfuncs; i++) {
 		const struct ovup_rec_func *f = &r->funcs[i];
 		uint8_t cur[16];
 
-		ret = t->ops->read(t, f->site, cur, f->len);
-		if (ret)
-			goto out;
-		if (!memcmp(cur, to_saved ? f->saved : f->jump, f->len))
-			continue;
+		if (skip_done) {
+			ret = t->ops->read(t, f->site, cur, f->len);
+			if (ret)
+				goto out;
+			if (!memcmp(cur, to_saved ? f->saved : f->jump, f->len))
+				continue;
+		}
 		sites[n].addr = f->site;
 		sites[n].func = f->old_addr;
 		sites[n].len = f->len;
@@ -196,16 +202,27 @@ static int switch_record(struct ovup_target *t, const struct ovup_record *r, int
 		memcpy(sites[n].write, to_saved ? f->saved : f->jump, f->len);
 		ranges[n].start = f->site + 1;
 		ranges[n].end = f->site + f->len;
-		n++;
+		func[n++] = i;
 	}
+	nr = n;
+	/* where the target frees the code itself, nothing may run in it */
+	if (t->ops->keeps_records && to_saved)
+		for (i = 0; i < r->nblocks; i++)
+			if (r->blocks[i].kind == OVUP_BLOCK_TEXT) {
+				ranges[nr].start = r->blocks[i].addr;
+				ranges[nr++].end = r->blocks[i].addr + r->blocks[i].size;
+			}
 	txn.revert = to_saved;
 	txn.name = r->name;
 	txn.sites = sites;
 	txn.nsites = n;
 	txn.ranges = ranges;
-	txn.nranges = n;
-	ret = n ? ovup_switch(t, &txn, 50, NULL) : 0;
+	txn.nranges = nr;
+	if (n)
+		ret = ovup_switch(t, &txn, retries, NULL);
+	*failed = txn.failed_site >= 0 && (size_t)txn.failed_site < n ? func[txn.failed_site] : 0;
 out:
+	free(func);
 	free(sites);
 	free(ranges);
 	return ret;
@@ -251,9 +268,11 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 		return 0;
 	}
 	if (untouched != r->nfuncs) {
+		size_t failed;
+
 		ret = check_saved(t, rs, r);
 		if (!ret)
-			ret = switch_record(t, r, 1);
+			ret = switch_record(t, r, 1, 1, 50, &failed);
 		if (ret)
 			return ovup_err(ret, "%s: patch '%s' was interrupted half-way and cannot be "
 					     "rolled back yet: %s",
@@ -791,13 +810,10 @@ out:
 int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int json)
 {
 	struct ovup_records rs = { 0 };
-	struct ovup_txn txn = { 0 };
-	struct ovup_site *sites = NULL;
-	struct ovup_range *ranges = NULL;
 	struct ovup_record *r, gone;
 	struct ovup_block *blk = NULL;
 	struct ovup_busy busy;
-	size_t i, nr = 0;
+	size_t i;
 	uint64_t start = ovup_now_ns();
 	int ret;
 
@@ -833,24 +849,6 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	ret = check_saved(t, &rs, r);
 	if (ret)
 		goto out;
-	sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
-	ranges = ovup_xcalloc(r->nfuncs + r->nblocks, sizeof(*ranges));
-	for (i = 0; i < r->nfuncs; i++) {
-		sites[i].addr = r->funcs[i].site;
-		sites[i].func = r->funcs[i].old_addr;
-		sites[i].len = r->funcs[i].len;
-		memcpy(sites[i].expect, r->funcs[i].jump, r->funcs[i].len);
-		memcpy(sites[i].write, r->funcs[i].saved, r->funcs[i].len);
-		ranges[nr].start = r->funcs[i].site + 1;
-		ranges[nr++].end = r->funcs[i].site + r->funcs[i].len;
-	}
-	/* where the target frees the code itself, nothing may run in it */
-	if (t->ops->keeps_records)
-		for (i = 0; i < r->nblocks; i++)
-			if (r->blocks[i].kind == OVUP_BLOCK_TEXT) {
-				ranges[nr].start = r->blocks[i].addr;
-				ranges[nr++].end = r->blocks[i].addr + r->blocks[i].size;
-			}
 	ret = ovup_check_signal("nothing was reverted");
 	if (ret)
 		goto out;
@@ -862,15 +860,8 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 		goto out;
 	if (ovup_fault("crash-before-revert"))
 		abort(); /* test hook: die with the record saying "reverting" */
-	txn.revert = 1;
-	txn.name = r->name;
-	txn.sites = sites;
-	txn.nsites = r->nfuncs;
-	txn.ranges = ranges;
-	txn.nranges = nr;
-	ret = ovup_switch(t, &txn, retries, NULL);
+	ret = switch_record(t, r, 1, 0, retries, &i);
 	if (ret == -ESTALE) {
-		i = txn.failed_site >= 0 ? (size_t)txn.failed_site : 0;
 		ret = ovup_err(-ESTALE, "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
 					" is no longer there (changed by another tool?); not "
 					"reverting",
@@ -924,8 +915,6 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	ovup_record_free(&gone);
 out:
 	free(blk);
-	free(sites);
-	free(ranges);
 	ovup_records_free(&rs);
 	return ret;
 }

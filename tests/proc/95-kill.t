@@ -41,9 +41,13 @@ leftovers() {
 KILLS=0 LOST=0 LEAKED=0 BAD=0
 # check WHAT: after a kill, the target must be fine and the next run settle it
 check() {
-	local what=$1 why="" st after
+	local what=$1 why="" st after alive
 	KILLS=$((KILLS + 1))
-	if ! kill -0 "$P" 2>/dev/null; then
+	case "$(sed 's/.*) //' /proc/$P/stat 2>/dev/null | cut -c1)" in
+	"" | Z | X) alive=no ;;
+	*) alive=yes ;;
+	esac
+	if [ "$alive" = no ]; then
 		LOST=$((LOST + 1))
 		fail "$what: the target died"
 		done_testing
