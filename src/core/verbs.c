@@ -72,6 +72,13 @@ static void kept_why(const struct ovup_busy *b, char *buf, size_t len)
 			 b->addr, b->ref);
 }
 
+static int by_owner(const void *a, const void *b)
+{
+	const struct ovup_block *x = a, *y = b;
+
+	return strcmp(x->owner, y->owner);
+}
+
 /* Blocks the target holds that no record owns: left by an ovup that died
  * before recording them, or kept by a revert because a thread might
  * return into them.  Released when nothing can run in them any more. */
@@ -96,14 +103,21 @@ static int collect_garbage(struct ovup_target *t, struct ovup_records *rs)
 		if (!owned)
 			b[ng++] = b[i];
 	}
-	if (ng && release(t, b, ng, &busy) == -EBUSY) {
-		rs->kept = ovup_xcalloc(ng, sizeof(*rs->kept));
-		for (i = 0; i < ng; i++) {
+	/* a patch's blocks go together, each patch on its own: one that a
+	 * coroutine may still return into keeps no other */
+	qsort(b, ng, sizeof(*b), by_owner);
+	for (i = 0; i < ng; i = k) {
+		for (k = i + 1; k < ng && !strcmp(b[k].owner, b[i].owner); k++)
+			;
+		if (release(t, b + i, k - i, &busy) != -EBUSY)
+			continue;
+		rs->kept = ovup_xrealloc(rs->kept, (rs->nkept + k - i) * sizeof(*rs->kept));
+		for (j = i; j < k; j++) {
 			struct ovup_rec_kept *kb = &rs->kept[rs->nkept++];
 
-			kb->addr = b[i].addr;
-			kb->size = b[i].size;
-			kb->kind = b[i].kind;
+			kb->addr = b[j].addr;
+			kb->size = b[j].size;
+			kb->kind = b[j].kind;
 			kept_why(&busy, kb->why, sizeof(kb->why));
 		}
 	}

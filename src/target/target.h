@@ -27,6 +27,7 @@ struct ovup_block {
 	uint64_t addr, size;
 	enum ovup_block_kind kind;
 	enum ovup_prot prot;             /* as allocated; 0 if unknown */
+	char owner[64];                  /* ops->blocks: the patch it was for */
 };
 
 /* One compare-and-swap write at a patch site. */

@@ -182,6 +182,11 @@ like "$ERR" "kept the patch's memory at 0x[0-9a-f]+ mapped: a pointer to 0x[0-9a
 run_ovup list -p "$P"
 like "$OUT" "kept \(a later run releases it\):" "list shows the memory kept"
 like "$OUT" "[0-9]+ KiB of code: a pointer" "... with its size"
+OVUP_FAULT=crash-before-branch run_ovup apply -p "$P" "$WORK/fix.c"
+like "$(cat /proc/$P/maps)" "memfd:ovup-patch:fix " "an ovup that died left patch 'fix''s memory too"
+run_ovup list -p "$P"
+unlike "$(cat /proc/$P/maps)" "memfd:ovup-patch:fix " "... the next run releases it, though 'coro''s is kept"
+like "$(cat /proc/$P/maps)" "memfd:ovup-patch:coro " "... and 'coro''s still is"
 is "$(ask v coro)" 102 "the coroutine resumes in the kept code and returns through it"
 is "$(ask v coro)" 104 "... then runs the old coro_step again"
 stop_victim v

@@ -705,11 +705,15 @@ int ovup_proc_blocks(struct ovup_target *t, struct ovup_block **out, size_t *nou
 			b->size = m[i].end - b->addr;
 		} else {
 			*out = ovup_xrealloc(*out, (*nout + 1) * sizeof(**out));
+			const char *name = m[i].path + 7 + strlen(OVUP_MEMFD_BLOCK);
+
 			b = &(*out)[(*nout)++];
 			memset(b, 0, sizeof(*b));
 			b->addr = m[i].start;
 			b->size = m[i].end - m[i].start;
 			b->kind = OVUP_BLOCK_DATA;
+			snprintf(b->owner, sizeof(b->owner), "%.*s",
+				 (int)strcspn(name, " "), name); /* before " (deleted)" */
 		}
 		if (m[i].perms[2] == 'x')
 			b->kind = OVUP_BLOCK_TEXT;
