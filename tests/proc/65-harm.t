@@ -85,7 +85,7 @@ start_victim v "$V/victim-pie"
 P=$VPID
 run_ovup apply -p "$P" "$WORK/fix.c"
 C=$(ask v fork)
-VPIDS="$VPIDS $C"
+track "$C"
 sleep 0.3
 is "$(cat "$WORK/child.out")" 15 "a child forked after apply runs the new code"
 run_ovup list -p "$C"
@@ -142,6 +142,9 @@ is "$RC" 0 "revert while stopped"
 is "$(awk '{ print $3 }' /proc/$P/stat)" T "... still stopped"
 kill -CONT "$P"
 is "$(ask v call compute 5)" 11 "... and the old code runs"
+# a worker stopped inside the new code kept it mapped; running again, it
+# has left it, and the next run releases it
+run_ovup list -p "$P"
 is "$(ovup_left "$P")" "0 maps, 0 fds" "... nothing left"
 stop_victim v
 

@@ -33,7 +33,7 @@ http {
 C
 "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 MASTER=$!
-VPIDS="$VPIDS $MASTER"
+track "$MASTER"
 for i in $(seq 100); do
 	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null)
 	[ "$code" = 200 ] && break
@@ -42,7 +42,7 @@ done
 is "$code" 200 "nginx answers 200 before the patch"
 WORKER=$(pgrep -P "$MASTER" | head -n 1)
 like "$WORKER" "^[0-9]+$" "found the worker process"
-VPIDS="$VPIDS $WORKER"
+track "$WORKER"
 
 patch forbid <<'P'
 /* A fix written without nginx's headers: only the ABI matters. */

@@ -14,10 +14,29 @@ export OVUP_STATE_DIR=$WORK/state
 T=0
 FAILED=0
 VPIDS=""
+VSTARTS=""
 
+# the start time of a process, to tell it from a later one with its pid
+started() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+# kill_victim PID: only if it is still the process the test started
+# (pids are reused quickly where pid_max is 32768)
+kill_victim() {
+	local p=$1 t
+	for t in $VSTARTS; do
+		[ "${t%:*}" = "$p" ] && [ "${t#*:}" = "$(started "$p")" ] && kill -9 "$p" 2>/dev/null
+	done
+}
+# track PID: a process the test started, killed when it ends
+track() {
+	VPIDS="$VPIDS $1"
+	VSTARTS="$VSTARTS $1:$(started "$1")"
+}
 cleanup() {
 	local p
-	for p in $VPIDS; do kill -9 "$p" 2>/dev/null; done
+	# only the test itself: bash runs this trap in a background job
+	# killed before it could exec its command, too
+	[ "$BASHPID" = "$$" ] || return 0
+	for p in $VPIDS; do kill_victim "$p"; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -78,7 +97,7 @@ start_victim() {
 	local line
 	eval "read -r -t 10 line <&\$${name}_r"
 	VPID=${line#ready }
-	VPIDS="$VPIDS $VPID"
+	track "$VPID"
 	eval "${name}_PID=\$VPID"
 }
 # ask NAME COMMAND...: one command, one line of answer
@@ -97,7 +116,7 @@ stop_victim() {
 	rm -f "$WORK/$name.in" "$WORK/$name.out"
 	local i
 	for i in $(seq 100); do [ -e "/proc/$pid/stat" ] || break; sleep 0.02; done
-	kill -9 "$pid" 2>/dev/null
+	kill_victim "$pid"
 }
 
 # run_ovup ARGS...: sets OUT, ERR, RC
