@@ -19,7 +19,7 @@
 #include <sys/ioctl.h>
 #endif
 
-#define OVUP_UAPI_VERSION 1
+#define OVUP_UAPI_VERSION 2
 
 #define OVUP_NAME_MAX 64     /* patch name, NUL included */
 #define OVUP_SITE_BYTES 16   /* longest branch/restore write */
@@ -99,6 +99,14 @@ struct ovup_k_busy {
 };
 #define OVUP_BUSY_FRAME 1   /* a frame lies in a checked range */
 #define OVUP_BUSY_UNWIND 2  /* the task's stack could not be unwound */
+#define OVUP_BUSY_TEXT 3    /* a site is being rewritten by someone else (int3) */
+
+/* What one stop cost, filled in by pawrite and revert (success or not). */
+struct ovup_k_stats {
+	__u64 stop_ns;    /* inside stop_machine: first CPU in to the work done */
+	__u32 tasks;      /* tasks considered, idle tasks included */
+	__u32 rechecked;  /* of those, walked (again) inside the stop */
+};
 
 /* Apply: all sites switch in one stop_machine, or none. */
 struct ovup_k_pawrite {
@@ -107,13 +115,18 @@ struct ovup_k_pawrite {
 	__u64 ranges;   /* in: user pointer to struct ovup_k_range[nranges] */
 	__u64 blocks;   /* in: user pointer to __u64[nblocks], alloc'd addrs now owned */
 	__u64 blob;     /* in: user pointer to opaque data kept with the record */
+	__u64 deps;     /* in: user pointer to __u64[ndeps]: an address inside each
+	                 * module the patch's code or data refers to; each module
+	                 * is pinned for as long as the record exists */
 	__u32 nsites;
 	__u32 nranges;
 	__u32 nblocks;
 	__u32 bloblen;
+	__u32 ndeps;
 	__u32 failed;   /* out: index of the site whose expect did not match (ESTALE) */
-	__u32 pad;
 	struct ovup_k_busy busy; /* out: on EBUSY */
+	struct ovup_k_stats stats; /* out */
+	__u64 seq;      /* out: the record's sequence number, given by the module */
 };
 
 /* Revert: restore every site of record `name` (must be the newest write on
@@ -124,6 +137,10 @@ struct ovup_k_revert {
 	__u32 nranges;
 	__u32 failed;   /* out: index of the site that changed (ESTALE) */
 	struct ovup_k_busy busy; /* out: on EBUSY */
+	struct ovup_k_stats stats; /* out */
+	__u32 retired;  /* out: blocks kept allocated (retired) because some task,
+	                 * idle tasks included, may still return into them */
+	__u32 pad;
 };
 
 /* Read record `index` (0 = oldest).  Pointers may be 0 to ask sizes only. */
@@ -156,5 +173,49 @@ struct ovup_k_read {
 	__u64 len;      /* at most 4096 */
 };
 #define OVUP_IOC_READ    _IOW(OVUP_IOC_MAGIC, 8, struct ovup_k_read)
+
+/*
+ * One writer at a time: a patch operation (plan, alloc, copyin, chgprot,
+ * pawrite or revert, free) holds the module's writer slot from BEGIN to
+ * END or to the close of the fd that took it.  ALLOC, FREE, COPYIN,
+ * CHGPROT, PAWRITE and REVERT on any other fd fail with EBUSY, and without
+ * BEGIN with ENOLCK.  BEGIN waits for the slot (interruptibly), or with
+ * OVUP_BEGIN_NOWAIT fails with EBUSY and names the holder.
+ */
+struct ovup_k_begin {
+	__u32 flags;    /* in: OVUP_BEGIN_* */
+	__s32 holder;   /* out on EBUSY: tgid of the process holding the slot */
+	__u64 seq;      /* out: sequence number of the newest record, 0 if none */
+};
+#define OVUP_BEGIN_NOWAIT 1
+#define OVUP_IOC_BEGIN   _IOWR(OVUP_IOC_MAGIC, 9, struct ovup_k_begin)
+#define OVUP_IOC_END     _IO(OVUP_IOC_MAGIC, 10)
+
+/*
+ * Where the idle tasks are: the address of the per-CPU variable
+ * idle_threads as /proc/kallsyms shows it (idle tasks are on no task
+ * list, and nothing exported names them).  The module accepts it only if
+ * CPU 0's entry is init_task and every possible CPU's entry is an idle
+ * task (PF_IDLE, pid 0), and keeps it until unloaded.  Without it, pawrite
+ * and revert fail with ENOKEY: code an idle CPU may be parked in cannot be
+ * judged.
+ */
+struct ovup_k_idle {
+	__u64 idle_threads;
+};
+#define OVUP_IOC_IDLE    _IOW(OVUP_IOC_MAGIC, 11, struct ovup_k_idle)
+
+/* Retired block `index` (0 = oldest): code a reverted patch left behind
+ * because a task may still return into it.  Freed by the module as soon as
+ * a stack check finds it unused (at every BEGIN, and every second). */
+struct ovup_k_retired {
+	__u32 index;    /* in */
+	__u32 pad;
+	__u64 addr;     /* out */
+	__u64 size;     /* out: bytes */
+	char name[OVUP_NAME_MAX]; /* out: the reverted patch it belonged to */
+	struct ovup_k_busy busy;  /* out: the last task found in it */
+};
+#define OVUP_IOC_RETIRED _IOWR(OVUP_IOC_MAGIC, 12, struct ovup_k_retired)
 
 #endif
