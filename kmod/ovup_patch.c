@@ -430,7 +430,7 @@ int ovup_pawrite(struct ovup_k_pawrite *pw)
 
 	pw->failed = U32_MAX;
 	memset(&pw->busy, 0, sizeof(pw->busy));
-	if (pw->pad)
+	if (pw->ndeps || pw->deps)  /* module dependencies: not pinned yet */
 		return -EINVAL;
 	ret = ovup_check_name(pw->name);
 	if (ret)

@@ -732,9 +732,9 @@ static void t_pawrite_args(int fd)
 	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with an unterminated name");
 	q = p;
 	fill_pw(&q);  /* now corrupt single fields of the argument */
-	q.pw.pad = 1;
-	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with pad != 0");
-	q.pw.pad = 0;
+	q.pw.ndeps = 1;
+	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with dependencies it cannot pin");
+	q.pw.ndeps = 0;
 	q.pw.nsites = 0;
 	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE of 0 sites");
 	q.pw.nsites = OVUP_SITES_MAX + 1;
@@ -1535,7 +1535,7 @@ static void t_fuzz(int fd, long rounds)
 				pw.nblocks = 0;
 				pw.bloblen = fz() % 64;
 				pw.blob = (uintptr_t)fz_buf;
-				pw.pad = 0;
+				pw.ndeps = 0;
 			}
 			ret = io(fd, OVUP_IOC_PAWRITE, &pw);
 			break;
