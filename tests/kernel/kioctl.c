@@ -1514,7 +1514,7 @@ static void t_fuzz(int fd, long rounds)
 			pw.ranges = fz() % 8 ? (uintptr_t)ranges : fz_uptr();
 			pw.blocks = fz() % 8 ? (uintptr_t)blocks : fz_uptr();
 			pw.blob = fz() % 8 ? (uintptr_t)fz_buf : fz_uptr();
-			pw.pad = fz() % 16 == 0;
+			pw.ndeps = fz() % 16 == 0;
 			if (fz() % 3 == 0) {
 				/* mostly valid: a real entry, its real bytes, no change */
 				snprintf(pw.name, sizeof(pw.name), "%s", names[fz() % 3]);
