@@ -2,8 +2,9 @@
 /*
  * Internal interface between the parts of ovup.ko: the device and ioctl
  * decoding (ovup_main.c), the areas, blocks and page protections
- * (ovup_mem.c), and the branch writes, stack check and records
- * (ovup_patch.c).  All state is guarded by ovup_lock.
+ * (ovup_mem.c), the branch writes, stack check and records
+ * (ovup_patch.c), and who may call when (ovup_gate.c).  All state but the
+ * writer slot is guarded by ovup_lock.
  */
 #ifndef OVUP_INTERNAL_H
 #define OVUP_INTERNAL_H
@@ -69,10 +70,16 @@ int ovup_block_copyin(struct ovup_block *b, unsigned long addr,
 int ovup_block_chgprot(struct ovup_block *b, unsigned long addr,
 		       unsigned long len, u32 prot);
 
+/* ovup_gate.c */
+int ovup_gate(struct file *file, unsigned int cmd);
+int ovup_gate_begin(struct file *file, struct ovup_k_begin *b);
+int ovup_gate_end(struct file *file);
+
 /* ovup_patch.c */
-int ovup_pawrite(struct ovup_k_pawrite *pw);
+int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw);
 int ovup_revert(struct ovup_k_revert *rv);
 int ovup_record_get(struct ovup_k_record *rec);
 u32 ovup_record_count(void);
+u64 ovup_record_newest_seq(void);
 
 #endif

@@ -2,13 +2,13 @@
 /*
  * ovup.ko: the kernel half of ovup.  Registers /dev/ovup (0600) and turns
  * each ioctl of ovup_uapi.h into a call of ovup_mem.c or ovup_patch.c after
- * checking the caller (CAP_SYS_ADMIN) and every argument: a wrong argument
- * is an errno, never an oops.  Blocks an fd allocated and did not hand to a
- * record are freed when that fd is released, so a crashed tool leaks nothing.
+ * ovup_gate() (capabilities, lockdown, the writer slot) and a check of every
+ * argument: a wrong argument is an errno, never an oops.  Blocks an fd
+ * allocated and did not hand to a record are freed, and its writer slot
+ * given up, when that fd is released, so a crashed tool leaks nothing.
  */
 #define pr_fmt(fmt) "ovup: " fmt
 
-#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -65,7 +65,7 @@ unlock:
 	return ret;
 }
 
-static long ovup_ioc_free(void __user *arg)
+static long ovup_ioc_free(struct file *file, void __user *arg)
 {
 	struct ovup_k_free f;
 	struct ovup_block *b;
@@ -77,7 +77,7 @@ static long ovup_ioc_free(void __user *arg)
 	if (ret)
 		return ret;
 	b = ovup_block_at(f.addr);
-	if (!b)
+	if (!b || (!b->record && b->file != file))
 		ret = -EINVAL;
 	else if (b->record)
 		ret = -EBUSY;
@@ -87,17 +87,20 @@ static long ovup_ioc_free(void __user *arg)
 	return ret;
 }
 
-/* The block holding [addr, addr+len), refusing blocks a record owns: they
- * are live code or data, changed only by revert. */
-static long ovup_unowned_block(u64 addr, u64 len, struct ovup_block **bp)
+/* The block holding [addr, addr+len), refusing blocks a record owns (live
+ * code or data, changed only by revert, EBUSY) and blocks another fd
+ * allocated (not this operation's to fill, EINVAL). */
+static long ovup_unowned_block(struct file *file, u64 addr, u64 len, struct ovup_block **bp)
 {
 	*bp = ovup_block_containing(addr, len);
 	if (!*bp)
 		return -EINVAL;
-	return (*bp)->record ? -EBUSY : 0;
+	if ((*bp)->record)
+		return -EBUSY;
+	return (*bp)->file == file ? 0 : -EINVAL;
 }
 
-static long ovup_ioc_copyin(void __user *arg)
+static long ovup_ioc_copyin(struct file *file, void __user *arg)
 {
 	struct ovup_k_copyin c;
 	struct ovup_block *b;
@@ -112,14 +115,14 @@ static long ovup_ioc_copyin(void __user *arg)
 	ret = mutex_lock_interruptible(&ovup_lock);
 	if (ret)
 		return ret;
-	ret = ovup_unowned_block(c.addr, c.len, &b);
+	ret = ovup_unowned_block(file, c.addr, c.len, &b);
 	if (!ret)
 		ret = ovup_block_copyin(b, c.addr, u64_to_user_ptr(c.uaddr), c.len);
 	mutex_unlock(&ovup_lock);
 	return ret;
 }
 
-static long ovup_ioc_chgprot(void __user *arg)
+static long ovup_ioc_chgprot(struct file *file, void __user *arg)
 {
 	struct ovup_k_chgprot c;
 	struct ovup_block *b;
@@ -136,7 +139,7 @@ static long ovup_ioc_chgprot(void __user *arg)
 	ret = mutex_lock_interruptible(&ovup_lock);
 	if (ret)
 		return ret;
-	ret = ovup_unowned_block(c.addr, PAGE_ALIGN(c.len), &b);
+	ret = ovup_unowned_block(file, c.addr, PAGE_ALIGN(c.len), &b);
 	if (!ret)
 		ret = ovup_block_chgprot(b, c.addr, c.len, c.prot);
 	mutex_unlock(&ovup_lock);
@@ -170,7 +173,7 @@ static long ovup_ioc_read(void __user *arg)
 	return ret;
 }
 
-static long ovup_ioc_pawrite(void __user *arg)
+static long ovup_ioc_pawrite(struct file *file, void __user *arg)
 {
 	struct ovup_k_pawrite *pw;
 	long ret;
@@ -179,10 +182,12 @@ static long ovup_ioc_pawrite(void __user *arg)
 	pw = memdup_user(arg, sizeof(*pw));
 	if (IS_ERR(pw))
 		return PTR_ERR(pw);
-	ret = ovup_pawrite(pw);
-	/* failed and busy tell the tool why; on success nothing is new */
-	if (ret && copy_to_user(arg, pw, sizeof(*pw)))
-		ret = -EFAULT;
+	ret = ovup_pawrite(file, pw);
+	/* failed and busy tell the tool why, seq what the record is.  The
+	 * patch is live by now even if this copy faults: -EFAULT then only
+	 * means the caller must read seq with RECORD. */
+	if (copy_to_user(arg, pw, sizeof(*pw)))
+		ret = ret ?: -EFAULT;
 	kfree(pw);
 	return ret;
 }
@@ -214,14 +219,30 @@ static long ovup_ioc_record(void __user *arg)
 	return ret;
 }
 
+static long ovup_ioc_begin(struct file *file, void __user *arg)
+{
+	struct ovup_k_begin b;
+	long ret;
+
+	if (copy_from_user(&b, arg, sizeof(b)))
+		return -EFAULT;
+	ret = ovup_gate_begin(file, &b);
+	if ((!ret || ret == -EBUSY) && copy_to_user(arg, &b, sizeof(b))) {
+		if (!ret)
+			ovup_gate_end(file);  /* the caller cannot know it holds it */
+		ret = -EFAULT;
+	}
+	return ret;
+}
+
 static long ovup_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 {
 	void __user *arg = (void __user *)uarg;
+	long ret;
 
-	/* checked per call, not at open: a privileged opener may hand the
-	 * fd to a process that dropped its capabilities */
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
+	ret = ovup_gate(file, cmd);
+	if (ret)
+		return ret;
 
 	switch (cmd) {
 	case OVUP_IOC_VERSION:
@@ -229,19 +250,23 @@ static long ovup_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	case OVUP_IOC_ALLOC:
 		return ovup_ioc_alloc(file, arg);
 	case OVUP_IOC_FREE:
-		return ovup_ioc_free(arg);
+		return ovup_ioc_free(file, arg);
 	case OVUP_IOC_COPYIN:
-		return ovup_ioc_copyin(arg);
+		return ovup_ioc_copyin(file, arg);
 	case OVUP_IOC_CHGPROT:
-		return ovup_ioc_chgprot(arg);
+		return ovup_ioc_chgprot(file, arg);
 	case OVUP_IOC_PAWRITE:
-		return ovup_ioc_pawrite(arg);
+		return ovup_ioc_pawrite(file, arg);
 	case OVUP_IOC_REVERT:
 		return ovup_ioc_revert(arg);
 	case OVUP_IOC_RECORD:
 		return ovup_ioc_record(arg);
 	case OVUP_IOC_READ:
 		return ovup_ioc_read(arg);
+	case OVUP_IOC_BEGIN:
+		return ovup_ioc_begin(file, arg);
+	case OVUP_IOC_END:
+		return ovup_gate_end(file);
 	default:
 		return -ENOTTY;
 	}
@@ -252,6 +277,8 @@ static int ovup_release(struct inode *inode, struct file *file)
 	mutex_lock(&ovup_lock);
 	ovup_blocks_release(file);
 	mutex_unlock(&ovup_lock);
+	/* after the blocks: the next writer finds the area as it was */
+	ovup_gate_end(file);
 	return 0;
 }
 

@@ -85,68 +85,117 @@ static int ovup_pin_owner(unsigned long addr, struct module **modp)
 	return ret;
 }
 
-/* Where a `jmp rel32` written at a site would land must be code that
- * outlives the jump: a block this very pawrite hands to its record (any
- * other block could be freed under it), or kernel text.  Either way the
- * page must be executable now: a block still R (no chgprot RX) is refused
- * here rather than faulting on the first call. */
+/* Where the `jmp rel32` written at a site lands must be code that outlives
+ * the jump and that this operation loaded: a text block this very pawrite
+ * hands to its record.  Not other kernel text (ovup does not redirect
+ * functions to each other), not another record's block (freed with that
+ * record), not a block of another fd.  The page must be executable now: a
+ * block still R (no chgprot RX) is refused here rather than faulting on
+ * the first call. */
 static int ovup_check_jump(const struct ovup_k_site *s, const struct ovup_record *rec)
 {
-	unsigned long target;
-	struct ovup_block *b;
+	unsigned long target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->write[1]);
+	struct ovup_block *b = ovup_block_containing(target, 1);
 	u32 i;
 
-	if (s->len < 5 || s->write[0] != OVUP_JMP_REL32)
-		return 0;
-	target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->write[1]);
-	if (ovup_area_of(target, 1) == &ovup_text) {
-		b = ovup_block_containing(target, 1);
-		for (i = 0; b && i < rec->nblocks; i++)
-			if (rec->blocks[i] == b)
-				return ovup_is_kernel_text(target, 1) ? 0 : -EINVAL;
+	if (s->write[0] != OVUP_JMP_REL32 || !b || b->area != &ovup_text)
 		return -EINVAL;
-	}
-	if (ovup_overlaps_areas(target, 1) || !ovup_is_kernel_text(target, 1))
-		return -EINVAL;
-	return 0;
+	for (i = 0; i < rec->nblocks; i++)
+		if (rec->blocks[i] == b)
+			return ovup_is_kernel_text(target, 1) ? 0 : -EINVAL;
+	return -EINVAL;
 }
 
-/* Validate one site of a pawrite and pin its module.  Checks that can
- * change (the entry bytes, expect) are redone inside stop_machine. */
+/* The newest record with a site at addr, or NULL. */
+static const struct ovup_k_site *ovup_newest_site(unsigned long addr)
+{
+	struct ovup_record *r;
+	u32 i;
+
+	list_for_each_entry_reverse(r, &ovup_records, node)
+		for (i = 0; i < r->nsites; i++)
+			if (r->sites[i].addr == addr)
+				return &r->sites[i];
+	return NULL;
+}
+
+/* What pawrite will save as the function's original bytes must not be a
+ * branch into ovup's own areas, unless it is exactly the jump the newest
+ * record on this site wrote (stacking).  Anything else there is a jump an
+ * interrupted or concurrent writer left, and saving it as "original" would
+ * make revert restore a jump into freed memory. */
+static int ovup_check_expect(const struct ovup_k_site *s)
+{
+	const struct ovup_k_site *top;
+	unsigned long target;
+
+	if (s->expect[0] != OVUP_JMP_REL32 && s->expect[0] != OVUP_CALL_REL32)
+		return 0;
+	target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->expect[1]);
+	if (!ovup_overlaps_areas(target, 1))
+		return 0;
+	top = ovup_newest_site(s->addr);
+	return top && !memcmp(top->write, s->expect, s->len) ? 0 : -EINVAL;
+}
+
+/* The size of the function starting at func, from "name+0x0/0xSIZE": 0
+ * if func is not where a symbol starts. */
+static unsigned long ovup_func_size(unsigned long func)
+{
+	unsigned long size = 0;
+	char *sym, *p, *end;
+
+	sym = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
+	if (!sym)
+		return 0;
+	sprint_symbol(sym, func);
+	p = strstr(sym, "+0x0/0x");
+	if (p) {
+		p += strlen("+0x0/0x");
+		end = strchrnul(p, ' ');
+		*end = 0;
+		if (kstrtoul(p, 16, &size))
+			size = 0;
+	}
+	kfree(sym);
+	return size;
+}
+
+/*
+ * Validate one site of a pawrite and pin its module.  A site is exactly
+ * what ovup's plan makes: `jmp rel32` (5 bytes) at func+5, func a symbol's
+ * start with an ftrace entry, func+10 inside that function, the jump into
+ * a block of this pawrite, over bytes that are not someone else's jump
+ * into ovup.  Checks that can change (the entry, expect) are redone inside
+ * stop_machine.
+ */
 static int ovup_check_site(const struct ovup_k_site *s, const struct ovup_record *rec,
 			   struct module **modp)
 {
-	unsigned long span;
-	char *sym;
+	unsigned long size;
 	int ret;
 
 	*modp = NULL;
 	if (s->pad)
 		return -EINVAL;
-	if (!s->len)
-		return -EINVAL;
 	if (s->len > OVUP_SITE_BYTES)
 		return -E2BIG;
+	if (s->len != 5)
+		return -EINVAL;
 	if (s->func > ULONG_MAX - 5 - OVUP_SITE_BYTES || s->addr != s->func + 5)
 		return -EINVAL;
-	span = 5 + s->len;
-	if (ovup_overlaps_areas(s->func, span) || !ovup_is_kernel_text(s->func, span))
+	if (ovup_overlaps_areas(s->func, 10) || !ovup_is_kernel_text(s->func, 10))
 		return -EINVAL;
-
-	/* func must be where a symbol starts, not just any NOP5 in text */
-	sym = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
-	if (!sym)
-		return -ENOMEM;
-	sprint_symbol(sym, s->func);
-	ret = strstr(sym, "+0x0/") ? 0 : -EINVAL;
-	kfree(sym);
-	if (ret)
-		return ret;
+	size = ovup_func_size(s->func);
+	if (size < 10)
+		return -EINVAL;
 
 	ret = ovup_check_entry(s->func);
 	if (ret)
 		return ret;
 	ret = ovup_check_jump(s, rec);
+	if (!ret)
+		ret = ovup_check_expect(s);
 	if (ret)
 		return ret;
 	return ovup_pin_owner(s->func, modp);
@@ -383,6 +432,12 @@ static void ovup_record_free(struct ovup_record *r)
 	kfree(r);
 }
 
+u64 ovup_record_newest_seq(void)
+{
+	return list_empty(&ovup_records) ? 0 :
+		list_last_entry(&ovup_records, struct ovup_record, node)->seq;
+}
+
 u32 ovup_record_count(void)
 {
 	struct ovup_record *r;
@@ -418,7 +473,7 @@ static int ovup_check_ranges(const struct ovup_k_range *r, u32 n)
 	return 0;
 }
 
-int ovup_pawrite(struct ovup_k_pawrite *pw)
+int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 {
 	struct ovup_stop st = { .revert = false };
 	struct ovup_k_site *sites = NULL;
@@ -430,6 +485,7 @@ int ovup_pawrite(struct ovup_k_pawrite *pw)
 
 	pw->failed = U32_MAX;
 	memset(&pw->busy, 0, sizeof(pw->busy));
+	pw->seq = 0;
 	if (pw->ndeps || pw->deps)  /* module dependencies: not pinned yet */
 		return -EINVAL;
 	ret = ovup_check_name(pw->name);
@@ -488,6 +544,11 @@ int ovup_pawrite(struct ovup_k_pawrite *pw)
 			ret = -EBUSY;
 			goto unlock;
 		}
+		/* another fd's block is another operation's code */
+		if (b->file != file) {
+			ret = -EINVAL;
+			goto unlock;
+		}
 		for (j = 0; j < i; j++)
 			if (rec->blocks[j] == b) {
 				ret = -EINVAL;
@@ -527,6 +588,7 @@ int ovup_pawrite(struct ovup_k_pawrite *pw)
 	}
 
 	rec->seq = ++ovup_seq;
+	pw->seq = rec->seq;
 	for (i = 0; i < rec->nblocks; i++) {
 		rec->blocks[i]->record = rec;
 		rec->blocks[i]->file = NULL;

@@ -73,11 +73,24 @@ struct ovup_k_chgprot {
 	__u32 pad;   /* must be 0 */
 };
 
-/* One branch (or restore) write, done as compare-and-swap. */
+/*
+ * One branch write, done as compare-and-swap.  The module accepts exactly
+ * the branch ovup's plan makes, and fails the pawrite otherwise:
+ *   E2BIG   len > 16
+ *   EINVAL  len != 5; pad != 0; addr != func + 5; func not where a kernel
+ *           or module text symbol starts, or inside ovup's areas; func+10
+ *           past the end of that symbol (kallsyms' size); write is not
+ *           `e9 rel32`; the jump lands outside a text block listed in this
+ *           pawrite's `blocks` (kernel text, another record's block, a
+ *           block of another fd, a page not yet RX); expect is a jmp/call
+ *           into ovup's areas other than the `write` of the newest record
+ *           on that site (only stacking on ovup's own jump is allowed)
+ *   EAGAIN  the entry is an int3 (ftrace or a kprobe rewriting it)
+ */
 struct ovup_k_site {
 	__u64 addr;                   /* where to write: entry+5 of a text function */
 	__u64 func;                   /* that function's entry (ftrace NOP5 there) */
-	__u32 len;                    /* bytes to compare and write, 1..16 */
+	__u32 len;                    /* bytes to compare and write: 5 */
 	__u32 pad;
 	__u8 expect[OVUP_SITE_BYTES]; /* must be found at addr */
 	__u8 write[OVUP_SITE_BYTES];  /* written at addr */
@@ -108,7 +121,9 @@ struct ovup_k_stats {
 	__u32 rechecked;  /* of those, walked (again) inside the stop */
 };
 
-/* Apply: all sites switch in one stop_machine, or none. */
+/* Apply: all sites switch in one stop_machine, or none.  A block in
+ * `blocks` must be an unowned block of this fd: EBUSY if a record owns it,
+ * EINVAL if another fd allocated it. */
 struct ovup_k_pawrite {
 	char name[OVUP_NAME_MAX]; /* in: patch name, unique among records */
 	__u64 sites;    /* in: user pointer to struct ovup_k_site[nsites] */
@@ -126,7 +141,8 @@ struct ovup_k_pawrite {
 	__u32 failed;   /* out: index of the site whose expect did not match (ESTALE) */
 	struct ovup_k_busy busy; /* out: on EBUSY */
 	struct ovup_k_stats stats; /* out */
-	__u64 seq;      /* out: the record's sequence number, given by the module */
+	__u64 seq;      /* out: the record's sequence number, given by the module
+	                 * (increasing, never reused while the module is loaded) */
 };
 
 /* Revert: restore every site of record `name` (must be the newest write on
@@ -175,6 +191,16 @@ struct ovup_k_read {
 #define OVUP_IOC_READ    _IOW(OVUP_IOC_MAGIC, 8, struct ovup_k_read)
 
 /*
+ * Who may call (every ioctl, checked per call, not at open):
+ *   EPERM   the caller lacks CAP_SYS_ADMIN or CAP_SYS_MODULE (every ioctl,
+ *           VERSION, RECORD and READ included: the device is ovup's only
+ *           interface, and what it does is load code into the kernel)
+ *   EACCES  the kernel is locked down: ALLOC, COPYIN, CHGPROT and PAWRITE
+ *           at integrity (LOCKDOWN_MODULE_SIGNATURE: the patch is unsigned
+ *           code), READ at confidentiality (LOCKDOWN_KCORE).  FREE and
+ *           REVERT stay allowed: they only release memory and put back the
+ *           bytes a record saved, so a patch can still be backed out.
+ *
  * One writer at a time: a patch operation (plan, alloc, copyin, chgprot,
  * pawrite or revert, free) holds the module's writer slot from BEGIN to
  * END or to the close of the fd that took it.  ALLOC, FREE, COPYIN,
@@ -187,6 +213,9 @@ struct ovup_k_begin {
 	__s32 holder;   /* out on EBUSY: tgid of the process holding the slot */
 	__u64 seq;      /* out: sequence number of the newest record, 0 if none */
 };
+/* BEGIN fails with EALREADY on the fd that already holds the slot, EINTR
+ * if a signal arrives while waiting (never restarted), EINVAL for unknown
+ * flags.  END fails with EBUSY/ENOLCK on an fd that does not hold it. */
 #define OVUP_BEGIN_NOWAIT 1
 #define OVUP_IOC_BEGIN   _IOWR(OVUP_IOC_MAGIC, 9, struct ovup_k_begin)
 #define OVUP_IOC_END     _IO(OVUP_IOC_MAGIC, 10)

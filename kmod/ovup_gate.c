@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Who may call /dev/ovup, and when: every ioctl passes ovup_gate() first.
+ * It checks the caller's capabilities, the kernel's lockdown level, and the
+ * writer slot: one fd at a time holds a whole patch operation (from reading
+ * the record through alloc, copyin, chgprot and pawrite or revert), so two
+ * ovup runs can never both plan from the same record and both write.
+ */
+#define pr_fmt(fmt) "ovup: " fmt
+
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <linux/security.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include "ovup_internal.h"
+
+static DEFINE_SPINLOCK(ovup_gate_lock);
+static struct file *ovup_writer;   /* the fd holding the slot, or NULL */
+static pid_t ovup_writer_tgid;     /* who took it, for EBUSY */
+static DECLARE_WAIT_QUEUE_HEAD(ovup_writer_wait);
+
+/* What each request needs.  `lock` is the lockdown reason that forbids it:
+ * writing kernel text or loading code is what unsigned module loading
+ * would do (integrity), reading kernel memory is what /proc/kcore would
+ * (confidentiality).  FREE, REVERT, BEGIN, END, RECORD and VERSION are
+ * allowed under lockdown: they write nothing but the bytes a record saved
+ * before lockdown was raised, so an operator can still back a patch out. */
+static const struct ovup_gate_rule {
+	unsigned int cmd;
+	bool writer;                 /* needs the writer slot */
+	enum lockdown_reason lock;   /* LOCKDOWN_NONE: allowed */
+} ovup_gate_rules[] = {
+	{ OVUP_IOC_ALLOC, true, LOCKDOWN_MODULE_SIGNATURE },
+	{ OVUP_IOC_FREE, true, LOCKDOWN_NONE },
+	{ OVUP_IOC_COPYIN, true, LOCKDOWN_MODULE_SIGNATURE },
+	{ OVUP_IOC_CHGPROT, true, LOCKDOWN_MODULE_SIGNATURE },
+	{ OVUP_IOC_PAWRITE, true, LOCKDOWN_MODULE_SIGNATURE },
+	{ OVUP_IOC_REVERT, true, LOCKDOWN_NONE },
+	{ OVUP_IOC_READ, false, LOCKDOWN_KCORE },
+};
+
+/* 0, -EBUSY (another fd holds the slot) or -ENOLCK (nobody does). */
+static int ovup_writer_check(struct file *file)
+{
+	int ret;
+
+	spin_lock(&ovup_gate_lock);
+	ret = ovup_writer == file ? 0 : ovup_writer ? -EBUSY : -ENOLCK;
+	spin_unlock(&ovup_gate_lock);
+	return ret;
+}
+
+int ovup_gate(struct file *file, unsigned int cmd)
+{
+	unsigned int i;
+
+	/* Per call, not at open: a privileged opener may hand the fd to a
+	 * process that dropped its capabilities.  CAP_SYS_MODULE because
+	 * loading code into the kernel is what ovup does; CAP_SYS_ADMIN for
+	 * the stop_machine and the writes to kernel text. */
+	if (!capable(CAP_SYS_ADMIN) || !capable(CAP_SYS_MODULE))
+		return -EPERM;
+	for (i = 0; i < ARRAY_SIZE(ovup_gate_rules); i++) {
+		const struct ovup_gate_rule *r = &ovup_gate_rules[i];
+
+		if (r->cmd != cmd)
+			continue;
+		/* the LSM says EPERM; EACCES tells the tool it is lockdown,
+		 * not a missing capability */
+		if (r->lock != LOCKDOWN_NONE && security_locked_down(r->lock))
+			return -EACCES;
+		return r->writer ? ovup_writer_check(file) : 0;
+	}
+	return 0;
+}
+
+static bool ovup_writer_take(struct file *file, s32 *holder)
+{
+	bool got;
+
+	spin_lock(&ovup_gate_lock);
+	got = !ovup_writer;
+	if (got) {
+		ovup_writer = file;
+		ovup_writer_tgid = task_tgid_nr(current);
+	} else if (holder) {
+		*holder = ovup_writer_tgid;
+	}
+	spin_unlock(&ovup_gate_lock);
+	return got;
+}
+
+int ovup_gate_begin(struct file *file, struct ovup_k_begin *b)
+{
+	b->holder = 0;
+	b->seq = 0;
+	if (b->flags & ~OVUP_BEGIN_NOWAIT)
+		return -EINVAL;
+	if (!ovup_writer_check(file))
+		return -EALREADY;
+	if (b->flags & OVUP_BEGIN_NOWAIT) {
+		if (!ovup_writer_take(file, &b->holder))
+			return -EBUSY;
+	} else if (wait_event_interruptible(ovup_writer_wait, ovup_writer_take(file, NULL))) {
+		/* EINTR, not ERESTARTSYS: a tool whose handlers are
+		 * SA_RESTART must still see its Ctrl-C here */
+		return -EINTR;
+	}
+	mutex_lock(&ovup_lock);
+	b->seq = ovup_record_newest_seq();
+	mutex_unlock(&ovup_lock);
+	return 0;
+}
+
+/* END, or the release of the holding fd: the next waiter may go. */
+int ovup_gate_end(struct file *file)
+{
+	int ret;
+
+	spin_lock(&ovup_gate_lock);
+	ret = ovup_writer == file ? 0 : ovup_writer ? -EBUSY : -ENOLCK;
+	if (!ret)
+		ovup_writer = NULL;
+	spin_unlock(&ovup_gate_lock);
+	if (!ret)
+		wake_up_interruptible(&ovup_writer_wait);
+	return ret;
+}
