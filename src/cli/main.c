@@ -76,6 +76,10 @@ int main(int argc, char **argv)
 	/* only verbs that change the target lock it and open it for writing */
 	offline = !strcmp(verb, "symbols") || !strcmp(verb, "build") ||
 		  (!strcmp(verb, "apply") && c.dry_run);
+	/* the kernel's record is the module's: list only reads it, and takes
+	 * no writer slot (it would queue behind a running apply) */
+	if (c.kernel && !strcmp(verb, "list"))
+		offline = 1;
 	if (c.kernel && !strcmp(verb, "build"))
 		offline = 2; /* for the installed headers, not the running kernel */
 	ret = open_target(&c, offline, &t);

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -177,7 +178,29 @@ static int dev_open(void)
 	return fd;
 }
 
-/* open /dev/ovup again under the same descriptor number */
+static int kbegin(int fd, uint32_t flags, struct ovup_k_begin *out)
+{
+	struct ovup_k_begin b = { .flags = flags, .holder = -2 };
+	int ret = io(fd, OVUP_IOC_BEGIN, &b);
+
+	if (out)
+		*out = b;
+	return ret;
+}
+
+/* take the writer slot, which every write needs */
+static void writer(int fd)
+{
+	if (kbegin(fd, 0, NULL))
+		bail("BEGIN");
+}
+
+static int kend(int fd)
+{
+	return io(fd, OVUP_IOC_END, NULL);
+}
+
+/* open /dev/ovup again under the same descriptor number, as the writer */
 static void reopen(int fd)
 {
 	int nfd = dev_open();
@@ -187,6 +210,7 @@ static void reopen(int fd)
 			bail("dup2");
 		close(nfd);
 	}
+	writer(fd);
 }
 
 static int kread(int fd, uint64_t addr, void *buf, size_t len)
@@ -503,7 +527,7 @@ static void t_ioctl(int fd)
 	static const unsigned long cmds[] = {
 		OVUP_IOC_VERSION, OVUP_IOC_ALLOC, OVUP_IOC_FREE, OVUP_IOC_COPYIN,
 		OVUP_IOC_CHGPROT, OVUP_IOC_PAWRITE, OVUP_IOC_REVERT, OVUP_IOC_RECORD,
-		OVUP_IOC_READ,
+		OVUP_IOC_READ, OVUP_IOC_BEGIN,
 	};
 	char name[64];
 
@@ -704,6 +728,37 @@ static void t_perm(void)
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "uid 0 without CAP_SYS_ADMIN: ioctls -> EPERM (status %#x)", status);
+
+	/* child 3: uid 0 with CAP_SYS_ADMIN, but without CAP_SYS_MODULE */
+	pid = fork();
+	if (!pid) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct c[2];
+		struct ovup_k_version v;
+		struct ovup_k_alloc a = { .size = 1, .kind = OVUP_K_TEXT };
+		uint8_t b[8];
+		int bad = 0;
+
+		if (syscall(SYS_capget, &h, c))
+			_exit(10);
+		c[CAP_SYS_MODULE / 32].effective &= ~(1u << (CAP_SYS_MODULE % 32));
+		c[CAP_SYS_MODULE / 32].permitted &= ~(1u << (CAP_SYS_MODULE % 32));
+		if (syscall(SYS_capset, &h, c))
+			_exit(11);
+		if (io(fd, OVUP_IOC_VERSION, &v) != -EPERM)
+			bad |= 1;
+		if (kbegin(fd, OVUP_BEGIN_NOWAIT, NULL) != -EPERM)
+			bad |= 2;
+		if (io(fd, OVUP_IOC_ALLOC, &a) != -EPERM)
+			bad |= 4;
+		if (kread(fd, f_cmdline, b, 8) != -EPERM)
+			bad |= 8;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "uid 0 with CAP_SYS_ADMIN but without CAP_SYS_MODULE: VERSION, BEGIN, ALLOC, READ "
+	   "-> EPERM (status %#x)", status);
 	close(fd);
 }
 
@@ -917,14 +972,13 @@ static void t_patch(int fd)
 	ok(file_is("/proc/cmdline", cmdline_orig) && !strncmp(slurp("/proc/version"), "Linux version", 13),
 	   "both restored");
 
-	/* a jump to existing kernel code needs no block at all */
+	/* a jump to other kernel code is not what ovup does: refused */
 	p2 = patch_one(fd, "kioctl-redirect", f_version, f_cmdline);
 	p2.nblocks = 0;
 	p2.nranges = 1;
-	is_err(apply(fd, &p2), 0, "PAWRITE redirecting version_proc_show to cmdline_proc_show");
-	ok(file_is("/proc/version", cmdline_orig), "/proc/version now shows the command line");
-	is_err(revert(fd, "kioctl-redirect", p2.ranges, p2.nranges, NULL), 0, "REVERT the redirect");
-	ok(!strncmp(slurp("/proc/version"), "Linux version", 13), "/proc/version restored");
+	is_err(apply(fd, &p2), -EINVAL,
+	       "PAWRITE redirecting version_proc_show to cmdline_proc_show is refused");
+	ok(!strncmp(slurp("/proc/version"), "Linux version", 13), "/proc/version unchanged");
 }
 
 /* kprobes and ftrace rewrite text too: they must meet ESTALE, not corruption */
@@ -1044,6 +1098,7 @@ static void t_release(void)
 	uint64_t blk;
 	char cmd[64];
 
+	writer(fd);
 	while (n < 4) {
 		struct ovup_k_alloc a = { .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
 
@@ -1054,6 +1109,7 @@ static void t_release(void)
 	ok(n == 2, "one fd takes the whole text area (%d MiB)", n);
 	close(fd);
 	fd = dev_open();
+	writer(fd);
 	n = 0;
 	while (n < 4) {
 		struct ovup_k_alloc a = { .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
@@ -1073,6 +1129,7 @@ static void t_release(void)
 	close(fd);
 	ok(file_is("/proc/cmdline", "ovup-survivor\n"), "the patch outlives the fd");
 	fd2 = dev_open();
+	writer(fd2);
 	is_err(kfree_(fd2, blk), -EBUSY, "its block is still owned by the record");
 	is_err(revert(fd2, "kioctl-release", p.ranges, p.nranges, NULL), 0,
 	       "REVERT through another fd");
@@ -1080,7 +1137,9 @@ static void t_release(void)
 
 	/* a process killed between alloc and pawrite leaks nothing either */
 	snprintf(cmd, sizeof(cmd), "kioctl _alloc_and_die");
+	kend(fd2);  /* the child needs the slot; its death gives it back */
 	system(cmd);
+	writer(fd2);
 	n = 0;
 	while (n < 4) {
 		struct ovup_k_alloc a = { .size = OVUP_BLOCK_MAX, .kind = OVUP_K_TEXT };
@@ -1099,6 +1158,7 @@ static void alloc_and_die(void)
 {
 	int fd = dev_open();
 
+	writer(fd);
 	kalloc(fd, OVUP_K_TEXT, OVUP_BLOCK_MAX);
 	kalloc(fd, OVUP_K_DATA, OVUP_BLOCK_MAX);
 	raise(SIGKILL);
@@ -1438,6 +1498,22 @@ static void fz_find_funcs(int fd)
 		fz_funcs[n] = f_cmdline;
 }
 
+/* A text block of `return 0`, or 0 when the fuzzer left no room. */
+static uint64_t fz_valid_block(int fd)
+{
+	struct ovup_k_alloc a = { .size = PAGE, .kind = OVUP_K_TEXT };
+	struct code c;
+
+	if (io(fd, OVUP_IOC_ALLOC, &a))
+		return 0;
+	c = code_ret0(a.addr);
+	if (kcopyin(fd, a.addr, c.b, c.n) || kchgprot(fd, a.addr, PAGE, OVUP_PROT_RX)) {
+		kfree_(fd, a.addr);
+		return 0;
+	}
+	return a.addr;
+}
+
 static void t_fuzz(int fd, long rounds)
 {
 	static const char *const names[] = { "fz-a", "fz-b", "fz-c", "", "bad name" };
@@ -1491,6 +1567,7 @@ static void t_fuzz(int fd, long rounds)
 		}
 		case 5: {
 			struct ovup_k_pawrite pw = { 0 };
+			uint64_t valid = 0;
 			uint32_t n;
 
 			snprintf(pw.name, sizeof(pw.name), "%s", names[fz() % 5]);
@@ -1515,15 +1592,25 @@ static void t_fuzz(int fd, long rounds)
 			pw.blocks = fz() % 8 ? (uintptr_t)blocks : fz_uptr();
 			pw.blob = fz() % 8 ? (uintptr_t)fz_buf : fz_uptr();
 			pw.ndeps = fz() % 16 == 0;
-			if (fz() % 3 == 0) {
-				/* mostly valid: a real entry, its real bytes, no change */
+			if (fz() % 3 == 0 && (valid = fz_valid_block(fd))) {
+				/* mostly valid: a real entry, its real bytes, a jmp
+				 * to `return 0` in a block of ours (random functions
+				 * only with the no-change write, which is refused) */
 				snprintf(pw.name, sizeof(pw.name), "%s", names[fz() % 3]);
-				sites[0].func = fz_funcs[fz() % FZ_FUNCS];
+				sites[0].func = fz() % 4 ? (fz() % 2 ? f_cmdline : f_version)
+							 : fz_funcs[fz() % FZ_FUNCS];
 				sites[0].addr = sites[0].func + 5;
-				sites[0].len = 1 + fz() % 16;
+				sites[0].len = fz() % 4 ? 5 : 1 + fz() % 16;
 				sites[0].pad = 0;
 				kread(fd, sites[0].addr, sites[0].expect, sites[0].len);
 				memcpy(sites[0].write, sites[0].expect, sizeof(sites[0].write));
+				if (sites[0].func == f_cmdline || sites[0].func == f_version) {
+					int32_t rel = (int32_t)(valid - (sites[0].addr + 5));
+
+					sites[0].write[0] = 0xe9;
+					memcpy(sites[0].write + 1, &rel, 4);
+				}
+				blocks[0] = valid;
 				pw.sites = (uintptr_t)sites;
 				pw.nsites = 1;
 				pw.ranges = (uintptr_t)ranges;
@@ -1532,12 +1619,15 @@ static void t_fuzz(int fd, long rounds)
 					ranges[i].start = fz_addr(&v);
 					ranges[i].end = ranges[i].start + 1 + fz() % 4096;
 				}
-				pw.nblocks = 0;
+				pw.blocks = (uintptr_t)blocks;
+				pw.nblocks = 1;
 				pw.bloblen = fz() % 64;
 				pw.blob = (uintptr_t)fz_buf;
 				pw.ndeps = 0;
 			}
 			ret = io(fd, OVUP_IOC_PAWRITE, &pw);
+			if (ret && valid)
+				kfree_(fd, valid);
 			break;
 		}
 		case 6: {
@@ -1568,6 +1658,8 @@ static void t_fuzz(int fd, long rounds)
 		}
 		counts[op]++;
 		accepted[op] += ret == 0;
+		if (op == 9)  /* a random command may have been END */
+			kbegin(fd, 0, NULL);
 	}
 	diag("calls (accepted) per op: alloc %ld (%ld) free %ld (%ld) copyin %ld (%ld) chgprot %ld (%ld)"
 	     " read %ld (%ld) pawrite %ld (%ld) revert %ld (%ld) record %ld (%ld)",
@@ -1590,6 +1682,294 @@ static void t_fuzz(int fd, long rounds)
 	   "the kernel still serves /proc/cmdline and /proc/version");
 }
 
+/* ---- the writer slot (K1) ---------------------------------------------------- */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A child that takes the slot on its own fd, says so on `ready`, then
+ * holds it for `ms` (0: until killed). */
+static pid_t holder_child(int ready, unsigned int ms)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		bail("fork");
+	if (!pid) {
+		int fd = dev_open();
+
+		if (kbegin(fd, 0, NULL))
+			_exit(1);
+		if (write(ready, "x", 1) != 1)
+			_exit(2);
+		if (ms)
+			usleep(ms * 1000);
+		else
+			pause();
+		_exit(0);  /* the exit closes the fd: the slot is free again */
+	}
+	return pid;
+}
+
+static void t_gate(int fd)
+{
+	uint64_t blk = load_code(fd, gen_ret0, NULL, 0), x = 0;
+	struct patch p = patch_one(fd, "kioctl-gate", f_cmdline, blk);
+	struct ovup_k_record rec = { .index = 0 };
+	struct ovup_k_begin b;
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	int fd2 = dev_open(), pfd[2];
+	uint8_t buf[8];
+	double t0;
+	pid_t pid;
+
+	is_err(apply(fd, &p), 0, "PAWRITE by the holder");
+	io(fd, OVUP_IOC_RECORD, &rec);
+	ok(p.pw.seq > 0 && p.pw.seq == rec.seq, "PAWRITE returns the module's seq %" PRIu64
+	   " (RECORD says %" PRIu64 ")", p.pw.seq, rec.seq);
+	is_err(kbegin(fd, 0, NULL), -EALREADY, "BEGIN on the fd that holds the slot");
+	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT | 2, NULL), -EINVAL, "BEGIN with an unknown flag");
+	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT, &b), -EBUSY, "BEGIN NOWAIT on a second fd");
+	ok(b.holder == getpid(), "EBUSY names the holder: pid %d (we are %d)", b.holder, getpid());
+	{
+		struct ovup_k_alloc a = { .size = 1, .kind = OVUP_K_TEXT };
+
+		is_err(io(fd2, OVUP_IOC_ALLOC, &a), -EBUSY, "ALLOC from an fd without the slot");
+	}
+	is_err(kcopyin(fd2, blk, "x", 1), -EBUSY, "COPYIN from an fd without the slot");
+	is_err(revert(fd2, "kioctl-gate", NULL, 0, NULL), -EBUSY, "REVERT from an fd without the slot");
+	is_err(kend(fd2), -EBUSY, "END from an fd that does not hold the slot");
+	is_err(kread(fd2, f_cmdline, buf, 8), 0, "READ needs no slot");
+	is_err(io(fd2, OVUP_IOC_RECORD, &rec), 0, "RECORD needs no slot");
+
+	is_err(kend(fd), 0, "END by the holder");
+	{
+		struct ovup_k_alloc a = { .size = 1, .kind = OVUP_K_TEXT };
+		struct ovup_k_chgprot c = { .addr = blk, .len = PAGE, .prot = OVUP_PROT_R };
+		struct ovup_k_free f = { .addr = blk };
+
+		is_err(io(fd, OVUP_IOC_ALLOC, &a), -ENOLCK, "ALLOC with nobody holding the slot");
+		is_err(io(fd, OVUP_IOC_CHGPROT, &c), -ENOLCK, "CHGPROT with nobody holding the slot");
+		is_err(io(fd, OVUP_IOC_FREE, &f), -ENOLCK, "FREE with nobody holding the slot");
+		is_err(kcopyin(fd, blk, "x", 1), -ENOLCK, "COPYIN with nobody holding the slot");
+		is_err(apply(fd, &p), -ENOLCK, "PAWRITE with nobody holding the slot");
+		is_err(revert(fd, "kioctl-gate", NULL, 0, NULL), -ENOLCK,
+		       "REVERT with nobody holding the slot");
+	}
+	is_err(kend(fd), -ENOLCK, "END with nobody holding the slot");
+	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT, &b), 0, "BEGIN NOWAIT on a free slot");
+	ok(b.seq == rec.seq, "BEGIN reports the newest seq %" PRIu64 " (want %" PRIu64 ")", b.seq,
+	   rec.seq);
+	close(fd2);
+	is_err(kbegin(fd, OVUP_BEGIN_NOWAIT, NULL), 0, "closing the holder's fd freed the slot");
+	is_err(revert(fd, "kioctl-gate", p.ranges, p.nranges, NULL), 0, "REVERT by the new holder");
+	kend(fd);
+
+	/* another process holds it: NOWAIT names it, a blocking BEGIN waits */
+	if (pipe(pfd))
+		bail("pipe");
+	pid = holder_child(pfd[1], 1000);
+	ok(read(pfd[0], buf, 1) == 1, "a child took the slot");
+	is_err(kbegin(fd, OVUP_BEGIN_NOWAIT, &b), -EBUSY, "BEGIN NOWAIT while a child holds it");
+	ok(b.holder == pid, "EBUSY names the child, pid %d (got %d)", pid, b.holder);
+	t0 = now();
+	is_err(kbegin(fd, 0, NULL), 0, "a blocking BEGIN returns once the child exits");
+	ok(now() - t0 > 0.3, "... after waiting for it (%.2f s)", now() - t0);
+	waitpid(pid, NULL, 0);
+	kend(fd);
+
+	/* a signal ends the wait even under SA_RESTART: Ctrl-C works */
+	pid = holder_child(pfd[1], 0);
+	ok(read(pfd[0], buf, 1) == 1, "a child holds the slot until killed");
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	is_err(kbegin(fd, 0, NULL), -EINTR, "a blocking BEGIN interrupted by a signal (SA_RESTART)");
+	reap(pid);
+	is_err(kbegin(fd, OVUP_BEGIN_NOWAIT, NULL), 0, "the killed holder's slot is free");
+	close(pfd[0]);
+	close(pfd[1]);
+	(void)x;
+}
+
+/* ---- the ioctl interface is no stronger than ovup needs (K5) ----------------- */
+
+/* PAWRITE of one site over func, refused with `want`, text unchanged */
+static void k5_try(int fd, struct patch *p, int want, const char *what)
+{
+	uint8_t before[32], after[32];
+	uint64_t func = p->sites[0].func ? p->sites[0].func : f_cmdline;
+
+	kread(fd, func, before, sizeof(before));
+	is_err(apply(fd, p), want, what);
+	kread(fd, func, after, sizeof(after));
+	ok(!memcmp(before, after, sizeof(after)), "... the text of %#" PRIx64 " is byte-identical",
+	   func);
+}
+
+static void t_k5(int fd)
+{
+	uint64_t blk = load_code(fd, code_puts, "never shown\n", 0), blk2, other;
+	uint64_t f_abort = ksym("abort");
+	struct patch p = patch_one(fd, "kioctl-k5", f_cmdline, blk), q, a;
+	uint64_t user = (uintptr_t)&p;
+	int fd2;
+
+	ok(npatches(fd) == 0, "no patch applied at the start");
+	q = p;
+	q.sites[0].len = 3;
+	memcpy(q.sites[0].write, "\x31\xc0\xc3", 3);
+	k5_try(fd, &q, -EINVAL, "`xor eax,eax; ret` (3 bytes) at func+5");
+	q = p;
+	memcpy(q.sites[0].write, "\x31\xc0\xc3\x90\x90", 5);
+	k5_try(fd, &q, -EINVAL, "`xor eax,eax; ret; nop; nop` (5 bytes) at func+5");
+	q = p;
+	q.sites[0].len = 1;
+	q.sites[0].write[0] = 0xcc;
+	k5_try(fd, &q, -EINVAL, "a lone int3");
+	q = p;
+	q.sites[0].write[0] = 0xcc;
+	k5_try(fd, &q, -EINVAL, "int3 in the first byte of a 5-byte write");
+	q = p;
+	q.sites[0].len = 12;
+	kread(fd, q.sites[0].addr, q.sites[0].expect, 12);
+	memcpy(q.sites[0].write, "\x48\xb8", 2);             /* movabs rax, user */
+	memcpy(q.sites[0].write + 2, &user, 8);
+	memcpy(q.sites[0].write + 10, "\xff\xe0", 2);        /* jmp rax */
+	k5_try(fd, &q, -EINVAL, "`movabs rax, <user address>; jmp rax`");
+	q = p;
+	q.sites[0] = site_jump(fd, f_abort, blk);
+	q.sites[0].len = 16;
+	kread(fd, q.sites[0].addr, q.sites[0].expect, 16);
+	memset(q.sites[0].write + 5, 0x90, 11);
+	k5_try(fd, &q, -EINVAL, "16 bytes at abort+5, past the end of abort");
+	q = p;
+	q.sites[0].len = 6;
+	kread(fd, q.sites[0].addr, q.sites[0].expect, 6);
+	q.sites[0].write[5] = 0x90;
+	k5_try(fd, &q, -EINVAL, "a jmp rel32 plus one byte (len 6)");
+	q = p;
+	q.sites[0] = site_jump(fd, f_cmdline, f_version);
+	k5_try(fd, &q, -EINVAL, "a jmp to kernel text outside ovup's blocks");
+	q = p;
+	q.sites[0] = site_jump(fd, f_cmdline, user);
+	k5_try(fd, &q, -EINVAL, "a jmp to a user address");
+	{
+		/* a function shorter than 10 bytes, if the kernel has one */
+		for (size_t i = 0; i + 1 < nksyms; i++) {
+			uint8_t b[5];
+
+			if ((ksyms[i].type != 't' && ksyms[i].type != 'T') ||
+			    ksyms[i + 1].addr - ksyms[i].addr >= 10 ||
+			    ksyms[i + 1].addr <= ksyms[i].addr ||
+			    kread(fd, ksyms[i].addr, b, 5) || memcmp(b, nop5, 5))
+				continue;
+			q = p;
+			q.sites[0] = site_jump(fd, ksyms[i].addr, blk);
+			diag("%s is %" PRIu64 " bytes", ksyms[i].name, ksyms[i + 1].addr - ksyms[i].addr);
+			k5_try(fd, &q, -EINVAL, "a jmp whose last byte is past the function's end");
+			break;
+		}
+	}
+
+	/* expect: a jump into ovup's area that no record wrote */
+	q = p;
+	q.sites[0].expect[0] = 0xe9;
+	{
+		int32_t rel = (int32_t)(blk - (q.sites[0].addr + 5));
+
+		memcpy(q.sites[0].expect + 1, &rel, 4);
+	}
+	k5_try(fd, &q, -EINVAL, "expect (the saved original) is a jmp into ovup's area");
+
+	/* another record's block */
+	other = load_code(fd, code_puts, "ovup-k5-a\n", 0);
+	a = patch_one(fd, "kioctl-k5-a", f_version, other);
+	is_err(apply(fd, &a), 0, "PAWRITE a first patch (version_proc_show)");
+	q = p;
+	q.sites[0] = site_jump(fd, f_cmdline, other);
+	k5_try(fd, &q, -EINVAL, "a jmp into the block of another record");
+	q.blocks[0] = other;
+	k5_try(fd, &q, -EBUSY, "... listing that block as ours");
+	/* stacking on ovup's own jump is allowed: expect = the record's write */
+	blk2 = load_code(fd, gen_ret0, NULL, 0);
+	q = patch_one(fd, "kioctl-k5-b", f_version, blk2);
+	ok(!memcmp(q.sites[0].expect, a.sites[0].write, 5), "stacking expects the first jmp");
+	is_err(apply(fd, &q), 0, "PAWRITE stacked on ovup's own jmp");
+	is_err(revert(fd, "kioctl-k5-b", q.ranges, q.nranges, NULL), 0, "REVERT the stacked patch");
+	is_err(revert(fd, "kioctl-k5-a", a.ranges, a.nranges, NULL), 0, "REVERT the first patch");
+
+	/* an unowned block of another fd */
+	kend(fd);
+	fd2 = dev_open();
+	writer(fd2);
+	other = load_code(fd2, code_puts, "ovup-k5-fd2\n", 0);
+	kend(fd2);
+	writer(fd);
+	q = p;
+	q.sites[0] = site_jump(fd, f_cmdline, other);
+	k5_try(fd, &q, -EINVAL, "a jmp into an unowned block of another fd");
+	q.blocks[0] = other;
+	k5_try(fd, &q, -EINVAL, "... listing that block as ours");
+	is_err(kcopyin(fd, other, "x", 1), -EINVAL, "COPYIN into another fd's block");
+	is_err(kfree_(fd, other), -EINVAL, "FREE of another fd's block");
+	close(fd2);
+	ok(npatches(fd) == 0, "no refused PAWRITE left a record");
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline unchanged");
+	is_err(kfree_(fd, blk), 0, "our block is still ours to free");
+}
+
+/* ---- lockdown (K6): raises it, so it runs last, alone ------------------------ */
+
+static bool lockdown_set(const char *level)
+{
+	int f;
+	bool done;
+
+	mkdir("/sys/kernel/security", 0755);
+	mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL);
+	f = open("/sys/kernel/security/lockdown", O_WRONLY);
+	done = f >= 0 && write(f, level, strlen(level)) == (ssize_t)strlen(level);
+	if (f >= 0)
+		close(f);
+	return done && strstr(slurp("/sys/kernel/security/lockdown"), level);
+}
+
+static void t_lockdown(int fd)
+{
+	uint64_t blk = load_code(fd, code_puts, "ovup-before-lockdown\n", 0);
+	uint64_t spare = kalloc(fd, OVUP_K_TEXT, PAGE), nblk;
+	struct patch p = patch_one(fd, "kioctl-lock", f_cmdline, blk), q;
+	struct ovup_k_alloc a = { .size = 1, .kind = OVUP_K_TEXT };
+	struct ovup_k_version v;
+	struct ovup_k_record rec = { .index = 0 };
+	uint8_t before[32], after[32];
+
+	is_err(apply(fd, &p), 0, "PAWRITE before lockdown");
+	nblk = load_code(fd, gen_ret0, NULL, 0);
+	q = patch_one(fd, "kioctl-lock2", f_version, nblk);
+	ok(lockdown_set("integrity"), "lockdown raised to integrity");
+	kread(fd, f_version, before, sizeof(before));
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), -EACCES, "integrity: ALLOC -> EACCES");
+	is_err(kcopyin(fd, spare, "x", 1), -EACCES, "integrity: COPYIN -> EACCES");
+	is_err(kchgprot(fd, spare, PAGE, OVUP_PROT_RX), -EACCES, "integrity: CHGPROT -> EACCES");
+	is_err(apply(fd, &q), -EACCES, "integrity: PAWRITE (prepared before) -> EACCES");
+	kread(fd, f_version, after, sizeof(after));
+	ok(!memcmp(before, after, sizeof(after)), "integrity: the text is byte-identical");
+	is_err(kread(fd, f_cmdline, before, 8), 0, "integrity: READ still works");
+	is_err(io(fd, OVUP_IOC_VERSION, &v), 0, "integrity: VERSION still works");
+	is_err(io(fd, OVUP_IOC_RECORD, &rec), 0, "integrity: RECORD still works");
+	is_err(revert(fd, "kioctl-lock", p.ranges, p.nranges, NULL), 0,
+	       "integrity: REVERT of a patch applied before lockdown");
+	ok(file_is("/proc/cmdline", cmdline_orig), "integrity: /proc/cmdline restored");
+	is_err(kfree_(fd, spare), 0, "integrity: FREE still works");
+	is_err(kfree_(fd, nblk), 0, "integrity: FREE of the refused patch's block");
+	ok(lockdown_set("confidentiality"), "lockdown raised to confidentiality");
+	is_err(kread(fd, f_cmdline, before, 8), -EACCES, "confidentiality: READ -> EACCES");
+	is_err(io(fd, OVUP_IOC_VERSION, &v), 0, "confidentiality: VERSION still works");
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -1597,15 +1977,16 @@ static void usage(FILE *f)
 	fprintf(f, "usage: kioctl [all | GROUP...]\n"
 		   "       kioctl stress [ROUNDS]\n"
 		   "       kioctl fuzz [CALLS]\n"
-		   "groups: version ioctl alloc read perm args patch tracing busy release module\n"
-		   "        dmesg rmmod; prot (oopses on purpose, not part of all)\n");
+		   "groups: version ioctl alloc read perm args patch tracing busy release gate k5\n"
+		   "        module dmesg rmmod; prot (oopses on purpose, not part of all);\n"
+		   "        lockdown (raises lockdown: last, not part of all)\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const all[] = { "version", "ioctl", "alloc", "read", "perm", "args",
-					   "patch", "tracing", "busy", "release", "module",
-					   "dmesg", "rmmod", NULL };
+					   "patch", "tracing", "busy", "release", "gate", "k5",
+					   "module", "dmesg", "rmmod", NULL };
 	const char *const *groups = all;
 	int fd;
 
@@ -1626,6 +2007,7 @@ int main(int argc, char **argv)
 	f_version = ksym("version_proc_show");
 	snprintf(cmdline_orig, sizeof(cmdline_orig), "%s", slurp("/proc/cmdline"));
 	fd = dev_open();
+	writer(fd);
 
 	if (!strcmp(groups[0], "fuzz")) {
 		long rounds = groups[1] ? atol(groups[1]) : 20000;
@@ -1634,6 +2016,7 @@ int main(int argc, char **argv)
 		close(fd);
 		t_rmmod();   /* no block or reference leaked: the module unloads */
 		fd = dev_open();
+		writer(fd);
 		t_dmesg();
 		groups = NULL;
 	} else if (!strcmp(groups[0], "stress")) {
@@ -1665,8 +2048,17 @@ int main(int argc, char **argv)
 			t_tracing(fd);
 		else if (!strcmp(g, "busy"))
 			t_busy(fd);
-		else if (!strcmp(g, "release"))
+		else if (!strcmp(g, "release")) {
+			kend(fd);
 			t_release();
+			writer(fd);
+		} else if (!strcmp(g, "gate")) {
+			t_gate(fd);
+		} else if (!strcmp(g, "k5")) {
+			t_k5(fd);
+		} else if (!strcmp(g, "lockdown")) {
+			t_lockdown(fd);
+		}
 		else if (!strcmp(g, "module"))
 			t_module(fd);
 		else if (!strcmp(g, "prot"))
@@ -1677,6 +2069,7 @@ int main(int argc, char **argv)
 			close(fd);
 			t_rmmod();
 			fd = dev_open();
+			writer(fd);
 		} else {
 			usage(stderr);
 			return 2;

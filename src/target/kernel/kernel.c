@@ -30,6 +30,8 @@
 struct kern_target {
 	struct ovup_target base;
 	int fd;                      /* /dev/ovup, -1 offline */
+	int writer;                  /* this fd holds the module's writer slot */
+	const char *dev;             /* its path */
 	char kver[128];              /* headers to build with */
 	struct ovup_k_version v;
 };
@@ -39,12 +41,48 @@ static struct kern_target *to_kern(struct ovup_target *t)
 	return ovup_container_of(t, struct kern_target, base);
 }
 
+static int module_missing(const char *dev);
+
 static int need_module(struct kern_target *k)
 {
 	if (k->fd >= 0)
 		return 0;
-	return ovup_err(-ENODEV, "kernel: /dev/ovup is not open (the ovup module is needed for "
-				 "this; 'insmod kmod/ovup.ko')");
+	/* opened offline because /dev/ovup was missing */
+	return module_missing(k->dev);
+}
+
+/* The lockdown level the kernel shows ("integrity", "confidentiality"),
+ * or NULL when it is not locked down or does not say. */
+static const char *lockdown_level(char *buf, size_t len)
+{
+	char *text = ovup_read_file("/sys/kernel/security/lockdown", NULL), *l, *r;
+
+	if (!text)
+		return NULL;
+	l = strchr(text, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r || r - l - 1 <= 0 || !strncmp(l + 1, "none", 4)) {
+		free(text);
+		return NULL;
+	}
+	snprintf(buf, len, "%.*s", (int)(r - l - 1), l + 1);
+	free(text);
+	return buf;
+}
+
+/* ovup.ko answers EACCES only for lockdown (EPERM is the capabilities). */
+static int lockdown_err(int ret, const char *what)
+{
+	char level[64];
+	const char *lv = lockdown_level(level, sizeof(level));
+	int reads = !strcmp(what, "read");
+
+	return ovup_err(ret, "kernel: the kernel is locked down (%s): ovup.ko refuses to %s; %s",
+			lv ? lv : "level unknown: /sys/kernel/security/lockdown unreadable",
+			reads ? "read kernel text" : "load or switch to patch code",
+			reads ? "lockdown=confidentiality forbids reading kernel memory"
+			      : "a patch is unsigned code, which lockdown forbids (patches applied "
+				"before can still be reverted); boot without lockdown to apply");
 }
 
 /* ---- labels: /proc/kallsyms ---- */
@@ -430,7 +468,14 @@ static int kern_ioctl(struct kern_target *k, unsigned long req, void *arg, const
 		return 0;
 	ret = -errno;
 	if (ret == -EPERM)
-		return ovup_err(ret, "kernel: %s: not permitted; ovup needs root (CAP_SYS_ADMIN)",
+		return ovup_err(ret, "kernel: %s: not permitted; ovup needs root (CAP_SYS_ADMIN "
+				     "and CAP_SYS_MODULE)",
+				what);
+	if (ret == -EACCES)
+		return lockdown_err(ret, what);
+	if (ret == -ENOLCK)
+		return ovup_err(ret, "kernel: %s: ovup.ko says this run does not hold its writer "
+				     "slot (an ovup bug: writes must come after BEGIN)",
 				what);
 	if (ret == -ENOTTY)
 		return ovup_err(ret, "kernel: %s: /dev/ovup does not know this request; the loaded "
@@ -566,14 +611,24 @@ static int kern_hooked(struct ovup_target *t, const struct ovup_symtab *st, uint
 	uint64_t to;
 	enum ovup_arch_branch kind = ovup_arch_branch_decode(site, bytes, ovup_arch_jump_len, &to);
 	const char *what = kind == OVUP_ARCH_CALL ? "call" : "jmp";
+	struct kern_target *k = to_kern(t);
 
-	(void)t;
 	if (kind == OVUP_ARCH_TRAP) {
 		snprintf(why, len, "a breakpoint (int3: a kprobe?)");
 		return 1;
 	}
 	if (kind == OVUP_ARCH_OTHER)
 		return 0;
+	/* Called only where no ovup record is on the site (stacking is
+	 * checked before): a branch into ovup's own areas is then a jump an
+	 * interrupted or foreign writer left, never the function's code. */
+	if ((to >= k->v.text_base && to - k->v.text_base < k->v.text_size) ||
+	    (to >= k->v.data_base && to - k->v.data_base < k->v.data_size)) {
+		snprintf(why, len, "a %s into ovup.ko's own area (0x%" PRIx64 ") that no patch "
+			 "applied by ovup accounts for (see 'ovup list -k')",
+			 what, to);
+		return 1;
+	}
 	s = ovup_symtab_by_addr(st, to);
 	if (!s) {
 		snprintf(why, len, "a %s to 0x%" PRIx64 ", outside every known function", what, to);
@@ -668,6 +723,61 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 
 /* ---- the record, kept by the module ---- */
 
+/*
+ * Take the module's writer slot, for a verb that will write: from here to
+ * the close of the fd no other ovup run can change the record this one
+ * plans from.  Try first without waiting, to say who holds it; then wait
+ * (a signal ends the wait: the module never restarts BEGIN).
+ */
+static int take_writer(struct kern_target *k)
+{
+	struct ovup_k_begin b = { .flags = OVUP_BEGIN_NOWAIT };
+	int ret;
+
+	if (k->writer)
+		return 0;
+	ret = kern_ioctl(k, OVUP_IOC_BEGIN, &b, "begin");
+	if (ret == -EBUSY) {
+		ovup_note("kernel: another ovup run (pid %d) is patching the kernel; waiting for it "
+			  "to finish (Ctrl-C to give up)",
+			  b.holder);
+		do {
+			ret = ovup_check_signal("nothing was changed");
+			if (ret)
+				return ret;
+			b.flags = 0;
+			ret = ioctl(k->fd, OVUP_IOC_BEGIN, &b) ? -errno : 0;
+		} while (ret == -EINTR);
+	}
+	if (ret)
+		return ovup_err(ret, "kernel: cannot take ovup.ko's writer slot: %s", strerror(-ret));
+	k->writer = 1;
+	return 0;
+}
+
+/* The record's text with the module's sequence number in place of the one
+ * the tool guessed when it wrote the blob ("patch NAME SEQ TIME ..."): the
+ * module's is the order in which the switches really happened. */
+static void add_with_seq(struct ovup_buf *out, const char *blob, size_t len, uint64_t seq)
+{
+	const char *p = blob, *end = blob + len;
+
+	if (len > 6 && !strncmp(p, "patch ", 6)) {
+		p += 6;
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;  /* the name: put_tok never leaves a space in it */
+		if (p < end && *p == ' ' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
+			ovup_buf_add(out, blob, (size_t)(p + 1 - blob));
+			ovup_buf_printf(out, "%" PRIu64, seq);
+			for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+				;
+			ovup_buf_add(out, p, (size_t)(end - p));
+			return;
+		}
+	}
+	ovup_buf_add(out, blob, len);  /* not ours to fix: the parser says so */
+}
+
 static int kern_records_load(struct ovup_target *t, struct ovup_buf *out)
 {
 	struct kern_target *k = to_kern(t);
@@ -677,6 +787,12 @@ static int kern_records_load(struct ovup_target *t, struct ovup_buf *out)
 	ret = need_module(k);
 	if (ret)
 		return ret;
+	/* list and dry runs open the target offline: they only read */
+	if (!t->offline) {
+		ret = take_writer(k);
+		if (ret)
+			return ret;
+	}
 	for (i = 0;; i++) {
 		struct ovup_k_record r = { 0 };
 		char *blob;
@@ -695,7 +811,7 @@ static int kern_records_load(struct ovup_target *t, struct ovup_buf *out)
 		r.blob = (uint64_t)(uintptr_t)blob;
 		ret = kern_ioctl(k, OVUP_IOC_RECORD, &r, "record");
 		if (!ret)
-			ovup_buf_add(out, blob, strnlen(blob, r.bloblen));
+			add_with_seq(out, blob, strnlen(blob, r.bloblen), r.seq);
 		free(blob);
 		if (ret)
 			return ovup_err(ret, "kernel: cannot read record %u: %s", i, strerror(-ret));
@@ -706,6 +822,7 @@ static void kern_close(struct ovup_target *t)
 {
 	struct kern_target *k = to_kern(t);
 
+	/* closing the fd gives the writer slot up too */
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k);
@@ -764,6 +881,23 @@ static void header_identity(struct kern_target *k)
 	}
 }
 
+/* /dev/ovup is absent: say why when lockdown is the reason. */
+static int module_missing(const char *dev)
+{
+	char level[64];
+	const char *lv = lockdown_level(level, sizeof(level));
+
+	if (lv)
+		return ovup_err(-ENODEV, "kernel: %s does not exist: the ovup module is not loaded, "
+					 "and the kernel is locked down (%s), so an unsigned "
+					 "ovup.ko cannot be loaded; boot without lockdown to use "
+					 "ovup -k",
+				dev, lv);
+	return ovup_err(-ENODEV, "kernel: %s does not exist: the ovup module is not loaded; "
+				 "load it with 'insmod ovup.ko' (build it with 'make kmod')",
+			dev);
+}
+
 int ovup_target_kernel_open(int offline, struct ovup_target **out)
 {
 	struct kern_target *k = ovup_xcalloc(1, sizeof(*k));
@@ -773,6 +907,7 @@ int ovup_target_kernel_open(int offline, struct ovup_target **out)
 
 	k->base.ops = &kernel_ops;
 	k->base.offline = offline;
+	k->dev = dev;
 	k->fd = -1;
 	uname(&u);
 	snprintf(k->base.desc, sizeof(k->base.desc), "kernel %.50s", u.release);
@@ -791,14 +926,11 @@ int ovup_target_kernel_open(int offline, struct ovup_target **out)
 	k->fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (k->fd < 0) {
 		if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
-			ret = ovup_err(-ENODEV, "kernel: %s does not exist: the ovup module is not "
-						"loaded; load it with 'insmod ovup.ko' (build it "
-						"with 'make kmod')",
-				       dev);
+			ret = module_missing(dev);
 		else if (errno == EACCES || errno == EPERM)
 			ret = ovup_err(-EPERM, "kernel: cannot open %s: permission denied; run ovup "
 					       "as root (the device is 0600, and every request "
-					       "needs CAP_SYS_ADMIN)",
+					       "needs CAP_SYS_ADMIN and CAP_SYS_MODULE)",
 				       dev);
 		else
 			ret = ovup_err(-errno, "kernel: cannot open %s: %m", dev);
@@ -812,7 +944,9 @@ int ovup_target_kernel_open(int offline, struct ovup_target **out)
 	}
 	ret = ioctl(k->fd, OVUP_IOC_VERSION, &k->v) ? -errno : 0;
 	if (ret == -EPERM) {
-		ret = ovup_err(ret, "kernel: %s: not permitted; ovup needs CAP_SYS_ADMIN", dev);
+		ret = ovup_err(ret, "kernel: %s: not permitted; ovup needs CAP_SYS_ADMIN and "
+				    "CAP_SYS_MODULE",
+			       dev);
 		goto fail;
 	}
 	if (ret || k->v.version != OVUP_UAPI_VERSION) {
