@@ -1965,9 +1965,34 @@ static void t_lockdown(int fd)
 	ok(file_is("/proc/cmdline", cmdline_orig), "integrity: /proc/cmdline restored");
 	is_err(kfree_(fd, spare), 0, "integrity: FREE still works");
 	is_err(kfree_(fd, nblk), 0, "integrity: FREE of the refused patch's block");
+}
+
+static void t_confidentiality(int fd)
+{
+	struct ovup_k_version v;
+	uint8_t b[8];
+
 	ok(lockdown_set("confidentiality"), "lockdown raised to confidentiality");
-	is_err(kread(fd, f_cmdline, before, 8), -EACCES, "confidentiality: READ -> EACCES");
+	is_err(kread(fd, f_cmdline, b, 8), -EACCES, "confidentiality: READ -> EACCES");
 	is_err(io(fd, OVUP_IOC_VERSION, &v), 0, "confidentiality: VERSION still works");
+}
+
+/* A patch of version_proc_show with no blob: the tool sees no record of
+ * it, only ovup's jump at the site (kept until `unstray`). */
+static void t_stray(int fd, bool apply_it)
+{
+	uint64_t blk;
+	struct patch p;
+
+	if (!apply_it) {
+		struct ovup_k_range r = { f_version, ksym_end(f_version) };
+
+		is_err(revert(fd, "kioctl-stray", &r, 1, NULL), 0, "REVERT the blobless patch");
+		return;
+	}
+	blk = load_code(fd, code_puts, "ovup-stray\n", 0);
+	p = patch_one(fd, "kioctl-stray", f_version, blk);
+	is_err(apply(fd, &p), 0, "PAWRITE a patch of version_proc_show with no blob");
 }
 
 /* ---- main -------------------------------------------------------------------- */
@@ -1979,7 +2004,8 @@ static void usage(FILE *f)
 		   "       kioctl fuzz [CALLS]\n"
 		   "groups: version ioctl alloc read perm args patch tracing busy release gate k5\n"
 		   "        module dmesg rmmod; prot (oopses on purpose, not part of all);\n"
-		   "        lockdown (raises lockdown: last, not part of all)\n");
+		   "        lockdown, confidentiality (raise lockdown: last, not part of all);\n"
+		   "        stray, unstray (a blobless patch of version_proc_show, and its revert)\n");
 }
 
 int main(int argc, char **argv)
@@ -2058,6 +2084,10 @@ int main(int argc, char **argv)
 			t_k5(fd);
 		} else if (!strcmp(g, "lockdown")) {
 			t_lockdown(fd);
+		} else if (!strcmp(g, "confidentiality")) {
+			t_confidentiality(fd);
+		} else if (!strcmp(g, "stray") || !strcmp(g, "unstray")) {
+			t_stray(fd, !strcmp(g, "stray"));
 		}
 		else if (!strcmp(g, "module"))
 			t_module(fd);
