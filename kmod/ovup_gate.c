@@ -31,6 +31,8 @@ static const struct ovup_gate_rule {
 	bool writer;                 /* needs the writer slot */
 	enum lockdown_reason lock;   /* LOCKDOWN_NONE: allowed */
 } ovup_gate_rules[] = {
+	/* not listed: VERSION, RECORD, BEGIN, END, and IDLE and RETIRED,
+	 * which change no text: neither slot nor lockdown check */
 	{ OVUP_IOC_ALLOC, true, LOCKDOWN_MODULE_SIGNATURE },
 	{ OVUP_IOC_FREE, true, LOCKDOWN_NONE },
 	{ OVUP_IOC_COPYIN, true, LOCKDOWN_MODULE_SIGNATURE },
@@ -40,7 +42,11 @@ static const struct ovup_gate_rule {
 	{ OVUP_IOC_READ, false, LOCKDOWN_KCORE },
 };
 
-/* 0, -EBUSY (another fd holds the slot) or -ENOLCK (nobody does). */
+/* 0, -EBUSY (another fd holds the slot) or -ENOLCK (nobody does).  The
+ * answer is not held across the request: if one thread of the holder ENDs
+ * while another thread's request on the same fd is under way, that request
+ * may finish after the slot was given up.  The holder chose that; ovup_lock
+ * still serialises every request, and no other fd's can have begun. */
 static int ovup_writer_check(struct file *file)
 {
 	int ret;
