@@ -387,6 +387,10 @@ int ovup_pawrite(struct ovup_k_pawrite *pw)
 
 	pw->failed = U32_MAX;
 	memset(&pw->busy, 0, sizeof(pw->busy));
+	memset(&pw->stats, 0, sizeof(pw->stats));
+	/* code an idle CPU may be parked in cannot be judged without them */
+	if (!ovup_idle_known())
+		return -ENOKEY;
 	if (pw->ndeps || pw->deps)  /* module dependencies: not pinned yet */
 		return -EINVAL;
 	ret = ovup_check_name(pw->name);
@@ -516,13 +520,16 @@ int ovup_revert(struct ovup_k_revert *rv)
 
 	rv->failed = U32_MAX;
 	memset(&rv->busy, 0, sizeof(rv->busy));
+	memset(&rv->stats, 0, sizeof(rv->stats));
+	rv->retired = 0;
+	if (!ovup_idle_known())
+		return -ENOKEY;
 	ret = ovup_check_name(rv->name);
 	if (ret)
 		return ret;
 	if (rv->nranges > OVUP_RANGES_MAX)
 		return -E2BIG;
 
-	rv->retired = 0;
 	ret = ovup_ranges_in(rv->ranges, rv->nranges, OVUP_SITES_MAX, &ranges);
 	if (ret)
 		return ret;

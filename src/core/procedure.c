@@ -889,6 +889,8 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 		return ovup_err(-EBUSY, "%s: thread %d (%s) %s at %s after %u attempts; try again",
 				t->desc, txn->busy.tid, txn->busy.comm,
 				txn->busy.unwind_failed ? "has a stack ovup cannot unwind"
+				: txn->busy.returns	? "sleeps in a call that returns into the bytes "
+							  "to be changed"
 							: "is executing the bytes to be changed",
 				where, attempt + 1);
 	}
