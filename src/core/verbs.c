@@ -314,6 +314,11 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 		return ovup_err(ret, "%s: the record of applied patches is corrupt; not touching "
 				     "the target",
 				t->desc);
+	if (t->ops->retired && !t->offline) {
+		ret = t->ops->retired(t, &rs->retired, &rs->nretired);
+		if (ret)
+			return ret;
+	}
 	if (t->offline || !t->ops->records_store)
 		return 0;
 	for (i = 0; i < rs->n; i++) {
@@ -332,10 +337,7 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 	}
 	if (ret < 0)
 		return ret;
-	ret = collect_garbage(t, rs);
-	if (!ret && t->ops->retired && !t->offline)
-		ret = t->ops->retired(t, &rs->retired, &rs->nretired);
-	return ret;
+	return collect_garbage(t, rs);
 }
 
 static struct ovup_record *find_record(struct ovup_records *rs, const char *name)

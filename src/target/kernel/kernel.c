@@ -813,6 +813,7 @@ static int find_idle_threads(uint64_t *addr)
 	const char *path = getenv("OVUP_KALLSYMS") ? getenv("OVUP_KALLSYMS") : "/proc/kallsyms";
 	FILE *f = fopen(path, "r");
 	char line[512];
+	int found = 0;
 
 	*addr = 0;
 	if (!f)
@@ -824,14 +825,18 @@ static int find_idle_threads(uint64_t *addr)
 		 * (per-CPU symbols are absolute offsets) */
 		if (sp && sp[1] && strchr("AdDbB", sp[1]) && !strcmp(sp + 2, " idle_threads\n")) {
 			*addr = strtoull(line, NULL, 16);
+			found = 1;
 			break;
 		}
 	}
 	fclose(f);
+	if (!found)
+		return ovup_err(-ENOENT, "kernel: %s has no symbol idle_threads, which ovup needs "
+					 "to find the idle tasks; is it the running kernel's?",
+				path);
 	if (!*addr)
-		return ovup_err(-ENOENT, "kernel: %s has no address for the per-CPU variable "
-					 "idle_threads (kernel.kptr_restrict, or not root?); ovup "
-					 "needs it to check the idle tasks; run as root with 'sysctl "
+		return ovup_err(-EACCES, "kernel: %s shows every address as 0 (kernel.kptr_restrict, "
+					 "or not root); run ovup as root, with 'sysctl "
 					 "kernel.kptr_restrict=1' or 0",
 				path);
 	return 0;
