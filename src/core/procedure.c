@@ -994,6 +994,8 @@ int ovup_step_branch(struct ovup_plan *p)
 			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
 	}
 	p->pause_ns = ovup_last_pause_ns;
+	p->pause_tasks = txn.stop_tasks;
+	p->pause_rechecked = txn.stop_rechecked;
 	if (ret && ovup_err_inconsistent()) {
 		/* a restore failed: some site may still jump into the blocks.
 		 * The record stays pending and keeps them; the next run rolls

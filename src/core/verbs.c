@@ -189,7 +189,7 @@ static int check_saved(struct ovup_target *t, const struct ovup_records *rs,
  * already hold the bytes wanted are left out (settling a half-done one).
  * *failed: the function whose site did not hold what it should. */
 static int switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved,
-			 int skip_done, unsigned retries, size_t *failed, uint32_t *retired)
+			 int skip_done, unsigned retries, size_t *failed, struct ovup_txn *res)
 {
 	struct ovup_site *sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
 	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs, sizeof(*ranges));
@@ -231,8 +231,8 @@ static int switch_record(struct ovup_target *t, const struct ovup_record *r, int
 	if (n)
 		ret = ovup_switch(t, &txn, retries, NULL);
 	*failed = txn.failed_site >= 0 && (size_t)txn.failed_site < n ? func[txn.failed_site] : 0;
-	if (retired)
-		*retired = txn.retired;
+	if (res) /* the out fields; the arrays are freed below */
+		*res = txn;
 out:
 	free(func);
 	free(sites);
@@ -517,7 +517,9 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 		printf("],\"timing_ns\":{");
 		for (i = 0; i < OVUP_ARRAY_SIZE(step_names); i++)
 			printf("%s\"%s\":%" PRIu64, i ? "," : "", step_names[i], ns[i]);
-		printf(",\"pause\":%" PRIu64 ",\"total\":%" PRIu64 "}}\n", p->pause_ns, total);
+		printf(",\"pause\":%" PRIu64 ",\"total\":%" PRIu64 "}", p->pause_ns, total);
+		printf(",\"stop\":{\"tasks\":%" PRIu32 ",\"rechecked\":%" PRIu32 "}}\n",
+		       p->pause_tasks, p->pause_rechecked);
 		return;
 	}
 	if (dry)
@@ -832,7 +834,7 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	struct ovup_busy busy;
 	size_t i;
 	uint64_t start = ovup_now_ns();
-	uint32_t retired = 0;
+	struct ovup_txn res = { 0 };
 	int ret;
 
 	ret = ovup_records_load(t, &rs);
@@ -878,7 +880,7 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 		goto out;
 	if (ovup_fault("crash-before-revert"))
 		abort(); /* test hook: die with the record saying "reverting" */
-	ret = switch_record(t, r, 1, 0, retries, &i, &retired);
+	ret = switch_record(t, r, 1, 0, retries, &i, &res);
 	if (ret == -ESTALE) {
 		ret = ovup_err(-ESTALE, "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
 					" is no longer there (changed by another tool?); not "
@@ -925,16 +927,18 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 		printf(",\"reverted\":");
 		print_json_str(gone.name);
 		printf(",\"pause_ns\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"retired\":%" PRIu32
-		       "}\n", ovup_last_pause_ns, ovup_now_ns() - start, retired);
+		       ",\"stop\":{\"tasks\":%" PRIu32 ",\"rechecked\":%" PRIu32 "}}\n",
+		       ovup_last_pause_ns, ovup_now_ns() - start, res.retired, res.stop_tasks,
+		       res.stop_rechecked);
 	} else {
 		printf("reverted '%s' on %s (pause %.0f us)\n", gone.name, t->desc,
 		       (double)ovup_last_pause_ns / 1e3);
 	}
-	if (retired)
+	if (res.retired)
 		ovup_note("%s: patch '%s': %" PRIu32 " block(s) of its code retired, not freed: a "
 			  "thread may still return into them; they are freed once none can "
 			  "('list' shows them)",
-			  t->desc, gone.name, retired);
+			  t->desc, gone.name, res.retired);
 	ovup_record_free(&gone);
 out:
 	free(blk);

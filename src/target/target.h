@@ -73,6 +73,8 @@ struct ovup_txn {
 	uint64_t pause_ns;               /* first thread stopped -> last resumed */
 	uint32_t retired;                /* revert: blocks the target keeps until
 	                                  * no thread can return into them */
+	uint32_t stop_tasks;             /* tasks the stop considered (kernel) */
+	uint32_t stop_rechecked;         /* of those, walked while stopped */
 };
 
 /* Code a revert switched away from while a thread could still return into

@@ -645,6 +645,8 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 		p.bloblen = txn->blob ? (uint32_t)strlen(txn->blob) + 1 : 0;
 		ret = kern_ioctl(k, OVUP_IOC_PAWRITE, &p, "pawrite");
 		stop_ns = p.stats.stop_ns;
+		txn->stop_tasks = p.stats.tasks;
+		txn->stop_rechecked = p.stats.rechecked;
 		if (ret == -EBUSY)
 			copy_busy(&txn->busy, &p.busy);
 		if (ret == -ESTALE)
@@ -657,6 +659,8 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 		r.nranges = (uint32_t)txn->nranges;
 		ret = kern_ioctl(k, OVUP_IOC_REVERT, &r, "revert");
 		stop_ns = r.stats.stop_ns;
+		txn->stop_tasks = r.stats.tasks;
+		txn->stop_rechecked = r.stats.rechecked;
 		txn->retired = ret ? 0 : r.retired;
 		if (ret == -EBUSY)
 			copy_busy(&txn->busy, &r.busy);
