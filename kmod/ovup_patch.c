@@ -510,12 +510,27 @@ free_copies:
 	return ret;
 }
 
+/* -ENOTEMPTY if a newer record has a site over one of rec's: it must go
+ * first. */
+static int ovup_record_covered(struct ovup_record *rec)
+{
+	struct ovup_record *r = rec;
+	u32 i, j;
+
+	list_for_each_entry_continue(r, &ovup_records, node)
+		for (i = 0; i < rec->nsites; i++)
+			for (j = 0; j < r->nsites; j++)
+				if (ovup_sites_overlap(&rec->sites[i], &r->sites[j]))
+					return -ENOTEMPTY;
+	return 0;
+}
+
 int ovup_revert(struct ovup_k_revert *rv)
 {
 	struct ovup_stop st = { .revert = true };
 	struct ovup_k_range *ranges = NULL, soft[OVUP_BLOCKS_MAX];
-	struct ovup_record *rec, *r;
-	u32 i, j, nsoft = 0;
+	struct ovup_record *rec;
+	u32 i, nsoft = 0;
 	int ret;
 
 	rv->failed = U32_MAX;
@@ -543,15 +558,9 @@ int ovup_revert(struct ovup_k_revert *rv)
 		ret = -ENOENT;
 		goto unlock;
 	}
-	/* a newer record on any of our sites must go first */
-	r = rec;
-	list_for_each_entry_continue(r, &ovup_records, node)
-		for (i = 0; i < rec->nsites; i++)
-			for (j = 0; j < r->nsites; j++)
-				if (ovup_sites_overlap(&rec->sites[i], &r->sites[j])) {
-					ret = -ENOTEMPTY;
-					goto unlock;
-				}
+	ret = ovup_record_covered(rec);
+	if (ret)
+		goto unlock;
 
 	/* The record's own code is soft: a task in it (an idle CPU parked
 	 * there, a sleeper that will return into it) does not stop the

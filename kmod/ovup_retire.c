@@ -6,7 +6,8 @@
  * clean once; then the blocks are freed.  Checked every second from a
  * work item that visits the CPUs in turn (a CPU's idle task can only be
  * walked while something else runs there), at every pawrite and revert,
- * and at module exit, which waits: the blocks lie in ovup.ko's own text.
+ * and at module exit, which waits: the blocks lie in ovup.ko's own text
+ * (each group pins the module, so only a forced unload gets there).
  */
 #define pr_fmt(fmt) "ovup: " fmt
 
@@ -14,6 +15,7 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -90,6 +92,9 @@ static struct ovup_retired *ovup_retired_new(struct ovup_record *rec)
 	}
 	g->retired_at = ktime_get_ns();
 	g->busy.pid = -1;
+	/* rmmod is refused (busy) rather than left waiting in ovup_exit for
+	 * a task that may sleep for ever in the code */
+	__module_get(THIS_MODULE);
 	list_add_tail(&g->node, &ovup_retired_list);
 	ovup_retire_kick();
 	return g;
@@ -222,6 +227,7 @@ static void ovup_retired_free(struct ovup_retired *g)
 	kfree(g->blocks);
 	kvfree(g->pending);
 	kfree(g);
+	module_put(THIS_MODULE);
 }
 
 /* Free every group no task uses any more.  Called with ovup_lock held. */
