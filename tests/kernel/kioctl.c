@@ -1652,7 +1652,22 @@ static void t_fuzz(int fd, long rounds)
 			break;
 		}
 		case 8:
-			ret = io(fd, OVUP_IOC_VERSION, fz() % 4 ? (void *)&v : (void *)(uintptr_t)fz_uptr());
+			if (fz() % 3 == 0) {
+				/* near idle_threads, or anywhere: only the real one passes */
+				struct ovup_k_idle id = { .idle_threads = fz() % 2 ?
+					ksym("idle_threads") + (fz() % 64) * 8 : fz_addr(&v) };
+
+				ret = io(fd, OVUP_IOC_IDLE, fz() % 8 ? (void *)&id :
+					 (void *)(uintptr_t)fz_uptr());
+			} else if (fz() % 2) {
+				struct ovup_k_retired rt = { .index = fz() % 4, .pad = fz() % 8 == 0 };
+
+				ret = io(fd, OVUP_IOC_RETIRED, fz() % 8 ? (void *)&rt :
+					 (void *)(uintptr_t)fz_uptr());
+			} else {
+				ret = io(fd, OVUP_IOC_VERSION, fz() % 4 ? (void *)&v :
+					 (void *)(uintptr_t)fz_uptr());
+			}
 			break;
 		default:
 			ret = io(fd, _IOC(fz() % 4, OVUP_IOC_MAGIC, fz() % 16, fz() % 300), fz_buf);
