@@ -125,7 +125,10 @@ int ovup_scan_prepare(struct ovup_scan *sc);
 int ovup_scan_stop(struct ovup_scan *sc);
 void ovup_scan_free(struct ovup_scan *sc);
 
-/* ovup_retire.c */
+/* ovup_retire.c, all with ovup_lock held (ovup_retire_exit without).
+ * ovup_blocks_retire: a record leaves without a stack check (it is being
+ * dropped): its blocks are retired until every task that exists now has
+ * been seen outside them; rec keeps no blocks afterwards. */
 void ovup_blocks_retire(struct ovup_record *rec);
 int ovup_blocks_retire_pending(struct ovup_record *rec, const struct ovup_scan *sc);
 void ovup_retired_check(void);

@@ -134,6 +134,14 @@ int ovup_blocks_retire_pending(struct ovup_record *rec, const struct ovup_scan *
 	return g->nblocks;
 }
 
+/* Only under RCU (or for an idle task): the task may go after it. */
+static void ovup_pending_set(struct ovup_pending *p, struct task_struct *t)
+{
+	p->task = t;
+	p->pid = t->pid;
+	p->start_time = t->start_time;
+}
+
 /* "all": list every task older than the retirement, idle tasks too.
  * Tasks that old only ever become fewer, so counting first is enough. */
 static int ovup_retired_fill_all(struct ovup_retired *g)
@@ -152,15 +160,11 @@ static int ovup_retired_fill_all(struct ovup_retired *g)
 	rcu_read_lock();
 	for_each_process_thread(p, t)
 		if (t->start_time <= g->retired_at && i < n)
-			g->pending[i++].task = t;
+			ovup_pending_set(&g->pending[i++], t);
 	rcu_read_unlock();
 	for_each_possible_cpu(cpu)
 		if (i < n)
-			g->pending[i++].task = ovup_idle_task(cpu);
-	for (n = 0; n < i; n++) {
-		g->pending[n].pid = g->pending[n].task->pid;
-		g->pending[n].start_time = g->pending[n].task->start_time;
-	}
+			ovup_pending_set(&g->pending[i++], ovup_idle_task(cpu));
 	g->npending = i;
 	g->all = false;
 	sort(g->pending, g->npending, sizeof(*g->pending), ovup_pending_cmp, NULL);
