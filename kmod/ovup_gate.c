@@ -115,6 +115,8 @@ int ovup_gate_begin(struct file *file, struct ovup_k_begin *b)
 	}
 	mutex_lock(&ovup_lock);
 	b->seq = ovup_record_newest_seq();
+	/* code left behind by earlier reverts may be free by now */
+	ovup_retired_check();
 	mutex_unlock(&ovup_lock);
 	return 0;
 }

@@ -2,9 +2,10 @@
 /*
  * Internal interface between the parts of ovup.ko: the device and ioctl
  * decoding (ovup_main.c), the areas, blocks and page protections
- * (ovup_mem.c), the branch writes, stack check and records
- * (ovup_patch.c), and who may call when (ovup_gate.c).  All state but the
- * writer slot is guarded by ovup_lock.
+ * (ovup_mem.c), the branch writes and records (ovup_patch.c), the stack
+ * check (ovup_stack.c), the code reverts leave behind (ovup_retire.c),
+ * and who may call when (ovup_gate.c).  All state but the writer slot is
+ * guarded by ovup_lock.
  */
 #ifndef OVUP_INTERNAL_H
 #define OVUP_INTERNAL_H
@@ -33,6 +34,7 @@ struct ovup_block {
 	unsigned long npages;
 	struct file *file;           /* allocating fd, or NULL once owned */
 	struct ovup_record *record;  /* owner after pawrite, or NULL */
+	bool retired;                /* left by a revert; freed by ovup_retire.c */
 };
 
 /* An applied patch. */
@@ -74,6 +76,69 @@ int ovup_block_chgprot(struct ovup_block *b, unsigned long addr,
 int ovup_gate(struct file *file, unsigned int cmd);
 int ovup_gate_begin(struct file *file, struct ovup_k_begin *b);
 int ovup_gate_end(struct file *file);
+/* ovup_stack.c */
+/* Ranges a stack walk looks for: a frame in `hard` makes a task busy, a
+ * frame in `soft` (code being retired) is only noted. */
+struct ovup_walk_ranges {
+	const struct ovup_k_range *hard;
+	u32 nhard;
+	const struct ovup_k_range *soft;
+	u32 nsoft;
+};
+
+enum {
+	OVUP_WALK_CLEAN,
+	OVUP_WALK_SOFT,     /* a frame in a soft range, none in a hard one */
+	OVUP_WALK_HARD,     /* a frame in a hard range */
+	OVUP_WALK_UNWIND,   /* the stack could not be walked */
+	OVUP_WALK_RUNNING,  /* the task ran during the walk */
+};
+
+/* A task found in code being retired, to be seen clean once. */
+struct ovup_pending {
+	struct task_struct *task;
+	u64 start_time;
+	pid_t pid;
+	bool seen;       /* seen clean (or gone) since */
+	bool found;      /* on the task list in the current check */
+};
+
+struct ovup_seen;
+
+/* One stack check: pass one outside stop_machine, the stop pass inside. */
+struct ovup_scan {
+	struct ovup_walk_ranges wr;
+	struct ovup_seen *seen;    /* pass one's table */
+	u32 mask, cap, nseen;
+	struct ovup_pending *pending;  /* tasks in soft ranges at the stop */
+	u32 npending, pending_cap;
+	bool pending_all;          /* more than fit: every task is pending */
+	bool soft_hit;
+	struct ovup_k_busy busy;       /* on -EBUSY */
+	struct ovup_k_busy soft_busy;  /* the last task found in soft ranges */
+	u32 tasks, rechecked;
+};
+
+int ovup_idle_set(u64 idle_threads);
+bool ovup_idle_known(void);
+struct task_struct *ovup_idle_task(int cpu);
+int ovup_walk_task(struct task_struct *t, const struct ovup_walk_ranges *wr,
+		   struct ovup_k_busy *busy);
+int ovup_walk_quiet(struct task_struct *t, const struct ovup_walk_ranges *wr,
+		    struct ovup_k_busy *busy, unsigned long *nsw);
+int ovup_scan_prepare(struct ovup_scan *sc);
+int ovup_scan_stop(struct ovup_scan *sc);
+void ovup_scan_free(struct ovup_scan *sc);
+
+/* ovup_retire.c, all with ovup_lock held (ovup_retire_exit without).
+ * ovup_blocks_retire: a record leaves without a stack check (it is being
+ * dropped): its blocks are retired until every task that exists now has
+ * been seen outside them; rec keeps no blocks afterwards. */
+void ovup_blocks_retire(struct ovup_record *rec);
+int ovup_blocks_retire_pending(struct ovup_record *rec, const struct ovup_scan *sc);
+void ovup_retired_check(void);
+int ovup_retired_get(struct ovup_k_retired *out);
+void ovup_retire_exit(void);
 
 /* ovup_patch.c */
 int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw);

@@ -183,9 +183,10 @@ static long ovup_ioc_pawrite(struct file *file, void __user *arg)
 	if (IS_ERR(pw))
 		return PTR_ERR(pw);
 	ret = ovup_pawrite(file, pw);
-	/* failed and busy tell the tool why, seq what the record is.  The
-	 * patch is live by now even if this copy faults: -EFAULT then only
-	 * means the caller must read seq with RECORD. */
+	/* failed and busy tell the tool why, seq what the record is, stats
+	 * what the stop cost.  The patch is live by now even if this copy
+	 * faults: -EFAULT then only means the caller must read seq with
+	 * RECORD. */
 	if (copy_to_user(arg, pw, sizeof(*pw)))
 		ret = ret ?: -EFAULT;
 	kfree(pw);
@@ -200,7 +201,32 @@ static long ovup_ioc_revert(void __user *arg)
 	if (copy_from_user(&rv, arg, sizeof(rv)))
 		return -EFAULT;
 	ret = ovup_revert(&rv);
-	if (ret && copy_to_user(arg, &rv, sizeof(rv)))
+	/* stats and retired are out on success too */
+	if (copy_to_user(arg, &rv, sizeof(rv)))
+		ret = ret ?: -EFAULT;
+	return ret;
+}
+
+static long ovup_ioc_idle(void __user *arg)
+{
+	struct ovup_k_idle i;
+
+	if (copy_from_user(&i, arg, sizeof(i)))
+		return -EFAULT;
+	return ovup_idle_set(i.idle_threads);
+}
+
+static long ovup_ioc_retired(void __user *arg)
+{
+	struct ovup_k_retired r;
+	long ret;
+
+	if (copy_from_user(&r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.pad)
+		return -EINVAL;
+	ret = ovup_retired_get(&r);
+	if (!ret && copy_to_user(arg, &r, sizeof(r)))
 		ret = -EFAULT;
 	return ret;
 }
@@ -267,6 +293,10 @@ static long ovup_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 		return ovup_ioc_begin(file, arg);
 	case OVUP_IOC_END:
 		return ovup_gate_end(file);
+	case OVUP_IOC_IDLE:
+		return ovup_ioc_idle(arg);
+	case OVUP_IOC_RETIRED:
+		return ovup_ioc_retired(arg);
 	default:
 		return -ENOTTY;
 	}
@@ -320,6 +350,7 @@ exit_mem:
 static void __exit ovup_exit(void)
 {
 	misc_deregister(&ovup_dev);
+	ovup_retire_exit();
 	ovup_mem_exit();
 }
 

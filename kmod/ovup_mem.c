@@ -230,13 +230,14 @@ int ovup_block_alloc(u32 kind, u64 size, struct file *file, unsigned long *addr)
 	return 0;
 }
 
-/* The block starting exactly at addr, or NULL. */
+/* The block starting exactly at addr, or NULL.  Retired blocks are
+ * nobody's to free, fill or jump to: they are not found. */
 struct ovup_block *ovup_block_at(unsigned long addr)
 {
 	struct ovup_block *b;
 
 	list_for_each_entry(b, &ovup_blocks, node)
-		if (b->addr == addr)
+		if (b->addr == addr && !b->retired)
 			return b;
 	return NULL;
 }
@@ -249,7 +250,7 @@ struct ovup_block *ovup_block_containing(unsigned long addr, unsigned long len)
 	list_for_each_entry(b, &ovup_blocks, node) {
 		unsigned long size = b->npages << PAGE_SHIFT;
 
-		if (addr >= b->addr && addr - b->addr < size &&
+		if (!b->retired && addr >= b->addr && addr - b->addr < size &&
 		    len <= size - (addr - b->addr))
 			return b;
 	}

@@ -12,15 +12,13 @@
 #include <linux/kallsyms.h>
 #include <linux/module.h>
 #include <linux/rculist.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/stop_machine.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/sync_core.h>
 #include <linux/uaccess.h>
 #include <asm/unaligned.h>
-#include <asm/unwind.h>
 #include "ovup_internal.h"
 
 static LIST_HEAD(ovup_records);  /* oldest first */
@@ -235,97 +233,13 @@ struct ovup_stop {
 	void **alias;                     /* writable alias of each site */
 	u32 nsites;
 	bool revert;                      /* compare `write`, put back `expect` */
-	const struct ovup_k_range *ranges;
-	u32 nranges;
+	struct ovup_scan scan;            /* the stack check */
 	int ret;
 	u32 failed;
-	struct ovup_k_busy busy;
+	u64 stop_ns;                      /* first CPU in -> work done */
 	atomic_t cpus;
 	int done;
 };
-
-static int ovup_busy(struct ovup_stop *st, struct task_struct *t, u32 reason,
-		     unsigned long addr)
-{
-	st->busy.pid = t ? task_pid_nr(t) : -1;
-	st->busy.reason = reason;
-	st->busy.addr = addr;
-	memset(st->busy.comm, 0, sizeof(st->busy.comm));
-	/* no get_task_comm(): it takes task_lock, and we cannot sleep here */
-	if (t)
-		strscpy(st->busy.comm, t->comm, sizeof(st->busy.comm));
-	return -EBUSY;
-}
-
-static bool ovup_in_ranges(const struct ovup_stop *st, unsigned long addr)
-{
-	u32 i;
-
-	for (i = 0; i < st->nranges; i++)
-		if (addr >= st->ranges[i].start && addr < st->ranges[i].end)
-			return true;
-	return false;
-}
-
-/*
- * Walk one task's kernel stack like arch_stack_walk_reliable() does.  A
- * frame in `ranges` makes the task busy; so does any doubt: an unwinder
- * error, an address the unwinder cannot name, or a frame in our text area
- * (code linked by ld has no ORC data, so nothing past it can be trusted).
- */
-static int ovup_check_task(struct ovup_stop *st, struct task_struct *t)
-{
-	struct unwind_state state;
-	unsigned long addr;
-
-	if (READ_ONCE(t->on_cpu)) {
-		/* Inside stop_machine only the stopper threads are running,
-		 * this CPU's included; they run stop_machine code. */
-		if ((t->flags & PF_KTHREAD) && !strncmp(t->comm, "migration/", 10))
-			return 0;
-		return ovup_busy(st, t, OVUP_BUSY_UNWIND, 0);
-	}
-	/* A dead task's stack is gone; it runs no code any more. */
-	if (!t->stack || !refcount_read(&t->stack_refcount))
-		return 0;
-
-	for (unwind_start(&state, t, NULL, NULL);
-	     !unwind_done(&state) && !unwind_error(&state);
-	     unwind_next_frame(&state)) {
-		struct pt_regs *regs = unwind_get_entry_regs(&state, NULL);
-
-		if (regs && user_mode(regs))
-			return 0;  /* reached user space: the kernel part is done */
-		addr = unwind_get_return_address(&state);
-		if (!addr)
-			return ovup_busy(st, t, OVUP_BUSY_UNWIND, state.ip);
-		if (ovup_in_ranges(st, addr))
-			return ovup_busy(st, t, OVUP_BUSY_FRAME, addr);
-		if (ovup_area_of(addr, 1) == &ovup_text)
-			return ovup_busy(st, t, OVUP_BUSY_UNWIND, addr);
-	}
-	if (unwind_error(&state))
-		return ovup_busy(st, t, OVUP_BUSY_UNWIND, state.ip);
-	return 0;
-}
-
-static int ovup_check_stacks(struct ovup_stop *st)
-{
-	struct task_struct *g, *t;
-	int ret = 0;
-
-	/* Idle tasks are not on the task list; they only run the idle loop,
-	 * and were switched out in schedule_idle() to let the stopper in. */
-	rcu_read_lock();
-	for_each_process_thread(g, t) {
-		ret = ovup_check_task(st, t);
-		if (ret)
-			goto unlock;
-	}
-unlock:
-	rcu_read_unlock();
-	return ret;
-}
 
 /* Runs on one CPU while all others wait with interrupts off. */
 static int ovup_stop_main(struct ovup_stop *st)
@@ -351,7 +265,7 @@ static int ovup_stop_main(struct ovup_stop *st)
 	}
 	st->failed = U32_MAX;
 
-	ret = ovup_check_stacks(st);
+	ret = ovup_scan_stop(&st->scan);
 	if (ret)
 		return ret;
 
@@ -374,7 +288,10 @@ static int ovup_stop_fn(void *data)
 	struct ovup_stop *st = data;
 
 	if (atomic_inc_return(&st->cpus) == 1) {
+		u64 t0 = ktime_get_ns();
+
 		st->ret = ovup_stop_main(st);
+		st->stop_ns = ktime_get_ns() - t0;
 		smp_store_release(&st->done, 1);
 	} else {
 		while (!smp_load_acquire(&st->done))
@@ -384,12 +301,17 @@ static int ovup_stop_fn(void *data)
 	return 0;
 }
 
-/* Map the aliases (vmap may sleep, so before), stop the machine, unmap. */
+/* Walk every stack once (pass one), map the aliases (vmap may sleep, so
+ * before), stop the machine, unmap.  The caller frees st->scan. */
 static int ovup_stop_and_write(struct ovup_stop *st)
 {
 	u32 i;
 	int ret = 0;
 
+	st->stop_ns = 0;
+	ret = ovup_scan_prepare(&st->scan);
+	if (ret)
+		return ret;
 	st->alias = kcalloc(st->nsites, sizeof(*st->alias), GFP_KERNEL);
 	if (!st->alias)
 		return -ENOMEM;
@@ -463,14 +385,49 @@ static int ovup_dup_user(void *dst, u64 uptr, u32 count, size_t size)
 	return 0;
 }
 
-static int ovup_check_ranges(const struct ovup_k_range *r, u32 n)
+/* The caller's ranges, with room for `extra` more. */
+static int ovup_ranges_in(u64 uptr, u32 n, u32 extra, struct ovup_k_range **out)
+{
+	struct ovup_k_range *r;
+	u32 i;
+
+	*out = NULL;
+	r = kvcalloc(n + extra ?: 1, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	if (n && copy_from_user(r, u64_to_user_ptr(uptr), (size_t)n * sizeof(*r))) {
+		kvfree(r);
+		return -EFAULT;
+	}
+	for (i = 0; i < n; i++)
+		if (r[i].start >= r[i].end) {
+			kvfree(r);
+			return -EINVAL;
+		}
+	*out = r;
+	return 0;
+}
+
+/* Whatever the caller passed, no task may be inside the bytes a site
+ * write replaces (one at the site's first byte will run the new ones). */
+static u32 ovup_ranges_add_sites(struct ovup_k_range *r, u32 n,
+				 const struct ovup_k_site *sites, u32 nsites)
 {
 	u32 i;
 
-	for (i = 0; i < n; i++)
-		if (r[i].start >= r[i].end)
-			return -EINVAL;
-	return 0;
+	for (i = 0; i < nsites; i++)
+		if (sites[i].len > 1) {
+			r[n].start = sites[i].addr + 1;
+			r[n++].end = sites[i].addr + sites[i].len;
+		}
+	return n;
+}
+
+static void ovup_stats_out(struct ovup_k_stats *out, const struct ovup_stop *st)
+{
+	out->stop_ns = st->stop_ns;
+	out->tasks = st->scan.tasks;
+	out->rechecked = st->scan.rechecked;
 }
 
 int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
@@ -486,6 +443,10 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	pw->failed = U32_MAX;
 	memset(&pw->busy, 0, sizeof(pw->busy));
 	pw->seq = 0;
+	memset(&pw->stats, 0, sizeof(pw->stats));
+	/* code an idle CPU may be parked in cannot be judged without them */
+	if (!ovup_idle_known())
+		return -ENOKEY;
 	if (pw->ndeps || pw->deps)  /* module dependencies: not pinned yet */
 		return -EINVAL;
 	ret = ovup_check_name(pw->name);
@@ -507,13 +468,11 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 
 	ret = ovup_dup_user(&sites, pw->sites, pw->nsites, sizeof(*sites));
 	if (!ret)
-		ret = ovup_dup_user(&ranges, pw->ranges, pw->nranges, sizeof(*ranges));
+		ret = ovup_ranges_in(pw->ranges, pw->nranges, pw->nsites, &ranges);
 	if (!ret)
 		ret = ovup_dup_user(&blocks, pw->blocks, pw->nblocks, sizeof(*blocks));
 	if (!ret)
 		ret = ovup_dup_user(&rec->blob, pw->blob, pw->bloblen, 1);
-	if (!ret)
-		ret = ovup_check_ranges(ranges, pw->nranges);
 	if (ret)
 		goto free_copies;
 
@@ -529,6 +488,7 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	ret = mutex_lock_interruptible(&ovup_lock);
 	if (ret)
 		goto free_copies;
+	ovup_retired_check();
 	if (ovup_record_find(pw->name)) {
 		ret = -EEXIST;
 		goto unlock;
@@ -578,12 +538,14 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 
 	st.sites = rec->sites;
 	st.nsites = rec->nsites;
-	st.ranges = ranges;
-	st.nranges = pw->nranges;
+	st.scan.wr.hard = ranges;
+	st.scan.wr.nhard = ovup_ranges_add_sites(ranges, pw->nranges, rec->sites, rec->nsites);
 	ret = ovup_stop_and_write(&st);
+	ovup_stats_out(&pw->stats, &st);
+	ovup_scan_free(&st.scan);
 	if (ret) {
 		pw->failed = st.failed;
-		pw->busy = st.busy;
+		pw->busy = st.scan.busy;
 		goto unlock;
 	}
 
@@ -610,83 +572,96 @@ free_copies:
 	return ret;
 }
 
+/* -ENOTEMPTY if a newer record has a site over one of rec's: it must go
+ * first. */
+static int ovup_record_covered(struct ovup_record *rec)
+{
+	struct ovup_record *r = rec;
+	u32 i, j;
+
+	list_for_each_entry_continue(r, &ovup_records, node)
+		for (i = 0; i < rec->nsites; i++)
+			for (j = 0; j < r->nsites; j++)
+				if (ovup_sites_overlap(&rec->sites[i], &r->sites[j]))
+					return -ENOTEMPTY;
+	return 0;
+}
+
 int ovup_revert(struct ovup_k_revert *rv)
 {
 	struct ovup_stop st = { .revert = true };
-	struct ovup_k_range *ranges = NULL;
-	struct ovup_record *rec, *r;
-	u32 i, j, n;
+	struct ovup_k_range *ranges = NULL, soft[OVUP_BLOCKS_MAX];
+	struct ovup_record *rec;
+	u32 i, nsoft = 0;
 	int ret;
 
 	rv->failed = U32_MAX;
 	memset(&rv->busy, 0, sizeof(rv->busy));
+	memset(&rv->stats, 0, sizeof(rv->stats));
+	rv->retired = 0;
+	if (!ovup_idle_known())
+		return -ENOKEY;
 	ret = ovup_check_name(rv->name);
 	if (ret)
 		return ret;
 	if (rv->nranges > OVUP_RANGES_MAX)
 		return -E2BIG;
 
-	/* room for the record's own text blocks: code being removed must
-	 * not be on any stack either */
-	ranges = kvcalloc(rv->nranges + OVUP_BLOCKS_MAX, sizeof(*ranges), GFP_KERNEL);
-	if (!ranges)
-		return -ENOMEM;
-	if (rv->nranges &&
-	    copy_from_user(ranges, u64_to_user_ptr(rv->ranges),
-			   (size_t)rv->nranges * sizeof(*ranges))) {
-		ret = -EFAULT;
-		goto free_ranges;
-	}
-	ret = ovup_check_ranges(ranges, rv->nranges);
+	ret = ovup_ranges_in(rv->ranges, rv->nranges, OVUP_SITES_MAX, &ranges);
 	if (ret)
-		goto free_ranges;
+		return ret;
 
 	ret = mutex_lock_interruptible(&ovup_lock);
 	if (ret)
 		goto free_ranges;
+	ovup_retired_check();
 	rec = ovup_record_find(rv->name);
 	if (!rec) {
 		ret = -ENOENT;
 		goto unlock;
 	}
-	/* a newer record on any of our sites must go first */
-	r = rec;
-	list_for_each_entry_continue(r, &ovup_records, node)
-		for (i = 0; i < rec->nsites; i++)
-			for (j = 0; j < r->nsites; j++)
-				if (ovup_sites_overlap(&rec->sites[i], &r->sites[j])) {
-					ret = -ENOTEMPTY;
-					goto unlock;
-				}
+	ret = ovup_record_covered(rec);
+	if (ret)
+		goto unlock;
 
-	n = rv->nranges;
+	/* The record's own code is soft: a task in it (an idle CPU parked
+	 * there, a sleeper that will return into it) does not stop the
+	 * revert, it only keeps the code allocated, retired. */
 	for (i = 0; i < rec->nblocks; i++) {
 		struct ovup_block *b = rec->blocks[i];
 
 		if (b->area->kind != OVUP_K_TEXT)
 			continue;
-		ranges[n].start = b->addr;
-		ranges[n].end = b->addr + (b->npages << PAGE_SHIFT);
-		n++;
+		soft[nsoft].start = b->addr;
+		soft[nsoft++].end = b->addr + (b->npages << PAGE_SHIFT);
 	}
 	st.sites = rec->sites;
 	st.nsites = rec->nsites;
-	st.ranges = ranges;
-	st.nranges = n;
+	st.scan.wr.hard = ranges;
+	st.scan.wr.nhard = ovup_ranges_add_sites(ranges, rv->nranges, rec->sites, rec->nsites);
+	st.scan.wr.soft = soft;
+	st.scan.wr.nsoft = nsoft;
 	ret = ovup_stop_and_write(&st);
+	ovup_stats_out(&rv->stats, &st);
 	if (ret) {
 		rv->failed = st.failed;
-		rv->busy = st.busy;
-		goto unlock;
+		rv->busy = st.scan.busy;
+		goto free_scan;
 	}
 
 	list_del(&rec->node);
-	for (i = 0; i < rec->nblocks; i++)
-		ovup_block_free(rec->blocks[i]);
-	pr_info("reverted '%s'\n", rec->name);
+	if (st.scan.soft_hit) {
+		rv->retired = ovup_blocks_retire_pending(rec, &st.scan);
+	} else {
+		for (i = 0; i < rec->nblocks; i++)
+			ovup_block_free(rec->blocks[i]);
+		pr_info("reverted '%s'\n", rec->name);
+	}
 	ovup_record_free(rec);
 	module_put(THIS_MODULE);
 
+free_scan:
+	ovup_scan_free(&st.scan);
 unlock:
 	mutex_unlock(&ovup_lock);
 free_ranges:

@@ -110,9 +110,12 @@ struct ovup_k_busy {
 	__u64 addr;       /* the frame's address, inside a range */
 	char comm[16];    /* blocking task's comm */
 };
-#define OVUP_BUSY_FRAME 1   /* a frame lies in a checked range */
+#define OVUP_BUSY_FRAME 1   /* a return address lies in a checked range: the
+                             * task sleeps in a call that returns there */
 #define OVUP_BUSY_UNWIND 2  /* the task's stack could not be unwound */
 #define OVUP_BUSY_TEXT 3    /* a site is being rewritten by someone else (int3) */
+#define OVUP_BUSY_EXEC 4    /* the task was interrupted at an instruction in
+                             * a checked range: it is executing it */
 
 /* What one stop cost, filled in by pawrite and revert (success or not). */
 struct ovup_k_stats {

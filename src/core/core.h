@@ -67,6 +67,9 @@ struct ovup_records {
 	 * thread may return into them (found when loading) */
 	struct ovup_rec_kept *kept;
 	size_t nkept;
+	/* blocks the target retired and frees itself once unused */
+	struct ovup_retired_block *retired;
+	size_t nretired;
 };
 
 char *ovup_records_format(const struct ovup_records *rs);

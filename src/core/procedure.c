@@ -889,6 +889,8 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 		return ovup_err(-EBUSY, "%s: thread %d (%s) %s at %s after %u attempts; try again",
 				t->desc, txn->busy.tid, txn->busy.comm,
 				txn->busy.unwind_failed ? "has a stack ovup cannot unwind"
+				: txn->busy.returns	? "sleeps in a call that returns into the bytes "
+							  "to be changed"
 							: "is executing the bytes to be changed",
 				where, attempt + 1);
 	}
@@ -992,6 +994,8 @@ int ovup_step_branch(struct ovup_plan *p)
 			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
 	}
 	p->pause_ns = ovup_last_pause_ns;
+	p->pause_tasks = txn.stop_tasks;
+	p->pause_rechecked = txn.stop_rechecked;
 	if (ret && ovup_err_inconsistent()) {
 		/* a restore failed: some site may still jump into the blocks.
 		 * The record stays pending and keeps them; the next run rolls

@@ -70,6 +70,8 @@ struct ovup_plan {
 	char *mapfile;
 	struct ovup_img img;
 	uint64_t pause_ns;
+	uint32_t pause_tasks;      /* tasks the stop considered, 0 if not told */
+	uint32_t pause_rechecked;  /* of those, walked while stopped */
 };
 
 void ovup_plan_init(struct ovup_plan *p, struct ovup_target *t, const struct ovup_apply_opts *o);

@@ -235,6 +235,7 @@ void ovup_records_free(struct ovup_records *rs)
 		ovup_record_free(&rs->r[i]);
 	free(rs->r);
 	free(rs->kept);
+	free(rs->retired);
 	memset(rs, 0, sizeof(*rs));
 }
 

@@ -189,10 +189,10 @@ static int check_saved(struct ovup_target *t, const struct ovup_records *rs,
  * already hold the bytes wanted are left out (settling a half-done one).
  * *failed: the function whose site did not hold what it should. */
 static int switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved,
-			 int skip_done, unsigned retries, size_t *failed)
+			 int skip_done, unsigned retries, size_t *failed, struct ovup_txn *res)
 {
 	struct ovup_site *sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
-	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs + r->nblocks, sizeof(*ranges));
+	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs, sizeof(*ranges));
 	size_t *func = ovup_xcalloc(r->nfuncs, sizeof(*func));
 	struct ovup_txn txn = { 0 };
 	size_t i, n = 0, nr;
@@ -218,14 +218,10 @@ static int switch_record(struct ovup_target *t, const struct ovup_record *r, int
 		ranges[n].end = f->site + f->len;
 		func[n++] = i;
 	}
+	/* Only the replaced bytes: where the target frees the code itself
+	 * (the kernel), it checks the patch's own code and keeps it, retired,
+	 * while a thread may still return into it. */
 	nr = n;
-	/* where the target frees the code itself, nothing may run in it */
-	if (t->ops->keeps_records && to_saved)
-		for (i = 0; i < r->nblocks; i++)
-			if (r->blocks[i].kind == OVUP_BLOCK_TEXT) {
-				ranges[nr].start = r->blocks[i].addr;
-				ranges[nr++].end = r->blocks[i].addr + r->blocks[i].size;
-			}
 	txn.revert = to_saved;
 	txn.name = r->name;
 	txn.sites = sites;
@@ -235,6 +231,8 @@ static int switch_record(struct ovup_target *t, const struct ovup_record *r, int
 	if (n)
 		ret = ovup_switch(t, &txn, retries, NULL);
 	*failed = txn.failed_site >= 0 && (size_t)txn.failed_site < n ? func[txn.failed_site] : 0;
+	if (res) /* the out fields; the arrays are freed below */
+		*res = txn;
 out:
 	free(func);
 	free(sites);
@@ -286,7 +284,7 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 
 		ret = check_saved(t, rs, r);
 		if (!ret)
-			ret = switch_record(t, r, 1, 1, 50, &failed);
+			ret = switch_record(t, r, 1, 1, 50, &failed, NULL);
 		if (ret)
 			return ovup_err(ret, "%s: patch '%s' was interrupted half-way and cannot be "
 					     "rolled back yet: %s",
@@ -316,6 +314,11 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 		return ovup_err(ret, "%s: the record of applied patches is corrupt; not touching "
 				     "the target",
 				t->desc);
+	if (t->ops->retired && !t->offline) {
+		ret = t->ops->retired(t, &rs->retired, &rs->nretired);
+		if (ret)
+			return ret;
+	}
 	if (t->offline || !t->ops->records_store)
 		return 0;
 	for (i = 0; i < rs->n; i++) {
@@ -514,7 +517,9 @@ static void print_plan(struct ovup_plan *p, int dry, const uint64_t *ns, uint64_
 		printf("],\"timing_ns\":{");
 		for (i = 0; i < OVUP_ARRAY_SIZE(step_names); i++)
 			printf("%s\"%s\":%" PRIu64, i ? "," : "", step_names[i], ns[i]);
-		printf(",\"pause\":%" PRIu64 ",\"total\":%" PRIu64 "}}\n", p->pause_ns, total);
+		printf(",\"pause\":%" PRIu64 ",\"total\":%" PRIu64 "}", p->pause_ns, total);
+		printf(",\"stop\":{\"tasks\":%" PRIu32 ",\"rechecked\":%" PRIu32 "}}\n",
+		       p->pause_tasks, p->pause_rechecked);
 		return;
 	}
 	if (dry)
@@ -829,6 +834,7 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 	struct ovup_busy busy;
 	size_t i;
 	uint64_t start = ovup_now_ns();
+	struct ovup_txn res = { 0 };
 	int ret;
 
 	ret = ovup_records_load(t, &rs);
@@ -874,7 +880,7 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 		goto out;
 	if (ovup_fault("crash-before-revert"))
 		abort(); /* test hook: die with the record saying "reverting" */
-	ret = switch_record(t, r, 1, 0, retries, &i);
+	ret = switch_record(t, r, 1, 0, retries, &i, &res);
 	if (ret == -ESTALE) {
 		ret = ovup_err(-ESTALE, "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
 					" is no longer there (changed by another tool?); not "
@@ -920,12 +926,19 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 		print_json_str(t->desc);
 		printf(",\"reverted\":");
 		print_json_str(gone.name);
-		printf(",\"pause_ns\":%" PRIu64 ",\"total_ns\":%" PRIu64 "}\n", ovup_last_pause_ns,
-		       ovup_now_ns() - start);
+		printf(",\"pause_ns\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"retired\":%" PRIu32
+		       ",\"stop\":{\"tasks\":%" PRIu32 ",\"rechecked\":%" PRIu32 "}}\n",
+		       ovup_last_pause_ns, ovup_now_ns() - start, res.retired, res.stop_tasks,
+		       res.stop_rechecked);
 	} else {
 		printf("reverted '%s' on %s (pause %.0f us)\n", gone.name, t->desc,
 		       (double)ovup_last_pause_ns / 1e3);
 	}
+	if (res.retired)
+		ovup_note("%s: patch '%s': %" PRIu32 " block(s) of its code retired, not freed: a "
+			  "thread may still return into them; they are freed once none can "
+			  "('list' shows them)",
+			  t->desc, gone.name, res.retired);
 	ovup_record_free(&gone);
 out:
 	free(blk);
@@ -973,6 +986,35 @@ static int cmp_seq(const void *a, const void *b)
 	const struct ovup_record *x = a, *y = b;
 
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Code a revert left behind, which the target frees once unused. */
+static void list_retired(const struct ovup_records *rs, int json)
+{
+	size_t i;
+	char name[192], comm[64];
+
+	if (json)
+		printf("],\"retired\":[");
+	for (i = 0; i < rs->nretired; i++) {
+		const struct ovup_retired_block *b = &rs->retired[i];
+
+		if (json) {
+			printf("%s{\"addr\":%" PRIu64 ",\"size\":%" PRIu64 ",\"patch\":", i ? "," : "",
+			       b->addr, b->size);
+			print_json_str(b->patch);
+			printf(",\"tid\":%d,\"comm\":", b->busy.tid);
+			print_json_str(b->busy.comm);
+			printf(",\"at\":%" PRIu64 "}", b->busy.addr);
+			continue;
+		}
+		if (!i)
+			printf("retired (freed once no thread can return into them):\n");
+		printf("    0x%" PRIx64 "  %" PRIu64 " KiB of reverted patch '%s': thread %d (%s) "
+		       "was found in it (at 0x%" PRIx64 ")\n",
+		       b->addr, b->size >> 10, printable(b->patch, name, sizeof(name)), b->busy.tid,
+		       printable(b->busy.comm, comm, sizeof(comm)), b->busy.addr);
+	}
 }
 
 int ovup_list(struct ovup_target *t, int json)
@@ -1095,6 +1137,7 @@ int ovup_list(struct ovup_target *t, int json)
 		printf("    0x%" PRIx64 "  %" PRIu64 " KiB of %s: %s\n", kb->addr, kb->size >> 10,
 		       kb->kind == OVUP_BLOCK_TEXT ? "code" : "data", kb->why);
 	}
+	list_retired(&rs, json);
 	if (json)
 		printf("]}\n");
 	ovup_records_free(&rs);

@@ -50,6 +50,8 @@ struct ovup_busy {
 	char comm[32];
 	uint64_t addr;                   /* the address inside the bytes or block */
 	int unwind_failed;
+	int returns;                     /* addr is a return address: the thread
+	                                  * sleeps in a call that returns there */
 	uint64_t ref;                    /* where in memory a pointer to addr lies */
 	int unchecked;                   /* too much memory to search for pointers */
 };
@@ -69,6 +71,18 @@ struct ovup_txn {
 	struct ovup_busy busy;
 	long failed_site;                /* -1, or the site whose bytes changed */
 	uint64_t pause_ns;               /* first thread stopped -> last resumed */
+	uint32_t retired;                /* revert: blocks the target keeps until
+	                                  * no thread can return into them */
+	uint32_t stop_tasks;             /* tasks the stop considered (kernel) */
+	uint32_t stop_rechecked;         /* of those, walked while stopped */
+};
+
+/* Code a revert switched away from while a thread could still return into
+ * it, kept and freed by the target itself once unused. */
+struct ovup_retired_block {
+	uint64_t addr, size;
+	char patch[64];                  /* the reverted patch it belonged to */
+	struct ovup_busy busy;           /* the last thread found in it */
 };
 
 struct ovup_target;
@@ -102,6 +116,8 @@ struct ovup_target_ops {
 	 * ovup that died, or kept because a thread might return into them)
 	 * are found and released.  NULL where the target frees them itself. */
 	int (*blocks)(struct ovup_target *t, struct ovup_block **out, size_t *n);
+	/* Retired blocks (see struct ovup_retired_block); NULL if none can be. */
+	int (*retired)(struct ovup_target *t, struct ovup_retired_block **out, size_t *n);
 	/* step 6 */
 	int (*copyin)(struct ovup_target *t, uint64_t addr, const void *buf, size_t len);
 	/* step 7 */

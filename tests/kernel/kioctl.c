@@ -169,12 +169,17 @@ static uint64_t ksym_end(uint64_t addr)
 
 /* ---- small helpers ------------------------------------------------------- */
 
+/* Opens /dev/ovup and tells the module where the idle tasks are, as the
+ * tool does (refused without privileges: the perm group checks that). */
 static int dev_open(void)
 {
 	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+	const struct ksym *k = ksym_find("idle_threads");
+	struct ovup_k_idle idle = { .idle_threads = k ? k->addr : 0 };
 
 	if (fd < 0)
 		bail("open %s", DEV);
+	ioctl(fd, OVUP_IOC_IDLE, &idle);
 	return fd;
 }
 
@@ -1026,9 +1031,50 @@ static void t_tracing(int fd)
 	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline restored");
 }
 
+static int retired_get(int fd, uint32_t index, struct ovup_k_retired *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	return io(fd, OVUP_IOC_RETIRED, r);
+}
+
+/* `reader` sleeps inside the code of patch kioctl-slow, in block `slow`:
+ * revert switches back and keeps the block, retired, until it left. */
+static void t_retired(int fd, uint64_t slow, pid_t reader)
+{
+	struct ovup_k_alloc a = { .size = PAGE, .kind = OVUP_K_TEXT };
+	struct ovup_k_free f = { .addr = slow };
+	struct ovup_k_revert rv;
+	struct ovup_k_retired r;
+	int i, ret = 0;
+
+	is_err(revert(fd, "kioctl-slow", NULL, 0, &rv), 0,
+	       "REVERT of the patch whose code a task is in: the sites are restored");
+	ok(rv.retired == 1, "... and its block is retired, not freed (retired %u)", rv.retired);
+	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline is the original again");
+	is_err(retired_get(fd, 0, &r), 0, "RETIRED 0 lists it");
+	ok(r.addr == slow && r.size == PAGE && !strcmp(r.name, "kioctl-slow") &&
+	   r.busy.pid == reader && r.busy.addr >= slow && r.busy.addr < slow + PAGE,
+	   "... at %#" PRIx64 " (%" PRIu64 " bytes) of '%s', task %d found at %#" PRIx64,
+	   (uint64_t)r.addr, (uint64_t)r.size, r.name, r.busy.pid, (uint64_t)r.busy.addr);
+	is_err(retired_get(fd, 1, &r), -ENOENT, "RETIRED 1: ENOENT");
+	is_err(io(fd, OVUP_IOC_FREE, &f), -EINVAL, "FREE of a retired block is refused");
+	is_err(io(fd, OVUP_IOC_ALLOC, &a), 0, "ALLOC while a block is retired");
+	ok(a.addr != slow, "... never hands out the retired block (%#" PRIx64 ")",
+	   (uint64_t)a.addr);
+	f.addr = a.addr;
+	io(fd, OVUP_IOC_FREE, &f);
+	waitpid(reader, NULL, 0);
+	ok(file_is("/tmp/slow.out", "ovup-slow\n"), "the sleeping reader finished normally "
+	   "(it returned through the retired code)");
+	for (i = 0; i < 60 && (ret = retired_get(fd, 0, &r)) == 0; i++)
+		usleep(100000);
+	is_err(ret, -ENOENT, "the module frees the retired block once no task is in it");
+}
+
 static void t_busy(int fd)
 {
-	uint64_t ns = ksym("do_nanosleep");
+	uint64_t ns = ksym("do_nanosleep"), sri = ksym("seq_read_iter");
 	struct ovup_k_range sleeping = { ns, ksym_end(ns) };
 	uint64_t blk, slow;
 	struct ovup_k_revert rv;
@@ -1072,19 +1118,26 @@ static void t_busy(int fd)
 	wait_wchan(reader, "msleep");
 	blk = load_code(fd, code_puts, "never\n", 0);
 	p = patch_one(fd, "kioctl-other", f_version, blk);
-	is_err(apply(fd, &p), -EBUSY, "PAWRITE elsewhere while a task sleeps in replacement code");
-	ok(p.pw.busy.pid == reader && p.pw.busy.reason == OVUP_BUSY_UNWIND &&
-	   p.pw.busy.addr >= slow && p.pw.busy.addr < slow + PAGE,
-	   "busy: pid %d reason %u (unwind) at %#" PRIx64 " in the replacement",
+	/* past replacement code (no ORC data) the rest of the stack is
+	 * searched word by word: a caller's return address is found */
+	p.ranges[p.nranges++] = (struct ovup_k_range){ sri, ksym_end(sri) };
+	is_err(apply(fd, &p), -EBUSY, "PAWRITE while a caller of replacement code returns into a "
+	       "checked range (seq_read_iter)");
+	ok(p.pw.busy.pid == reader && p.pw.busy.reason == OVUP_BUSY_FRAME &&
+	   p.pw.busy.addr >= sri && p.pw.busy.addr < ksym_end(sri),
+	   "busy: pid %d reason %u (a return address) at %#" PRIx64 " in seq_read_iter",
 	   p.pw.busy.pid, p.pw.busy.reason, p.pw.busy.addr);
-	is_err(revert(fd, "kioctl-slow", NULL, 0, &rv), -EBUSY,
-	       "REVERT of the patch whose code a task is running (no ranges given)");
-	ok(rv.busy.pid == reader && rv.busy.reason == OVUP_BUSY_FRAME,
-	   "its own block is checked implicitly (pid %d reason %u)", rv.busy.pid, rv.busy.reason);
-	waitpid(reader, NULL, 0);
-	ok(file_is("/tmp/slow.out", "ovup-slow\n"), "the sleeping reader finished normally");
-	is_err(revert(fd, "kioctl-slow", s.ranges, s.nranges, NULL), 0, "REVERT once it left");
-	is_err(apply(fd, &p), 0, "the other PAWRITE now succeeds");
+	p.nranges--;
+	is_err(apply(fd, &p), 0, "PAWRITE elsewhere while a task sleeps in replacement code "
+	       "(nothing of its stack in the ranges)");
+	ok(p.pw.stats.tasks > 0 && p.pw.stats.rechecked <= p.pw.stats.tasks &&
+	   p.pw.stats.stop_ns > 0, "stats: %u tasks, %u walked inside the stop, %" PRIu64 " ns",
+	   p.pw.stats.tasks, p.pw.stats.rechecked, (uint64_t)p.pw.stats.stop_ns);
+	is_err(revert(fd, "kioctl-other", p.ranges, p.nranges, NULL), 0, "REVERT it");
+	t_retired(fd, slow, reader);
+	blk = load_code(fd, code_puts, "never\n", 0);
+	p = patch_one(fd, "kioctl-other", f_version, blk);
+	is_err(apply(fd, &p), 0, "the other PAWRITE again");
 	ok(strcmp(slurp("/proc/version"), "never\n") == 0, "/proc/version patched");
 	is_err(revert(fd, "kioctl-other", p.ranges, p.nranges, NULL), 0, "REVERT it");
 	ok(strncmp(slurp("/proc/version"), "Linux version", 13) == 0, "/proc/version restored");
@@ -1284,6 +1337,45 @@ static void t_dmesg(void)
 	const char *bad = NULL;
 
 	ok(dmesg_clean(&bad), "kernel log has no BUG/Oops/WARNING/Call Trace (%s)", bad ?: "clean");
+}
+
+/* A fresh module knows no idle tasks: PAWRITE and REVERT refuse until
+ * IDLE names a per-CPU variable that reads like idle_threads. */
+static void t_idle(void)
+{
+	uint64_t it = ksym("idle_threads"), blk;
+	struct ovup_k_idle bad[] = { { 0 }, { 1ULL << 40 }, { ksym("init_task") }, { it + 8 },
+				     { 0xffffffffffffff00ULL } };
+	struct ovup_k_idle good = { it };
+	struct ovup_k_revert rv = { .name = "kioctl-idle" };
+	struct patch p;
+	int fd;
+
+	ok(system("rmmod ovup") == 0 && system("insmod /lib/ovup/ovup.ko") == 0,
+	   "a fresh ovup.ko");
+	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		bail("open %s", DEV);
+	blk = load_code(fd, code_puts, "ovup-idle\n", 0);
+	p = patch_one(fd, "kioctl-idle", f_cmdline, blk);
+	is_err(apply(fd, &p), -ENOKEY, "PAWRITE before IDLE: ENOKEY");
+	is_err(io(fd, OVUP_IOC_REVERT, &rv), -ENOKEY, "REVERT before IDLE: ENOKEY");
+	ok(file_is("/proc/cmdline", cmdline_orig), "... nothing was switched");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "IDLE %#" PRIx64 " (not idle_threads): EINVAL",
+			 (uint64_t)bad[i].idle_threads);
+		is_err(io(fd, OVUP_IOC_IDLE, &bad[i]), -EINVAL, what);
+	}
+	is_err(apply(fd, &p), -ENOKEY, "a refused IDLE leaves PAWRITE refused");
+	is_err(io(fd, OVUP_IOC_IDLE, &good), 0, "IDLE with idle_threads from /proc/kallsyms");
+	is_err(apply(fd, &p), 0, "then PAWRITE works");
+	ok(p.pw.stats.tasks > 2, "... and the stop considered %u tasks (idle tasks included)",
+	   p.pw.stats.tasks);
+	ok(file_is("/proc/cmdline", "ovup-idle\n"), "... /proc/cmdline patched");
+	is_err(revert(fd, "kioctl-idle", p.ranges, p.nranges, NULL), 0, "REVERT");
+	close(fd);
 }
 
 static void t_rmmod(void)
@@ -1650,7 +1742,22 @@ static void t_fuzz(int fd, long rounds)
 			break;
 		}
 		case 8:
-			ret = io(fd, OVUP_IOC_VERSION, fz() % 4 ? (void *)&v : (void *)(uintptr_t)fz_uptr());
+			if (fz() % 3 == 0) {
+				/* near idle_threads, or anywhere: only the real one passes */
+				struct ovup_k_idle id = { .idle_threads = fz() % 2 ?
+					ksym("idle_threads") + (fz() % 64) * 8 : fz_addr(&v) };
+
+				ret = io(fd, OVUP_IOC_IDLE, fz() % 8 ? (void *)&id :
+					 (void *)(uintptr_t)fz_uptr());
+			} else if (fz() % 2) {
+				struct ovup_k_retired rt = { .index = fz() % 4, .pad = fz() % 8 == 0 };
+
+				ret = io(fd, OVUP_IOC_RETIRED, fz() % 8 ? (void *)&rt :
+					 (void *)(uintptr_t)fz_uptr());
+			} else {
+				ret = io(fd, OVUP_IOC_VERSION, fz() % 4 ? (void *)&v :
+					 (void *)(uintptr_t)fz_uptr());
+			}
 			break;
 		default:
 			ret = io(fd, _IOC(fz() % 4, OVUP_IOC_MAGIC, fz() % 16, fz() % 300), fz_buf);
@@ -1997,7 +2104,7 @@ static void usage(FILE *f)
 		   "       kioctl stress [ROUNDS]\n"
 		   "       kioctl fuzz [CALLS]\n"
 		   "groups: version ioctl alloc read perm args patch tracing busy release gate k5\n"
-		   "        module dmesg rmmod; prot (oopses on purpose, not part of all);\n"
+		   "        module idle dmesg rmmod; prot (oopses on purpose, not part of all);\n"
 		   "        lockdown, confidentiality (raise lockdown: last, not part of all);\n"
 		   "        stray, unstray (a blobless patch of version_proc_show, and its revert)\n");
 }
@@ -2006,7 +2113,7 @@ int main(int argc, char **argv)
 {
 	static const char *const all[] = { "version", "ioctl", "alloc", "read", "perm", "args",
 					   "patch", "tracing", "busy", "release", "gate", "k5",
-					   "module", "dmesg", "rmmod", NULL };
+					   "module", "idle", "dmesg", "rmmod", NULL };
 	const char *const *groups = all;
 	int fd;
 
@@ -2089,7 +2196,11 @@ int main(int argc, char **argv)
 			t_prot(fd);
 		else if (!strcmp(g, "dmesg"))
 			t_dmesg();
-		else if (!strcmp(g, "rmmod")) {
+		else if (!strcmp(g, "idle")) {
+			close(fd);
+			t_idle();
+			fd = dev_open();
+		} else if (!strcmp(g, "rmmod")) {
 			close(fd);
 			t_rmmod();
 			fd = dev_open();

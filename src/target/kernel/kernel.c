@@ -477,6 +477,10 @@ static int kern_ioctl(struct kern_target *k, unsigned long req, void *arg, const
 		return ovup_err(ret, "kernel: %s: ovup.ko says this run does not hold its writer "
 				     "slot (an ovup bug: writes must come after BEGIN)",
 				what);
+	if (ret == -ENOKEY)
+		return ovup_err(ret, "kernel: %s: the ovup module does not know where the idle "
+				     "tasks are (OVUP_IOC_IDLE was not done); reopen /dev/ovup",
+				what);
 	if (ret == -ENOTTY)
 		return ovup_err(ret, "kernel: %s: /dev/ovup does not know this request; the loaded "
 				     "ovup.ko is from another version of ovup",
@@ -655,6 +659,8 @@ static void copy_busy(struct ovup_busy *b, const struct ovup_k_busy *kb)
 	snprintf(b->comm, sizeof(b->comm), "%.16s", kb->comm);
 	b->addr = kb->addr;
 	b->unwind_failed = kb->reason == OVUP_BUSY_UNWIND;
+	/* OVUP_BUSY_EXEC: interrupted at the bytes; FRAME: a return address */
+	b->returns = kb->reason == OVUP_BUSY_FRAME;
 }
 
 static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
@@ -662,7 +668,7 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	struct kern_target *k = to_kern(t);
 	struct ovup_k_site *sites = ovup_xcalloc(txn->nsites, sizeof(*sites));
 	struct ovup_k_range *ranges = ovup_xcalloc(txn->nranges + 1, sizeof(*ranges));
-	uint64_t *blocks = ovup_xcalloc(txn->nblocks + 1, sizeof(*blocks)), t0;
+	uint64_t *blocks = ovup_xcalloc(txn->nblocks + 1, sizeof(*blocks)), t0, stop_ns = 0;
 	size_t i;
 	int ret;
 
@@ -693,6 +699,9 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 		p.nblocks = (uint32_t)txn->nblocks;
 		p.bloblen = txn->blob ? (uint32_t)strlen(txn->blob) + 1 : 0;
 		ret = kern_ioctl(k, OVUP_IOC_PAWRITE, &p, "pawrite");
+		stop_ns = p.stats.stop_ns;
+		txn->stop_tasks = p.stats.tasks;
+		txn->stop_rechecked = p.stats.rechecked;
 		if (ret == -EBUSY)
 			copy_busy(&txn->busy, &p.busy);
 		if (ret == -ESTALE)
@@ -704,14 +713,20 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 		r.ranges = (uint64_t)(uintptr_t)ranges;
 		r.nranges = (uint32_t)txn->nranges;
 		ret = kern_ioctl(k, OVUP_IOC_REVERT, &r, "revert");
+		stop_ns = r.stats.stop_ns;
+		txn->stop_tasks = r.stats.tasks;
+		txn->stop_rechecked = r.stats.rechecked;
+		txn->retired = ret ? 0 : r.retired;
 		if (ret == -EBUSY)
 			copy_busy(&txn->busy, &r.busy);
 		if (ret == -ESTALE)
 			txn->failed_site = r.failed;
 	}
-	/* the stop_machine happens inside the ioctl: its duration bounds
-	 * the pause */
-	ovup_last_pause_ns = ovup_now_ns() - t0;
+	/* the module measures the stop itself (first CPU in to the work
+	 * done); a module that did not get that far leaves 0, and the whole
+	 * ioctl bounds it */
+	ovup_last_pause_ns = stop_ns ? stop_ns : ovup_now_ns() - t0;
+	txn->pause_ns = ovup_last_pause_ns;
 	if (ret && ret != -EBUSY && ret != -ESTALE && !ovup_err_msg())
 		ovup_err(ret, "kernel: the module refused the %s of '%s': %s", txn->revert ? "revert" : "switch",
 			 txn->name, strerror(-ret));
@@ -818,6 +833,36 @@ static int kern_records_load(struct ovup_target *t, struct ovup_buf *out)
 	}
 }
 
+/* ---- retired blocks, freed by the module itself ---- */
+
+static int kern_retired(struct ovup_target *t, struct ovup_retired_block **out, size_t *n)
+{
+	struct kern_target *k = to_kern(t);
+	uint32_t i;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0;; i++) {
+		struct ovup_k_retired r = { .index = i };
+		struct ovup_retired_block *b;
+
+		ret = kern_ioctl(k, OVUP_IOC_RETIRED, &r, "retired");
+		if (ret == -ENOENT)
+			return 0;
+		if (ret)
+			return ovup_err(ret, "kernel: cannot read retired block %u: %s", i,
+					strerror(-ret));
+		*out = ovup_xrealloc(*out, (i + 1) * sizeof(**out));
+		b = &(*out)[(*n)++];
+		memset(b, 0, sizeof(*b));
+		b->addr = r.addr;
+		b->size = r.size;
+		snprintf(b->patch, sizeof(b->patch), "%.*s", (int)sizeof(r.name), r.name);
+		copy_busy(&b->busy, &r.busy);
+	}
+}
+
 static void kern_close(struct ovup_target *t)
 {
 	struct kern_target *k = to_kern(t);
@@ -843,6 +888,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.pawrite = kern_pawrite,
 	.resume = kern_nop,
 	.records_load = kern_records_load,
+	.retired = kern_retired,
 	.hooked = kern_hooked,
 	.fixup = kern_fixup,
 	.mapfile_keep_ro = kern_keep_ro,
@@ -896,6 +942,61 @@ static int module_missing(const char *dev)
 	return ovup_err(-ENODEV, "kernel: %s does not exist: the ovup module is not loaded; "
 				 "load it with 'insmod ovup.ko' (build it with 'make kmod')",
 			dev);
+}
+
+/* The address of the per-CPU variable idle_threads in kallsyms: the only
+ * way to the idle tasks, which are on no task list. */
+static int find_idle_threads(uint64_t *addr)
+{
+	const char *path = getenv("OVUP_KALLSYMS") ? getenv("OVUP_KALLSYMS") : "/proc/kallsyms";
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int found = 0;
+
+	*addr = 0;
+	if (!f)
+		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+
+		/* "0000000000020178 A idle_threads": vmlinux's, no [module]
+		 * (per-CPU symbols are absolute offsets) */
+		if (sp && sp[1] && strchr("AdDbB", sp[1]) && !strcmp(sp + 2, " idle_threads\n")) {
+			*addr = strtoull(line, NULL, 16);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return ovup_err(-ENOENT, "kernel: %s has no symbol idle_threads, which ovup needs "
+					 "to find the idle tasks; is it the running kernel's?",
+				path);
+	if (!*addr)
+		return ovup_err(-EACCES, "kernel: %s shows every address as 0 (kernel.kptr_restrict, "
+					 "or not root); run ovup as root, with 'sysctl "
+					 "kernel.kptr_restrict=1' or 0",
+				path);
+	return 0;
+}
+
+/* Tell the module where the idle tasks are; it refuses pawrite and revert
+ * until it knows. */
+static int kern_idle(struct kern_target *k)
+{
+	struct ovup_k_idle i;
+	uint64_t addr;
+	int ret = find_idle_threads(&addr);
+
+	if (ret)
+		return ret;
+	i.idle_threads = addr;
+	if (ioctl(k->fd, OVUP_IOC_IDLE, &i))
+		return ovup_err(-errno, "kernel: the ovup module refused 0x%" PRIx64 " as the "
+					"address of idle_threads (%m); /proc/kallsyms does not "
+					"match the running kernel?",
+				(uint64_t)i.idle_threads);
+	return 0;
 }
 
 int ovup_target_kernel_open(int offline, struct ovup_target **out)
@@ -955,6 +1056,9 @@ int ovup_target_kernel_open(int offline, struct ovup_target **out)
 			       ret ? 0 : k->v.version, OVUP_UAPI_VERSION);
 		goto fail;
 	}
+	ret = kern_idle(k);
+	if (ret)
+		goto fail;
 	*out = &k->base;
 	return 0;
 fail:
