@@ -314,7 +314,8 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 		return ovup_err(ret, "%s: the record of applied patches is corrupt; not touching "
 				     "the target",
 				t->desc);
-	if (t->ops->retired && !t->offline) {
+	/* read-only: list -k opens the kernel offline (no writer slot) */
+	if (t->ops->retired) {
 		ret = t->ops->retired(t, &rs->retired, &rs->nretired);
 		if (ret)
 			return ret;

@@ -1356,6 +1356,7 @@ static void t_idle(void)
 	fd = open(DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		bail("open %s", DEV);
+	writer(fd);
 	blk = load_code(fd, code_puts, "ovup-idle\n", 0);
 	p = patch_one(fd, "kioctl-idle", f_cmdline, blk);
 	is_err(apply(fd, &p), -ENOKEY, "PAWRITE before IDLE: ENOKEY");
@@ -2200,6 +2201,7 @@ int main(int argc, char **argv)
 			close(fd);
 			t_idle();
 			fd = dev_open();
+			writer(fd);
 		} else if (!strcmp(g, "rmmod")) {
 			close(fd);
 			t_rmmod();

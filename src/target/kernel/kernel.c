@@ -843,6 +843,8 @@ static int kern_retired(struct ovup_target *t, struct ovup_retired_block **out, 
 
 	*out = NULL;
 	*n = 0;
+	if (k->fd < 0)
+		return 0; /* no module loaded, nothing retired */
 	for (i = 0;; i++) {
 		struct ovup_k_retired r = { .index = i };
 		struct ovup_retired_block *b;
