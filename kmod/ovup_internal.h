@@ -2,8 +2,9 @@
 /*
  * Internal interface between the parts of ovup.ko: the device and ioctl
  * decoding (ovup_main.c), the areas, blocks and page protections
- * (ovup_mem.c), and the branch writes, stack check and records
- * (ovup_patch.c).  All state is guarded by ovup_lock.
+ * (ovup_mem.c), the branch writes, stack check and records
+ * (ovup_patch.c), and the modules records depend on (ovup_deps.c).  All
+ * state is guarded by ovup_lock.
  */
 #ifndef OVUP_INTERNAL_H
 #define OVUP_INTERNAL_H
@@ -46,6 +47,10 @@ struct ovup_record {
 	struct ovup_block **blocks;
 	u32 bloblen;
 	void *blob;
+	u32 ndeps;
+	struct module **deps;        /* modules the patch's code or data refers
+	                              * to, pinned (ovup_deps.c) */
+	bool dropping;               /* ovup_deps.c: marked for a forced drop */
 };
 
 extern struct mutex ovup_lock;
@@ -70,9 +75,25 @@ int ovup_block_chgprot(struct ovup_block *b, unsigned long addr,
 		       unsigned long len, u32 prot);
 
 /* ovup_patch.c */
+extern struct list_head ovup_records;  /* oldest first */
 int ovup_pawrite(struct ovup_k_pawrite *pw);
 int ovup_revert(struct ovup_k_revert *rv);
 int ovup_record_get(struct ovup_k_record *rec);
 u32 ovup_record_count(void);
+bool ovup_sites_overlap(const struct ovup_k_site *a, const struct ovup_k_site *b);
+int ovup_sites_restore(const struct ovup_record *rec, const struct module *skip);
+int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
+		      struct ovup_k_busy *busy);
+void ovup_record_drop(struct ovup_record *rec);
+
+/* ovup_deps.c */
+struct module *ovup_module_at(unsigned long addr);
+int ovup_deps_pin(struct ovup_record *rec, const u64 *addrs, u32 n, u32 *failed);
+void ovup_deps_put(struct ovup_record *rec);
+int ovup_deps_init(void);
+void ovup_deps_exit(void);
+/* Blocks of a record dropped while a task may still run in them: owned by
+ * no record and no fd, freed only once no task can (retired). */
+void ovup_blocks_retire(struct ovup_record *rec);
 
 #endif

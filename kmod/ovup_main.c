@@ -277,14 +277,19 @@ static int __init ovup_init(void)
 	ret = ovup_mem_init();
 	if (ret)
 		return ret;
-	ret = misc_register(&ovup_dev);
+	ret = ovup_deps_init();
 	if (ret)
 		goto exit_mem;
+	ret = misc_register(&ovup_dev);
+	if (ret)
+		goto exit_deps;
 	pr_info("ready: text area %px (%lu KiB), data area %px (%lu KiB)\n",
 		(void *)ovup_text.base, ovup_text.npages << (PAGE_SHIFT - 10),
 		(void *)ovup_data.base, ovup_data.npages << (PAGE_SHIFT - 10));
 	return 0;
 
+exit_deps:
+	ovup_deps_exit();
 exit_mem:
 	ovup_mem_exit();
 	return ret;
@@ -293,6 +298,8 @@ exit_mem:
 static void __exit ovup_exit(void)
 {
 	misc_deregister(&ovup_dev);
+	/* only rmmod -f gets here with patches applied: undo them first */
+	ovup_deps_exit();
 	ovup_mem_exit();
 }
 
