@@ -9,6 +9,8 @@
 #define pr_fmt(fmt) "ovup: " fmt
 
 #include <linux/capability.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -295,9 +297,37 @@ exit_mem:
 	return ret;
 }
 
+/*
+ * Only rmmod -f gets to ovup_exit with /dev/ovup open: each open file holds
+ * a reference on ovup.ko (as does each record), and its ioctls and release
+ * run our code.  Wait until every one is closed, since nothing can close
+ * them for their owners.
+ */
+static void ovup_wait_files(void)
+{
+	unsigned long warn_at = jiffies + 10 * HZ;
+	int files;
+
+	for (;;) {
+		/* records change, with their references, under the lock */
+		mutex_lock(&ovup_lock);
+		files = module_refcount(THIS_MODULE) - (int)ovup_record_count();
+		mutex_unlock(&ovup_lock);
+		if (files <= 0)
+			return;
+		if (time_after(jiffies, warn_at)) {
+			pr_warn("unloading: waiting for %d open /dev/ovup file(s) to be closed\n",
+				files);
+			warn_at = jiffies + 10 * HZ;
+		}
+		msleep(20);
+	}
+}
+
 static void __exit ovup_exit(void)
 {
 	misc_deregister(&ovup_dev);
+	ovup_wait_files();
 	/* only rmmod -f gets here with patches applied: undo them first */
 	ovup_deps_exit();
 	ovup_mem_exit();
