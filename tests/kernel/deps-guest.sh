@@ -133,7 +133,7 @@ rmmod ovup 2>/dev/null
 mark
 # a process still holds /dev/ovup open: ovup.ko must wait for it
 exec 3</dev/ovup
-rmmod -f ovup &
+rmmod -f ovup 3<&- &
 RM=$!
 sleep 3
 like "$(grep '^ovup ' /proc/modules)" "Unloading" "rmmod -f ovup with /dev/ovup open: ovup.ko waits (Unloading)"
