@@ -4,7 +4,8 @@
  * branch writes at function entries, done all-or-nothing inside one
  * stop_machine after a compare-and-swap of every site and a walk of every
  * task's stack (ORC).  Successful writes become records that revert undoes,
- * newest first.  Every record pins ovup.ko and the modules it patches.
+ * newest first.  Every record pins ovup.ko, the modules it patches and
+ * those its code refers to (ovup_deps.c).
  */
 #define pr_fmt(fmt) "ovup: " fmt
 

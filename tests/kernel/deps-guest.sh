@@ -60,9 +60,13 @@ is "$(cat /proc/cmdline)" "$CMDLINE" "... and nothing changed"
 wait $INS
 ok $? "insmod finished"
 
-# 3. rmmod -f of a module a patch refers to: the patch is dropped
+# 3. rmmod -f of a module a patch refers to: the patch is dropped, and so
+# is a patch stacked on it (its saved bytes are the dropped one's jump)
 run apply -k /tmp/deps.o
 is "$RC" 0 "deps applied again"
+run apply -k /tmp/stack1.o
+is "$RC" 0 "stack1 stacked on deps"
+is "$(cat /proc/cmdline)" "ovup-stack-1" "... and runs"
 mark
 # a reader keeps calling the patch while the module goes
 ( while :; do cat /proc/cmdline >/dev/null; done ) &
@@ -75,14 +79,50 @@ wait $READER 2>/dev/null
 loaded ovup_target; [ $? != 0 ]; ok $? "... the module is gone"
 run list -k
 is "$RC" 0 "list -k works"
-unlike "$OUT" "deps +\(seq" "... and shows no 'deps' any more (the record is dropped)"
+unlike "$OUT" "(deps|stack1) +\(seq" "... and shows neither 'deps' nor 'stack1' (both records dropped)"
 is "$(cat /proc/cmdline)" "$CMDLINE" "/proc/cmdline is the original"
 is "$(text "$FCMD")" "$T0" "cmdline_proc_show's text is byte-for-byte as before"
-like "$(since)" "module ovup_target is being force-unloaded: dropped patch 'deps' \(seq [0-9]+\), which needs it" "one warning names the dropped patch"
+like "$(since)" "module ovup_target is being force-unloaded: dropped patch 'stack1' \(seq [0-9]+\), which is stacked on a patch that needs it" "a warning names the stacked patch, dropped first"
+like "$(since)" "module ovup_target is being force-unloaded: dropped patch 'deps' \(seq [0-9]+\), which needs it" "... and one the patch that needs the module"
 is "$(refcnt ovup)" 0 "ovup.ko holds no reference for the dropped record"
 
-# 4. rmmod -f of a module whose own function is patched, with a second
-# patch stacked on that one, and an unrelated patch that stays
+# 3b. a reader asleep inside the patch's code (8 s): rmmod -f waits for it
+# to leave, up to its 5 s bound, before the kernel may free the module
+cs() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; } # centiseconds
+insmod $KO
+run apply -k /tmp/sleepy.o
+is "$RC" 0 "sleepy (calls into ovup_target, then sleeps 8 s) applied"
+cat /proc/cmdline >/tmp/sleepy.out &
+CAT=$!
+sleep 6
+mark
+t0=$(cs)
+rmmod -f ovup_target
+ok $? "rmmod -f ovup_target while a reader has 2 s left in the patch's code"
+t1=$(cs)
+[ $((t1 - t0)) -ge 100 ]; ok $? "... the rmmod waited for it ($((t1 - t0)) cs)"
+wait $CAT
+is "$(cat /tmp/sleepy.out)" "ovup-sleepy from-ovup_target" "... and the reader finished normally"
+unlike "$(since)" "still in ovup's code" "... no warning: it left within the bound"
+is "$(cat /proc/cmdline)" "$CMDLINE" "/proc/cmdline is the original (and returns at once)"
+insmod $KO
+run apply -k /tmp/sleepy.o
+is "$RC" 0 "sleepy applied again"
+cat /proc/cmdline >/tmp/sleepy.out &
+CAT=$!
+sleep 1
+mark
+t0=$(cs)
+rmmod -f ovup_target
+ok $? "rmmod -f ovup_target while a reader has 7 s left in the patch's code"
+t1=$(cs)
+[ $((t1 - t0)) -ge 400 ]; ok $? "... the rmmod waited up to its bound ($((t1 - t0)) cs)"
+like "$(since)" "task [0-9]+ \(cat\) is still in ovup's code at .* after 5000 ms; if it calls into ovup_target once that is freed" "... then said which task is still in the patch's code"
+wait $CAT
+is "$(cat /tmp/sleepy.out)" "ovup-sleepy from-ovup_target" "... which returned through the retired code without calling the module again"
+
+# 4. rmmod -f of a module whose own function is patched, with another
+# patch that calls into it, and an unrelated patch that stays
 insmod $KO
 FTGT=$(addr ovup_target_show ovup_target)
 TT0=$(text "$FTGT")
