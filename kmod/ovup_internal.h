@@ -4,8 +4,8 @@
  * decoding (ovup_main.c), the areas, blocks and page protections
  * (ovup_mem.c), the branch writes and records (ovup_patch.c), the stack
  * check (ovup_stack.c), the code reverts leave behind (ovup_retire.c),
- * and who may call when (ovup_gate.c).  All state but the writer slot is
- * guarded by ovup_lock.
+ * the modules records depend on (ovup_deps.c), and who may call when
+ * (ovup_gate.c).  All state but the writer slot is guarded by ovup_lock.
  */
 #ifndef OVUP_INTERNAL_H
 #define OVUP_INTERNAL_H
@@ -49,6 +49,10 @@ struct ovup_record {
 	struct ovup_block **blocks;
 	u32 bloblen;
 	void *blob;
+	u32 ndeps;
+	struct module **deps;        /* modules the patch's code or data refers
+	                              * to, pinned (ovup_deps.c) */
+	bool dropping;               /* ovup_deps.c: marked for a forced drop */
 };
 
 extern struct mutex ovup_lock;
@@ -137,14 +141,28 @@ void ovup_scan_free(struct ovup_scan *sc);
 void ovup_blocks_retire(struct ovup_record *rec);
 int ovup_blocks_retire_pending(struct ovup_record *rec, const struct ovup_scan *sc);
 void ovup_retired_check(void);
+u32 ovup_retired_count(void);
 int ovup_retired_get(struct ovup_k_retired *out);
 void ovup_retire_exit(void);
 
 /* ovup_patch.c */
+extern struct list_head ovup_records;  /* oldest first */
 int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw);
 int ovup_revert(struct ovup_k_revert *rv);
 int ovup_record_get(struct ovup_k_record *rec);
 u32 ovup_record_count(void);
 u64 ovup_record_newest_seq(void);
+bool ovup_sites_overlap(const struct ovup_k_site *a, const struct ovup_k_site *b);
+int ovup_sites_restore(const struct ovup_record *rec, const struct module *skip);
+int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
+		      struct ovup_k_busy *busy);
+void ovup_record_drop(struct ovup_record *rec);
+
+/* ovup_deps.c */
+struct module *ovup_module_at(unsigned long addr);
+int ovup_deps_pin(struct ovup_record *rec, const u64 *addrs, u32 n, u32 *failed);
+void ovup_deps_put(struct ovup_record *rec);
+int ovup_deps_init(void);
+void ovup_deps_exit(void);
 
 #endif

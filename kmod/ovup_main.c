@@ -9,6 +9,9 @@
  */
 #define pr_fmt(fmt) "ovup: " fmt
 
+#include <linux/capability.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -334,22 +337,60 @@ static int __init ovup_init(void)
 	ret = ovup_mem_init();
 	if (ret)
 		return ret;
-	ret = misc_register(&ovup_dev);
+	ret = ovup_deps_init();
 	if (ret)
 		goto exit_mem;
+	ret = misc_register(&ovup_dev);
+	if (ret)
+		goto exit_deps;
 	pr_info("ready: text area %px (%lu KiB), data area %px (%lu KiB)\n",
 		(void *)ovup_text.base, ovup_text.npages << (PAGE_SHIFT - 10),
 		(void *)ovup_data.base, ovup_data.npages << (PAGE_SHIFT - 10));
 	return 0;
 
+exit_deps:
+	ovup_deps_exit();
 exit_mem:
 	ovup_mem_exit();
 	return ret;
 }
 
+/*
+ * Only rmmod -f gets to ovup_exit with /dev/ovup open: each open file holds
+ * a reference on ovup.ko (as do each record and each retired group), and
+ * its ioctls and release
+ * run our code.  Wait until every one is closed, since nothing can close
+ * them for their owners.
+ */
+static void ovup_wait_files(void)
+{
+	unsigned long warn_at = jiffies + 10 * HZ;
+	int files;
+
+	for (;;) {
+		/* records and retired code change, with their references,
+		 * under the lock */
+		mutex_lock(&ovup_lock);
+		files = module_refcount(THIS_MODULE) - (int)ovup_record_count() -
+			(int)ovup_retired_count();
+		mutex_unlock(&ovup_lock);
+		if (files <= 0)
+			return;
+		if (time_after(jiffies, warn_at)) {
+			pr_warn("unloading: waiting for %d open /dev/ovup file(s) to be closed\n",
+				files);
+			warn_at = jiffies + 10 * HZ;
+		}
+		msleep(20);
+	}
+}
+
 static void __exit ovup_exit(void)
 {
 	misc_deregister(&ovup_dev);
+	ovup_wait_files();
+	/* only rmmod -f gets here with patches applied: undo them first */
+	ovup_deps_exit();
 	ovup_retire_exit();
 	ovup_mem_exit();
 }

@@ -4,7 +4,8 @@
  * branch writes at function entries, done all-or-nothing inside one
  * stop_machine after a compare-and-swap of every site and a walk of every
  * task's stack (ORC).  Successful writes become records that revert undoes,
- * newest first.  Every record pins ovup.ko and the modules it patches.
+ * newest first.  Every record pins ovup.ko, the modules it patches and
+ * those its code refers to (ovup_deps.c).
  */
 #define pr_fmt(fmt) "ovup: " fmt
 
@@ -21,7 +22,7 @@
 #include <asm/unaligned.h>
 #include "ovup_internal.h"
 
-static LIST_HEAD(ovup_records);  /* oldest first */
+LIST_HEAD(ovup_records);  /* oldest first */
 static u64 ovup_seq;
 
 /* What an entry looks like after boot: ftrace's 5-byte NOP where
@@ -46,32 +47,18 @@ static int ovup_check_entry(unsigned long func)
 
 /*
  * Pin the module whose core text holds addr, or set *modp = NULL for the
- * core kernel.  __module_address() is not exported, so walk the module
- * list from our own entry; the list head `modules` is the one node that
- * does not lie in module memory.
+ * core kernel.
  */
 static int ovup_pin_owner(unsigned long addr, struct module **modp)
 {
-	struct list_head *head = &THIS_MODULE->list, *pos;
-	struct module *found = NULL;
+	struct module *found;
 	int ret = -EINVAL;
 
 	*modp = NULL;
 	if (addr < MODULES_VADDR || addr >= MODULES_END)
 		return 0;
 	rcu_read_lock();
-	for (pos = rcu_dereference(list_next_rcu(head)); pos != head;
-	     pos = rcu_dereference(list_next_rcu(pos))) {
-		struct module *mod;
-
-		if ((unsigned long)pos < MODULES_VADDR || (unsigned long)pos >= MODULES_END)
-			continue;
-		mod = container_of(pos, struct module, list);
-		if (mod->state != MODULE_STATE_UNFORMED && within_module_core(addr, mod)) {
-			found = mod;
-			break;
-		}
-	}
+	found = ovup_module_at(addr);
 	/* Not ourselves: a record pins ovup.ko already, and patching the
 	 * patcher is not something to support. */
 	if (found && found != THIS_MODULE && found->state == MODULE_STATE_LIVE &&
@@ -199,7 +186,7 @@ static int ovup_check_site(const struct ovup_k_site *s, const struct ovup_record
 	return ovup_pin_owner(s->func, modp);
 }
 
-static bool ovup_sites_overlap(const struct ovup_k_site *a, const struct ovup_k_site *b)
+bool ovup_sites_overlap(const struct ovup_k_site *a, const struct ovup_k_site *b)
 {
 	return a->addr < b->addr + b->len && b->addr < a->addr + a->len;
 }
@@ -234,6 +221,7 @@ struct ovup_stop {
 	u32 nsites;
 	bool revert;                      /* compare `write`, put back `expect` */
 	struct ovup_scan scan;            /* the stack check */
+	bool nocheck;                     /* no stack check (ovup_sites_restore) */
 	int ret;
 	u32 failed;
 	u64 stop_ns;                      /* first CPU in -> work done */
@@ -265,7 +253,7 @@ static int ovup_stop_main(struct ovup_stop *st)
 	}
 	st->failed = U32_MAX;
 
-	ret = ovup_scan_stop(&st->scan);
+	ret = st->nocheck ? 0 : ovup_scan_stop(&st->scan);
 	if (ret)
 		return ret;
 
@@ -309,7 +297,7 @@ static int ovup_stop_and_write(struct ovup_stop *st)
 	int ret = 0;
 
 	st->stop_ns = 0;
-	ret = ovup_scan_prepare(&st->scan);
+	ret = st->nocheck ? 0 : ovup_scan_prepare(&st->scan);
 	if (ret)
 		return ret;
 	st->alias = kcalloc(st->nsites, sizeof(*st->alias), GFP_KERNEL);
@@ -343,6 +331,7 @@ static void ovup_record_free(struct ovup_record *r)
 {
 	u32 i;
 
+	ovup_deps_put(r);
 	if (r->mods)
 		for (i = 0; i < r->nsites; i++)
 			if (r->mods[i])
@@ -435,7 +424,7 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	struct ovup_stop st = { .revert = false };
 	struct ovup_k_site *sites = NULL;
 	struct ovup_k_range *ranges = NULL;
-	u64 *blocks = NULL;
+	u64 *blocks = NULL, *deps = NULL;
 	struct ovup_record *rec;
 	u32 i, j;
 	int ret;
@@ -447,7 +436,7 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	/* code an idle CPU may be parked in cannot be judged without them */
 	if (!ovup_idle_known())
 		return -ENOKEY;
-	if (pw->ndeps || pw->deps)  /* module dependencies: not pinned yet */
+	if (!pw->ndeps && pw->deps)
 		return -EINVAL;
 	ret = ovup_check_name(pw->name);
 	if (ret)
@@ -455,7 +444,8 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	if (!pw->nsites)
 		return -EINVAL;
 	if (pw->nsites > OVUP_SITES_MAX || pw->nranges > OVUP_RANGES_MAX ||
-	    pw->nblocks > OVUP_BLOCKS_MAX || pw->bloblen > OVUP_BLOB_MAX)
+	    pw->nblocks > OVUP_BLOCKS_MAX || pw->bloblen > OVUP_BLOB_MAX ||
+	    pw->ndeps > OVUP_SITES_MAX)
 		return -E2BIG;
 
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
@@ -473,6 +463,8 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 		ret = ovup_dup_user(&blocks, pw->blocks, pw->nblocks, sizeof(*blocks));
 	if (!ret)
 		ret = ovup_dup_user(&rec->blob, pw->blob, pw->bloblen, 1);
+	if (!ret)
+		ret = ovup_dup_user(&deps, pw->deps, pw->ndeps, sizeof(*deps));
 	if (ret)
 		goto free_copies;
 
@@ -535,6 +527,10 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 			}
 	}
 	pw->failed = U32_MAX;
+	/* pinned before the switch: from then on the patch may call them */
+	ret = ovup_deps_pin(rec, deps, pw->ndeps, &pw->failed);
+	if (ret)
+		goto unlock;
 
 	st.sites = rec->sites;
 	st.nsites = rec->nsites;
@@ -567,6 +563,7 @@ free_copies:
 	kvfree(sites);
 	kvfree(ranges);
 	kvfree(blocks);
+	kvfree(deps);
 	if (rec)
 		ovup_record_free(rec);
 	return ret;
@@ -667,6 +664,62 @@ unlock:
 free_ranges:
 	kvfree(ranges);
 	return ret;
+}
+
+/* ---- forced paths (ovup_deps.c: rmmod -f) ------------------------------ */
+
+/*
+ * Put back the original bytes of rec's sites, except those in module skip
+ * (about to be freed), in one stop_machine, compare-and-swap, and with no
+ * stack check: no task can be inside the bytes a site restores (they were
+ * our jump since the pawrite that checked it), and a task in the patch's
+ * code returns through its blocks, which are retired, not freed.
+ */
+int ovup_sites_restore(const struct ovup_record *rec, const struct module *skip)
+{
+	struct ovup_stop st = { .revert = true, .nocheck = true };
+	struct ovup_k_site *sites;
+	u32 i, n = 0;
+	int ret;
+
+	sites = kcalloc(rec->nsites, sizeof(*sites), GFP_KERNEL);
+	if (!sites)
+		return -ENOMEM;
+	for (i = 0; i < rec->nsites; i++)
+		if (!skip || !rec->mods || rec->mods[i] != skip)
+			sites[n++] = rec->sites[i];
+	st.sites = sites;
+	st.nsites = n;
+	ret = n ? ovup_stop_and_write(&st) : 0;
+	kfree(sites);
+	return ret;
+}
+
+/* The stack check alone: 0 when no task has a frame in ranges (or
+ * anywhere ovup_check_task doubts), else -EBUSY with *busy filled in. */
+int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
+		      struct ovup_k_busy *busy)
+{
+	struct ovup_stop st = { .revert = true };
+	int ret;
+
+	st.scan.wr.hard = ranges;
+	st.scan.wr.nhard = nranges;
+	ret = ovup_stop_and_write(&st);
+	if (ret == -EBUSY)
+		*busy = st.scan.busy;
+	ovup_scan_free(&st.scan);
+	return ret;
+}
+
+/* Forget a record whose sites are restored; its blocks are retired, as a
+ * task may still run in them. */
+void ovup_record_drop(struct ovup_record *rec)
+{
+	list_del(&rec->node);
+	ovup_blocks_retire(rec);
+	ovup_record_free(rec);
+	module_put(THIS_MODULE);
 }
 
 static int ovup_copy_out(u64 uptr, u32 room, const void *src, u32 count, size_t size)

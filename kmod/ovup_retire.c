@@ -234,6 +234,17 @@ static void ovup_retired_free(struct ovup_retired *g)
 	module_put(THIS_MODULE);
 }
 
+/* Groups retired, each holding a reference on ovup.ko.  With ovup_lock. */
+u32 ovup_retired_count(void)
+{
+	struct ovup_retired *g;
+	u32 n = 0;
+
+	list_for_each_entry(g, &ovup_retired_list, node)
+		n++;
+	return n;
+}
+
 /* Free every group no task uses any more.  Called with ovup_lock held. */
 void ovup_retired_check(void)
 {

@@ -135,13 +135,16 @@ struct ovup_k_pawrite {
 	__u64 blob;     /* in: user pointer to opaque data kept with the record */
 	__u64 deps;     /* in: user pointer to __u64[ndeps]: an address inside each
 	                 * module the patch's code or data refers to; each module
-	                 * is pinned for as long as the record exists */
+	                 * is pinned for as long as the record exists (EINVAL: an
+	                 * address in no module; ENXIO: its module is loading or
+	                 * unloading) */
 	__u32 nsites;
 	__u32 nranges;
 	__u32 nblocks;
 	__u32 bloblen;
 	__u32 ndeps;
-	__u32 failed;   /* out: index of the site whose expect did not match (ESTALE) */
+	__u32 failed;   /* out: index of the site whose expect did not match
+	                 * (ESTALE), or of the dep whose module is not live (ENXIO) */
 	struct ovup_k_busy busy; /* out: on EBUSY */
 	struct ovup_k_stats stats; /* out */
 	__u64 seq;      /* out: the record's sequence number, given by the module

@@ -91,6 +91,7 @@ const char *ovup_include_dir(void);
 struct ovup_label {
 	const char *name;
 	uint64_t addr;
+	long obj;         /* the target's object it was resolved in, or -1 */
 };
 struct ovup_mapfile_in {
 	const char *title;

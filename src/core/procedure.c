@@ -86,11 +86,12 @@ static int parse_meta(struct ovup_plan *p)
 	return 0;
 }
 
-static void add_label(struct ovup_plan *p, const char *name, uint64_t addr)
+static void add_label(struct ovup_plan *p, const char *name, uint64_t addr, long obj)
 {
 	p->labels = ovup_xrealloc(p->labels, (p->nlabels + 1) * sizeof(*p->labels));
 	p->labels[p->nlabels].name = ovup_symtab_intern(&p->st, name);
 	p->labels[p->nlabels].addr = addr;
+	p->labels[p->nlabels].obj = obj;
 	p->nlabels++;
 }
 
@@ -337,7 +338,7 @@ static int plan_refs(struct ovup_plan *p)
 						     "cannot be found",
 						s->name, p->st.objs[ref->obj].name);
 		}
-		add_label(p, s->name, addr);
+		add_label(p, s->name, addr, (long)ref->obj);
 	}
 	return 0;
 }
@@ -649,7 +650,7 @@ int ovup_step_mapfile(struct ovup_plan *p)
 		f->tramp_addr = tramp;
 		tramp += OVUP_ALIGN_UP(OVUP_ARCH_TRAMP_MAX, 16);
 		snprintf(name, sizeof(name), ORIG_PREFIX "%s", f->name);
-		add_label(p, name, f->tramp_addr);
+		add_label(p, name, f->tramp_addr, -1);
 	}
 	for (i = 0; i < p->nfuncs && p->t->ops->callers_assume_clobbers; i++)
 		p->funcs[i].wrap_addr = p->text.addr + p->wrap_base +
@@ -929,6 +930,30 @@ static void fill_record(struct ovup_plan *p, struct ovup_record *r, uint64_t seq
 	}
 }
 
+/* One address in each object, other than the main one, that a label was
+ * resolved in: the objects the patch's code or data refers to. */
+static struct ovup_dep *plan_deps(const struct ovup_plan *p, size_t *n)
+{
+	struct ovup_dep *deps = ovup_xcalloc(p->nlabels + 1, sizeof(*deps));
+	size_t i, k;
+
+	*n = 0;
+	for (i = 0; i < p->nlabels; i++) {
+		const struct ovup_label *l = &p->labels[i];
+
+		if (l->obj < 0 || p->st.objs[l->obj].is_main)
+			continue;
+		for (k = 0; k < i; k++)
+			if (p->labels[k].obj == l->obj)
+				break;
+		if (k < i)
+			continue;
+		deps[*n].addr = l->addr;
+		deps[(*n)++].object = p->st.objs[l->obj].name;
+	}
+	return deps;
+}
+
 int ovup_step_branch(struct ovup_plan *p)
 {
 	struct ovup_txn txn = { 0 };
@@ -936,6 +961,7 @@ int ovup_step_branch(struct ovup_plan *p)
 	struct ovup_range *ranges = ovup_xcalloc(p->nfuncs, sizeof(*ranges));
 	struct ovup_block blocks[2];
 	struct ovup_record *rec;
+	struct ovup_dep *deps;
 	uint64_t seq = 1;
 	char *text = NULL, *blob;
 	size_t i, nb = 0;
@@ -985,7 +1011,11 @@ int ovup_step_branch(struct ovup_plan *p)
 	txn.blocks = blocks;
 	txn.nblocks = nb;
 	txn.blob = blob;
+	deps = plan_deps(p, &txn.ndeps);
+	txn.deps = deps;
+	txn.failed_dep = -1;
 	ret = ovup_switch(p->t, &txn, p->o->retries, &p->st);
+	free(deps);
 	free(blob);
 	if (ret == -ESTALE) {
 		i = txn.failed_site >= 0 ? (size_t)txn.failed_site : 0;

@@ -56,6 +56,13 @@ struct ovup_busy {
 	int unchecked;                   /* too much memory to search for pointers */
 };
 
+/* An object other than the main one that the patch's code or data refers
+ * to: the target keeps it from going away while the patch is applied. */
+struct ovup_dep {
+	uint64_t addr;    /* one address inside it (a label resolved there) */
+	const char *object;
+};
+
 /* A transaction: every site switches, or none does. */
 struct ovup_txn {
 	int revert;
@@ -67,9 +74,12 @@ struct ovup_txn {
 	const struct ovup_block *blocks; /* apply: blocks the patch owns */
 	size_t nblocks;
 	const char *blob;                /* apply: the record, serialized */
+	const struct ovup_dep *deps;     /* apply: objects the patch refers to */
+	size_t ndeps;
 	/* out */
 	struct ovup_busy busy;
 	long failed_site;                /* -1, or the site whose bytes changed */
+	long failed_dep;                 /* -1, or the dep the target refused */
 	uint64_t pause_ns;               /* first thread stopped -> last resumed */
 	uint32_t retired;                /* revert: blocks the target keeps until
 	                                  * no thread can return into them */

@@ -792,9 +792,24 @@ static void t_pawrite_args(int fd)
 	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with an unterminated name");
 	q = p;
 	fill_pw(&q);  /* now corrupt single fields of the argument */
-	q.pw.ndeps = 1;
-	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with dependencies it cannot pin");
-	q.pw.ndeps = 0;
+	{
+		/* a dependency is an address inside a module; the core kernel
+		 * cannot go away and is not one */
+		uint64_t dep = f_cmdline;
+
+		q.pw.ndeps = 1;
+		q.pw.deps = (uintptr_t)&dep;
+		is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL,
+		       "PAWRITE with a dependency outside every module");
+		q.pw.deps = 0;
+		is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EFAULT,
+		       "PAWRITE with dependencies at a NULL pointer");
+		q.pw.ndeps = 0;
+		q.pw.deps = (uintptr_t)&dep;
+		is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL,
+		       "PAWRITE with a dependency pointer but ndeps 0");
+		q.pw.deps = 0;
+	}
 	q.pw.nsites = 0;
 	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE of 0 sites");
 	q.pw.nsites = OVUP_SITES_MAX + 1;

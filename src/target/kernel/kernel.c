@@ -669,6 +669,7 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	struct ovup_k_site *sites = ovup_xcalloc(txn->nsites, sizeof(*sites));
 	struct ovup_k_range *ranges = ovup_xcalloc(txn->nranges + 1, sizeof(*ranges));
 	uint64_t *blocks = ovup_xcalloc(txn->nblocks + 1, sizeof(*blocks)), t0, stop_ns = 0;
+	uint64_t *deps = ovup_xcalloc(txn->ndeps + 1, sizeof(*deps));
 	size_t i;
 	int ret;
 
@@ -685,6 +686,8 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	}
 	for (i = 0; i < txn->nblocks; i++)
 		blocks[i] = txn->blocks[i].addr;
+	for (i = 0; i < txn->ndeps; i++)
+		deps[i] = txn->deps[i].addr;
 	t0 = ovup_now_ns();
 	if (!txn->revert) {
 		struct ovup_k_pawrite p = { 0 };
@@ -698,6 +701,10 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 		p.nranges = (uint32_t)txn->nranges;
 		p.nblocks = (uint32_t)txn->nblocks;
 		p.bloblen = txn->blob ? (uint32_t)strlen(txn->blob) + 1 : 0;
+		/* the module pins each of these modules while the patch is
+		 * applied */
+		p.deps = txn->ndeps ? (uint64_t)(uintptr_t)deps : 0;
+		p.ndeps = (uint32_t)txn->ndeps;
 		ret = kern_ioctl(k, OVUP_IOC_PAWRITE, &p, "pawrite");
 		stop_ns = p.stats.stop_ns;
 		txn->stop_tasks = p.stats.tasks;
@@ -706,6 +713,13 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 			copy_busy(&txn->busy, &p.busy);
 		if (ret == -ESTALE)
 			txn->failed_site = p.failed;
+		if (ret == -ENXIO && p.failed < txn->ndeps) {
+			txn->failed_dep = p.failed;
+			ovup_err(ret, "kernel: module '%s', which the patch '%s' refers to, is being "
+				      "loaded or unloaded; nothing was switched: try again once it is "
+				      "loaded",
+				 txn->deps[p.failed].object, txn->name);
+		}
 	} else {
 		struct ovup_k_revert r = { 0 };
 
@@ -733,6 +747,7 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	free(sites);
 	free(ranges);
 	free(blocks);
+	free(deps);
 	return ret;
 }
 

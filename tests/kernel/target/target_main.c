@@ -4,8 +4,11 @@
  * line in /proc/ovup_target, so a test can patch a *module* function
  * (ovup_target_show) and check that ovup pins the module while patched;
  * /proc/ovup_target_cross shows the one of target_cross.S, whose patch
- * site crosses a page boundary.
+ * site crosses a page boundary.  ovup_target_word() is for a patch of a
+ * core kernel function to call (ovup must pin the module then), and
+ * init_sleep_ms keeps the module loading (COMING) for a while.
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -19,8 +22,21 @@ static noinline int ovup_target_show(struct seq_file *m, void *v)
 
 int ovup_target_cross_show(struct seq_file *m, void *v);
 
+/* Called by tests/kernel/patches/deps.c; global so kallsyms names it
+ * uniquely, noinline so it exists.  The string lies in this module too. */
+noinline const char *ovup_target_word(void)
+{
+	return "from-ovup_target";
+}
+
+static unsigned int init_sleep_ms;
+module_param(init_sleep_ms, uint, 0444);
+MODULE_PARM_DESC(init_sleep_ms, "stay in init (state COMING) this long");
+
 static int __init ovup_target_init(void)
 {
+	if (init_sleep_ms)
+		msleep(init_sleep_ms);
 	if (!proc_create_single("ovup_target", 0444, NULL, ovup_target_show))
 		return -ENOMEM;
 	if (!proc_create_single("ovup_target_cross", 0444, NULL, ovup_target_cross_show))
