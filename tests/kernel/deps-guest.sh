@@ -13,6 +13,17 @@ run() { ovup "$@" >/tmp/out 2>/tmp/err; RC=$?; OUT=$(cat /tmp/out); ERR=$(cat /t
 addr() { ovup symbols -k "$1" | awk -v o="$2" '$NF == o {print "0x"$1; exit}'; }
 text() { kpeek "$1" 32 | cut -d' ' -f2; }
 loaded() { grep -q "^$1 " /proc/modules; }
+# retired code (a dropped record's blocks) holds a reference on ovup.ko
+# until the module has seen every task outside it: wait up to 10 s for it
+retired_gone() {
+	i=0
+	while [ $i -lt 50 ]; do
+		ovup list -k --json 2>/dev/null | grep -q '"retired":\[\]' && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
 refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null; }
 # the kernel log since the mark: what a step printed
 mark() { dmesg | wc -l >/tmp/mark; }
@@ -84,6 +95,8 @@ is "$(cat /proc/cmdline)" "$CMDLINE" "/proc/cmdline is the original"
 is "$(text "$FCMD")" "$T0" "cmdline_proc_show's text is byte-for-byte as before"
 like "$(since)" "module ovup_target is being force-unloaded: dropped patch 'stack1' \(seq [0-9]+\), which is stacked on a patch that needs it" "a warning names the stacked patch, dropped first"
 like "$(since)" "module ovup_target is being force-unloaded: dropped patch 'deps' \(seq [0-9]+\), which needs it" "... and one the patch that needs the module"
+retired_gone; ok $? "the dropped records' code, retired, is freed once no task is in it"
+like "$(since)" "retired block\(s\) of 'deps' freed" "... the module says so"
 is "$(refcnt ovup)" 0 "ovup.ko holds no reference for the dropped record"
 
 # 3b. a reader asleep inside the patch's code (8 s): rmmod -f waits for it
@@ -150,6 +163,7 @@ is "$(since | grep -c 'is being force-unloaded: dropped patch')" 2 "one warning 
 run revert -k version
 is "$RC" 0 "the unrelated patch reverts normally"
 is "$(text "$FVER")" "$V0" "version_proc_show's text is as before"
+retired_gone; ok $? "the dropped records' retired code is freed"
 rmmod ovup
 ok $? "ovup.ko unloads afterwards (no reference left behind)"
 [ ! -e /dev/ovup ]; ok $? "... /dev/ovup is gone"
