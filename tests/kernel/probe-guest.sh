@@ -151,6 +151,14 @@ like "$ERR" "function 'cmdline_proc_show' at $FCMD: the bytes ovup's jump would 
 printf "\\$(printf %o 0x$B)" | dd of="$C" bs=1 seek=$OFF conv=notrunc 2>/dev/null
 run apply -k --dry-run /tmp/cmdline.o
 is "$RC" 0 "... and with the byte restored, it verifies again"
+# a site the kernel rewrote at boot in the displaced bytes
+FNOOP=$(addr noop_fsync vmlinux)
+N0=$(text "$FNOOP")
+like "$N0" "^0f1f44000031c0(c3|e9)" "noop_fsync is NOP5, xor %eax,%eax, then its return (ret, or jmp to the thunk)"
+run apply -k /tmp/retsite.o
+is "$RC" 1 "a return-thunk site among the displaced bytes: refused"
+like "$ERR" "function 'noop_fsync': the bytes ovup's jump would replace \\(noop_fsync\\+0x5\\.\\.\\+0xb\\) hold a return-thunk site, which the kernel rewrites itself" "... naming the kind of site"
+is "$(text "$FNOOP")" "$N0" "... noop_fsync untouched"
 OVUP_VMLINUX=/nonexistent run apply -k /tmp/cmdline.o
 is "$RC" 1 "no kernel image: refused"
 like "$ERR" "cannot read /nonexistent .*point OVUP_VMLINUX" "... naming the path tried and the fix"

@@ -11,7 +11,7 @@ kt_workdir
 kt_build_helpers
 tap_ok $? "guest helpers build"
 files=()
-for p in cmdline wrap module orig-module untraced-memcpy untraced-getpid untraced-label; do
+for p in cmdline wrap module orig-module untraced-memcpy untraced-getpid untraced-label retsite; do
 	"$OVUP" build -k "$KT_ROOT/tests/kernel/patches/$p.c" -o "$work/$p.o" >"$work/log" 2>&1
 	rc=$?
 	tap_ok $rc "ovup build -k patches/$p.c"

@@ -39,25 +39,28 @@ static int check_kprobes(const struct ovup_sym *s, uint64_t site, size_t keep)
 }
 
 /* An int3 no listed probe accounts for, at the entry or at an instruction
- * start in the displaced bytes: text_poke_bp() of a probe, a static key or
- * ftrace is half way.  Transient: busy. */
-static int check_int3(const struct ovup_sym *s, const uint8_t *entry, size_t n, size_t keep)
+ * start in the displaced bytes (as code decodes them: the file's, or the
+ * live ones over ovup's own jump): text_poke_bp() of a probe, a static key
+ * or ftrace is half way.  Transient: busy.  Not every 0xcc is one: the
+ * kernel pads a rewritten return with int3s after the ret. */
+static int check_int3(const struct ovup_sym *s, const uint8_t *live, size_t n, size_t keep,
+		      const uint8_t *code, size_t cover)
 {
 	size_t pos = 0;
 
-	if (n && entry[0] == 0xcc)
+	if (n && live[0] == 0xcc)
 		return ovup_err(-EBUSY, "kernel: function '%s': a breakpoint (int3) at its ftrace "
 					"site: an ftrace or kprobe update is in flight; try again",
 				s->name);
-	while (keep + pos < n && pos < JUMP) {
+	while (code && pos < cover && keep + pos < n) {
 		size_t c;
 
-		if (entry[keep + pos] == 0xcc)
+		if (live[keep + pos] == 0xcc && code[pos] != 0xcc)
 			return ovup_err(-EBUSY, "kernel: function '%s': a breakpoint (int3) at "
 						"%s+0x%zx that no registered kprobe accounts for: "
 						"a probe or text update is in flight; try again",
 					s->name, s->name, keep + pos);
-		c = ovup_arch_insn_cover(entry + keep, n - keep, s->addr + keep, pos + 1);
+		c = ovup_arch_insn_cover(code, cover, s->addr + keep, pos + 1);
 		if (c <= pos)
 			break;
 		pos = c;
@@ -104,6 +107,9 @@ static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s,
 			       s->name, s->name, keep, keep + cover - 1, kind, ovup_kfile_path(f));
 		goto out;
 	}
+	ret = check_int3(s, entry, n, keep, want, cover);
+	if (ret)
+		goto out;
 	ret = ovup_kfile_read(f, site, want, cover, 1);
 	if (ret)
 		goto unverified;
@@ -141,17 +147,23 @@ int ovup_kverify_entry(struct ovup_target *t, const struct ovup_symtab *st,
 					  "can trace, after their ftrace site; replace its callers "
 					  "instead",
 				s->name, st->objs[s->obj].name, why);
-	ret = check_int3(s, entry, n, 0);
+	ret = check_int3(s, entry, n, 0, NULL, 0);
 	if (ret)
 		return ret;
 	keep = ovup_arch_ftrace_site(entry, n);
 	if (!keep)
 		return 0; /* the planner says why */
 	ret = check_kprobes(s, s->addr + keep, keep);
-	if (!ret)
-		ret = check_int3(s, entry, n, keep);
+	if (ret)
+		return ret;
 	/* over ovup's own jump the records vouch for the bytes below */
-	if (!ret && !stacked)
-		ret = check_file(st, s, entry, n, keep);
-	return ret;
+	if (stacked) {
+		if (keep < n && entry[keep] == 0xcc)
+			return ovup_err(-EBUSY, "kernel: function '%s': a breakpoint (int3) on "
+						"ovup's jump at %s+0x%zx that no registered kprobe "
+						"accounts for: a probe is being placed; try again",
+					s->name, s->name, keep);
+		return 0;
+	}
+	return check_file(st, s, entry, n, keep);
 }
