@@ -39,6 +39,17 @@ static int is_elf_file(const char *path)
 	return ret;
 }
 
+/* C source is text: a NUL byte says the file is something else. */
+static int has_nul(const char *path)
+{
+	size_t len;
+	char *text = ovup_read_file(path, &len);
+	int ret = text && memchr(text, 0, len) != NULL;
+
+	free(text);
+	return ret;
+}
+
 static struct ovup_selector *selector_for(struct ovup_plan *p, const char *name)
 {
 	size_t i;
@@ -124,6 +135,11 @@ static int compile(struct ovup_plan *p)
 	}
 	if (strlen(p->source) < 2 || strcmp(p->source + strlen(p->source) - 2, ".c"))
 		return ovup_err(-EINVAL, "%s: neither C (a .c file) nor an ELF object (it does not "
+					 "start with \\x7fELF); give a patch file (.c) or an object "
+					 "from 'ovup build'",
+				p->source);
+	if (has_nul(p->source))
+		return ovup_err(-EINVAL, "%s: binary data, neither C nor an ELF object (it does not "
 					 "start with \\x7fELF); give a patch file (.c) or an object "
 					 "from 'ovup build'",
 				p->source);
@@ -440,6 +456,18 @@ static int check_displaced(struct ovup_plan *p, struct ovup_pfunc *f)
 	return 0;
 }
 
+/* Whether a record says ovup's own jump is in the function. */
+static int stacked(const struct ovup_records *rs, uint64_t func)
+{
+	size_t i, k;
+
+	for (i = 0; i < rs->n; i++)
+		for (k = 0; k < rs->r[i].nfuncs; k++)
+			if (rs->r[i].funcs[k].old_addr == func)
+				return 1;
+	return 0;
+}
+
 /* Reads each function's first bytes and decides where its branch goes,
  * refusing sites another tool (or a debugger) has changed. */
 static int plan_sites(struct ovup_plan *p)
@@ -461,6 +489,12 @@ static int plan_sites(struct ovup_plan *p)
 		ret = p->t->ops->read(p->t, f->old->addr, entry, n);
 		if (ret)
 			return ret;
+		if (p->t->ops->verify_entry) {
+			ret = p->t->ops->verify_entry(p->t, &p->st, f->old, entry, n,
+						      stacked(&p->rs, f->old->addr));
+			if (ret)
+				return ret;
+		}
 		ret = p->t->ops->site(p->t, entry, n, &f->keep);
 		if (ret)
 			return ovup_err(ret, "%s: function '%s' in %s: its entry has no patch site "
@@ -481,6 +515,11 @@ static int plan_sites(struct ovup_plan *p)
 		ret = read_function(p, f);
 		if (ret)
 			return ret;
+		/* what OVUP_ORIG moves must be the bytes just verified */
+		if (memcmp(f->code, entry, OVUP_MIN(n, f->ncode)))
+			return ovup_err(-EBUSY, "%s: function '%s' changed while ovup read it (a "
+						"probe or another tool at work); try again",
+					p->t->desc, f->name);
 		f->site = f->old->addr + f->keep;
 		memcpy(f->cur, entry + f->keep, f->len);
 		ret = check_displaced(p, f);

@@ -579,6 +579,11 @@ static int check_build(struct ovup_plan *p)
 	char *copy, *line, *save = NULL;
 	int ret = 0;
 
+	if (!p->obj.build && p->t->ops->needs_build_info && !strcmp(p->objpath, p->source))
+		return ovup_err(-EINVAL, "%s: has no .ovup.build section, so nothing says which %s it "
+					 "was compiled for; build it with 'ovup build -k' (or give "
+					 "the .c file)",
+				p->source, p->t->ops->kind);
 	if (!p->obj.build)
 		return 0;
 	copy = ovup_xstrdup(p->obj.build);

@@ -155,6 +155,13 @@ struct ovup_target_ops {
 	 * that cannot be done. */
 	int (*code_at)(struct ovup_target *t, uint64_t addr, uint8_t **buf, uint64_t *start,
 		       size_t *len);
+	/* Before a site is planned: may the function be patched, and are the
+	 * bytes a jump would displace its own (no probe, no other tool's
+	 * change)?  entry: its first n bytes, read live; stacked: a record
+	 * says ovup's own jump is there.  0, or -errno with the message set,
+	 * -EBUSY when the cause is transient.  NULL: nothing to check. */
+	int (*verify_entry)(struct ovup_target *t, const struct ovup_symtab *st,
+			    const struct ovup_sym *s, const uint8_t *entry, size_t n, int stacked);
 	/* Where no pristine copy exists: does the site hold someone else's
 	 * hook?  1 with a description in why, else 0. */
 	int (*hooked)(struct ovup_target *t, const struct ovup_symtab *st, uint64_t site,
@@ -175,6 +182,9 @@ struct ovup_target_ops {
 	int keeps_records;
 	/* `build` compiles for a build machine without resolving (kernel) */
 	int build_compiles_only;
+	/* an object given to apply must carry .ovup.build: without it
+	 * nothing says which kernel its code was compiled for */
+	int needs_build_info;
 	/* Callers may rely on a callee's registers beyond the ABI: code built
 	 * with GCC's -fipa-ra (user space at -O2) keeps values in
 	 * call-clobbered registers across calls to functions of its unit that

@@ -129,7 +129,7 @@ if echo 'p:ovuptest version_proc_show+5' >/sys/kernel/tracing/kprobe_events 2>/d
 	V1=$(text "$FVER")
 	run apply -k /tmp/version.o
 	is "$RC" 1 "a site hooked by a kprobe (int3) is refused"
-	like "$ERR" "version_proc_show.* is already hooked by someone else: a breakpoint" "... saying so"
+	like "$ERR" "function 'version_proc_show': a kprobe at version_proc_show\\+0x5 +lies in the bytes ovup's jump would replace" "... saying so"
 	is "$(text "$FVER")" "$V1" "... and the kprobe's bytes are untouched"
 	echo 1 >/proc/sys/debug/kprobes-optimization
 	for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -140,7 +140,7 @@ if echo 'p:ovuptest version_proc_show+5' >/sys/kernel/tracing/kprobe_events 2>/d
 	like "$V2" "^0f1f440000e9" "the kernel optimized the kprobe into a jmp"
 	run apply -k /tmp/version.o
 	is "$RC" 1 "a site hooked by an optimized kprobe (jmp) is refused"
-	like "$ERR" "version_proc_show.* is already hooked by someone else: a jmp to .*(kprobe|outside every known function)" "... saying where the jmp goes"
+	like "$ERR" "function 'version_proc_show': a kprobe at version_proc_show\\+0x5 \\[OPTIMIZED\\] lies in the bytes ovup's jump would replace" "... naming the optimized probe"
 	is "$(text "$FVER")" "$V2" "... and its bytes are untouched"
 	echo 0 >/sys/kernel/tracing/events/kprobes/ovuptest/enable
 	echo '-:ovuptest' >>/sys/kernel/tracing/kprobe_events

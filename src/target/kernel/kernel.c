@@ -12,6 +12,7 @@
 #include "../../arch/arch.h"
 #include "../../core/core.h"
 #include "../../../kmod/ovup_uapi.h"
+#include "kfiles.h"
 
 #include <dirent.h>
 #include <elf.h>
@@ -907,6 +908,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.records_load = kern_records_load,
 	.retired = kern_retired,
 	.hooked = kern_hooked,
+	.verify_entry = ovup_kverify_entry,
 	.fixup = kern_fixup,
 	.mapfile_keep_ro = kern_keep_ro,
 	.mapfile_discard = kern_discard,
@@ -914,6 +916,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.close = kern_close,
 	.keeps_records = 1,
 	.build_compiles_only = 1,
+	.needs_build_info = 1,
 	.callers_assume_clobbers = 0, /* -pg: no -fipa-ra in the kernel */
 };
 
