@@ -918,6 +918,9 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 	}
 	if (ret == -EBUSY && ovup_signalled)
 		return ovup_check_signal("nothing was switched");
+	/* busy for a reason of the target's own, which it has said */
+	if (ret == -EBUSY && !txn->busy.tid && !txn->busy.addr && ovup_err_msg())
+		return ret;
 	if (ret == -EBUSY) {
 		char where[256];
 		const struct ovup_sym *s = st ? ovup_symtab_by_addr(st, txn->busy.addr) : NULL;

@@ -65,7 +65,7 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 done
 like "$(grep '^ovup_target ' /proc/modules)" "Loading" "ovup_target is loading (its init sleeps)"
 run apply -k /tmp/deps.o
-is "$RC" 1 "a patch that refers to a loading module is refused"
+is "$RC" 3 "a patch that refers to a loading module is refused as busy (exit 3: transient)"
 like "$ERR" "module 'ovup_target', which the patch 'deps' refers to, is being loaded or unloaded; nothing was switched" "... naming the module"
 is "$(cat /proc/cmdline)" "$CMDLINE" "... and nothing changed"
 wait $INS

@@ -715,11 +715,12 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 		if (ret == -ESTALE)
 			txn->failed_site = p.failed;
 		if (ret == -ENXIO && p.failed < txn->ndeps) {
+			/* transient: busy (exit 3), retried like a busy stack */
 			txn->failed_dep = p.failed;
-			ovup_err(ret, "kernel: module '%s', which the patch '%s' refers to, is being "
-				      "loaded or unloaded; nothing was switched: try again once it is "
-				      "loaded",
-				 txn->deps[p.failed].object, txn->name);
+			ret = ovup_err(-EBUSY, "kernel: module '%s', which the patch '%s' refers "
+					       "to, is being loaded or unloaded; nothing was "
+					       "switched: try again once it is loaded",
+				       txn->deps[p.failed].object, txn->name);
 		}
 	} else {
 		struct ovup_k_revert r = { 0 };
