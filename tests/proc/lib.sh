@@ -128,10 +128,11 @@ run_ovup() {
 }
 
 # snap PID: a memory snapshot of a victim idle in read(2) on its command
-# pipe (after answering, it still updates stdio state before it blocks)
+# pipe (after answering, it still updates stdio state before it blocks;
+# up to 10 s, as make check's load can keep it off a CPU that long)
 snap() {
 	local i
-	for i in $(seq 200); do
+	for i in $(seq 1000); do
 		case "$(cat /proc/$1/syscall 2>/dev/null)" in "0 "*) break ;; esac
 		sleep 0.01
 	done

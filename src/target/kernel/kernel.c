@@ -646,6 +646,24 @@ static int kern_hooked(struct ovup_target *t, const struct ovup_symtab *st, uint
 	return 0;
 }
 
+/* A foreign branch where the jump goes (into ovup's own area, or to a
+ * trampoline) is named by the planner's hooked check, which says what it
+ * is better than a byte comparison with the object file would. */
+static int kern_verify_entry(struct ovup_target *t, const struct ovup_symtab *st,
+			     const struct ovup_sym *s, const uint8_t *entry, size_t n, int stacked)
+{
+	size_t keep = ovup_arch_ftrace_site(entry, n);
+	uint64_t to;
+	char why[256];
+
+	if (!stacked && keep && keep + ovup_arch_jump_len <= n &&
+	    ovup_arch_branch_decode(s->addr + keep, entry + keep, ovup_arch_jump_len, &to) !=
+		    OVUP_ARCH_TRAP &&
+	    kern_hooked(t, st, s->addr + keep, entry + keep, why, sizeof(why)))
+		return 0;
+	return ovup_kverify_entry(t, st, s, entry, n, stacked);
+}
+
 /* ---- branch: one ioctl, inside which the module stops the machine ---- */
 
 static int kern_nop(struct ovup_target *t)
@@ -909,7 +927,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.records_load = kern_records_load,
 	.retired = kern_retired,
 	.hooked = kern_hooked,
-	.verify_entry = ovup_kverify_entry,
+	.verify_entry = kern_verify_entry,
 	.fixup = kern_fixup,
 	.mapfile_keep_ro = kern_keep_ro,
 	.mapfile_discard = kern_discard,
