@@ -128,6 +128,9 @@ int scale(int a, int b, int c, int d, int e, int f, int g)
 	return r * 3 + 7 + b + c + d + e + f + g;
 }
 P
+# a revert above may have kept a block a thread's stale register pointed
+# into; any later run frees it once unused, so let one do that first
+run_ovup list -p "$P"
 before=$(snap "$P")
 run_ovup apply -p "$P" "$WORK/seven.c"
 is "$RC" 1 "a wrapper that would move stack arguments: exit 1"

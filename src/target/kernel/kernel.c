@@ -646,21 +646,26 @@ static int kern_hooked(struct ovup_target *t, const struct ovup_symtab *st, uint
 	return 0;
 }
 
-/* A foreign branch where the jump goes (into ovup's own area, or to a
- * trampoline) is named by the planner's hooked check, which says what it
- * is better than a byte comparison with the object file would. */
+/* A branch into ovup's own area where the jump goes, with no record of
+ * it, is named by the planner's hooked check ("a jmp into ovup.ko's own
+ * area that no patch accounts for"), which says more than a byte
+ * comparison with the object file would.  Everything else (kprobes,
+ * optimized ones included) is the verifier's to name. */
 static int kern_verify_entry(struct ovup_target *t, const struct ovup_symtab *st,
 			     const struct ovup_sym *s, const uint8_t *entry, size_t n, int stacked)
 {
+	struct kern_target *k = to_kern(t);
 	size_t keep = ovup_arch_ftrace_site(entry, n);
 	uint64_t to;
-	char why[256];
+	enum ovup_arch_branch kind;
 
-	if (!stacked && keep && keep + ovup_arch_jump_len <= n &&
-	    ovup_arch_branch_decode(s->addr + keep, entry + keep, ovup_arch_jump_len, &to) !=
-		    OVUP_ARCH_TRAP &&
-	    kern_hooked(t, st, s->addr + keep, entry + keep, why, sizeof(why)))
-		return 0;
+	if (!stacked && keep && keep + ovup_arch_jump_len <= n) {
+		kind = ovup_arch_branch_decode(s->addr + keep, entry + keep, ovup_arch_jump_len, &to);
+		if ((kind == OVUP_ARCH_JMP || kind == OVUP_ARCH_CALL) &&
+		    ((to >= k->v.text_base && to - k->v.text_base < k->v.text_size) ||
+		     (to >= k->v.data_base && to - k->v.data_base < k->v.data_size)))
+			return 0;
+	}
 	return ovup_kverify_entry(t, st, s, entry, n, stacked);
 }
 
