@@ -7,7 +7,7 @@ CC        ?= gcc
 BUILD     := build
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
 LIBS      := -lelf -ldw -lcapstone -llzma
 
 CORE_SRC := $(wildcard src/util/*.c src/elf/*.c src/core/*.c src/arch/$(ARCH)/*.c \

@@ -14,7 +14,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include "ovup_uapi.h"
+#include "uapi/ovup_uapi.h"
 
 /* One of the two areas reserved in ovup_area.S. */
 struct ovup_area {

@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
-#include "../../kmod/ovup_uapi.h"
+#include "uapi/ovup_uapi.h"
 
 #define DEV "/dev/ovup"
 #define PAGE 4096UL

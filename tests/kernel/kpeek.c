@@ -4,7 +4,7 @@
  * /dev/ovup (OVUP_IOC_READ), so guest tests can prove kernel text is
  * unchanged after a refused apply.
  */
-#include "../../kmod/ovup_uapi.h"
+#include "uapi/ovup_uapi.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 #include "../target.h"
 #include "../../arch/arch.h"
 #include "../../core/core.h"
-#include "../../../kmod/ovup_uapi.h"
+#include "uapi/ovup_uapi.h"
 #include "kfiles.h"
 
 #include <dirent.h>

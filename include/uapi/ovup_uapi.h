@@ -2,9 +2,10 @@
 /*
  * The ABI between the ovup tool and the kernel module ovup.ko: the paper's
  * four primitives (alloc, copyin, chgprot, pawrite) as ioctls on /dev/ovup,
- * plus revert, the record of applied patches, and free.  Shared verbatim by
- * kmod/ovup.c and src/target/kernel/; every field is fixed-width so that the
- * same struct means the same thing on both sides.
+ * plus revert, the record of applied patches, and free.  Included as
+ * "uapi/ovup_uapi.h" (with -I include/) by kmod/ and src/target/kernel/;
+ * every field is fixed-width so that the same struct means the same thing
+ * on both sides.
  */
 #ifndef OVUP_UAPI_H
 #define OVUP_UAPI_H
