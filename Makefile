@@ -10,8 +10,8 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
 LIBS      := -lelf -ldw -lcapstone -llzma
 
-CORE_SRC := $(wildcard src/util/*.c src/elf/*.c src/core/*.c src/arch/$(ARCH)/*.c \
-	    src/target/process/*.c src/target/kernel/*.c)
+CORE_SRC := $(wildcard src/util/*.c src/elf/*.c src/model/*.c src/core/*.c src/arch/$(ARCH)/*.c \
+	    src/target/*.c src/target/process/*.c src/target/kernel/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

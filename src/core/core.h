@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "../elf/elf.h"
-#include "symtab.h"
+#include "../model/symtab.h"
 
 struct ovup_target;
 
@@ -81,12 +81,6 @@ char *ovup_record_format_one(const struct ovup_record *r);
 const struct ovup_record *ovup_records_top(const struct ovup_records *rs, uint64_t site,
 					   const struct ovup_rec_func **f);
 
-/* ---- patches (patch.c) ---- */
-int ovup_classify_user(const char *name, uint64_t flags, uint32_t type);
-int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
-		    size_t nextra);
-const char *ovup_include_dir(void);
-
 /* ---- the linker script (mapfile.c) ---- */
 struct ovup_label {
 	const char *name;
@@ -102,13 +96,6 @@ struct ovup_mapfile_in {
 	const char *const *discard; /* extra input sections dropped */
 };
 char *ovup_mapfile(const struct ovup_mapfile_in *in);
-
-/* ---- test hooks: OVUP_FAULT=name[:n],... (docs/testing.md) ---- */
-int ovup_fault(const char *name);
-int ovup_fault_n(const char *name, size_t n);
-
-/* ---- measurements ---- */
-extern uint64_t ovup_last_pause_ns;
 
 /* ---- verbs (procedure.c, verbs.c) ---- */
 struct ovup_apply_opts {

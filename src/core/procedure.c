@@ -500,8 +500,7 @@ static int plan_sites(struct ovup_plan *p)
 			return ovup_err(ret, "%s: function '%s' in %s: its entry has no patch site "
 					     "ovup can use%s",
 					p->t->desc, f->name, o->name,
-					strcmp(p->t->ops->kind, "kernel") ? ""
-									  : " (no ftrace NOP5: notrace or assembly)");
+					p->t->ops->no_site_hint ? p->t->ops->no_site_hint : "");
 		f->len = ovup_arch_jump_len;
 		if (!f->old->size)
 			return ovup_err(-EINVAL, "%s: function '%s' in %s has no size in the symbol "
@@ -607,7 +606,7 @@ int ovup_step_size(struct ovup_plan *p)
 	 * reserved header.  The link step checks the image fits. */
 	p->text_size = sum_class(&p->obj, OVUP_SEC_TEXT);
 	p->ro_size = sum_class(&p->obj, OVUP_SEC_RO);
-	if (p->t->ops->compile == ovup_cc_compile)
+	if (p->t->ops->links_got)
 		p->ro_size += 8 * (p->obj.nsyms + 4) + 8;
 	p->rw_size = sum_class(&p->obj, OVUP_SEC_RW) + sum_class(&p->obj, OVUP_SEC_BSS);
 	/* trampolines for OVUP_ORIG go after the code */
@@ -906,7 +905,7 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 			return ret;
 		ret = t->ops->pawrite(t, txn);
 		{
-			int r2 = t->ops->resume(t);
+			int r2 = t->ops->resume(t, txn);
 
 			if (!ret && r2)
 				ret = r2;
@@ -1065,7 +1064,7 @@ int ovup_step_branch(struct ovup_plan *p)
 					"the patch was prepared; nothing was switched, try again",
 			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
 	}
-	p->pause_ns = ovup_last_pause_ns;
+	p->pause_ns = txn.pause_ns;
 	p->pause_tasks = txn.stop_tasks;
 	p->pause_rechecked = txn.stop_rechecked;
 	if (ret && ovup_err_inconsistent()) {

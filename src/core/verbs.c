@@ -934,11 +934,11 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int j
 		print_json_str(gone.name);
 		printf(",\"pause_ns\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"retired\":%" PRIu32
 		       ",\"stop\":{\"tasks\":%" PRIu32 ",\"rechecked\":%" PRIu32 "}}\n",
-		       ovup_last_pause_ns, ovup_now_ns() - start, res.retired, res.stop_tasks,
+		       res.pause_ns, ovup_now_ns() - start, res.retired, res.stop_tasks,
 		       res.stop_rechecked);
 	} else {
 		printf("reverted '%s' on %s (pause %.0f us)\n", gone.name, t->desc,
-		       (double)ovup_last_pause_ns / 1e3);
+		       (double)res.pause_ns / 1e3);
 	}
 	if (res.retired)
 		ovup_note("%s: patch '%s': %" PRIu32 " block(s) of its code retired, not freed: a "

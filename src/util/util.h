@@ -92,6 +92,11 @@ unsigned ovup_edit_distance(const char *a, const char *b);
 
 const char *ovup_basename(const char *path);
 
+/* Test hooks (fault.c): is "name" one of OVUP_FAULT's entries, or is
+ * "name:n"?  docs/testing.md lists the names. */
+int ovup_fault(const char *name);
+int ovup_fault_n(const char *name, size_t n);
+
 /* The Debian package with the debug symbols of the file at path ("libc6-dbg",
  * "nginx-light-dbgsym"), or NULL; runs dpkg-query, so for error paths. */
 char *ovup_debug_package(const char *path);

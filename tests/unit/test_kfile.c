@@ -7,7 +7,7 @@
  * /boot/vmlinuz-*.
  */
 #include "tap.h"
-#include "core/symtab.h"
+#include "model/symtab.h"
 #include "target/kernel/kfiles.h"
 #include "util/util.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of symbol reading (libelf, on the real victim binaries) and
  * of the lookup rules: selectors, ambiguity, search order, suggestions. */
-#include "core/symtab.h"
+#include "model/symtab.h"
 #include "elf/elf.h"
 #include "util/util.h"
 #include "tap.h"

@@ -10,7 +10,7 @@
 #define _GNU_SOURCE
 #include "../target.h"
 #include "../../arch/arch.h"
-#include "../../core/core.h"
+#include "../compile.h"
 #include "uapi/ovup_uapi.h"
 #include "kfiles.h"
 
@@ -677,6 +677,14 @@ static int kern_nop(struct ovup_target *t)
 	return 0;
 }
 
+/* the machine resumes inside the pawrite ioctl, which measured the pause */
+static int kern_resume(struct ovup_target *t, struct ovup_txn *txn)
+{
+	(void)t;
+	(void)txn;
+	return 0;
+}
+
 static void copy_busy(struct ovup_busy *b, const struct ovup_k_busy *kb)
 {
 	b->tid = kb->pid;
@@ -764,8 +772,7 @@ static int kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	/* the module measures the stop itself (first CPU in to the work
 	 * done); a module that did not get that far leaves 0, and the whole
 	 * ioctl bounds it */
-	ovup_last_pause_ns = stop_ns ? stop_ns : ovup_now_ns() - t0;
-	txn->pause_ns = ovup_last_pause_ns;
+	txn->pause_ns = stop_ns ? stop_ns : ovup_now_ns() - t0;
 	if (ret && ret != -EBUSY && ret != -ESTALE && !ovup_err_msg())
 		ovup_err(ret, "kernel: the module refused the %s of '%s': %s", txn->revert ? "revert" : "switch",
 			 txn->name, strerror(-ret));
@@ -928,7 +935,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.read = kern_read,
 	.stop = kern_nop,
 	.pawrite = kern_pawrite,
-	.resume = kern_nop,
+	.resume = kern_resume,
 	.records_load = kern_records_load,
 	.retired = kern_retired,
 	.hooked = kern_hooked,
@@ -938,6 +945,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.mapfile_discard = kern_discard,
 	.reject_hint = kern_reject_hint,
 	.close = kern_close,
+	.no_site_hint = " (no ftrace NOP5: notrace or assembly)",
 	.keeps_records = 1,
 	.build_compiles_only = 1,
 	.needs_build_info = 1,

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../core/symtab.h"
+#include "../../model/symtab.h"
 
 /* ---- probes.c: tracefs and debugfs ---- */
 

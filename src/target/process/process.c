@@ -10,7 +10,7 @@
 #define _GNU_SOURCE
 #include "process.h"
 #include "../../arch/arch.h"
-#include "../../core/core.h"
+#include "../compile.h"
 #include "../../elf/elf.h"
 
 #include <elf.h>
@@ -549,14 +549,14 @@ int ovup_proc_stop(struct ovup_target *t)
 	return 0;
 }
 
-static int proc_resume(struct ovup_target *t)
+static int proc_resume(struct ovup_target *t, struct ovup_txn *txn)
 {
 	struct proc_target *p = ovup_to_proc(t);
 	uint64_t t0 = p->threads.t_first_stop;
 	int ret = ovup_ptrace_resume_all(&p->threads);
 
 	if (t0)
-		ovup_last_pause_ns = ovup_now_ns() - t0;
+		txn->pause_ns = ovup_now_ns() - t0;
 	return ret ? ovup_proc_ptrace_err(p, ret, "resume its threads") : 0;
 }
 
@@ -683,6 +683,7 @@ static const struct ovup_target_ops process_ops = {
 	.original = proc_original,
 	.code_at = proc_code_at,
 	.close = proc_close,
+	.links_got = 1,
 	.callers_assume_clobbers = 1,
 };
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Turning a patch file into something the procedure can place: compiling
- * it for a user-space target, sorting its sections into text, read-only
- * and writable data, and the test hooks (OVUP_FAULT).
+ * What both targets share to turn a patch file into an object: the
+ * compiler run for user space, the sorting of a user-space object's
+ * sections into text, read-only and writable data, and where ovup.h is.
  */
 #define _GNU_SOURCE
-#include "core.h"
-#include "../target/target.h"
+#include "compile.h"
+#include "../elf/elf.h"
 #include "../util/util.h"
 
 #include <elf.h>
@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-uint64_t ovup_last_pause_ns;
 
 int ovup_classify_user(const char *name, uint64_t flags, uint32_t type)
 {
@@ -143,32 +141,4 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 	free(output);
 	free(inc);
 	return 0;
-}
-
-/* Is "name" (k == 0) or "name:k" one of OVUP_FAULT's comma-separated
- * entries? */
-static int fault_match(const char *name, size_t k)
-{
-	const char *s = getenv("OVUP_FAULT");
-	size_t n = strlen(name);
-
-	for (; s && *s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL) {
-		if (strncmp(s, name, n))
-			continue;
-		if (!k && (s[n] == 0 || s[n] == ','))
-			return 1;
-		if (k && s[n] == ':' && strtoul(s + n + 1, NULL, 10) == k)
-			return 1;
-	}
-	return 0;
-}
-
-int ovup_fault(const char *name)
-{
-	return fault_match(name, 0);
-}
-
-int ovup_fault_n(const char *name, size_t k)
-{
-	return k && fault_match(name, k);
 }
