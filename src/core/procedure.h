@@ -92,8 +92,21 @@ int ovup_plan_contracts(struct ovup_plan *p);
 int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 		const struct ovup_symtab *st);
 
+/* ---- the target's state (state.c) ---- */
 /* Loads the record, confirming or dropping patches left pending. */
 int ovup_records_load(struct ovup_target *t, struct ovup_records *rs);
 int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs);
+/* frees blocks; -EBUSY with busy set if a thread may still use them */
+int ovup_release(struct ovup_target *t, const struct ovup_block *b, size_t n,
+		 struct ovup_busy *busy);
+/* why a block was kept, from what blocked its release */
+void ovup_kept_why(const struct ovup_busy *b, char *buf, size_t len);
+/* are r's saved bytes what a revert may write back? */
+int ovup_check_saved(struct ovup_target *t, const struct ovup_records *rs,
+		     const struct ovup_record *r);
+/* One switch of every site of r to its saved bytes (to_saved) or to its
+ * jump; see state.c. */
+int ovup_switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved,
+		       int skip_done, unsigned retries, size_t *failed, struct ovup_txn *res);
 
 #endif
