@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small helpers shared by every layer: the one-error-message rule (the layer
- * that knows most records the message, main prints it once), growable
- * buffers, checked allocation, time, hex, and running a child program.
+ * Small helpers shared by every layer, one header for all of src/util/ (one
+ * file per concern; each group below names its file): the one-error-message
+ * rule (the layer that knows most records the message, main prints it once),
+ * checked allocation and growable buffers, time, hex, files, running a child
+ * program, scratch directories, signals, text, Debian packages, test faults.
  */
 #ifndef OVUP_UTIL_H
 #define OVUP_UTIL_H
@@ -19,6 +21,8 @@
 #define OVUP_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define OVUP_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 #define OVUP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- err.c: errors, warnings, notes ---- */
 
 /* Records the first error message of this operation and returns err
  * (a negative errno).  Later calls keep the first, most specific message;
@@ -41,6 +45,8 @@ extern int ovup_verbose;
 void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* with -v only */
 void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* always, on stderr */
 
+/* ---- mem.c: checked allocation, growable buffers ---- */
+
 /* Allocation failure in a short-lived CLI is not recoverable in any useful
  * way; these abort() instead of threading -ENOMEM through every parser. */
 void *ovup_xmalloc(size_t n);
@@ -58,26 +64,39 @@ void ovup_buf_printf(struct ovup_buf *b, const char *fmt, ...) OVUP_PRINTF(2, 3)
 void ovup_buf_add(struct ovup_buf *b, const void *p, size_t n);
 void ovup_buf_free(struct ovup_buf *b);
 
+/* ---- clock.c ---- */
+
 uint64_t ovup_now_ns(void);
 void ovup_sleep_us(unsigned us);
+
+/* ---- hex.c ---- */
 
 void ovup_hex(char *out, const uint8_t *p, size_t n); /* out: 2n+1 bytes */
 int ovup_unhex(uint8_t *out, size_t max, const char *s); /* bytes or -EINVAL */
 void ovup_hex_spaced(char *out, const uint8_t *p, size_t n); /* "e9 12 34" */
 
+/* ---- file.c: whole files, paths ---- */
+
 /* Reads a whole file (NUL-terminated); NULL with errno on failure. */
 char *ovup_read_file(const char *path, size_t *len);
 int ovup_write_file_atomic(const char *path, const char *data, size_t len);
+const char *ovup_basename(const char *path);
+
+/* ---- run.c ---- */
 
 /* Runs argv, capturing stdout+stderr into *out (may be NULL to inherit).
  * Returns the exit status (>= 0) or -errno if it could not run. */
 int ovup_run(char *const argv[], char **out);
+
+/* ---- tmpdir.c ---- */
 
 /* A private temporary directory, removed with ovup_tmpdir_remove()
  * (kept and named on stderr with OVUP_KEEP_TMP=1).  Those of ovup runs
  * that were killed are removed by the next run. */
 char *ovup_tmpdir(void);
 void ovup_tmpdir_remove(const char *dir);
+
+/* ---- signal.c ---- */
 
 /* SIGINT, SIGTERM and SIGHUP only set ovup_signalled: ovup finishes or
  * rolls back what it does to a target, then stops.  ovup_check_signal()
@@ -87,15 +106,19 @@ extern volatile sig_atomic_t ovup_signalled;
 void ovup_signals_init(void);
 int ovup_check_signal(const char *what);
 
+/* ---- text.c ---- */
+
 /* Damerau-free Levenshtein distance, for "did you mean". */
 unsigned ovup_edit_distance(const char *a, const char *b);
 
-const char *ovup_basename(const char *path);
+/* ---- fault.c ---- */
 
 /* Test hooks (fault.c): is "name" one of OVUP_FAULT's entries, or is
  * "name:n"?  docs/testing.md lists the names. */
 int ovup_fault(const char *name);
 int ovup_fault_n(const char *name, size_t n);
+
+/* ---- debian.c ---- */
 
 /* The Debian package with the debug symbols of the file at path ("libc6-dbg",
  * "nginx-light-dbgsym"), or NULL; runs dpkg-query, so for error paths. */
