@@ -168,66 +168,75 @@ static enum cls merge(enum cls a, enum cls b)
 	return a > b ? a : b; /* NONE < SSE < INTEGER < MEMORY, as the ABI merges */
 }
 
-/* The class of each eightbyte of an aggregate (ABI 3.2.3), at offset off
- * into it; anything this does not understand is MEMORY, which can only
- * make ovup refuse, never wrongly accept. */
-static void classify_into(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, int depth)
+static void classify_into(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, int depth);
+
+/* Merges cls into the eightbytes that size bytes at off cover. */
+static void mark(enum cls *eb, size_t neb, uint64_t off, uint64_t size, enum cls cls)
 {
-	int tag = t ? dwarf_tag(t) : -1;
-	uint64_t size = t ? size_of(t) : 0;
+	uint64_t i;
+
+	for (i = off / 8; i < (off + size + 7) / 8 && i < neb; i++)
+		eb[i] = merge(eb[i], cls);
+}
+
+/* A structure, union or class: each member at its offset. */
+static void classify_members(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, int depth)
+{
 	Dwarf_Die child, mem;
 
-	if (!t || depth > 16 || !size) {
-		eb[0] = CLS_MEM;
-		return;
-	}
-	if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_class_type) {
-		if (dwarf_child(t, &child) != 0)
-			return; /* empty */
-		do {
-			Dwarf_Attribute a;
-			Dwarf_Word loc = 0;
+	if (dwarf_child(t, &child) != 0)
+		return; /* empty */
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Word loc = 0;
 
-			if (dwarf_tag(&child) != DW_TAG_member)
-				continue;
-			if (dwarf_attr(&child, DW_AT_data_member_location, &a) &&
-			    dwarf_formudata(&a, &loc) != 0) {
-				eb[0] = CLS_MEM;
-				return;
-			}
-			if (dwarf_hasattr(&child, DW_AT_bit_size) ||
-			    dwarf_hasattr(&child, DW_AT_data_bit_offset)) {
-				/* a bit-field lives in an integer eightbyte */
-				if ((off + loc) / 8 < neb)
-					eb[(off + loc) / 8] = merge(eb[(off + loc) / 8], CLS_INT);
-				continue;
-			}
-			classify_into(type_of(&child, &mem), off + loc, eb, neb, depth + 1);
-		} while (dwarf_siblingof(&child, &child) == 0);
-		return;
-	}
-	if (tag == DW_TAG_array_type) {
-		Dwarf_Die elem;
-		uint64_t esize, i;
-
-		if (dwarf_hasattr(t, DW_AT_GNU_vector)) { /* __m128 and friends */
-			if (size > 16 || off % size) {
-				eb[0] = CLS_MEM;
-				return;
-			}
-			for (i = off / 8; i < (off + size + 7) / 8 && i < neb; i++)
-				eb[i] = merge(eb[i], CLS_SSE);
-			return;
-		}
-		if (!type_of(t, &elem) || !(esize = size_of(&elem))) {
+		if (dwarf_tag(&child) != DW_TAG_member)
+			continue;
+		if (dwarf_attr(&child, DW_AT_data_member_location, &a) &&
+		    dwarf_formudata(&a, &loc) != 0) {
 			eb[0] = CLS_MEM;
 			return;
 		}
-		for (i = 0; i < size / esize; i++)
-			classify_into(&elem, off + i * esize, eb, neb, depth + 1);
+		if (dwarf_hasattr(&child, DW_AT_bit_size) ||
+		    dwarf_hasattr(&child, DW_AT_data_bit_offset)) {
+			/* a bit-field lives in an integer eightbyte */
+			if ((off + loc) / 8 < neb)
+				eb[(off + loc) / 8] = merge(eb[(off + loc) / 8], CLS_INT);
+			continue;
+		}
+		classify_into(type_of(&child, &mem), off + loc, eb, neb, depth + 1);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* An array of size bytes: a vector type (__m128 and friends) is SSE, any
+ * other array each of its elements. */
+static void classify_array(Dwarf_Die *t, uint64_t size, uint64_t off, enum cls *eb, size_t neb,
+			   int depth)
+{
+	Dwarf_Die elem;
+	uint64_t esize, i;
+
+	if (dwarf_hasattr(t, DW_AT_GNU_vector)) {
+		if (size > 16 || off % size) {
+			eb[0] = CLS_MEM;
+			return;
+		}
+		mark(eb, neb, off, size, CLS_SSE);
 		return;
 	}
-	/* a scalar: unaligned (packed) fields go to memory */
+	if (!type_of(t, &elem) || !(esize = size_of(&elem))) {
+		eb[0] = CLS_MEM;
+		return;
+	}
+	for (i = 0; i < size / esize; i++)
+		classify_into(&elem, off + i * esize, eb, neb, depth + 1);
+}
+
+/* A scalar of size bytes with the given tag. */
+static void classify_scalar(Dwarf_Die *t, int tag, uint64_t size, uint64_t off, enum cls *eb,
+			    size_t neb)
+{
+	/* unaligned (packed) fields go to memory */
 	if (off % size) {
 		eb[0] = CLS_MEM;
 		return;
@@ -245,8 +254,7 @@ static void classify_into(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, 
 				eb[0] = CLS_MEM;
 				return;
 			}
-			for (uint64_t i = off / 8; i < (off + size + 7) / 8 && i < neb; i++)
-				eb[i] = merge(eb[i], CLS_SSE);
+			mark(eb, neb, off, size, CLS_SSE);
 			return;
 		}
 	}
@@ -257,11 +265,29 @@ static void classify_into(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, 
 			eb[0] = CLS_MEM;
 			return;
 		}
-		for (uint64_t i = off / 8; i < (off + size + 7) / 8 && i < neb; i++)
-			eb[i] = merge(eb[i], CLS_INT);
+		mark(eb, neb, off, size, CLS_INT);
 		return;
 	}
 	eb[0] = CLS_MEM;
+}
+
+/* The class of each eightbyte of an aggregate (ABI 3.2.3), at offset off
+ * into it; anything this does not understand is MEMORY, which can only
+ * make ovup refuse, never wrongly accept. */
+static void classify_into(Dwarf_Die *t, uint64_t off, enum cls *eb, size_t neb, int depth)
+{
+	int tag = t ? dwarf_tag(t) : -1;
+	uint64_t size = t ? size_of(t) : 0;
+
+	if (!t || depth > 16 || !size)
+		eb[0] = CLS_MEM;
+	else if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+		 tag == DW_TAG_class_type)
+		classify_members(t, off, eb, neb, depth);
+	else if (tag == DW_TAG_array_type)
+		classify_array(t, size, off, eb, neb, depth);
+	else
+		classify_scalar(t, tag, size, off, eb, neb);
 }
 
 /* The classes of a value's eightbytes; eb[0] == CLS_MEM if in memory. */
@@ -319,6 +345,71 @@ static int find_def(Dwarf_Die *cu, const char *name, Dwarf_Die *out)
 	return 0;
 }
 
+/* Where fn's return value comes back (into out); a large aggregate comes
+ * back in the caller's memory, whose address is a hidden first argument
+ * (counted into c). */
+static void place_return(Dwarf_Die *fn, struct ovup_dwarf_call *out, struct argregs *c)
+{
+	Dwarf_Die mem, *t;
+	enum cls eb[2];
+	const char *tn;
+
+	if (!dwarf_hasattr_integrate(fn, DW_AT_type))
+		return; /* void */
+	t = type_of(fn, &mem);
+	tn = t ? dwarf_diename(t) : NULL;
+	classify(t, eb);
+	if (t && dwarf_tag(t) == DW_TAG_base_type && tn && strstr(tn, "long double")) {
+		/* x87 class: st(0) (and st(1)), which no wrapper touches */
+	} else if (eb[0] == CLS_MEM && t && size_of(t) > 16 &&
+		   !dwarf_hasattr(t, DW_AT_GNU_vector)) {
+		out->ret_int = 1; /* in the caller's memory; rax has its address */
+		c->gp++;          /* which the caller passed in rdi */
+	} else if (eb[0] == CLS_MEM) {
+		out->ret_unknown = 1;
+		snprintf(out->why, sizeof(out->why), "ovup cannot tell which registers "
+						     "hold its return value");
+	} else {
+		for (unsigned i = 0; i < 2; i++) {
+			out->ret_int += eb[i] == CLS_INT;
+			out->ret_sse += eb[i] == CLS_SSE;
+		}
+	}
+}
+
+/* Counts fn's parameters into c; c->why says the first that goes to
+ * memory, or that fn is variadic. */
+static void count_params(Dwarf_Die *fn, struct argregs *c)
+{
+	Dwarf_Die child, mem;
+	unsigned k = 0;
+
+	if (dwarf_child(fn, &child) != 0)
+		return;
+	do {
+		char what[160];
+		const char *pn;
+
+		if (dwarf_tag(&child) == DW_TAG_unspecified_parameters) {
+			if (!c->why[0])
+				snprintf(c->why, c->whylen, "it takes variable arguments (...)");
+			continue;
+		}
+		if (dwarf_tag(&child) != DW_TAG_formal_parameter)
+			continue;
+		k++;
+		pn = dwarf_diename(&child);
+		if (!pn) {
+			Dwarf_Attribute a;
+
+			pn = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &a));
+		}
+		snprintf(what, sizeof(what), "%u%s%.120s%s", k, pn ? " ('" : "", pn ? pn : "",
+			 pn ? "')" : "");
+		count_arg(c, type_of(&child, &mem), what);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
 int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *out)
 {
 	static const Dwfl_Callbacks cb = {
@@ -329,9 +420,9 @@ int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *
 	struct argregs c = { 0, 0, args, sizeof(args) };
 	Dwfl *dwfl = dwfl_begin(&cb);
 	Dwfl_Module *mod;
-	Dwarf_Die *cu = NULL, fn, child, mem;
+	Dwarf_Die *cu = NULL, fn;
 	Dwarf_Addr bias;
-	int ret = -ENOENT, found = 0;
+	int found = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!dwfl)
@@ -342,58 +433,12 @@ int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *
 	dwfl_report_end(dwfl, NULL, NULL);
 	while (mod && !found && (cu = dwfl_module_nextcu(mod, cu, &bias)))
 		found = find_def(cu, name, &fn);
-	if (!found)
-		goto out;
-	ret = 0;
-	if (dwarf_hasattr_integrate(&fn, DW_AT_type)) { /* else void */
-		Dwarf_Die *t = type_of(&fn, &mem);
-		enum cls eb[2];
-		const char *tn = t ? dwarf_diename(t) : NULL;
-
-		classify(t, eb);
-		if (t && dwarf_tag(t) == DW_TAG_base_type && tn && strstr(tn, "long double")) {
-			/* x87 class: st(0) (and st(1)), which no wrapper touches */
-		} else if (eb[0] == CLS_MEM && t && size_of(t) > 16 &&
-			   !dwarf_hasattr(t, DW_AT_GNU_vector)) {
-			out->ret_int = 1; /* in the caller's memory; rax has its address */
-			c.gp++;           /* which the caller passed in rdi */
-		} else if (eb[0] == CLS_MEM) {
-			out->ret_unknown = 1;
-			snprintf(out->why, sizeof(out->why), "ovup cannot tell which registers "
-							     "hold its return value");
-		} else {
-			for (unsigned i = 0; i < 2; i++) {
-				out->ret_int += eb[i] == CLS_INT;
-				out->ret_sse += eb[i] == CLS_SSE;
-			}
-		}
+	if (!found) {
+		dwfl_end(dwfl);
+		return -ENOENT;
 	}
-	if (dwarf_child(&fn, &child) == 0) {
-		unsigned k = 0;
-
-		do {
-			char what[160];
-			const char *pn;
-
-			if (dwarf_tag(&child) == DW_TAG_unspecified_parameters) {
-				if (!args[0])
-					snprintf(args, sizeof(args), "it takes variable arguments (...)");
-				continue;
-			}
-			if (dwarf_tag(&child) != DW_TAG_formal_parameter)
-				continue;
-			k++;
-			pn = dwarf_diename(&child);
-			if (!pn) {
-				Dwarf_Attribute a;
-
-				pn = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &a));
-			}
-			snprintf(what, sizeof(what), "%u%s%.120s%s", k, pn ? " ('" : "", pn ? pn : "",
-				 pn ? "')" : "");
-			count_arg(&c, type_of(&child, &mem), what);
-		} while (dwarf_siblingof(&child, &child) == 0);
-	}
+	place_return(&fn, out, &c);
+	count_params(&fn, &c);
 	if (!args[0] && c.gp > 6)
 		snprintf(args, sizeof(args),
 			 "it takes %u integer or pointer arguments (6 go in registers)", c.gp);
@@ -403,7 +448,6 @@ int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *
 	out->stack_args = !!args[0];
 	if (!out->ret_unknown)
 		snprintf(out->why, sizeof(out->why), "%s", args);
-out:
 	dwfl_end(dwfl);
-	return ret;
+	return 0;
 }

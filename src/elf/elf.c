@@ -68,37 +68,29 @@ static Elf_Scn *find_scn(Elf *e, GElf_Word type, const char *name, GElf_Shdr *ou
 	return NULL;
 }
 
-int ovup_elf_info(int fd, struct ovup_elf_info *info)
+static void read_loads(Elf *e, struct ovup_elf_info *info)
 {
-	Elf *e = elf_open_fd(fd);
-	GElf_Ehdr eh;
-	GElf_Shdr sh;
-	Elf_Scn *scn;
 	size_t i, nph;
 
-	memset(info, 0, sizeof(*info));
-	if (!e)
-		return -ENOEXEC;
-	if (!gelf_getehdr(e, &eh)) {
-		elf_end(e);
-		return -ENOEXEC;
-	}
-	info->type = eh.e_type;
-	info->machine = eh.e_machine;
-	if (!elf_getphdrnum(e, &nph)) {
-		for (i = 0; i < nph && info->nload < OVUP_ARRAY_SIZE(info->load); i++) {
-			GElf_Phdr ph;
+	if (elf_getphdrnum(e, &nph))
+		return;
+	for (i = 0; i < nph && info->nload < OVUP_ARRAY_SIZE(info->load); i++) {
+		GElf_Phdr ph;
 
-			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-				continue;
-			info->load[info->nload++] = (struct ovup_elf_load){
-				ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz, (int)ph.p_flags,
-			};
-		}
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		info->load[info->nload++] = (struct ovup_elf_load){
+			ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz, (int)ph.p_flags,
+		};
 	}
-	info->has_symtab = find_scn(e, SHT_SYMTAB, NULL, NULL) != NULL;
-	/* build-id: an NT_GNU_BUILD_ID note in any SHT_NOTE section */
-	scn = NULL;
+}
+
+/* build-id: an NT_GNU_BUILD_ID note in any SHT_NOTE section */
+static void read_build_id(Elf *e, struct ovup_elf_info *info)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
 	while ((scn = elf_nextscn(e, scn))) {
 		Elf_Data *d;
 		size_t off = 0, name_off, desc_off;
@@ -116,19 +108,41 @@ int ovup_elf_info(int fd, struct ovup_elf_info *info)
 			}
 		}
 	}
-	scn = find_scn(e, SHT_PROGBITS, ".gnu_debuglink", NULL);
-	if (scn) {
-		Elf_Data *d = elf_getdata(scn, NULL);
+}
 
-		if (d && d->d_size > 0) {
-			size_t n = strnlen(d->d_buf, d->d_size);
+static void read_debuglink(Elf *e, struct ovup_elf_info *info)
+{
+	Elf_Scn *scn = find_scn(e, SHT_PROGBITS, ".gnu_debuglink", NULL);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t n;
 
-			if (n < sizeof(info->debuglink)) {
-				memcpy(info->debuglink, d->d_buf, n);
-				info->debuglink[n] = 0;
-			}
-		}
+	if (!d || d->d_size == 0)
+		return;
+	n = strnlen(d->d_buf, d->d_size);
+	if (n < sizeof(info->debuglink)) {
+		memcpy(info->debuglink, d->d_buf, n);
+		info->debuglink[n] = 0;
 	}
+}
+
+int ovup_elf_info(int fd, struct ovup_elf_info *info)
+{
+	Elf *e = elf_open_fd(fd);
+	GElf_Ehdr eh;
+
+	memset(info, 0, sizeof(*info));
+	if (!e)
+		return -ENOEXEC;
+	if (!gelf_getehdr(e, &eh)) {
+		elf_end(e);
+		return -ENOEXEC;
+	}
+	info->type = eh.e_type;
+	info->machine = eh.e_machine;
+	read_loads(e, info);
+	info->has_symtab = find_scn(e, SHT_SYMTAB, NULL, NULL) != NULL;
+	read_build_id(e, info);
+	read_debuglink(e, info);
 	elf_end(e);
 	return 0;
 }
@@ -312,6 +326,78 @@ static int alloc_target(Elf *e, size_t ndx)
 	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC);
 }
 
+/* Relocations of code and data; those of .debug_* name thread-local
+ * variables too, which the code may never use. */
+static void scan_obj_relocs(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ovup_obj *obj)
+{
+	Elf_Data *d;
+	size_t k, nr;
+
+	if (sh->sh_type != SHT_RELA || !sh->sh_entsize || !alloc_target(e, sh->sh_info))
+		return;
+	d = elf_getdata(scn, NULL);
+	nr = sh->sh_size / sh->sh_entsize;
+	for (k = 0; d && k < nr; k++) {
+		GElf_Rela r;
+
+		if (gelf_getrela(d, (int)k, &r) && is_tls_reloc((unsigned)GELF_R_TYPE(r.r_info)))
+			obj->has_tls_relocs = 1;
+	}
+}
+
+static void read_obj_syms(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ovup_obj *obj)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t k, ns = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+
+	obj->syms = ovup_xcalloc(ns, sizeof(*obj->syms));
+	for (k = 1; d && k < ns; k++) {
+		GElf_Sym sym;
+		const char *sn;
+		struct ovup_obj_sym *os;
+
+		if (!gelf_getsym(d, (int)k, &sym))
+			continue;
+		sn = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!sn || !*sn || GELF_ST_TYPE(sym.st_info) == STT_FILE ||
+		    GELF_ST_TYPE(sym.st_info) == STT_SECTION)
+			continue;
+		os = &obj->syms[obj->nsyms++];
+		os->name = ovup_xstrdup(sn);
+		os->type = sym_type(sym.st_info);
+		os->bind = sym_bind(sym.st_info);
+		os->defined = sym.st_shndx != SHN_UNDEF;
+		os->size = sym.st_size;
+	}
+}
+
+/* Records the named section; the contents of .ovup.meta are appended to
+ * meta, those of .ovup.build kept as text. */
+static void add_obj_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+			struct ovup_obj *obj, struct ovup_buf *meta)
+{
+	struct ovup_obj_sec *s = &obj->secs[obj->nsecs++];
+	Elf_Data *d;
+
+	s->name = ovup_xstrdup(name);
+	s->size = sh->sh_size;
+	s->align = sh->sh_addralign ? sh->sh_addralign : 1;
+	s->flags = sh->sh_flags;
+	s->type = sh->sh_type;
+	if (strcmp(name, ".ovup.meta") && strcmp(name, ".ovup.build"))
+		return;
+	d = elf_getdata(scn, NULL);
+	if (!d || !d->d_buf || !d->d_size)
+		return;
+	if (!strcmp(name, ".ovup.meta")) {
+		ovup_buf_add(meta, d->d_buf, d->d_size);
+	} else {
+		obj->build = ovup_xmalloc(d->d_size + 1);
+		memcpy(obj->build, d->d_buf, d->d_size);
+		obj->build[d->d_size] = 0;
+	}
+}
+
 int ovup_elf_obj_read(const char *path, struct ovup_obj *obj)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -340,70 +426,15 @@ int ovup_elf_obj_read(const char *path, struct ovup_obj *obj)
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		const char *name;
-		struct ovup_obj_sec *s;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		name = elf_strptr(e, shstrndx, sh.sh_name);
-		/* relocations of code and data; those of .debug_* name
-		 * thread-local variables too, which the code may never use */
-		if (sh.sh_type == SHT_RELA && sh.sh_entsize && alloc_target(e, sh.sh_info)) {
-			Elf_Data *d = elf_getdata(scn, NULL);
-			size_t k, nr = sh.sh_size / sh.sh_entsize;
-
-			for (k = 0; d && k < nr; k++) {
-				GElf_Rela r;
-
-				if (gelf_getrela(d, (int)k, &r) &&
-				    is_tls_reloc((unsigned)GELF_R_TYPE(r.r_info)))
-					obj->has_tls_relocs = 1;
-			}
-		}
-		if (sh.sh_type == SHT_SYMTAB) {
-			Elf_Data *d = elf_getdata(scn, NULL);
-			size_t k, ns = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-
-			obj->syms = ovup_xcalloc(ns, sizeof(*obj->syms));
-			for (k = 1; d && k < ns; k++) {
-				GElf_Sym sym;
-				const char *sn;
-				struct ovup_obj_sym *os;
-
-				if (!gelf_getsym(d, (int)k, &sym))
-					continue;
-				sn = elf_strptr(e, sh.sh_link, sym.st_name);
-				if (!sn || !*sn || GELF_ST_TYPE(sym.st_info) == STT_FILE ||
-				    GELF_ST_TYPE(sym.st_info) == STT_SECTION)
-					continue;
-				os = &obj->syms[obj->nsyms++];
-				os->name = ovup_xstrdup(sn);
-				os->type = sym_type(sym.st_info);
-				os->bind = sym_bind(sym.st_info);
-				os->defined = sym.st_shndx != SHN_UNDEF;
-				os->size = sym.st_size;
-			}
-		}
-		if (!name)
-			continue;
-		s = &obj->secs[obj->nsecs++];
-		s->name = ovup_xstrdup(name);
-		s->size = sh.sh_size;
-		s->align = sh.sh_addralign ? sh.sh_addralign : 1;
-		s->flags = sh.sh_flags;
-		s->type = sh.sh_type;
-		if (!strcmp(name, ".ovup.meta") || !strcmp(name, ".ovup.build")) {
-			Elf_Data *d = elf_getdata(scn, NULL);
-
-			if (d && d->d_buf && d->d_size) {
-				if (!strcmp(name, ".ovup.meta")) {
-					ovup_buf_add(&meta, d->d_buf, d->d_size);
-				} else {
-					obj->build = ovup_xmalloc(d->d_size + 1);
-					memcpy(obj->build, d->d_buf, d->d_size);
-					obj->build[d->d_size] = 0;
-				}
-			}
-		}
+		scan_obj_relocs(e, scn, &sh, obj);
+		if (sh.sh_type == SHT_SYMTAB)
+			read_obj_syms(e, scn, &sh, obj);
+		if (name)
+			add_obj_sec(scn, &sh, name, obj, &meta);
 	}
 	obj->meta = meta.s;
 	obj->metalen = meta.len;
@@ -431,6 +462,50 @@ void ovup_elf_obj_free(struct ovup_obj *obj)
 	memset(obj, 0, sizeof(*obj));
 }
 
+static void add_img_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+			struct ovup_img *img)
+{
+	struct ovup_img_sec *s = &img->secs[img->nsecs++];
+	Elf_Data *d;
+
+	s->name = ovup_xstrdup(name ? name : "?");
+	s->addr = sh->sh_addr;
+	s->size = sh->sh_size;
+	s->flags = sh->sh_flags;
+	s->nobits = sh->sh_type == SHT_NOBITS;
+	if (s->nobits)
+		return;
+	d = elf_getdata(scn, NULL);
+	s->data = ovup_xcalloc(1, sh->sh_size);
+	if (d && d->d_buf)
+		memcpy(s->data, d->d_buf, OVUP_MIN(d->d_size, sh->sh_size));
+}
+
+static void read_img_syms(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ovup_img *img)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t k, ns = sh->sh_size / sh->sh_entsize;
+
+	img->syms = ovup_xcalloc(ns, sizeof(*img->syms));
+	for (k = 1; d && k < ns; k++) {
+		GElf_Sym sym;
+		const char *sn;
+		struct ovup_img_sym *is;
+
+		if (!gelf_getsym(d, (int)k, &sym))
+			continue;
+		sn = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!sn || !*sn || sym.st_shndx == SHN_UNDEF)
+			continue;
+		is = &img->syms[img->nsyms++];
+		is->name = ovup_xstrdup(sn);
+		is->value = sym.st_value;
+		is->size = sym.st_size;
+		is->type = sym_type(sym.st_info);
+		is->bind = sym_bind(sym.st_info);
+	}
+}
+
 int ovup_elf_img_read(const char *path, struct ovup_img *img)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -450,50 +525,13 @@ int ovup_elf_img_read(const char *path, struct ovup_img *img)
 	img->secs = ovup_xcalloc(n, sizeof(*img->secs));
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
-		const char *name;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
-		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if ((sh.sh_flags & SHF_ALLOC) && sh.sh_size) {
-			struct ovup_img_sec *s = &img->secs[img->nsecs++];
-
-			s->name = ovup_xstrdup(name ? name : "?");
-			s->addr = sh.sh_addr;
-			s->size = sh.sh_size;
-			s->flags = sh.sh_flags;
-			s->nobits = sh.sh_type == SHT_NOBITS;
-			if (!s->nobits) {
-				Elf_Data *d = elf_getdata(scn, NULL);
-
-				s->data = ovup_xcalloc(1, sh.sh_size);
-				if (d && d->d_buf)
-					memcpy(s->data, d->d_buf, OVUP_MIN(d->d_size, sh.sh_size));
-			}
-		}
-		if (sh.sh_type == SHT_SYMTAB && sh.sh_entsize) {
-			Elf_Data *d = elf_getdata(scn, NULL);
-			size_t k, ns = sh.sh_size / sh.sh_entsize;
-
-			img->syms = ovup_xcalloc(ns, sizeof(*img->syms));
-			for (k = 1; d && k < ns; k++) {
-				GElf_Sym sym;
-				const char *sn;
-				struct ovup_img_sym *is;
-
-				if (!gelf_getsym(d, (int)k, &sym))
-					continue;
-				sn = elf_strptr(e, sh.sh_link, sym.st_name);
-				if (!sn || !*sn || sym.st_shndx == SHN_UNDEF)
-					continue;
-				is = &img->syms[img->nsyms++];
-				is->name = ovup_xstrdup(sn);
-				is->value = sym.st_value;
-				is->size = sym.st_size;
-				is->type = sym_type(sym.st_info);
-				is->bind = sym_bind(sym.st_info);
-			}
-		}
+		if ((sh.sh_flags & SHF_ALLOC) && sh.sh_size)
+			add_img_sec(scn, &sh, elf_strptr(e, shstrndx, sh.sh_name), img);
+		if (sh.sh_type == SHT_SYMTAB && sh.sh_entsize)
+			read_img_syms(e, scn, &sh, img);
 	}
 out:
 	if (e)

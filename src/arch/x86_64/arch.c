@@ -337,65 +337,103 @@ static void push_gpr(struct emit *e, unsigned i, int pop)
 	emit1(e, (uint8_t)(base + (gpr_hw[i] & 7)));
 }
 
-int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn,
-		      ovup_regset save, uint8_t *out, size_t outmax)
+static int saves(ovup_regset save, unsigned bit)
 {
-	struct emit e = { out, 0, outmax };
-	unsigned i, npush = 0, nk = 0, nvec = 0;
-	int32_t area, vec_off;
-	int64_t rel;
-	uint8_t r[4];
+	return !!(save & ((ovup_regset)1 << bit));
+}
 
-	if (save & ~ovup_arch_regs_abi(m))
-		return -EINVAL;
+/* The wrapper's stack, below its pushes: at [rsp] the masks, then the
+ * vectors at vec_off, at multiples of their width (short EVEX
+ * displacements); area bytes in all, with 8 bytes of padding where needed
+ * so the stack is 16-byte aligned at the call: it was 8 off at our entry,
+ * and each push moved it by 8. */
+static void wrapper_area(const struct ovup_arch_machine *m, ovup_regset save, int32_t *area,
+			 int32_t *vec_off)
+{
+	unsigned i, npush = 0, nk = 0, nvec = 0;
+
 	for (i = 0; i < X86_NGPR; i++)
-		npush += !!(save & ((ovup_regset)1 << i));
+		npush += saves(save, i);
 	npush += !!(save & X86_SET_FLAGS);
 	for (i = 0; i < 32; i++)
-		nvec += !!(save & ((ovup_regset)1 << X86_BIT_XMM(i)));
+		nvec += saves(save, X86_BIT_XMM(i));
 	for (i = 0; i < 8; i++)
-		nk += !!(save & ((ovup_regset)1 << X86_BIT_K(i)));
-	/* [rsp]: the masks, then the vectors at multiples of their width
-	 * (short EVEX displacements); 8 bytes of padding where needed so the
-	 * stack is 16-byte aligned at the call: it was 8 off at our entry,
-	 * and each push moved it by 8 */
-	vec_off = (int32_t)((8 * nk + m->vec_bytes - 1) / m->vec_bytes * m->vec_bytes);
-	area = vec_off + (int32_t)(nvec * m->vec_bytes);
-	if ((8 + 8 * npush + (unsigned)area) % 16 != 0)
-		area += 8;
+		nk += saves(save, X86_BIT_K(i));
+	*vec_off = (int32_t)((8 * nk + m->vec_bytes - 1) / m->vec_bytes * m->vec_bytes);
+	*area = *vec_off + (int32_t)(nvec * m->vec_bytes);
+	if ((8 + 8 * npush + (unsigned)*area) % 16 != 0)
+		*area += 8;
+}
 
-	if (save & X86_SET_FLAGS)
-		emit1(&e, 0x9c); /* pushfq first, popfq last: nothing after it may change a flag */
-	for (i = 0; i < X86_NGPR; i++)
-		if (save & ((ovup_regset)1 << i))
-			push_gpr(&e, i, 0);
-	if (area)
-		lea_rsp(&e, -area);
-	for (i = 0, nk = 0; i < 8; i++)
-		if (save & ((ovup_regset)1 << X86_BIT_K(i)))
-			mask_move(&e, m, i, (int32_t)(8 * nk++), 1);
-	for (i = 0, nvec = 0; i < 32; i++)
-		if (save & ((ovup_regset)1 << X86_BIT_XMM(i)))
-			vec_move(&e, m, i, vec_off + (int32_t)(m->vec_bytes * nvec++), 1);
-	rel = (int64_t)(fn - (at + e.n + 5));
+/* Stores (store = 1) or loads the saved mask registers. */
+static void move_masks(struct emit *e, const struct ovup_arch_machine *m, ovup_regset save,
+		       int store)
+{
+	unsigned i, nk = 0;
+
+	for (i = 0; i < 8; i++)
+		if (saves(save, X86_BIT_K(i)))
+			mask_move(e, m, i, (int32_t)(8 * nk++), store);
+}
+
+/* Stores (store = 1) or loads the saved vector registers. */
+static void move_vecs(struct emit *e, const struct ovup_arch_machine *m, ovup_regset save,
+		      int32_t vec_off, int store)
+{
+	unsigned i, nvec = 0;
+
+	for (i = 0; i < 32; i++)
+		if (saves(save, X86_BIT_XMM(i)))
+			vec_move(e, m, i, vec_off + (int32_t)(m->vec_bytes * nvec++), store);
+}
+
+/* call rel32 to fn, from the wrapper at address at; -ERANGE if too far. */
+static int call_rel32(struct emit *e, uint64_t at, uint64_t fn)
+{
+	int64_t rel = (int64_t)(fn - (at + e->n + 5));
+	uint8_t r[4];
+
 	if (rel < INT32_MIN || rel > INT32_MAX)
 		return -ERANGE;
 	r[0] = (uint8_t)rel;
 	r[1] = (uint8_t)(rel >> 8);
 	r[2] = (uint8_t)(rel >> 16);
 	r[3] = (uint8_t)(rel >> 24);
-	emit1(&e, 0xe8);
-	emit(&e, r, 4);
-	for (i = 0, nvec = 0; i < 32; i++)
-		if (save & ((ovup_regset)1 << X86_BIT_XMM(i)))
-			vec_move(&e, m, i, vec_off + (int32_t)(m->vec_bytes * nvec++), 0);
-	for (i = 0, nk = 0; i < 8; i++)
-		if (save & ((ovup_regset)1 << X86_BIT_K(i)))
-			mask_move(&e, m, i, (int32_t)(8 * nk++), 0);
+	emit1(e, 0xe8);
+	emit(e, r, 4);
+	return 0;
+}
+
+int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn,
+		      ovup_regset save, uint8_t *out, size_t outmax)
+{
+	struct emit e = { out, 0, outmax };
+	int32_t area, vec_off;
+	unsigned i;
+	int ret;
+
+	if (save & ~ovup_arch_regs_abi(m))
+		return -EINVAL;
+	wrapper_area(m, save, &area, &vec_off);
+
+	if (save & X86_SET_FLAGS)
+		emit1(&e, 0x9c); /* pushfq first, popfq last: nothing after it may change a flag */
+	for (i = 0; i < X86_NGPR; i++)
+		if (saves(save, i))
+			push_gpr(&e, i, 0);
+	if (area)
+		lea_rsp(&e, -area);
+	move_masks(&e, m, save, 1);
+	move_vecs(&e, m, save, vec_off, 1);
+	ret = call_rel32(&e, at, fn);
+	if (ret)
+		return ret;
+	move_vecs(&e, m, save, vec_off, 0);
+	move_masks(&e, m, save, 0);
 	if (area)
 		lea_rsp(&e, area);
 	for (i = X86_NGPR; i-- > 0;)
-		if (save & ((ovup_regset)1 << i))
+		if (saves(save, i))
 			push_gpr(&e, i, 1);
 	if (save & X86_SET_FLAGS)
 		emit1(&e, 0x9d);

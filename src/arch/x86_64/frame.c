@@ -126,13 +126,56 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-int ovup_arch_frame(struct ovup_arch_frame *f)
+/* The FPU state as ptrace gave it, at fpbuf, with the software bytes a
+ * signal frame carries (ptrace puts XCR0 where they go). */
+static void fill_fpstate(uint8_t *fpbuf, const struct ovup_arch_frame *f, size_t fplen)
+{
+	uint64_t xfeatures;
+
+	memcpy(fpbuf, f->xstate, f->xlen);
+	memcpy(&xfeatures, f->xstate + SW_BYTES, sizeof(xfeatures));
+	memset(fpbuf + SW_BYTES, 0, FXSAVE_SIZE - SW_BYTES);
+	put32(fpbuf + SW_BYTES, FP_XSTATE_MAGIC1);
+	put32(fpbuf + SW_BYTES + 4, (uint32_t)fplen);    /* extended_size */
+	memcpy(fpbuf + SW_BYTES + 8, &xfeatures, 8);     /* xfeatures */
+	put32(fpbuf + SW_BYTES + 16, (uint32_t)f->xlen); /* xstate_size */
+	put32(fpbuf + f->xlen, FP_XSTATE_MAGIC2);
+}
+
+/* The frame rt_sigreturn reads, with the FPU state at fp: the registers
+ * to return to; a syscall the stop interrupted is set to restart, as the
+ * kernel would on resuming without a handler (rt_sigreturn itself
+ * disables the restart logic). */
+static void fill_sigframe(struct k_rt_sigframe *fr, const struct ovup_arch_frame *f, uint64_t fp)
 {
 	struct user_regs_struct back = *f->regs;
+
+	ovup_arch_regs_restart(&back);
+	memset(fr, 0, sizeof(*fr));
+	fr->pretcode = f->restorer; /* where "syscall; ret" returns to */
+	fr->uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	/* an invalid mode: rt_sigreturn's restore_altstack() then fails
+	 * quietly and leaves the thread's sigaltstack as it is */
+	fr->uc.uc_stack.ss_flags = 3;
+	fr->uc.uc_mcontext = (struct k_sigcontext){
+		.r8 = back.r8, .r9 = back.r9, .r10 = back.r10, .r11 = back.r11,
+		.r12 = back.r12, .r13 = back.r13, .r14 = back.r14, .r15 = back.r15,
+		.rdi = back.rdi, .rsi = back.rsi, .rbp = back.rbp, .rbx = back.rbx,
+		.rdx = back.rdx, .rax = back.rax, .rcx = back.rcx, .rsp = back.rsp,
+		.rip = back.rip, .eflags = back.eflags,
+		.cs = (uint16_t)back.cs, .ss = (uint16_t)back.ss,
+		.fpstate = fp,
+	};
+	fr->uc.uc_sigmask = f->sigmask;
+	if (f->ndata)
+		memcpy(fr->info, f->data, f->ndata);
+}
+
+int ovup_arch_frame(struct ovup_arch_frame *f)
+{
 	struct k_rt_sigframe fr;
 	uint64_t top, fp, frame;
 	size_t fplen;
-	uint8_t *fpbuf;
 
 	if (f->xlen < FXSAVE_SIZE + XSAVE_HDR || f->xlen > OVUP_ARCH_XSTATE_MAX ||
 	    f->ndata > OVUP_ARCH_FRAME_DATA)
@@ -148,45 +191,8 @@ int ovup_arch_frame(struct ovup_arch_frame *f)
 	f->bytes = calloc(1, f->len);
 	if (!f->bytes)
 		return -ENOMEM;
-
-	/* The FPU state as ptrace gave it, with the software bytes a signal
-	 * frame carries (ptrace puts XCR0 where they go). */
-	fpbuf = f->bytes + (fp - frame);
-	memcpy(fpbuf, f->xstate, f->xlen);
-	{
-		uint64_t xfeatures;
-
-		memcpy(&xfeatures, f->xstate + SW_BYTES, sizeof(xfeatures));
-		memset(fpbuf + SW_BYTES, 0, FXSAVE_SIZE - SW_BYTES);
-		put32(fpbuf + SW_BYTES, FP_XSTATE_MAGIC1);
-		put32(fpbuf + SW_BYTES + 4, (uint32_t)fplen);    /* extended_size */
-		memcpy(fpbuf + SW_BYTES + 8, &xfeatures, 8);     /* xfeatures */
-		put32(fpbuf + SW_BYTES + 16, (uint32_t)f->xlen); /* xstate_size */
-		put32(fpbuf + f->xlen, FP_XSTATE_MAGIC2);
-	}
-
-	/* The registers to return to; a syscall the stop interrupted is set
-	 * to restart, as the kernel would on resuming without a handler
-	 * (rt_sigreturn itself disables the restart logic). */
-	ovup_arch_regs_restart(&back);
-	memset(&fr, 0, sizeof(fr));
-	fr.pretcode = f->restorer; /* where "syscall; ret" returns to */
-	fr.uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	/* an invalid mode: rt_sigreturn's restore_altstack() then fails
-	 * quietly and leaves the thread's sigaltstack as it is */
-	fr.uc.uc_stack.ss_flags = 3;
-	fr.uc.uc_mcontext = (struct k_sigcontext){
-		.r8 = back.r8, .r9 = back.r9, .r10 = back.r10, .r11 = back.r11,
-		.r12 = back.r12, .r13 = back.r13, .r14 = back.r14, .r15 = back.r15,
-		.rdi = back.rdi, .rsi = back.rsi, .rbp = back.rbp, .rbx = back.rbx,
-		.rdx = back.rdx, .rax = back.rax, .rcx = back.rcx, .rsp = back.rsp,
-		.rip = back.rip, .eflags = back.eflags,
-		.cs = (uint16_t)back.cs, .ss = (uint16_t)back.ss,
-		.fpstate = fp,
-	};
-	fr.uc.uc_sigmask = f->sigmask;
-	if (f->ndata)
-		memcpy(fr.info, f->data, f->ndata);
+	fill_fpstate(f->bytes + (fp - frame), f, fplen);
+	fill_sigframe(&fr, f, fp);
 	memcpy(f->bytes, &fr, sizeof(fr));
 	f->sp = frame;
 	f->data_addr = frame + __builtin_offsetof(struct k_rt_sigframe, info);

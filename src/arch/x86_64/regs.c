@@ -288,13 +288,59 @@ static void follow_slot(struct walk *w, const cs_insn *in, const char *kind)
 	full(w, kind, in->address);
 }
 
+/* Bytes at a that do not decode.  NEW: anything may happen there.  OLD:
+ * the sweep cannot be trusted from here on, and an instruction it
+ * mis-decoded could add a register the compiler never counted, which then
+ * would go unsaved: this function contributes nothing (the wrapper saves
+ * more, never less), its callees found so far (from first_todo) dropped. */
+static void undecodable(struct walk *w, uint64_t a, size_t first_todo)
+{
+	char buf[128];
+
+	if (w->side == OVUP_ARCH_NEW) {
+		full(w, "bytes that do not decode", a);
+		return;
+	}
+	w->ntodo = first_todo;
+	note(w, "left out a function: its bytes at %s do not decode", where(w, a, buf, sizeof(buf)));
+}
+
+/* A call or jump of the function c: where it leaves to is queued, and an
+ * indirect one adds to *s what the compiler assumed of it (OLD) or is
+ * followed through its slot (NEW). */
+static void branch(struct walk *w, const struct ovup_arch_code *c, const cs_insn *in,
+		   ovup_regset *s)
+{
+	if (in->detail->x86.op_count >= 1 && in->detail->x86.operands[0].type == X86_OP_IMM) {
+		uint64_t to = (uint64_t)in->detail->x86.operands[0].imm;
+
+		/* a call or a jump that leaves: a callee, a tail call,
+		 * the function's cold part */
+		if (to < c->start || to >= c->start + c->size)
+			push(w, to);
+	} else if (has_group(in, CS_GRP_CALL)) {
+		/* the compiler knew no more than this about the
+		 * callee: it assumed the whole ABI set too */
+		if (w->side == OVUP_ARCH_OLD)
+			*s |= w->abi;
+		else
+			follow_slot(w, in, "an indirect call");
+	} else if (w->side == OVUP_ARCH_NEW) {
+		/* a jump through a table of the function's own labels,
+		 * or a tail call through a pointer: OLD cannot tell
+		 * them apart and adds nothing; NEW must assume the
+		 * worst (patches are compiled without jump tables) */
+		follow_slot(w, in, "an indirect jump");
+	}
+}
+
 /* One function (or stub), swept from start to end.  Its writes and the
  * places it leaves to are kept only if the whole of it decodes. */
 static void sweep(struct walk *w, const struct ovup_arch_code *c)
 {
 	const uint8_t *p = c->code;
 	size_t left = c->size, first_todo = w->ntodo;
-	uint64_t a = c->start, end = c->start + c->size;
+	uint64_t a = c->start;
 	ovup_regset s = 0;
 
 	while (left) {
@@ -302,20 +348,7 @@ static void sweep(struct walk *w, const struct ovup_arch_code *c)
 		unsigned unknown = 0;
 
 		if (!cs_disasm_iter(w->h, &p, &left, &a, w->insn)) {
-			if (w->side == OVUP_ARCH_NEW) {
-				full(w, "bytes that do not decode", a);
-				return;
-			}
-			/* OLD: the sweep cannot be trusted from here on, and
-			 * an instruction it mis-decoded could add a register
-			 * the compiler never counted, which then would go
-			 * unsaved: this function contributes nothing (the
-			 * wrapper saves more, never less) */
-			char buf[128];
-
-			w->ntodo = first_todo;
-			note(w, "left out a function: its bytes at %s do not decode",
-			     where(w, a, buf, sizeof(buf)));
+			undecodable(w, a, first_todo);
 			return;
 		}
 		s |= insn_writes(w, in, &unknown);
@@ -323,30 +356,9 @@ static void sweep(struct walk *w, const struct ovup_arch_code *c)
 			full(w, "a register ovup does not model written", in->address);
 		if (changes_anything(in->id))
 			full(w, in->mnemonic, in->address);
-		if (!has_group(in, CS_GRP_CALL) && !has_group(in, CS_GRP_JUMP) &&
-		    !has_group(in, CS_GRP_BRANCH_RELATIVE))
-			continue;
-		if (in->detail->x86.op_count >= 1 && in->detail->x86.operands[0].type == X86_OP_IMM) {
-			uint64_t to = (uint64_t)in->detail->x86.operands[0].imm;
-
-			/* a call or a jump that leaves: a callee, a tail call,
-			 * the function's cold part */
-			if (to < c->start || to >= end)
-				push(w, to);
-		} else if (has_group(in, CS_GRP_CALL)) {
-			/* the compiler knew no more than this about the
-			 * callee: it assumed the whole ABI set too */
-			if (w->side == OVUP_ARCH_OLD)
-				s |= w->abi;
-			else
-				follow_slot(w, in, "an indirect call");
-		} else if (w->side == OVUP_ARCH_NEW) {
-			/* a jump through a table of the function's own labels,
-			 * or a tail call through a pointer: OLD cannot tell
-			 * them apart and adds nothing; NEW must assume the
-			 * worst (patches are compiled without jump tables) */
-			follow_slot(w, in, "an indirect jump");
-		}
+		if (has_group(in, CS_GRP_CALL) || has_group(in, CS_GRP_JUMP) ||
+		    has_group(in, CS_GRP_BRANCH_RELATIVE))
+			branch(w, c, in, &s);
 	}
 	w->regs |= s;
 }
