@@ -2,8 +2,8 @@
 /*
  * Everything ovup reads from ELF files, through libelf: the symbols and
  * load layout of the target's objects, the sections and symbols of a
- * compiled patch, and the image `ld` produced.  The only file that calls
- * libelf.
+ * compiled patch, and the image `ld` produced; and what DWARF says of a
+ * function.  Only the files of src/elf/ call libelf and libdw.
  */
 #ifndef OVUP_ELF_H
 #define OVUP_ELF_H
@@ -120,7 +120,7 @@ struct ovup_img {
 int ovup_elf_img_read(const char *path, struct ovup_img *img);
 void ovup_elf_img_free(struct ovup_img *img);
 
-/* dwarf.c: how the function `name` defined in the relocatable object at
+/* dwarf_call.c: how the function `name` defined in the relocatable object at
  * path is called, by its prototype in the object's DWARF and the SysV
  * x86-64 classification: whether it may receive arguments on the stack
  * (with the reason), and the eightbytes of its return value that come back
@@ -134,7 +134,7 @@ struct ovup_dwarf_call {
 };
 int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *out);
 
-/* dwarf.c: the functions `name` (at link-time address addr) was inlined
+/* dwarf_inline.c: the functions `name` (at link-time address addr) was inlined
  * into, from the DWARF of path; -ENOENT when there is no DWARF for it. */
 int ovup_dwarf_inlined_callers(const char *path, uint64_t addr, const char *name, char ***callers,
 			       size_t *ncallers);
