@@ -130,7 +130,7 @@ size_t ovup_arch_branch_candidates(const uint8_t *code, size_t n, uint64_t addr,
  * or 0 if they do not decode. */
 size_t ovup_arch_insn_cover(const uint8_t *code, size_t n, uint64_t addr, size_t min_len);
 
-/* ---- register contracts (regs.c: capstone; arch.c: the wrapper) ----
+/* ---- register contracts (machine.c: the sets; regs.c: capstone; wrapper.c) ----
  *
  * A caller compiled with GCC's -fipa-ra (on at -O2 in user space) may keep
  * a value in a call-clobbered register across a call to a function of its

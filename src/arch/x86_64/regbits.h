@@ -2,8 +2,8 @@
 /*
  * x86-64's numbering of ovup_regset: the registers of the SysV ABI that a
  * caller may keep a value in across a call only if it knows the callee
- * leaves them alone.  Shared by the analysis (regs.c) and the wrapper
- * encoder (arch.c).
+ * leaves them alone.  Shared by the sets (machine.c), the analysis (regs.c)
+ * and the wrapper encoder (wrapper.c).
  */
 #ifndef OVUP_X86_REGBITS_H
 #define OVUP_X86_REGBITS_H
