@@ -2,8 +2,8 @@
 /*
  * Shared by the kernel target's files (not outside src/target/kernel/):
  * what ftrace and kprobes say about a function (probes.c), the bytes its
- * object file holds (vmlinux.c), and the check that joins them before a
- * site is planned (verify.c).
+ * object file holds (kfile.c, with vmlinux.c and module.c), and the check
+ * that joins them before a site is planned (verify.c).
  */
 #ifndef OVUP_KFILES_H
 #define OVUP_KFILES_H
@@ -31,7 +31,7 @@ struct ovup_kprobe {
  * message set. */
 int ovup_kprobes_in(uint64_t lo, uint64_t hi, struct ovup_kprobe *out, size_t max);
 
-/* ---- vmlinux.c: the object files of the running kernel ---- */
+/* ---- kfile.c: the object files of the running kernel ---- */
 
 struct ovup_kfile;
 /* The file s was loaded from (a module's .ko, or vmlinux from the kernel

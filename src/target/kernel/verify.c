@@ -68,6 +68,28 @@ static int check_int3(const struct ovup_sym *s, const uint8_t *live, size_t n, s
 	return 0;
 }
 
+/* The instructions the jump displaces, as the file has them: whole ones
+ * within the n bytes read live, and none the kernel rewrites itself.  0,
+ * or -ENOTSUP with the message set. */
+static int check_displaced(struct ovup_kfile *f, const struct ovup_sym *s, size_t n, size_t keep,
+			   size_t cover)
+{
+	const char *kind;
+
+	if (!cover || keep + cover > n)
+		return ovup_err(-ENOTSUP, "kernel: function '%s': %s has no whole instructions in "
+					  "the bytes ovup's jump would replace",
+				s->name, ovup_kfile_path(f));
+	kind = ovup_kfile_rewritten(f, s->addr + keep, cover);
+	if (kind)
+		return ovup_err(-ENOTSUP, "kernel: function '%s': the bytes ovup's jump would "
+					  "replace (%s+0x%zx..+0x%zx) hold %s, which the kernel "
+					  "rewrites itself; ovup cannot check them against %s and "
+					  "does not patch there",
+				s->name, s->name, keep, keep + cover - 1, kind, ovup_kfile_path(f));
+	return 0;
+}
+
 /* The displaced bytes against the object file. */
 static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s,
 		      const uint8_t *entry, size_t n, size_t keep)
@@ -77,7 +99,6 @@ static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s,
 	uint8_t want[WINDOW];
 	size_t len = WINDOW, cover;
 	char live[3 * WINDOW], file[3 * WINDOW];
-	const char *kind;
 	int ret;
 
 	if (s->size && s->size < keep + JUMP)
@@ -92,22 +113,9 @@ static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s,
 	/* the instructions as the file has them (a probe may have changed
 	 * the live ones), then their bytes as the loader relocated them */
 	cover = ovup_arch_insn_cover(want, len, site, JUMP);
-	if (!cover || keep + cover > n) {
-		ret = ovup_err(-ENOTSUP, "kernel: function '%s': %s has no whole instructions in "
-					 "the bytes ovup's jump would replace",
-			       s->name, ovup_kfile_path(f));
-		goto out;
-	}
-	kind = ovup_kfile_rewritten(f, site, cover);
-	if (kind) {
-		ret = ovup_err(-ENOTSUP, "kernel: function '%s': the bytes ovup's jump would replace "
-					 "(%s+0x%zx..+0x%zx) hold %s, which the kernel rewrites "
-					 "itself; ovup cannot check them against %s and does not "
-					 "patch there",
-			       s->name, s->name, keep, keep + cover - 1, kind, ovup_kfile_path(f));
-		goto out;
-	}
-	ret = check_int3(s, entry, n, keep, want, cover);
+	ret = check_displaced(f, s, n, keep, cover);
+	if (!ret)
+		ret = check_int3(s, entry, n, keep, want, cover);
 	if (ret)
 		goto out;
 	ret = ovup_kfile_read(f, site, want, cover, 1);

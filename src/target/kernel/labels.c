@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Step 1 for the kernel, labels: every symbol of vmlinux and of each
+ * loaded module at its live address, from /proc/kallsyms (or the file
+ * OVUP_KALLSYMS names).  kallsyms has no sizes: a function's is the
+ * distance to the next text symbol of its object.  Also the one symbol the
+ * device needs before any patch, idle_threads.
+ */
+#define _GNU_SOURCE
+#include "kernel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *kallsyms_path(void)
+{
+	return getenv("OVUP_KALLSYMS") ? getenv("OVUP_KALLSYMS") : "/proc/kallsyms";
+}
+
+static int kptr_restricted(const char *path)
+{
+	return ovup_err(-EACCES, "kernel: %s shows every address as 0 (kernel.kptr_restrict, "
+				 "or not root); run ovup as root, with 'sysctl "
+				 "kernel.kptr_restrict=1' or 0",
+			path);
+}
+
+/* One line of kallsyms, cut in place. */
+struct kline {
+	uint64_t addr;
+	char type;           /* nm's letter: t T w W d D b B r R a A, or another */
+	const char *name;
+	const char *mod;     /* NULL for vmlinux */
+};
+
+/* A text symbol, to size functions once every symbol is in. */
+struct ktext {
+	uint64_t addr;
+	uint32_t obj;
+	uint32_t sym; /* index in st->syms, or UINT32_MAX for no symbol */
+};
+
+/* What reading kallsyms carries from one line to the next. */
+struct kread {
+	struct ovup_symtab *st;
+	struct ktext *kt;
+	size_t nkt, cap;
+	size_t lines, nonzero;   /* well-formed lines, and those with an address */
+	uint32_t cur_obj;
+	char cur_mod[256];
+};
+
+static int ktext_cmp(const void *a, const void *b)
+{
+	const struct ktext *x = a, *y = b;
+
+	if (x->obj != y->obj)
+		return x->obj < y->obj ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static uint32_t object_of(struct ovup_symtab *st, const char *name)
+{
+	struct ovup_object o = { 0 };
+	size_t i;
+
+	for (i = st->nobjs; i-- > 0;)
+		if (!strcmp(st->objs[i].name, name))
+			return (uint32_t)i;
+	o.path = ovup_xstrdup(name);
+	o.name = ovup_xstrdup(name);
+	o.is_main = !strcmp(name, "vmlinux");
+	o.full = 1; /* kallsyms has the static symbols too (KALLSYMS_ALL) */
+	o.symsrc = ovup_xstrdup("/proc/kallsyms");
+	o.open_path = ovup_xstrdup("/proc/kallsyms");
+	return (uint32_t)ovup_symtab_add_object(st, &o);
+}
+
+/* "ffffffff8a2105a0 t cmdline_proc_show" or "... t name\t[module]": 0,
+ * or -1 for a line of another form. */
+static int parse_line(char *p, struct kline *l)
+{
+	char *mod, *end;
+
+	l->addr = strtoull(p, &p, 16);
+	if (*p++ != ' ' || !*p)
+		return -1;
+	l->type = *p++;
+	if (*p++ != ' ')
+		return -1;
+	l->name = p;
+	mod = strchr(p, '\t');
+	if (mod) {
+		*mod++ = 0;
+		if (*mod == '[' && (end = strchr(mod, ']'))) {
+			*end = 0;
+			mod++;
+		}
+	}
+	l->mod = mod;
+	return 0;
+}
+
+/* The symbol's type and binding for nm's letter: 0, or -1 for a kind of
+ * symbol ovup has no use for. */
+static int sym_kind(char type, enum ovup_sym_type *st_type, enum ovup_sym_bind *bind)
+{
+	*bind = type >= 'a' ? OVUP_BIND_LOCAL : OVUP_BIND_GLOBAL;
+	if (type == 't' || type == 'T') {
+		*st_type = OVUP_SYM_FUNC;
+	} else if (type == 'w' || type == 'W') {
+		*st_type = OVUP_SYM_FUNC;
+		*bind = OVUP_BIND_WEAK;
+	} else if (strchr("dDbBrRaA", type)) {
+		*st_type = OVUP_SYM_OBJECT;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void add_line(struct kread *r, const struct kline *l)
+{
+	const char *mod = l->mod ? l->mod : "vmlinux";
+	enum ovup_sym_type st_type;
+	enum ovup_sym_bind bind;
+
+	r->lines++;
+	r->nonzero += l->addr != 0;
+	if (strcmp(mod, r->cur_mod)) {
+		snprintf(r->cur_mod, sizeof(r->cur_mod), "%s", mod);
+		r->cur_obj = object_of(r->st, r->cur_mod);
+	}
+	if (sym_kind(l->type, &st_type, &bind))
+		return;
+	if (st_type == OVUP_SYM_FUNC) {
+		if (r->nkt == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 65536;
+			r->kt = ovup_xrealloc(r->kt, r->cap * sizeof(*r->kt));
+		}
+		r->kt[r->nkt].addr = l->addr;
+		r->kt[r->nkt].obj = r->cur_obj;
+		r->kt[r->nkt++].sym = (uint32_t)r->st->nsyms;
+	}
+	/* insertion order (kallsyms order) gives OVUP_SYMPOS its meaning */
+	ovup_symtab_add(r->st, r->cur_obj, l->name, l->addr, 0, st_type, bind, NULL);
+}
+
+/* Every line of text, split in place; parsed by hand: this runs on
+ * 100,000 lines. */
+static void read_lines(struct kread *r, char *text)
+{
+	char *p, *eol;
+
+	for (p = text; *p; p = eol + 1) {
+		struct kline l;
+		int last;
+
+		eol = strchr(p, '\n');
+		if (!eol)
+			eol = p + strlen(p);
+		last = !*eol;
+		*eol = 0;
+		if (!parse_line(p, &l))
+			add_line(r, &l);
+		if (last)
+			break;
+	}
+}
+
+/* kallsyms lists each object in one block, vmlinux sorted by address,
+ * modules not always: sort only the blocks that need it. */
+static void sort_texts(struct ktext *kt, size_t nkt)
+{
+	size_t i;
+
+	for (i = 0; i < nkt;) {
+		size_t j = i + 1, sorted = 1;
+
+		for (; j < nkt && kt[j].obj == kt[i].obj; j++)
+			sorted &= kt[j - 1].addr <= kt[j].addr;
+		if (!sorted)
+			qsort(kt + i, j - i, sizeof(*kt), ktext_cmp);
+		i = j;
+	}
+	if (nkt > 1 && kt[0].obj != kt[nkt - 1].obj)
+		for (i = 1; i < nkt; i++)
+			if (kt[i].obj < kt[i - 1].obj) {
+				qsort(kt, nkt, sizeof(*kt), ktext_cmp); /* not in blocks after all */
+				break;
+			}
+}
+
+/* A function ends where the next text symbol of its object begins, as
+ * the kernel's own kallsyms lookups assume (kt sorted). */
+static void set_sizes(struct ovup_symtab *st, const struct ktext *kt, size_t nkt)
+{
+	size_t i;
+
+	for (i = 0; i < nkt; i++) {
+		size_t j = i + 1;
+
+		while (j < nkt && kt[j].obj == kt[i].obj && kt[j].addr == kt[i].addr)
+			j++;
+		if (j < nkt && kt[j].obj == kt[i].obj && kt[j].addr - kt[i].addr < (1u << 20))
+			st->syms[kt[i].sym].size = kt[j].addr - kt[i].addr;
+	}
+}
+
+int ovup_kern_labels(struct ovup_target *t, struct ovup_symtab *st)
+{
+	const char *path = kallsyms_path();
+	char *text = ovup_read_file(path, NULL);
+	struct kread r = { .st = st, .cur_mod = "vmlinux" };
+
+	(void)t;
+	if (!text)
+		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
+	object_of(st, "vmlinux");
+	read_lines(&r, text);
+	free(text);
+	if (r.lines && !r.nonzero) {
+		free(r.kt);
+		return kptr_restricted(path);
+	}
+	sort_texts(r.kt, r.nkt);
+	set_sizes(st, r.kt, r.nkt);
+	free(r.kt);
+	ovup_symtab_finish(st);
+	return 0;
+}
+
+/* The address of the per-CPU variable idle_threads in kallsyms: the only
+ * way to the idle tasks, which are on no task list. */
+int ovup_kern_idle_threads(uint64_t *addr)
+{
+	const char *path = kallsyms_path();
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int found = 0;
+
+	*addr = 0;
+	if (!f)
+		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+
+		/* "0000000000020178 A idle_threads": vmlinux's, no [module]
+		 * (per-CPU symbols are absolute offsets) */
+		if (sp && sp[1] && strchr("AdDbB", sp[1]) && !strcmp(sp + 2, " idle_threads\n")) {
+			*addr = strtoull(line, NULL, 16);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return ovup_err(-ENOENT, "kernel: %s has no symbol idle_threads, which ovup needs "
+					 "to find the idle tasks; is it the running kernel's?",
+				path);
+	if (!*addr)
+		return kptr_restricted(path);
+	return 0;
+}
