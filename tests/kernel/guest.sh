@@ -61,10 +61,13 @@ FVER=$(addr version_proc_show vmlinux)
 T0=$(text "$FCMD")
 V0=$(text "$FVER")
 
-# What the kernel log must not hold at the end; a scenario may add to it
-# (klog_bad="$klog_bad|...").  The line echoing the kernel's command line
-# is no error, whatever it says (vmrun boots with panic=-1).
+# What the kernel log must not hold at the end (an extended regex); a
+# scenario may add to it with klog_add ERE.  The line echoing the kernel's
+# command line is no error, whatever it says (vmrun boots with panic=-1).
 klog_bad='BUG|Oops|WARNING|general protection|Kernel panic|RIP:'
+klog_add() {
+	case "|$klog_bad|" in *"|$1|"*) ;; *) klog_bad="$klog_bad|$1" ;; esac
+}
 
 for name; do
 	echo "# scenario $name"

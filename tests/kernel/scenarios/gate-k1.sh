@@ -4,7 +4,7 @@
 # patches: gate_a gate_b
 # timeout: 1200
 
-klog_bad="$klog_bad|Call Trace"
+klog_add 'Call Trace'
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # revert every patch, newest first; 0 if all went
 revert_all() {

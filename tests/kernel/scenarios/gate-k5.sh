@@ -2,5 +2,5 @@
 # Kernel scenario gate-k5: the raw interface: the writer slot, K5 refusals,
 # CAP_SYS_MODULE
 
-klog_bad="$klog_bad|Call Trace"
+klog_add 'Call Trace'
 kio gate k5 perm

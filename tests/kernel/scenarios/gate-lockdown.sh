@@ -3,7 +3,7 @@
 # patches: gate_a gate_b
 # last: lockdown cannot be lowered again in this boot
 
-klog_bad="$klog_bad|Call Trace"
+klog_add 'Call Trace'
 run apply -k /tmp/gate_a.o
 is "$RC" 0 "apply before lockdown"
 kio lockdown

@@ -3,7 +3,7 @@
 # tool's accounts for
 # patches: gate_a
 
-klog_bad="$klog_bad|Call Trace"
+klog_add 'Call Trace'
 kio stray
 T1=$(text "$FVER")
 run apply -k /tmp/gate_a.o

@@ -4,7 +4,7 @@
 # patches: module orig-module cmdline retsite
 # timeout: 180
 
-klog_bad="$klog_bad|panic"
+klog_add 'panic'
 insmod /lib/ovup/ovup_target.ko
 is "$(cat /proc/ovup_target)" "target-original" "the victim module is loaded"
 FT=$(addr ovup_target_show ovup_target)

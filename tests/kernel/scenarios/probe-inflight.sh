@@ -5,7 +5,7 @@
 # patches: cmdline
 # timeout: 420
 
-klog_bad="$klog_bad|panic"
+klog_add 'panic'
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 mount -t tracefs none /sys/kernel/tracing 2>/dev/null
 K=/sys/kernel/tracing

@@ -4,7 +4,7 @@
 # random bytes; each refused with the reason.
 # patches: cmdline
 
-klog_bad="$klog_bad|panic"
+klog_add 'panic'
 run apply -k /tmp/nobuild.o
 is "$RC" 1 "an object without .ovup.build: refused"
 like "$ERR" "has no .ovup.build section.*build it with 'ovup build -k'" "... saying to build it with ovup build -k"

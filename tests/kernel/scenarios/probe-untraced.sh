@@ -4,7 +4,7 @@
 # only
 # patches: untraced-memcpy untraced-getpid untraced-label
 
-klog_bad="$klog_bad|panic"
+klog_add 'panic'
 lines() { echo "$1" | grep -c .; }
 mount | grep -qE 'debugfs|tracefs'
 [ $? != 0 ]; ok $? "neither debugfs nor tracefs is mounted"

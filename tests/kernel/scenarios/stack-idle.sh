@@ -4,7 +4,7 @@
 # patches: idle cmdline
 # timeout: 150
 
-klog_bad="$klog_bad|Attempted to kill the idle task"
+klog_add 'Attempted to kill the idle task'
 # the pages (hex, without the last 3 digits) of patch $1's retired blocks
 retired_pages() { ovup list -k | sed -n "s/^    0x\([0-9a-f]*\)[0-9a-f]\{3\}  4 KiB of reverted patch '$1'.*/\1/p"; }
 

@@ -4,7 +4,7 @@
 # patches: nanosleep
 # timeout: 150
 
-klog_bad="$klog_bad|Attempted to kill the idle task"
+klog_add 'Attempted to kill the idle task'
 run apply -k /tmp/nanosleep.o
 is "$RC" 0 "apply a non-tail-call wrapper of do_nanosleep"
 sleep 1000 & S1=$!

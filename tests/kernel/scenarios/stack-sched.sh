@@ -4,7 +4,7 @@
 # patches: sched cmdline
 # timeout: 150
 
-klog_bad="$klog_bad|Attempted to kill the idle task"
+klog_add 'Attempted to kill the idle task'
 run apply -k /tmp/sched.o
 is "$RC" 0 "apply a non-tail-call wrapper of schedule()"
 sleep 0.5
