@@ -62,8 +62,9 @@ T0=$(text "$FCMD")
 V0=$(text "$FVER")
 
 # What the kernel log must not hold at the end (an extended regex); a
-# scenario may add to it with klog_add ERE.  The line echoing the kernel's
-# command line is no error, whatever it says (vmrun boots with panic=-1).
+# scenario may add to it with klog_add ERE.  The lines echoing the kernel's
+# command line ("Command line:", "Kernel command line:") are no error,
+# whatever they say (vmrun boots with panic=-1).
 klog_bad='BUG|Oops|WARNING|general protection|Kernel panic|RIP:'
 klog_add() {
 	case "|$klog_bad|" in *"|$1|"*) ;; *) klog_bad="$klog_bad|$1" ;; esac
@@ -78,7 +79,7 @@ for name; do
 	fi
 done
 
-dmesg | grep -v 'Kernel command line:' | grep -E "$klog_bad" >/tmp/bad
+dmesg | grep -v -i 'command line' | grep -E "$klog_bad" >/tmp/bad
 [ ! -s /tmp/bad ]; ok $? "no BUG/Oops/WARNING in the kernel log (/$klog_bad/)"
 if [ -s /tmp/bad ]; then
 	sed 's/^/#   /' /tmp/bad
