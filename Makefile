@@ -41,19 +41,30 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-# unit tests link the sanitized core (and the cli parser, without main)
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(filter-out $(BUILD)/san/src/cli/main.o,$(SAN_OBJ))
+# The sanitizer objects are prerequisites of a pattern rule only, which makes
+# them intermediate: make would delete them after every build and recompile
+# them at the next `make unit`.
+.SECONDARY: $(SAN_OBJ)
+
+# unit tests link the sanitized core (and the cli parser, without main); the
+# files they read are found through absolute paths, from any directory
+SAN_LIB_OBJ := $(filter-out $(BUILD)/san/src/cli/main.o,$(SAN_OBJ))
+UNIT_DEFS := -DOVUP_TEST_VICTIMS='"$(abspath $(BUILD))/tests/victims/"'
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/lib/tap.h $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(filter-out $(BUILD)/san/src/cli/main.o,$(SAN_OBJ)) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -Itests/lib $(UNIT_DEFS) -o $@ $< $(SAN_LIB_OBJ) $(LIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
-unit: $(UNIT_BIN)
+# the unit tests and what they read at run time (test_symtab: the victims)
+unit: $(UNIT_BIN) victims
 
-test-bins: $(BUILD)/ovup $(UNIT_BIN) $(HELPER_BIN)
-	$(MAKE) -C tests/victims BUILD=$(abspath $(BUILD))/tests/victims
+victims:
+	@$(MAKE) --no-print-directory -C tests/victims BUILD=$(abspath $(BUILD))/tests/victims
+
+test-bins: $(BUILD)/ovup unit $(HELPER_BIN)
 
 deps:
 	@tools/deps check
@@ -82,4 +93,4 @@ bench: all
 clean:
 	rm -rf $(BUILD)
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNIT_BIN:=.d)

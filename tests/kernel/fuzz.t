@@ -7,11 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 
 kt_build_helpers
-tap_ok $? "make -C tests/kernel"
+ok $? "make -C tests/kernel"
 
 calls=${FUZZ_CALLS:-20000}
 out=$("$VMRUN" --timeout 900 -- kioctl fuzz "$calls")
 rc=$?
-tap_import <<<"$out"
-tap_ok "$rc" "kioctl fuzz $calls exits 0 in the guest (status $rc)"
-tap_end
+kt_import <<<"$out"
+ok "$rc" "kioctl fuzz $calls exits 0 in the guest (status $rc)"
+done_testing

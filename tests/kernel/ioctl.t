@@ -6,10 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 
 kt_build_helpers
-tap_ok $? "make -C tests/kernel (kioctl, ovup_target.ko)"
+ok $? "make -C tests/kernel (kioctl, ovup_target.ko)"
 
 out=$("$VMRUN" -- kioctl all)
 rc=$?
-tap_import <<<"$out"
-tap_ok "$rc" "kioctl all exits 0 in the guest (status $rc)"
-tap_end
+kt_import <<<"$out"
+ok "$rc" "kioctl all exits 0 in the guest (status $rc)"
+done_testing

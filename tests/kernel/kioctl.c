@@ -32,51 +32,10 @@
 #include <linux/capability.h>
 
 #include "uapi/ovup_uapi.h"
+#include "tap.h"
 
 #define DEV "/dev/ovup"
 #define PAGE 4096UL
-
-/* ---- TAP ---------------------------------------------------------------- */
-
-static int tap_n, tap_failed;
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_n++;
-	if (!cond)
-		tap_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static void bail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("Bail out! ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" (errno %s)\n", strerrorname_np(errno) ?: "?");
-	exit(2);
-}
 
 /* ioctl returning 0 or -errno */
 static int io(int fd, unsigned long cmd, void *arg)
@@ -381,7 +340,7 @@ static struct ovup_k_site site_jump(int fd, uint64_t func, uint64_t target)
 	int32_t rel = (int32_t)(target - (func + 10));
 
 	if (kread(fd, s.addr, s.expect, 5))
-		bail("read site %#" PRIx64, s.addr);
+		bail("read site %#llx", s.addr);
 	s.write[0] = 0xe9;
 	memcpy(s.write + 1, &rel, 4);
 	return s;
@@ -524,7 +483,7 @@ static void t_version(int fd)
 	ok(v.text_base % PAGE == 0 && v.data_base % PAGE == 0, "areas are page aligned");
 	dist = (int64_t)(v.text_base - f_cmdline);
 	ok(dist > -(1LL << 31) && dist < (1LL << 31) - (int64_t)v.text_size,
-	   "text area %#" PRIx64 " is within +-2 GiB of kernel text", v.text_base);
+	   "text area %#llx is within +-2 GiB of kernel text", v.text_base);
 }
 
 static void t_ioctl(int fd)
@@ -968,7 +927,7 @@ static void t_patch(int fd)
 	ok(file_is("/proc/cmdline", ""), "the refused REVERT changed nothing");
 	rec = (struct ovup_k_record){ .index = 1 };
 	io(fd, OVUP_IOC_RECORD, &rec);
-	ok(!strcmp(rec.name, "kioctl-stacked") && rec.seq > 1, "RECORD 1 is the newer patch (seq %" PRIu64 ")", rec.seq);
+	ok(!strcmp(rec.name, "kioctl-stacked") && rec.seq > 1, "RECORD 1 is the newer patch (seq %llu)", rec.seq);
 	is_err(revert(fd, "kioctl-stacked", p2.ranges, p2.nranges, NULL), 0, "REVERT the stacked patch");
 	ok(file_is("/proc/cmdline", "ovup-patched\n"), "/proc/cmdline is back to the first patch");
 	is_err(kfree_(fd, blk2), -EINVAL, "REVERT freed the stacked patch's block");
@@ -1107,7 +1066,7 @@ static void t_busy(int fd)
 	ok(p.pw.busy.pid == pid && !strcmp(p.pw.busy.comm, "sleep") &&
 	   p.pw.busy.reason == OVUP_BUSY_FRAME &&
 	   p.pw.busy.addr >= sleeping.start && p.pw.busy.addr < sleeping.end,
-	   "busy names pid %d '%s' reason %u at %#" PRIx64 " in do_nanosleep",
+	   "busy names pid %d '%s' reason %u at %#llx in do_nanosleep",
 	   p.pw.busy.pid, p.pw.busy.comm, p.pw.busy.reason, p.pw.busy.addr);
 	kread(fd, f_cmdline + 5, cur, 5);
 	ok(!memcmp(cur, p.sites[0].expect, 5) && file_is("/proc/cmdline", cmdline_orig),
@@ -1140,7 +1099,7 @@ static void t_busy(int fd)
 	       "checked range (seq_read_iter)");
 	ok(p.pw.busy.pid == reader && p.pw.busy.reason == OVUP_BUSY_FRAME &&
 	   p.pw.busy.addr >= sri && p.pw.busy.addr < ksym_end(sri),
-	   "busy: pid %d reason %u (a return address) at %#" PRIx64 " in seq_read_iter",
+	   "busy: pid %d reason %u (a return address) at %#llx in seq_read_iter",
 	   p.pw.busy.pid, p.pw.busy.reason, p.pw.busy.addr);
 	p.nranges--;
 	is_err(apply(fd, &p), 0, "PAWRITE elsewhere while a task sleeps in replacement code "
@@ -1850,8 +1809,8 @@ static void t_gate(int fd)
 
 	is_err(apply(fd, &p), 0, "PAWRITE by the holder");
 	io(fd, OVUP_IOC_RECORD, &rec);
-	ok(p.pw.seq > 0 && p.pw.seq == rec.seq, "PAWRITE returns the module's seq %" PRIu64
-	   " (RECORD says %" PRIu64 ")", p.pw.seq, rec.seq);
+	ok(p.pw.seq > 0 && p.pw.seq == rec.seq, "PAWRITE returns the module's seq %llu"
+	   " (RECORD says %llu)", p.pw.seq, rec.seq);
 	is_err(kbegin(fd, 0, NULL), -EALREADY, "BEGIN on the fd that holds the slot");
 	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT | 2, NULL), -EINVAL, "BEGIN with an unknown flag");
 	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT, &b), -EBUSY, "BEGIN NOWAIT on a second fd");
@@ -1883,7 +1842,7 @@ static void t_gate(int fd)
 	}
 	is_err(kend(fd), -ENOLCK, "END with nobody holding the slot");
 	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT, &b), 0, "BEGIN NOWAIT on a free slot");
-	ok(b.seq == rec.seq, "BEGIN reports the newest seq %" PRIu64 " (want %" PRIu64 ")", b.seq,
+	ok(b.seq == rec.seq, "BEGIN reports the newest seq %llu (want %llu)", b.seq,
 	   rec.seq);
 	close(fd2);
 	is_err(kbegin(fd, OVUP_BEGIN_NOWAIT, NULL), 0, "closing the holder's fd freed the slot");
@@ -2228,6 +2187,5 @@ int main(int argc, char **argv)
 		}
 	}
 	close(fd);
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }

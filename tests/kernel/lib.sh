@@ -1,52 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
-# Shared by tests/kernel/*.t (bash, sourced): TAP output, building the
-# guest-side helpers, and importing a guest program's TAP lines.  Every
-# test fails through its exit status; a missing plan or a bail-out is a
-# failure too.
+# Shared by tests/kernel/*.t and tests/kernel/run (bash, sourced): building
+# the guest-side helpers, importing a guest program's TAP, and running
+# kernel scenarios (tests/kernel/scenarios/NAME.sh) in one guest.  TAP
+# output is tests/lib/tap.sh's.  Every test fails through its exit status;
+# a missing plan or a bail-out is a failure too.
 
 set -u
 KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KT_SCENARIOS=$KT_ROOT/tests/kernel/scenarios
 VMRUN=$KT_ROOT/tools/vmrun
 OVUP=$KT_ROOT/build/ovup
-tap_n=0
-tap_failed=0
+. "$KT_ROOT/tests/lib/tap.sh"
 
-tap_ok() { # tap_ok STATUS DESCRIPTION: STATUS 0 is a pass
-	tap_n=$((tap_n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
-	fi
-}
-
-tap_diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
-
-tap_end() {
-	echo "1..$tap_n"
-	[ "$tap_failed" = 0 ] && [ "$tap_n" -gt 0 ]
-	exit $?
-}
-
-# Renumber the TAP lines of a guest program (on stdin) into ours and check
-# that its own plan matched what it printed.
-tap_import() {
-	local line plan= count=0
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) count=$((count + 1)); tap_ok 0 "${line#* - }" ;;
-		"not ok "*) count=$((count + 1)); tap_ok 1 "${line#* - }" ;;
-		"Bail out!"*) tap_ok 1 "guest: $line" ;;
-		1..*) plan=${line#1..} ;;
-		"#"*) echo "$line" ;;
-		*) echo "# $line" ;;
-		esac
-	done
-	[ -n "$plan" ] && [ "$plan" = "$count" ]
-	tap_ok $? "guest printed its whole plan (plan '${plan:-none}', $count results)"
+# kt_import <FILE: a guest program's TAP lines, renumbered into ours, and
+# one more result: its own plan matched what it printed.
+kt_import() {
+	tap_import
+	ok $? "guest printed its whole plan (plan '${tap_import_plan:-none}', $tap_import_count results)"
 }
 
 # Build kioctl and the victim module (quietly unless it fails).
@@ -65,4 +35,62 @@ kt_workdir() {
 		exit 1
 	}
 	trap 'rm -rf "$work"' EXIT
+}
+
+# kt_header FILE KEY: the value of a scenario's "# KEY: value" header line
+kt_header() {
+	sed -n "1,/^\$/s/^# $2: //p" "$1" | head -n 1
+}
+
+# kt_file PATH: a file for /tmp in the guest (for NAME.host.sh)
+kt_file() {
+	kt_files+=(--file "$1")
+}
+
+# kt_scenarios NAME...: the scenarios tests/kernel/scenarios/NAME.sh, in
+# one guest.  On the host: the guest helpers and every patch object their
+# "# patches:" headers name are built (one result each), then each
+# scenario's NAME.host.sh, if there is one, prepares more files.  Then one
+# boot runs them in the order given (those with a "# last:" header after
+# the others), and their TAP joins ours.  Needs kt_workdir.
+kt_scenarios() {
+	local name f p src rc timeout=120 t built=" " first=() last=()
+
+	kt_files=()
+	for name; do
+		f=$KT_SCENARIOS/$name.sh
+		if [ ! -f "$f" ]; then
+			echo "Bail out! no kernel scenario '$name' ($f)"
+			exit 1
+		fi
+		if [ -n "$(kt_header "$f" last)" ]; then last+=("$name"); else first+=("$name"); fi
+	done
+	kt_build_helpers
+	ok $? "guest helpers build"
+	for name in "${first[@]}" "${last[@]}"; do
+		f=$KT_SCENARIOS/$name.sh
+		for p in $(kt_header "$f" patches); do
+			# a bare name is tests/kernel/patches/NAME.c; else a path from the top
+			case $p in */*) src=$p.c ;; *) src=tests/kernel/patches/$p.c ;; esac
+			case $built in *" $p "*) continue ;; esac
+			built="$built$p "
+			"$OVUP" build -k "$KT_ROOT/$src" -o "$work/${p##*/}.o" >"$work/log" 2>&1
+			rc=$?
+			ok $rc "ovup build -k $src"
+			[ $rc = 0 ] || sed 's/^/# /' "$work/log"
+			kt_file "$work/${p##*/}.o"
+		done
+		t=$(kt_header "$f" timeout)
+		timeout=$((timeout + ${t:-60}))
+		kt_file "$f"
+	done
+	for name in "${first[@]}" "${last[@]}"; do
+		f=$KT_SCENARIOS/$name.host.sh
+		[ ! -f "$f" ] || . "$f"
+	done
+	"$VMRUN" --timeout "$timeout" "${kt_files[@]}" -- \
+		sh /usr/share/ovup-tests/guest.sh "${first[@]}" "${last[@]}" >"$work/guest" 2>&1
+	rc=$?
+	kt_import <"$work/guest"
+	ok $rc "the guest ran $(("${#first[@]}" + "${#last[@]}")) scenario(s) and exited 0 (status $rc)"
 }

@@ -6,14 +6,14 @@
 . "$(dirname "$0")/lib.sh"
 
 kt_build_helpers
-tap_ok $? "make -C tests/kernel"
+ok $? "make -C tests/kernel"
 
 # vmrun warns on stderr about the (expected) oops; keep that out of the way
 err=$(mktemp) || { echo "Bail out! mktemp failed"; exit 1; }
 trap 'rm -f "$err"' EXIT
 out=$("$VMRUN" -- kioctl prot 2>"$err")
 rc=$?
-tap_import <<<"$out"
-tap_ok "$rc" "kioctl prot exits 0 in the guest (status $rc)"
+kt_import <<<"$out"
+ok "$rc" "kioctl prot exits 0 in the guest (status $rc)"
 [ "$rc" = 0 ] || sed 's/^/# /' "$err"
-tap_end
+done_testing

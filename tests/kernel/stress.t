@@ -8,15 +8,15 @@
 . "$(dirname "$0")/lib.sh"
 
 kt_build_helpers
-tap_ok $? "make -C tests/kernel"
+ok $? "make -C tests/kernel"
 
 for mode in voluntary full; do
 	echo "# preempt=$mode"
 	out=$("$VMRUN" --append "preempt=$mode" -- \
 		'dmesg | grep -o "Dynamic Preempt: [a-z]*"; kioctl stress 100')
 	rc=$?
-	tap_ok $(grep -qx "Dynamic Preempt: $mode" <<<"$out"; echo $?) "guest runs with preempt=$mode"
-	tap_import < <(grep -v '^Dynamic Preempt' <<<"$out")
-	tap_ok "$rc" "kioctl stress exits 0 under preempt=$mode (status $rc)"
+	ok $(grep -qx "Dynamic Preempt: $mode" <<<"$out"; echo $?) "guest runs with preempt=$mode"
+	kt_import < <(grep -v '^Dynamic Preempt' <<<"$out")
+	ok "$rc" "kioctl stress exits 0 under preempt=$mode (status $rc)"
 done
-tap_end
+done_testing

@@ -10,12 +10,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 # usage errors never boot
 "$VMRUN" >/dev/null 2>"$tmp/err"
-tap_ok $([ $? = 125 ] && grep -q 'no command' "$tmp/err"; echo $?) "no command: exit 125"
+ok $([ $? = 125 ] && grep -q 'no command' "$tmp/err"; echo $?) "no command: exit 125"
 "$VMRUN" --mem lots -- true >/dev/null 2>"$tmp/err"
-tap_ok $([ $? = 125 ] && grep -q "'lots' is not a positive number" "$tmp/err"; echo $?) \
+ok $([ $? = 125 ] && grep -q "'lots' is not a positive number" "$tmp/err"; echo $?) \
 	"bad --mem: exit 125"
 "$VMRUN" --file "$tmp/missing" -- true >/dev/null 2>"$tmp/err"
-tap_ok $([ $? = 125 ] && grep -q 'no such file' "$tmp/err"; echo $?) "missing --file: exit 125"
+ok $([ $? = 125 ] && grep -q 'no such file' "$tmp/err"; echo $?) "missing --file: exit 125"
 
 # stdout byte-exact, stderr apart, status passed through
 start=$EPOCHREALTIME
@@ -23,12 +23,12 @@ start=$EPOCHREALTIME
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-tap_ok $([ $rc = 7 ]; echo $?) "exit status 7 comes back (got $rc)"
+ok $([ $rc = 7 ]; echo $?) "exit status 7 comes back (got $rc)"
 printf 'line1\n\nlast-without-newline' >"$tmp/want"
 cmp -s "$tmp/out" "$tmp/want"
-tap_ok $? "stdout is byte-exact (no markers, no CR, no kernel log)"
-tap_ok $([ "$(cat "$tmp/err")" = to-stderr ]; echo $?) "stderr arrives separately"
-tap_diag "boot+run+poweroff took ${secs}s"
+ok $? "stdout is byte-exact (no markers, no CR, no kernel log)"
+ok $([ "$(cat "$tmp/err")" = to-stderr ]; echo $?) "stderr arrives separately"
+diag "boot+run+poweroff took ${secs}s"
 
 # --file, several arguments quoted as words
 printf 'payload %s\n' "$RANDOM" >"$tmp/data.txt"
@@ -37,7 +37,7 @@ printf 'payload %s\n' "$RANDOM" >"$tmp/data.txt"
 rc=$?
 { cat "$tmp/data.txt"; printf '%s|' "a b" "c'd" '$HOME' ''; } >"$tmp/want"
 cmp -s "$tmp/out" "$tmp/want"
-tap_ok $? "--file lands in /tmp and multi-word arguments keep their quoting (status $rc)"
+ok $? "--file lands in /tmp and multi-word arguments keep their quoting (status $rc)"
 
 # what the guest holds; kernel messages stay out of stdout
 guest='
@@ -50,17 +50,17 @@ if [ -x "$(command -v ovup)" ]; then ovup --help >/dev/null 2>&1; echo "ovup-run
 '
 "$VMRUN" -- "$guest" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-tap_ok $rc "guest script ran (status $rc)"
-tap_ok $(grep -qx 'crw-------' "$tmp/out"; echo $?) "/dev/ovup exists with mode 0600"
-tap_ok $(grep -qx 'module-loaded' "$tmp/out"; echo $?) "ovup.ko is loaded at boot"
-tap_ok $(grep -qx 'GNU ld' "$tmp/out"; echo $?) "GNU ld runs in the guest (its libraries are packed)"
-tap_ok $( [ "$(grep -c vmrun-kernel-noise "$tmp/out")" = 0 ] && grep -qx 1 "$tmp/out"; echo $?) \
+ok $rc "guest script ran (status $rc)"
+ok $(grep -qx 'crw-------' "$tmp/out"; echo $?) "/dev/ovup exists with mode 0600"
+ok $(grep -qx 'module-loaded' "$tmp/out"; echo $?) "ovup.ko is loaded at boot"
+ok $(grep -qx 'GNU ld' "$tmp/out"; echo $?) "GNU ld runs in the guest (its libraries are packed)"
+ok $( [ "$(grep -c vmrun-kernel-noise "$tmp/out")" = 0 ] && grep -qx 1 "$tmp/out"; echo $?) \
 	"a critical kernel message is logged but does not reach stdout"
 ovup_bin=${OVUP_BIN:-$KT_ROOT/build/ovup}
 if [ -x "$ovup_bin" ]; then
-	tap_ok $(grep -qx 'ovup-runs=0' "$tmp/out"; echo $?) "ovup is in the guest's PATH and runs"
+	ok $(grep -qx 'ovup-runs=0' "$tmp/out"; echo $?) "ovup is in the guest's PATH and runs"
 else
-	tap_ok $(grep -qx 'ovup-absent' "$tmp/out"; echo $?) "no build/ovup yet: the guest has none"
+	ok $(grep -qx 'ovup-absent' "$tmp/out"; echo $?) "no build/ovup yet: the guest has none"
 fi
 
 # The initramfs is cached, and rebuilt when an input changes.  A private
@@ -71,21 +71,21 @@ export OVUP_BIN=$tmp/ovup VMRUN_VERBOSE=1
 "$VMRUN" -- true >/dev/null 2>"$tmp/err1"
 "$VMRUN" -- true >/dev/null 2>"$tmp/err2"
 img=$(sed -n 's/^vmrun: \(built\|cached\) //p' "$tmp/err1")
-tap_ok $([ -n "$img" ] && grep -qx "vmrun: cached $img" "$tmp/err2"; echo $?) \
+ok $([ -n "$img" ] && grep -qx "vmrun: cached $img" "$tmp/err2"; echo $?) \
 	"an unchanged input set reuses $(basename "${img:-none}")"
 touch -d '1 minute ago' "$tmp/ovup"
 "$VMRUN" -- true >/dev/null 2>"$tmp/err3"
-tap_ok $(grep -q '^vmrun: built ' "$tmp/err3" && ! grep -qx "vmrun: built $img" "$tmp/err3"; echo $?) \
+ok $(grep -q '^vmrun: built ' "$tmp/err3" && ! grep -qx "vmrun: built $img" "$tmp/err3"; echo $?) \
 	"a changed ovup binary rebuilds it ($(sed -n 's/^vmrun: built //p' "$tmp/err3" | xargs -r basename))"
 unset OVUP_BIN VMRUN_VERBOSE
 
 # the VM's own failures: exit 125 and say why
 "$VMRUN" --timeout 10 -- sleep 600 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-tap_ok $([ $rc = 125 ] && grep -q 'timed out after 10s' "$tmp/err"; echo $?) \
+ok $([ $rc = 125 ] && grep -q 'timed out after 10s' "$tmp/err"; echo $?) \
 	"a hung command: exit 125 after --timeout (status $rc)"
 "$VMRUN" -- 'poweroff -f' >"$tmp/out" 2>"$tmp/err"
 rc=$?
-tap_ok $([ $rc = 125 ] && grep -q 'without an exit status' "$tmp/err"; echo $?) \
+ok $([ $rc = 125 ] && grep -q 'without an exit status' "$tmp/err"; echo $?) \
 	"a VM that dies under the command: exit 125 (status $rc)"
-tap_end
+done_testing

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Shared by tests/proc/*.t: TAP output, victims driven over pipes, ovup
-# runs captured (stdout, stderr, exit code), and memory snapshots.
+# Shared by tests/proc/*.t: victims driven over pipes, ovup runs captured
+# (stdout, stderr, exit code), and memory snapshots.  TAP output is
+# tests/lib/tap.sh's (ok, pass, fail, is, like, unlike, diag, done_testing).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib/tap.sh"
 OVUP=$ROOT/build/ovup
 V=$ROOT/build/tests/victims
 H=$ROOT/build/tests/helpers
@@ -11,8 +13,6 @@ WORK=$(mktemp -d /tmp/ovup-test.XXXXXX) || {
 	exit 1
 }
 export OVUP_STATE_DIR=$WORK/state
-T=0
-FAILED=0
 VPIDS=""
 VSTARTS=""
 
@@ -43,16 +43,6 @@ trap cleanup EXIT
 # a victim that died must fail the test, not kill the script with SIGPIPE
 trap '' PIPE
 
-pass() { T=$((T + 1)); echo "ok $T - $1"; }
-fail() { T=$((T + 1)); FAILED=$((FAILED + 1)); echo "not ok $T - $1"; }
-# is GOT WANT DESCRIPTION
-is() {
-	if [ "$1" = "$2" ]; then pass "$3"; else
-		fail "$3"
-		echo "#   got:  '$1'"
-		echo "#   want: '$2'"
-	fi
-}
 # same_mem BEFORE AFTER DESCRIPTION: two memsnap outputs, shown as a diff
 same_mem() {
 	if [ "$1" = "$2" ]; then pass "$3"; else
@@ -60,27 +50,6 @@ same_mem() {
 		diff <(echo "$1") <(echo "$2") | sed 's/^/#   /'
 	fi
 }
-# like TEXT REGEX DESCRIPTION
-like() {
-	if grep -qE -- "$2" <<<"$1"; then pass "$3"; else
-		fail "$3"
-		echo "#   /$2/ not in:"
-		sed 's/^/#     /' <<<"$1"
-	fi
-}
-unlike() {
-	if ! grep -qE -- "$2" <<<"$1"; then pass "$3"; else
-		fail "$3"
-		echo "#   /$2/ unexpectedly in:"
-		sed 's/^/#     /' <<<"$1"
-	fi
-}
-done_testing() {
-	echo "1..$T"
-	[ "$FAILED" = 0 ]
-	exit $?
-}
-
 # start_victim NAME BINARY [ARGS...]: a victim reading commands from a
 # FIFO; sets VPID and NAME_PID.
 start_victim() {

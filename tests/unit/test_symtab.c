@@ -12,7 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define VICTIMS "build/tests/victims/"
+/* the Makefile passes the absolute path, so that the test runs from any directory */
+#ifndef OVUP_TEST_VICTIMS
+#define OVUP_TEST_VICTIMS "build/tests/victims/"
+#endif
+#define VICTIMS OVUP_TEST_VICTIMS
 
 struct count {
 	int compute, secret, helpers, dyn;

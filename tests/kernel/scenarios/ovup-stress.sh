@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: MIT
-# Inside the VM: readers hammer /proc/cmdline while ovup applies and
-# reverts a patch of its show function 100 times.  Every read must show
-# either the old or the new text, every apply/revert must succeed (busy is
-# retried by ovup itself), and the kernel log must stay clean.  Prints TAP.
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+# Kernel scenario ovup-stress: readers hammer /proc/cmdline while ovup
+# applies and reverts a patch of its show function 100 times.  Every read
+# must show either the old or the new text, every apply/revert must succeed
+# (busy is retried by ovup itself).
+# patches: stress
+# timeout: 1080
+
 OLD=$(cat /proc/cmdline)
 NEW="ovup-stress"
 : >/tmp/bad-reads
@@ -36,8 +36,3 @@ ok $fails "100 applies and 100 reverts under concurrent readers all succeeded ($
 [ ! -s /tmp/bad-reads ]; ok $? "readers never saw anything but the old or the new text"
 head -n 5 /tmp/bad-reads | sed 's/^/#   /'
 ovup list -k | grep -q "no patches applied"; ok $? "no patch is left"
-dmesg | grep -E "BUG|Oops|WARNING|general protection|RIP:" >/tmp/bad
-[ ! -s /tmp/bad ]; ok $? "no BUG/Oops/WARNING in the kernel log"
-sed 's/^/#   /' /tmp/bad | head -20
-echo "1..$n"
-exit $failed
