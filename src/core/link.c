@@ -20,7 +20,8 @@
  * after them. */
 int ovup_step_mapfile(struct ovup_plan *p)
 {
-	uint64_t rob = p->data.addr ? p->data.addr : p->text.addr + OVUP_ALIGN_UP(p->text_size, OVUP_PAGE);
+	uint64_t rob = p->data.addr ? p->data.addr
+				    : p->text.addr + OVUP_ALIGN_UP(p->text_size, OVUP_PAGE);
 	uint64_t tramp = p->text.addr + p->code_size;
 	struct ovup_mapfile_in in = { 0 };
 	char *path;
@@ -136,8 +137,8 @@ static int read_image(struct ovup_plan *p, const char *out)
 
 		if (s->size && (!strcmp(s->name, ".plt") || !strcmp(s->name, ".rela.dyn")))
 			return ovup_err(-ENOTSUP, "%s: the linked patch needs %s (run-time "
-						  "relocation), which ovup does not do; is an IFUNC "
-						  "defined in the patch?",
+						  "relocation), which ovup does not do; is an "
+						  "IFUNC defined in the patch?",
 					p->source, s->name);
 	}
 	return 0;

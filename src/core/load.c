@@ -52,7 +52,8 @@ static int protect(struct ovup_plan *p, const struct ovup_block *b, uint64_t off
  * read+write. */
 int ovup_step_protect(struct ovup_plan *p)
 {
-	uint64_t ro = OVUP_ALIGN_UP(p->ro_size, OVUP_PAGE), rw = OVUP_ALIGN_UP(p->rw_size, OVUP_PAGE);
+	uint64_t ro = OVUP_ALIGN_UP(p->ro_size, OVUP_PAGE);
+	uint64_t rw = OVUP_ALIGN_UP(p->rw_size, OVUP_PAGE);
 	int ret;
 
 	ret = protect(p, &p->text, 0, p->text.size, OVUP_PROT_READ_EXEC);

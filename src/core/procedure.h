@@ -86,9 +86,12 @@ struct ovup_selector *ovup_plan_selector(struct ovup_plan *p, const char *name);
 void ovup_plan_add_label(struct ovup_plan *p, const char *name, uint64_t addr, long obj);
 
 /*
- * The steps, in the order ovup_apply() runs them, and the file of each.
- * Between the paper's steps 1 and 2, resolve reads the patch and refuses
- * what cannot be patched safely; every later step relies on its checks.
+ * The steps, in the order ovup_apply() runs them, and the file of each;
+ * docs/procedure.md has them in prose.  Between the paper's steps 1 and 2,
+ * resolve reads the patch and refuses what cannot be patched safely; every
+ * later step relies on its checks.  A step that fails leaves the rest to
+ * ovup_plan_release(), which frees what alloc took, so a failed apply
+ * leaves the target as it found it.
  */
 int ovup_step_labels(struct ovup_plan *p);              /* 1, resolve.c */
 int ovup_step_resolve(struct ovup_plan *p);             /* resolve.c, patch.c, sites.c */

@@ -160,7 +160,8 @@ static int check_untouched(struct ovup_plan *p, struct ovup_pfunc *f, const uint
 					 "refusing to overwrite it",
 				p->t->desc, f->name, f->old->addr, hex, o->path);
 	}
-	if (p->t->ops->hooked && p->t->ops->hooked(p->t, &p->st, f->site, f->cur, why, sizeof(why))) {
+	if (p->t->ops->hooked &&
+	    p->t->ops->hooked(p->t, &p->st, f->site, f->cur, why, sizeof(why))) {
 		ovup_hex_spaced(hex, f->cur, f->len);
 		return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " is already "
 					 "hooked by someone else: %s (%s at its "
