@@ -103,15 +103,29 @@ uint64_t ovup_arch_demangle(uint64_t word, uint64_t guard);
  * resumes without a signal handler: back to the syscall instruction. */
 void ovup_arch_regs_restart(struct user_regs_struct *r);
 
-/* Copies the instructions covering [site, site+min_len) of code (n bytes
+/* Copies the instructions covering [site, site+min_len) of code (len bytes
  * read at site), preceded by prefix, to a trampoline that runs at `to` and
  * ends with a jump back to the first instruction not copied.  Returns the
- * trampoline's length (*covered = bytes of original instructions taken), or
- * -ENOTSUP/-ERANGE/-EINVAL with the reason in why. */
+ * trampoline's length (out->covered = bytes of original instructions
+ * taken), or -ENOTSUP/-ERANGE/-EINVAL with the reason in out->why. */
 #define OVUP_ARCH_TRAMP_MAX 96
-int ovup_arch_relocate(const uint8_t *code, size_t n, uint64_t site, size_t min_len,
-		       const uint8_t *prefix, size_t nprefix, uint64_t to, uint8_t *out,
-		       size_t outmax, size_t *covered, char *why, size_t whylen);
+struct ovup_reloc_in {
+	const uint8_t *code;   /* the bytes from site on */
+	size_t len;
+	uint64_t site;         /* where code was read */
+	size_t min_len;        /* bytes the branch displaces */
+	const uint8_t *prefix; /* copied first (an endbr64 kept at the entry) */
+	size_t nprefix;
+	uint64_t to;           /* where the trampoline runs */
+};
+struct ovup_reloc_out {
+	uint8_t *buf;          /* the trampoline */
+	size_t max;            /* room in buf */
+	size_t covered;        /* out */
+	char *why;             /* out, on error */
+	size_t whylen;
+};
+int ovup_arch_relocate(const struct ovup_reloc_in *in, struct ovup_reloc_out *out);
 
 /* 1 if a relative branch in code (n bytes at addr) lands strictly inside
  * (lo, hi), with the branch's address in *from; else 0. */

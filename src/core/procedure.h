@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The plan of one apply, threaded through the eight steps of the paper.
- * Internal to core.
+ * The plan of one apply, threaded through the eight steps of the paper,
+ * and the functions of each step.  Internal to core.
  */
 #ifndef OVUP_PROCEDURE_H
 #define OVUP_PROCEDURE_H
@@ -9,6 +9,9 @@
 #include "core.h"
 #include "../arch/arch.h"
 #include "../target/target.h"
+
+#define OVUP_PAGE 4096ull
+#define OVUP_ORIG_PREFIX "__ovup_orig_" /* include/ovup.h's OVUP_ORIG */
 
 /* What keeping a replaced function's register contract took (contract.c). */
 enum ovup_contract {
@@ -74,23 +77,58 @@ struct ovup_plan {
 	uint32_t pause_rechecked;  /* of those, walked while stopped */
 };
 
+/* ---- the plan (plan.c) ---- */
 void ovup_plan_init(struct ovup_plan *p, struct ovup_target *t, const struct ovup_apply_opts *o);
 void ovup_plan_release(struct ovup_plan *p);
+/* the selector (OVUP_OBJECT, OVUP_FILE, OVUP_SYMPOS) of name; an empty one
+ * is added the first time */
+struct ovup_selector *ovup_plan_selector(struct ovup_plan *p, const char *name);
+void ovup_plan_add_label(struct ovup_plan *p, const char *name, uint64_t addr, long obj);
 
-int ovup_step_labels(struct ovup_plan *p);
-int ovup_step_size(struct ovup_plan *p);
-int ovup_step_alloc(struct ovup_plan *p, int dry_run);
-int ovup_step_mapfile(struct ovup_plan *p);
-int ovup_step_link(struct ovup_plan *p);
-int ovup_step_load(struct ovup_plan *p);
-int ovup_step_protect(struct ovup_plan *p);
-int ovup_step_branch(struct ovup_plan *p);
+/*
+ * The steps, in the order ovup_apply() runs them, and the file of each;
+ * docs/procedure.md has them in prose.  Between the paper's steps 1 and 2,
+ * resolve reads the patch and refuses what cannot be patched safely; every
+ * later step relies on its checks.  A step that fails leaves the rest to
+ * ovup_plan_release(), which frees what alloc took, so a failed apply
+ * leaves the target as it found it.
+ */
+int ovup_step_labels(struct ovup_plan *p);              /* 1, resolve.c */
+int ovup_step_resolve(struct ovup_plan *p);             /* resolve.c, patch.c, sites.c */
+int ovup_step_size(struct ovup_plan *p);                /* 2, alloc.c */
+int ovup_step_alloc(struct ovup_plan *p, int dry_run);  /* 3, alloc.c */
+int ovup_step_mapfile(struct ovup_plan *p);             /* 4, link.c (text: mapfile.c) */
+int ovup_step_link(struct ovup_plan *p);                /* 5, link.c, contract.c */
+int ovup_step_load(struct ovup_plan *p);                /* 6, load.c */
+int ovup_step_protect(struct ovup_plan *p);             /* 7, load.c */
+int ovup_step_branch(struct ovup_plan *p);              /* 8, branch.c, switch.c */
 
+/* resolve: the patch object read and checked (patch.c) */
+int ovup_plan_read_patch(struct ovup_plan *p);
+/* resolve: each function's patch site, its bytes checked (sites.c) */
+int ovup_plan_sites(struct ovup_plan *p);
 /* link step: each function's register contract; wrappers into p->img */
 int ovup_plan_contracts(struct ovup_plan *p);
 
+/* ---- the switch (switch.c, txn.c) ---- */
+/* Runs a transaction, retrying while a thread is in the way. */
 int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 		const struct ovup_symtab *st);
+
+/* The transaction that switches the sites of one record one way: to its
+ * jumps (apply) or back to the bytes it saved (revert).  The only place
+ * either direction's sites and ranges are made. */
+struct ovup_record_txn {
+	struct ovup_txn txn;
+	size_t *func;     /* txn.sites[i] is the record's function func[i] */
+};
+/* cover[k]: bytes at function k's site no thread may be inside (NULL:
+ * the site's length); skip[k]: leave function k out (NULL: none) */
+void ovup_record_txn_init(struct ovup_record_txn *x, const struct ovup_record *r, int to_saved,
+			  const uint32_t *cover, const unsigned char *skip);
+/* the record's function whose site failed, or 0 */
+size_t ovup_record_txn_failed(const struct ovup_record_txn *x);
+void ovup_record_txn_release(struct ovup_record_txn *x);
 
 /* ---- the target's state (state.c) ---- */
 /* Loads the record, confirming or dropping patches left pending. */

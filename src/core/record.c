@@ -130,6 +130,92 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || *end ? -EINVAL : 0;
 }
 
+/* "patch NAME SEQ TIME STATE SOURCE": a record begins. */
+static int parse_patch(struct ovup_records *rs, char **t, struct ovup_record **cur)
+{
+	uint64_t seq = 0, tm = 0;
+	size_t k;
+	int ret = 0;
+
+	rs->r = ovup_xrealloc(rs->r, (rs->n + 1) * sizeof(*rs->r));
+	*cur = &rs->r[rs->n++];
+	memset(*cur, 0, sizeof(**cur));
+	(*cur)->name = ovup_xstrdup(t[0]);
+	(*cur)->source = ovup_xstrdup(t[4]);
+	for (k = 0; k < OVUP_ARRAY_SIZE(state_names); k++)
+		if (!strcmp(t[3], state_names[k]))
+			break;
+	(*cur)->state = (enum ovup_rec_state)k;
+	if (parse_u64(t[1], &seq) || parse_u64(t[2], &tm) || k == OVUP_ARRAY_SIZE(state_names))
+		ret = -EINVAL;
+	(*cur)->seq = seq;
+	(*cur)->time = (int64_t)tm;
+	return ret;
+}
+
+/* "block ADDR SIZE KIND" */
+static int parse_block(struct ovup_record *cur, char **t)
+{
+	struct ovup_rec_block b;
+	uint64_t kind;
+
+	if (parse_u64(t[0], &b.addr) || parse_u64(t[1], &b.size) || parse_u64(t[2], &kind))
+		return -EINVAL;
+	b.kind = (int)kind;
+	cur->blocks = ovup_xrealloc(cur->blocks, (cur->nblocks + 1) * sizeof(b));
+	cur->blocks[cur->nblocks++] = b;
+	return 0;
+}
+
+/* "func NAME OBJECT OLD SIZE SITE NEW SAVED JUMP" */
+static int parse_func(struct ovup_record *cur, char **t)
+{
+	struct ovup_rec_func f = { 0 };
+	int a, b;
+
+	f.name = ovup_xstrdup(t[0]);
+	f.object = ovup_xstrdup(t[1]);
+	a = ovup_unhex(f.saved, sizeof(f.saved), t[6]);
+	b = ovup_unhex(f.jump, sizeof(f.jump), t[7]);
+	if (parse_u64(t[2], &f.old_addr) || parse_u64(t[3], &f.old_size) ||
+	    parse_u64(t[4], &f.site) || parse_u64(t[5], &f.new_addr) || a <= 0 || a != b) {
+		free(f.name);
+		free(f.object);
+		return -EINVAL;
+	}
+	f.len = (uint32_t)a;
+	cur->funcs = ovup_xrealloc(cur->funcs, (cur->nfuncs + 1) * sizeof(f));
+	cur->funcs[cur->nfuncs++] = f;
+	return 0;
+}
+
+/* One line; *cur is the record being read, NULL between records. */
+static int parse_line(struct ovup_records *rs, char *line, struct ovup_record **cur)
+{
+	char *p = line, *kw = get_tok(&p), *t[8] = { 0 };
+	size_t i, nt = 0;
+	int ret = 0;
+
+	if (!kw)
+		return 0;
+	while (nt < 8 && (t[nt] = get_tok(&p)))
+		nt++;
+	if (!strcmp(kw, "patch") && nt == 5 && !*cur)
+		ret = parse_patch(rs, t, cur);
+	else if (!strcmp(kw, "block") && nt == 3 && *cur)
+		ret = parse_block(*cur, t);
+	else if (!strcmp(kw, "func") && nt == 8 && *cur)
+		ret = parse_func(*cur, t);
+	else if (!strcmp(kw, "end") && nt == 0 && *cur)
+		*cur = NULL;
+	else
+		ret = -EINVAL;
+	for (i = 0; i < nt; i++)
+		free(t[i]);
+	free(kw);
+	return ret;
+}
+
 int ovup_records_parse(const char *text, struct ovup_records *rs)
 {
 	char *copy = ovup_xstrdup(text), *line, *save = NULL;
@@ -137,73 +223,8 @@ int ovup_records_parse(const char *text, struct ovup_records *rs)
 	int ret = 0;
 
 	memset(rs, 0, sizeof(*rs));
-	for (line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
-		char *p = line, *kw = get_tok(&p), *t[8] = { 0 };
-		size_t i, nt = 0;
-
-		if (!kw)
-			continue;
-		while (nt < 8 && (t[nt] = get_tok(&p)))
-			nt++;
-		if (!strcmp(kw, "patch") && nt == 5 && !cur) {
-			uint64_t seq, tm;
-			size_t k;
-
-			rs->r = ovup_xrealloc(rs->r, (rs->n + 1) * sizeof(*rs->r));
-			cur = &rs->r[rs->n++];
-			memset(cur, 0, sizeof(*cur));
-			cur->name = ovup_xstrdup(t[0]);
-			cur->source = ovup_xstrdup(t[4]);
-			for (k = 0; k < OVUP_ARRAY_SIZE(state_names); k++)
-				if (!strcmp(t[3], state_names[k]))
-					break;
-			cur->state = (enum ovup_rec_state)k;
-			if (parse_u64(t[1], &seq) || parse_u64(t[2], &tm) ||
-			    k == OVUP_ARRAY_SIZE(state_names))
-				ret = -EINVAL;
-			cur->seq = seq;
-			cur->time = (int64_t)tm;
-		} else if (!strcmp(kw, "block") && nt == 3 && cur) {
-			struct ovup_rec_block b;
-			uint64_t kind;
-
-			if (parse_u64(t[0], &b.addr) || parse_u64(t[1], &b.size) ||
-			    parse_u64(t[2], &kind)) {
-				ret = -EINVAL;
-			} else {
-				b.kind = (int)kind;
-				cur->blocks = ovup_xrealloc(cur->blocks,
-							    (cur->nblocks + 1) * sizeof(b));
-				cur->blocks[cur->nblocks++] = b;
-			}
-		} else if (!strcmp(kw, "func") && nt == 8 && cur) {
-			struct ovup_rec_func f = { 0 };
-			int a, b;
-
-			f.name = ovup_xstrdup(t[0]);
-			f.object = ovup_xstrdup(t[1]);
-			a = ovup_unhex(f.saved, sizeof(f.saved), t[6]);
-			b = ovup_unhex(f.jump, sizeof(f.jump), t[7]);
-			if (parse_u64(t[2], &f.old_addr) || parse_u64(t[3], &f.old_size) ||
-			    parse_u64(t[4], &f.site) || parse_u64(t[5], &f.new_addr) || a <= 0 ||
-			    a != b) {
-				free(f.name);
-				free(f.object);
-				ret = -EINVAL;
-			} else {
-				f.len = (uint32_t)a;
-				cur->funcs = ovup_xrealloc(cur->funcs, (cur->nfuncs + 1) * sizeof(f));
-				cur->funcs[cur->nfuncs++] = f;
-			}
-		} else if (!strcmp(kw, "end") && nt == 0 && cur) {
-			cur = NULL;
-		} else {
-			ret = -EINVAL;
-		}
-		for (i = 0; i < nt; i++)
-			free(t[i]);
-		free(kw);
-	}
+	for (line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save))
+		ret = parse_line(rs, line, &cur);
 	if (cur)
 		ret = -EINVAL; /* a record cut short */
 	free(copy);

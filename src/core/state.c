@@ -178,59 +178,53 @@ int ovup_check_saved(struct ovup_target *t, const struct ovup_records *rs,
 	return 0;
 }
 
-/* One switch of every site of r to its saved bytes (to_saved) or to its
- * jump, compare-and-swap from the other.  With skip_done, sites that
- * already hold the bytes wanted are left out (settling a half-done one).
- * *failed: the function whose site did not hold what it should. */
-int ovup_switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved,
-			 int skip_done, unsigned retries, size_t *failed, struct ovup_txn *res)
+/* done[k]: function k's site holds the bytes wanted already. */
+static int done_sites(struct ovup_target *t, const struct ovup_record *r, int to_saved,
+		      unsigned char *done)
 {
-	struct ovup_site *sites = ovup_xcalloc(r->nfuncs, sizeof(*sites));
-	struct ovup_range *ranges = ovup_xcalloc(r->nfuncs, sizeof(*ranges));
-	size_t *func = ovup_xcalloc(r->nfuncs, sizeof(*func));
-	struct ovup_txn txn = { 0 };
-	size_t i, n = 0, nr;
-	int ret = 0;
+	size_t k;
+	int ret;
 
-	for (i = 0; i < r->nfuncs; i++) {
-		const struct ovup_rec_func *f = &r->funcs[i];
+	for (k = 0; k < r->nfuncs; k++) {
+		const struct ovup_rec_func *f = &r->funcs[k];
 		uint8_t cur[16];
 
-		if (skip_done) {
-			ret = t->ops->read(t, f->site, cur, f->len);
-			if (ret)
-				goto out;
-			if (!memcmp(cur, to_saved ? f->saved : f->jump, f->len))
-				continue;
-		}
-		sites[n].addr = f->site;
-		sites[n].func = f->old_addr;
-		sites[n].len = f->len;
-		memcpy(sites[n].expect, to_saved ? f->jump : f->saved, f->len);
-		memcpy(sites[n].write, to_saved ? f->saved : f->jump, f->len);
-		ranges[n].start = f->site + 1;
-		ranges[n].end = f->site + f->len;
-		func[n++] = i;
+		ret = t->ops->read(t, f->site, cur, f->len);
+		if (ret)
+			return ret;
+		done[k] = !memcmp(cur, to_saved ? f->saved : f->jump, f->len);
 	}
-	/* Only the replaced bytes: where the target frees the code itself
-	 * (the kernel), it checks the patch's own code and keeps it, retired,
-	 * while a thread may still return into it. */
-	nr = n;
-	txn.revert = to_saved;
-	txn.name = r->name;
-	txn.sites = sites;
-	txn.nsites = n;
-	txn.ranges = ranges;
-	txn.nranges = nr;
-	if (n)
-		ret = ovup_switch(t, &txn, retries, NULL);
-	*failed = txn.failed_site >= 0 && (size_t)txn.failed_site < n ? func[txn.failed_site] : 0;
+	return 0;
+}
+
+/* One switch of every site of r to its saved bytes (to_saved) or to its
+ * jump, compare-and-swap from the other (the transaction: txn.c).  With
+ * skip_done, sites that already hold the bytes wanted are left out
+ * (settling a half-done one).  *failed: the function whose site did not
+ * hold what it should. */
+int ovup_switch_record(struct ovup_target *t, const struct ovup_record *r, int to_saved,
+		       int skip_done, unsigned retries, size_t *failed, struct ovup_txn *res)
+{
+	unsigned char *skip = NULL;
+	struct ovup_record_txn x;
+	int ret = 0;
+
+	if (skip_done) {
+		skip = ovup_xcalloc(r->nfuncs, sizeof(*skip));
+		ret = done_sites(t, r, to_saved, skip);
+		if (ret) {
+			free(skip);
+			return ret;
+		}
+	}
+	ovup_record_txn_init(&x, r, to_saved, NULL, skip);
+	free(skip);
+	if (x.txn.nsites)
+		ret = ovup_switch(t, &x.txn, retries, NULL);
+	*failed = ovup_record_txn_failed(&x);
 	if (res) /* the out fields; the arrays are freed below */
-		*res = txn;
-out:
-	free(func);
-	free(sites);
-	free(ranges);
+		*res = x.txn;
+	ovup_record_txn_release(&x);
 	return ret;
 }
 

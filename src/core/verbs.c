@@ -330,7 +330,7 @@ static int prepare_files(struct ovup_plan *p)
 	return 0;
 }
 
-/* Steps 1 and 2, timed. */
+/* Steps 1 and 2, timed; resolve counts as part of size. */
 static int prepare(struct ovup_plan *p, uint64_t *ns)
 {
 	uint64_t t0;
@@ -345,7 +345,9 @@ static int prepare(struct ovup_plan *p, uint64_t *ns)
 	if (ret)
 		return ret;
 	t0 = ovup_now_ns();
-	ret = ovup_step_size(p);
+	ret = ovup_step_resolve(p);
+	if (!ret)
+		ret = ovup_step_size(p);
 	if (!ret)
 		ret = check_build(p);
 	ns[1] = ovup_now_ns() - t0;

@@ -44,108 +44,142 @@ static int put_rel32(uint8_t *p, uint64_t from_end, uint64_t to)
 	return 0;
 }
 
-int ovup_arch_relocate(const uint8_t *code, size_t n, uint64_t site, size_t min_len,
-		       const uint8_t *prefix, size_t nprefix, uint64_t to, uint8_t *out,
-		       size_t outmax, size_t *covered, char *why, size_t whylen)
+/* A trampoline being written: where the next moved instruction goes. */
+struct reloc {
+	const struct ovup_reloc_in *in;
+	struct ovup_reloc_out *out;
+	size_t len;   /* bytes of trampoline written */
+	size_t taken; /* bytes of original instructions moved */
+};
+
+static int refuse(struct reloc *r, const cs_insn *in, int err, const char *what)
 {
-	cs_insn *insn = NULL;
-	size_t count, i, len = 0, taken = 0;
-	csh h;
+	snprintf(r->out->why, r->out->whylen, "'%s %s' at +0x%llx %s", in->mnemonic, in->op_str,
+		 (unsigned long long)(in->address - r->in->site), what);
+	return err;
+}
+
+/* A relative jmp, call or jcc, re-aimed at the same target from its new
+ * place (rel8 forms grow to rel32). */
+static int move_branch(struct reloc *r, const cs_insn *in)
+{
+	uint64_t target = (uint64_t)in->detail->x86.operands[0].imm;
+	uint64_t here = r->in->to + r->len;
+	uint8_t *o = r->out->buf + r->len, op = in->bytes[0];
+	int ret;
+
+	if (target >= r->in->site && target < r->in->site + r->in->min_len)
+		return refuse(r, in, -ENOTSUP, "branches into the bytes the jump replaces");
+	if (op == 0xeb || op == 0xe9 || op == 0xe8) { /* jmp rel8/rel32, call rel32 */
+		o[0] = op == 0xe8 ? 0xe8 : 0xe9;
+		ret = put_rel32(o + 1, here + 5, target);
+		r->len += 5;
+	} else if ((op >= 0x70 && op <= 0x7f) || (op == 0x0f && in->size == 6)) { /* jcc */
+		o[0] = 0x0f;
+		o[1] = op == 0x0f ? in->bytes[1] : (uint8_t)(0x80 + (op - 0x70));
+		ret = put_rel32(o + 2, here + 6, target);
+		r->len += 6;
+	} else {
+		return refuse(r, in, -ENOTSUP, "(a short loop branch) cannot be moved");
+	}
+	if (ret == -ERANGE)
+		snprintf(r->out->why, r->out->whylen,
+			 "'%s %s' would not reach its target from the trampoline", in->mnemonic,
+			 in->op_str);
+	return ret;
+}
+
+static int is_riprel(const cs_x86 *x)
+{
+	return x->encoding.disp_offset && x->op_count &&
+	       ((x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP) ||
+		(x->op_count > 1 && x->operands[1].type == X86_OP_MEM &&
+		 x->operands[1].mem.base == X86_REG_RIP));
+}
+
+/* RIP-relative: same target, new displacement. */
+static int move_riprel(struct reloc *r, const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+	uint64_t target = in->address + in->size + (uint64_t)x->disp;
+	uint8_t *o = r->out->buf + r->len;
 	int ret = 0;
+
+	memcpy(o, in->bytes, in->size);
+	if (x->encoding.disp_size != 4 ||
+	    put_rel32(o + x->encoding.disp_offset, r->in->to + r->len + in->size, target))
+		ret = refuse(r, in, -ERANGE,
+			     "addresses memory relative to its place and would not reach it "
+			     "from the trampoline");
+	r->len += in->size;
+	return ret;
+}
+
+static int move_insn(struct reloc *r, const cs_insn *in)
+{
+	int ret = 0;
+
+	if (r->len + 6 + in->size > r->out->max)
+		return -ENOSPC;
+	if (is_rel_branch(in)) {
+		ret = move_branch(r, in);
+	} else if (is_riprel(&in->detail->x86)) {
+		ret = move_riprel(r, in);
+	} else {
+		memcpy(r->out->buf + r->len, in->bytes, in->size);
+		r->len += in->size;
+	}
+	r->taken += in->size;
+	return ret;
+}
+
+/* The prefix, the moved instructions, and the jump back. */
+static int write_trampoline(struct reloc *r, const cs_insn *insn, size_t count)
+{
+	const struct ovup_reloc_in *in = r->in;
+	size_t i;
+	int ret = 0;
+
+	if (in->nprefix > r->out->max)
+		return -ENOSPC;
+	if (in->nprefix)
+		memcpy(r->out->buf, in->prefix, in->nprefix);
+	r->len = in->nprefix;
+	for (i = 0; i < count && r->taken < in->min_len && !ret; i++)
+		ret = move_insn(r, &insn[i]);
+	if (ret)
+		return ret;
+	if (r->taken < in->min_len) {
+		snprintf(r->out->why, r->out->whylen,
+			 "the first %zu bytes do not decode as instructions", in->min_len);
+		return -EINVAL;
+	}
+	/* back to the first instruction not displaced */
+	r->out->buf[r->len] = 0xe9;
+	ret = put_rel32(r->out->buf + r->len + 1, in->to + r->len + 5, in->site + r->taken);
+	r->len += 5;
+	return ret;
+}
+
+int ovup_arch_relocate(const struct ovup_reloc_in *in, struct ovup_reloc_out *out)
+{
+	struct reloc r = { in, out, 0, 0 };
+	cs_insn *insn = NULL;
+	size_t count;
+	csh h;
+	int ret;
 
 	if (open_cs(&h))
 		return -ENOSYS;
-	count = cs_disasm(h, code, n, site, 0, &insn);
-	if (nprefix > outmax)
-		ret = -ENOSPC;
-	else if (nprefix)
-		memcpy(out, prefix, nprefix);
-	len = nprefix;
-	for (i = 0; i < count && taken < min_len && !ret; i++) {
-		const cs_insn *in = &insn[i];
-		const cs_x86 *x = &in->detail->x86;
-		uint64_t here = to + len, next_old = in->address + in->size;
-
-		if (len + 6 + in->size > outmax) {
-			ret = -ENOSPC;
-			break;
-		}
-		if (is_rel_branch(in)) {
-			uint64_t target = (uint64_t)x->operands[0].imm;
-			uint8_t op = in->bytes[0];
-
-			if (target >= site && target < site + min_len) {
-				snprintf(why, whylen, "'%s %s' at +0x%llx branches into the bytes the jump "
-						      "replaces",
-					 in->mnemonic, in->op_str, (unsigned long long)(in->address - site));
-				ret = -ENOTSUP;
-			} else if (op == 0xeb || op == 0xe9) { /* jmp rel8/rel32 */
-				out[len] = 0xe9;
-				ret = put_rel32(out + len + 1, here + 5, target);
-				len += 5;
-			} else if (op == 0xe8) { /* call rel32 */
-				out[len] = 0xe8;
-				ret = put_rel32(out + len + 1, here + 5, target);
-				len += 5;
-			} else if (op >= 0x70 && op <= 0x7f) { /* jcc rel8 */
-				out[len] = 0x0f;
-				out[len + 1] = (uint8_t)(0x80 + (op - 0x70));
-				ret = put_rel32(out + len + 2, here + 6, target);
-				len += 6;
-			} else if (op == 0x0f && in->size == 6) { /* jcc rel32 */
-				out[len] = 0x0f;
-				out[len + 1] = in->bytes[1];
-				ret = put_rel32(out + len + 2, here + 6, target);
-				len += 6;
-			} else {
-				snprintf(why, whylen, "'%s %s' at +0x%llx (a short loop branch) cannot be "
-						      "moved",
-					 in->mnemonic, in->op_str, (unsigned long long)(in->address - site));
-				ret = -ENOTSUP;
-			}
-			if (ret == -ERANGE)
-				snprintf(why, whylen, "'%s %s' would not reach its target from the trampoline",
-					 in->mnemonic, in->op_str);
-		} else if (x->encoding.disp_offset && x->op_count &&
-			   ((x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP) ||
-			    (x->op_count > 1 && x->operands[1].type == X86_OP_MEM &&
-			     x->operands[1].mem.base == X86_REG_RIP))) {
-			/* RIP-relative: same target, new displacement */
-			uint64_t target = next_old + (uint64_t)x->disp;
-
-			memcpy(out + len, in->bytes, in->size);
-			if (x->encoding.disp_size != 4 ||
-			    put_rel32(out + len + x->encoding.disp_offset, here + in->size, target)) {
-				snprintf(why, whylen, "'%s %s' at +0x%llx addresses memory relative to "
-						      "its place and would not reach it from the "
-						      "trampoline",
-					 in->mnemonic, in->op_str, (unsigned long long)(in->address - site));
-				ret = -ERANGE;
-			}
-			len += in->size;
-		} else {
-			memcpy(out + len, in->bytes, in->size);
-			len += in->size;
-		}
-		taken += in->size;
-	}
-	if (!ret && taken < min_len) {
-		snprintf(why, whylen, "the first %zu bytes do not decode as instructions", min_len);
-		ret = -EINVAL;
-	}
-	if (!ret) {
-		/* back to the first instruction not displaced */
-		out[len] = 0xe9;
-		ret = put_rel32(out + len + 1, to + len + 5, site + taken);
-		len += 5;
-	}
+	count = cs_disasm(h, in->code, in->len, in->site, 0, &insn);
+	ret = write_trampoline(&r, insn, count);
 	if (insn)
 		cs_free(insn, count);
 	cs_close(&h);
 	if (ret)
 		return ret;
-	*covered = taken;
-	return (int)len;
+	out->covered = r.taken;
+	return (int)r.len;
 }
 
 int ovup_arch_branch_into(const uint8_t *code, size_t n, uint64_t addr, uint64_t lo, uint64_t hi,

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Steps 4 and 5, mapfile and link: the linker script that places the patch
+ * at its blocks (the text itself is mapfile.c's), ld, the trampolines of
+ * OVUP_ORIG, the register contracts (contract.c) and each function's jump.
+ */
+#define _GNU_SOURCE
+#include "procedure.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Step 4, mapfile: the linker script, written to the scratch directory.
+ * Called once per apply, after alloc: the trampolines of OVUP_ORIG get
+ * their addresses here, after the patch's code, and the wrappers' slots
+ * after them. */
+int ovup_step_mapfile(struct ovup_plan *p)
+{
+	uint64_t rob = p->data.addr ? p->data.addr
+				    : p->text.addr + OVUP_ALIGN_UP(p->text_size, OVUP_PAGE);
+	uint64_t tramp = p->text.addr + p->code_size;
+	struct ovup_mapfile_in in = { 0 };
+	char *path;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		char name[512];
+
+		if (!f->want_orig)
+			continue;
+		f->tramp_addr = tramp;
+		tramp += OVUP_ALIGN_UP(OVUP_ARCH_TRAMP_MAX, 16);
+		snprintf(name, sizeof(name), OVUP_ORIG_PREFIX "%s", f->name);
+		ovup_plan_add_label(p, name, f->tramp_addr, -1);
+	}
+	for (i = 0; i < p->nfuncs && p->t->ops->callers_assume_clobbers; i++)
+		p->funcs[i].wrap_addr = p->text.addr + p->wrap_base +
+					i * OVUP_ALIGN_UP(OVUP_ARCH_WRAP_MAX, 16);
+	in.title = p->name;
+	in.text_base = p->text.addr;
+	in.ro_base = rob;
+	in.rw_base = rob + OVUP_ALIGN_UP(p->ro_size, OVUP_PAGE);
+	in.labels = p->labels;
+	in.nlabels = p->nlabels;
+	in.keep_ro = p->t->ops->mapfile_keep_ro;
+	in.discard = p->t->ops->mapfile_discard;
+	p->mapfile = ovup_mapfile(&in);
+	path = ovup_xasprintf("%s/mapfile.ld", p->tmp);
+	ret = ovup_write_file_atomic(path, p->mapfile, strlen(p->mapfile));
+	free(path);
+	if (ret)
+		return ovup_err(ret, "cannot write the mapfile in %s: %s", p->tmp, strerror(-ret));
+	return 0;
+}
+
+/* The trampolines OVUP_ORIG calls, relocated for their final address and
+ * loaded with the image. */
+static int build_trampolines(struct ovup_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		struct ovup_img_sec *s;
+		uint8_t buf[OVUP_ARCH_TRAMP_MAX];
+		char why[256] = "";
+		struct ovup_reloc_in in = { .code = f->code + f->keep, .len = f->ncode - f->keep,
+					    .site = f->site, .min_len = f->len, .prefix = f->prefix,
+					    .nprefix = f->nprefix, .to = f->tramp_addr };
+		struct ovup_reloc_out out = { .buf = buf, .max = sizeof(buf), .why = why,
+					      .whylen = sizeof(why) };
+		int len;
+
+		if (!f->want_orig)
+			continue;
+		len = ovup_arch_relocate(&in, &out);
+		if (len < 0)
+			return ovup_err(len, "%s: OVUP_ORIG(%s): %s", p->t->desc, f->name, why);
+		p->img.secs = ovup_xrealloc(p->img.secs, (p->img.nsecs + 1) * sizeof(*p->img.secs));
+		s = &p->img.secs[p->img.nsecs++];
+		memset(s, 0, sizeof(*s));
+		s->name = ovup_xasprintf("ovup.orig.%s", f->name);
+		s->addr = f->tramp_addr;
+		s->size = (uint64_t)len;
+		s->data = ovup_xmalloc((size_t)len);
+		memcpy(s->data, buf, (size_t)len);
+	}
+	return 0;
+}
+
+/* ld, with the mapfile: an image that needs no relocation at run time. */
+static int run_ld(struct ovup_plan *p, const char *map, const char *out)
+{
+	char *ld = getenv("OVUP_LD") && *getenv("OVUP_LD") ? getenv("OVUP_LD") : "ld";
+	char *argv[] = {
+		ld, "-o", (char *)out, "-T", (char *)map, "-e", "0",
+		/* keep every GOT slot: relaxing a GOT load to an immediate
+		 * would assume the target's addresses fit in 32 bits */
+		"--no-relax", "-nostdlib", "--build-id=none", "-z", "noexecstack",
+		"-z", "norelro", "--no-warn-rwx-segments", "--orphan-handling=error",
+		p->objpath, NULL,
+	};
+	char *output = NULL;
+	int ret;
+
+	ret = ovup_run(argv, &output);
+	if (ret) {
+		if (output && *output)
+			fputs(output, stderr);
+		ret = ret < 0 ? ovup_err(ret, "cannot run the linker '%s': %s; install binutils", ld,
+					 strerror(-ret))
+			      : ovup_err(-EINVAL, "%s: ld failed to link the patch (messages above)",
+					 p->source);
+	}
+	free(output);
+	return ret;
+}
+
+/* The linked image, which must need no PLT and no run-time relocation:
+ * nothing relocates it after ld. */
+static int read_image(struct ovup_plan *p, const char *out)
+{
+	size_t i;
+	int ret;
+
+	ret = ovup_elf_img_read(out, &p->img);
+	if (ret)
+		return ovup_err(ret, "%s: cannot read the linked image", out);
+	for (i = 0; i < p->img.nsecs; i++) {
+		const struct ovup_img_sec *s = &p->img.secs[i];
+
+		if (s->size && (!strcmp(s->name, ".plt") || !strcmp(s->name, ".rela.dyn")))
+			return ovup_err(-ENOTSUP, "%s: the linked patch needs %s (run-time "
+						  "relocation), which ovup does not do; is an "
+						  "IFUNC defined in the patch?",
+					p->source, s->name);
+	}
+	return 0;
+}
+
+/* Each replaced function's new code, as the image has it. */
+static int find_new_code(struct ovup_plan *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+
+		for (k = 0; k < p->img.nsyms; k++)
+			if (p->img.syms[k].bind != OVUP_BIND_LOCAL &&
+			    !strcmp(p->img.syms[k].name, f->name))
+				break;
+		if (k == p->img.nsyms)
+			return ovup_err(-ENOENT, "%s: '%s' is missing from the linked image",
+					p->source, f->name);
+		f->new_addr = p->img.syms[k].value;
+	}
+	return 0;
+}
+
+/* The jump each site will hold. */
+static int make_jumps(struct ovup_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfuncs; i++) {
+		struct ovup_pfunc *f = &p->funcs[i];
+		/* callers reach the new code through its wrapper, if any */
+		uint64_t to = f->wrap_len ? f->wrap_addr : f->new_addr;
+
+		if (ovup_arch_jump(f->site, to, f->jump) < 0)
+			return ovup_err(-ERANGE, "%s: function '%s': 0x%" PRIx64 " is out of the "
+						 "jump's reach from 0x%" PRIx64,
+					p->t->desc, f->name, to, f->site);
+	}
+	return 0;
+}
+
+/* Step 5, link: ld places the patch as the mapfile says; then the
+ * target's fixups, the trampolines, the register contracts (contract.c)
+ * and the jumps. */
+int ovup_step_link(struct ovup_plan *p)
+{
+	char *map = ovup_xasprintf("%s/mapfile.ld", p->tmp);
+	char *out = ovup_xasprintf("%s/patch.elf", p->tmp);
+	int ret;
+
+	ret = run_ld(p, map, out);
+	if (!ret)
+		ret = read_image(p, out);
+	if (!ret && p->t->ops->fixup)
+		ret = p->t->ops->fixup(p->t, &p->img, &p->st);
+	if (!ret)
+		ret = build_trampolines(p);
+	if (!ret)
+		ret = find_new_code(p);
+	if (!ret)
+		ret = ovup_plan_contracts(p);
+	if (!ret)
+		ret = make_jumps(p);
+	free(map);
+	free(out);
+	return ret;
+}

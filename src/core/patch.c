@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reading the patch for the resolve step: compile it (or take the object
+ * 'ovup build' wrote), read the ELF object, refuse sections no target can
+ * load, and read the selectors of .ovup.meta.
+ */
+#define _GNU_SOURCE
+#include "procedure.h"
+#include "../util/util.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_elf_file(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fread(magic, 1, 4, f) == 4 && !memcmp(magic, ELFMAG, SELFMAG);
+	fclose(f);
+	return ret;
+}
+
+/* C source is text: a NUL byte says the file is something else. */
+static int has_nul(const char *path)
+{
+	size_t len;
+	char *text = ovup_read_file(path, &len);
+	int ret = text && memchr(text, 0, len) != NULL;
+
+	free(text);
+	return ret;
+}
+
+/* .ovup.meta holds NUL-separated "object|file|sympos NAME VALUE" entries
+ * written by the macros of include/ovup.h. */
+static int parse_meta(struct ovup_plan *p)
+{
+	size_t off = 0;
+
+	while (off < p->obj.metalen) {
+		const char *e = p->obj.meta + off;
+		size_t len = strnlen(e, p->obj.metalen - off);
+		char kind[16], name[256], value[1024];
+		struct ovup_selector *sel;
+
+		off += len + 1;
+		if (!len)
+			continue;
+		if (sscanf(e, "%15s %255s %1023[^\n]", kind, name, value) != 3)
+			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", p->source, e);
+		sel = ovup_plan_selector(p, name);
+		if (!strcmp(kind, "object")) {
+			sel->object = ovup_symtab_intern(&p->st, value);
+		} else if (!strcmp(kind, "file")) {
+			sel->file = ovup_symtab_intern(&p->st, value);
+		} else if (!strcmp(kind, "sympos")) {
+			sel->pos = (unsigned)strtoul(value, NULL, 10);
+			if (!sel->pos)
+				return ovup_err(-EINVAL, "%s: OVUP_SYMPOS(%s, %s): positions start at 1",
+						p->source, name, value);
+		} else {
+			return ovup_err(-EINVAL, "%s: unknown .ovup.meta entry '%s'", p->source, e);
+		}
+	}
+	return 0;
+}
+
+static int compile(struct ovup_plan *p)
+{
+	int elf = is_elf_file(p->source);
+	int ret;
+
+	if (elf < 0)
+		return ovup_err(elf, "%s: %s; give a patch file (.c) or an object from 'ovup build'",
+				p->source, strerror(-elf));
+	if (elf) {
+		p->objpath = ovup_xstrdup(p->source);
+		return 0;
+	}
+	if (strlen(p->source) < 2 || strcmp(p->source + strlen(p->source) - 2, ".c"))
+		return ovup_err(-EINVAL, "%s: neither C (a .c file) nor an ELF object (it does not "
+					 "start with \\x7fELF); give a patch file (.c) or an object "
+					 "from 'ovup build'",
+				p->source);
+	if (has_nul(p->source))
+		return ovup_err(-EINVAL, "%s: binary data, neither C nor an ELF object (it does not "
+					 "start with \\x7fELF); give a patch file (.c) or an object "
+					 "from 'ovup build'",
+				p->source);
+	p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
+	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
+	return ret;
+}
+
+static int check_sections(struct ovup_plan *p)
+{
+	size_t i;
+
+	if (p->obj.type != ET_REL)
+		return ovup_err(-EINVAL, "%s: not a relocatable object; give the .c file or the "
+					 "output of 'ovup build'",
+				p->source);
+	if (p->obj.machine != EM_X86_64)
+		return ovup_err(-EINVAL, "%s: built for another machine (e_machine %d)", p->source,
+				p->obj.machine);
+	for (i = 0; i < p->obj.nsecs; i++) {
+		struct ovup_obj_sec *s = &p->obj.secs[i];
+
+		s->cls = p->t->ops->classify(s->name, s->flags, s->type);
+		if (s->cls != OVUP_SEC_REJECT)
+			continue;
+		if (s->flags & SHF_TLS)
+			return ovup_err(-ENOTSUP, "%s: section %s: thread-local variables cannot be "
+						  "added by a patch; use a global instead",
+					p->source, s->name);
+		if (strstr(s->name, "init_array") || strstr(s->name, "fini_array") ||
+		    strstr(s->name, "ctors") || strstr(s->name, "dtors"))
+			return ovup_err(-ENOTSUP, "%s: section %s: constructors and destructors are "
+						  "never run by ovup; remove them from the patch",
+					p->source, s->name);
+		return ovup_err(-ENOTSUP, "%s: section '%s' is not supported in a %s patch%s",
+				p->source, s->name, p->t->ops->kind,
+				p->t->ops->reject_hint ? p->t->ops->reject_hint(s->name) : "");
+	}
+	if (p->obj.has_tls_relocs)
+		return ovup_err(-ENOTSUP, "%s: the patch accesses thread-local variables directly; "
+					  "that is not supported yet",
+				p->source);
+	return 0;
+}
+
+
+/* The first part of the resolve step: the patch as an object ovup can
+ * load, with its selectors. */
+int ovup_plan_read_patch(struct ovup_plan *p)
+{
+	int ret;
+
+	ret = compile(p);
+	if (ret)
+		return ret;
+	ret = ovup_elf_obj_read(p->objpath, &p->obj);
+	if (ret == -ENOEXEC)
+		return ovup_err(ret, "%s: not a whole ELF object (truncated or corrupt); build it "
+				     "again with 'ovup build'",
+				p->objpath);
+	if (ret)
+		return ovup_err(ret, "%s: cannot read it as an ELF object: %s", p->objpath,
+				strerror(-ret));
+	ret = check_sections(p);
+	if (!ret)
+		ret = parse_meta(p);
+	return ret;
+}
