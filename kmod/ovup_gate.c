@@ -25,14 +25,16 @@ static DECLARE_WAIT_QUEUE_HEAD(ovup_writer_wait);
  * would do (integrity), reading kernel memory is what /proc/kcore would
  * (confidentiality).  FREE, REVERT, BEGIN, END, RECORD and VERSION are
  * allowed under lockdown: they write nothing but the bytes a record saved
- * before lockdown was raised, so an operator can still back a patch out. */
+ * before lockdown was raised, so an operator can still back a patch out.
+ */
 static const struct ovup_gate_rule {
 	unsigned int cmd;
 	bool writer;                 /* needs the writer slot */
 	enum lockdown_reason lock;   /* LOCKDOWN_NONE: allowed */
 } ovup_gate_rules[] = {
 	/* not listed: VERSION, RECORD, BEGIN, END, and IDLE and RETIRED,
-	 * which change no text: neither slot nor lockdown check */
+	 * which change no text: neither slot nor lockdown check
+	 */
 	{ OVUP_IOC_ALLOC, true, LOCKDOWN_MODULE_SIGNATURE },
 	{ OVUP_IOC_FREE, true, LOCKDOWN_NONE },
 	{ OVUP_IOC_COPYIN, true, LOCKDOWN_MODULE_SIGNATURE },
@@ -46,7 +48,8 @@ static const struct ovup_gate_rule {
  * answer is not held across the request: if one thread of the holder ENDs
  * while another thread's request on the same fd is under way, that request
  * may finish after the slot was given up.  The holder chose that; ovup_lock
- * still serialises every request, and no other fd's can have begun. */
+ * still serialises every request, and no other fd's can have begun.
+ */
 static int ovup_writer_check(struct file *file)
 {
 	int ret;
@@ -64,7 +67,8 @@ int ovup_gate(struct file *file, unsigned int cmd)
 	/* Per call, not at open: a privileged opener may hand the fd to a
 	 * process that dropped its capabilities.  CAP_SYS_MODULE because
 	 * loading code into the kernel is what ovup does; CAP_SYS_ADMIN for
-	 * the stop_machine and the writes to kernel text. */
+	 * the stop_machine and the writes to kernel text.
+	 */
 	if (!capable(CAP_SYS_ADMIN) || !capable(CAP_SYS_MODULE))
 		return -EPERM;
 	for (i = 0; i < ARRAY_SIZE(ovup_gate_rules); i++) {
@@ -73,7 +77,8 @@ int ovup_gate(struct file *file, unsigned int cmd)
 		if (r->cmd != cmd)
 			continue;
 		/* the LSM says EPERM; EACCES tells the tool it is lockdown,
-		 * not a missing capability */
+		 * not a missing capability
+		 */
 		if (r->lock != LOCKDOWN_NONE && security_locked_down(r->lock))
 			return -EACCES;
 		return r->writer ? ovup_writer_check(file) : 0;
@@ -110,7 +115,8 @@ int ovup_gate_begin(struct file *file, struct ovup_k_begin *b)
 			return -EBUSY;
 	} else if (wait_event_interruptible(ovup_writer_wait, ovup_writer_take(file, NULL))) {
 		/* EINTR, not ERESTARTSYS: a tool whose handlers are
-		 * SA_RESTART must still see its Ctrl-C here */
+		 * SA_RESTART must still see its Ctrl-C here
+		 */
 		return -EINTR;
 	}
 	mutex_lock(&ovup_lock);

@@ -20,6 +20,7 @@
 #include <linux/uaccess.h>
 #include "ovup_internal.h"
 
+/* guards all state but the writer slot (ovup_internal.h) */
 DEFINE_MUTEX(ovup_lock);
 
 static long ovup_ioc_version(void __user *arg)
@@ -92,7 +93,8 @@ static long ovup_ioc_free(struct file *file, void __user *arg)
 
 /* The block holding [addr, addr+len), refusing blocks a record owns (live
  * code or data, changed only by revert, EBUSY) and blocks another fd
- * allocated (not this operation's to fill, EINVAL). */
+ * allocated (not this operation's to fill, EINVAL).
+ */
 static long ovup_unowned_block(struct file *file, u64 addr, u64 len, struct ovup_block **bp)
 {
 	*bp = ovup_block_containing(addr, len);
@@ -162,7 +164,8 @@ static long ovup_ioc_read(void __user *arg)
 	if (r.len > PAGE_SIZE)
 		return -E2BIG;
 	/* Text and our areas only: this is for verifying sites, not a
-	 * window on kernel data. */
+	 * window on kernel data.
+	 */
 	if (!ovup_area_of(r.addr, r.len) && !ovup_is_kernel_text(r.addr, r.len))
 		return -EINVAL;
 	buf = kmalloc(r.len, GFP_KERNEL);
@@ -189,7 +192,8 @@ static long ovup_ioc_pawrite(struct file *file, void __user *arg)
 	/* failed and busy tell the tool why, seq what the record is, stats
 	 * what the stop cost.  The patch is live by now even if this copy
 	 * faults: -EFAULT then only means the caller must read seq with
-	 * RECORD. */
+	 * RECORD.
+	 */
 	if (copy_to_user(arg, pw, sizeof(*pw)))
 		ret = ret ?: -EFAULT;
 	kfree(pw);
@@ -343,9 +347,9 @@ static int __init ovup_init(void)
 	ret = misc_register(&ovup_dev);
 	if (ret)
 		goto exit_deps;
-	pr_info("ready: text area %px (%lu KiB), data area %px (%lu KiB)\n",
-		(void *)ovup_text.base, ovup_text.npages << (PAGE_SHIFT - 10),
-		(void *)ovup_data.base, ovup_data.npages << (PAGE_SHIFT - 10));
+	/* no addresses: VERSION tells them to a caller entitled to them */
+	pr_info("ready: text area %lu KiB, data area %lu KiB\n",
+		ovup_text.npages << (PAGE_SHIFT - 10), ovup_data.npages << (PAGE_SHIFT - 10));
 	return 0;
 
 exit_deps:
@@ -369,7 +373,8 @@ static void ovup_wait_files(void)
 
 	for (;;) {
 		/* records and retired code change, with their references,
-		 * under the lock */
+		 * under the lock
+		 */
 		mutex_lock(&ovup_lock);
 		files = module_refcount(THIS_MODULE) - (int)ovup_record_count() -
 			(int)ovup_retired_count();

@@ -26,14 +26,16 @@ LIST_HEAD(ovup_records);  /* oldest first */
 static u64 ovup_seq;
 
 /* What an entry looks like after boot: ftrace's 5-byte NOP where
- * `call __fentry__` was, or that call (e8) while ftrace traces it. */
+ * `call __fentry__` was, or that call (e8) while ftrace traces it.
+ */
 static const u8 ovup_nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 #define OVUP_CALL_REL32 0xe8
 #define OVUP_JMP_REL32 0xe9
 #define OVUP_INT3 0xcc
 
 /* Is [func, func+5) a patchable function entry? 0, -EINVAL, or -EAGAIN
- * while ftrace or a kprobe is in the middle of rewriting it (int3). */
+ * while ftrace or a kprobe is in the middle of rewriting it (int3).
+ */
 static int ovup_check_entry(unsigned long func)
 {
 	u8 b[5];
@@ -60,7 +62,8 @@ static int ovup_pin_owner(unsigned long addr, struct module **modp)
 	rcu_read_lock();
 	found = ovup_module_at(addr);
 	/* Not ourselves: a record pins ovup.ko already, and patching the
-	 * patcher is not something to support. */
+	 * patcher is not something to support.
+	 */
 	if (found && found != THIS_MODULE && found->state == MODULE_STATE_LIVE &&
 	    try_module_get(found)) {
 		*modp = found;
@@ -76,7 +79,8 @@ static int ovup_pin_owner(unsigned long addr, struct module **modp)
  * functions to each other), not another record's block (freed with that
  * record), not a block of another fd.  The page must be executable now: a
  * block still R (no chgprot RX) is refused here rather than faulting on
- * the first call. */
+ * the first call.
+ */
 static int ovup_check_jump(const struct ovup_k_site *s, const struct ovup_record *rec)
 {
 	unsigned long target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->write[1]);
@@ -108,7 +112,8 @@ static const struct ovup_k_site *ovup_newest_site(unsigned long addr)
  * branch into ovup's own areas, unless it is exactly the jump the newest
  * record on this site wrote (stacking).  Anything else there is a jump an
  * interrupted or concurrent writer left, and saving it as "original" would
- * make revert restore a jump into freed memory. */
+ * make revert restore a jump into freed memory.
+ */
 static int ovup_check_expect(const struct ovup_k_site *s)
 {
 	const struct ovup_k_site *top;
@@ -124,7 +129,8 @@ static int ovup_check_expect(const struct ovup_k_site *s)
 }
 
 /* The size of the function starting at func, from "name+0x0/0xSIZE": 0
- * if func is not where a symbol starts. */
+ * if func is not where a symbol starts.
+ */
 static unsigned long ovup_func_size(unsigned long func)
 {
 	unsigned long size = 0;
@@ -280,8 +286,10 @@ static int ovup_stop_fn(void *data)
 
 		st->ret = ovup_stop_main(st);
 		st->stop_ns = ktime_get_ns() - t0;
+		/* release: the writes above are seen by whoever sees done */
 		smp_store_release(&st->done, 1);
 	} else {
+		/* acquire: pairs with the release above */
 		while (!smp_load_acquire(&st->done))
 			cpu_relax();
 	}
@@ -290,7 +298,8 @@ static int ovup_stop_fn(void *data)
 }
 
 /* Walk every stack once (pass one), map the aliases (vmap may sleep, so
- * before), stop the machine, unmap.  The caller frees st->scan. */
+ * before), stop the machine, unmap.  The caller frees st->scan.
+ */
 static int ovup_stop_and_write(struct ovup_stop *st)
 {
 	u32 i;
@@ -398,7 +407,8 @@ static int ovup_ranges_in(u64 uptr, u32 n, u32 extra, struct ovup_k_range **out)
 }
 
 /* Whatever the caller passed, no task may be inside the bytes a site
- * write replaces (one at the site's first byte will run the new ones). */
+ * write replaces (one at the site's first byte will run the new ones).
+ */
 static u32 ovup_ranges_add_sites(struct ovup_k_range *r, u32 n,
 				 const struct ovup_k_site *sites, u32 nsites)
 {
@@ -570,7 +580,8 @@ free_copies:
 }
 
 /* -ENOTEMPTY if a newer record has a site over one of rec's: it must go
- * first. */
+ * first.
+ */
 static int ovup_record_covered(struct ovup_record *rec)
 {
 	struct ovup_record *r = rec;
@@ -623,7 +634,8 @@ int ovup_revert(struct ovup_k_revert *rv)
 
 	/* The record's own code is soft: a task in it (an idle CPU parked
 	 * there, a sleeper that will return into it) does not stop the
-	 * revert, it only keeps the code allocated, retired. */
+	 * revert, it only keeps the code allocated, retired.
+	 */
 	for (i = 0; i < rec->nblocks; i++) {
 		struct ovup_block *b = rec->blocks[i];
 
@@ -696,7 +708,8 @@ int ovup_sites_restore(const struct ovup_record *rec, const struct module *skip)
 }
 
 /* The stack check alone: 0 when no task has a frame in ranges (or
- * anywhere ovup_check_task doubts), else -EBUSY with *busy filled in. */
+ * anywhere ovup_check_task doubts), else -EBUSY with *busy filled in.
+ */
 int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
 		      struct ovup_k_busy *busy)
 {
@@ -713,7 +726,8 @@ int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
 }
 
 /* Forget a record whose sites are restored; its blocks are retired, as a
- * task may still run in them. */
+ * task may still run in them.
+ */
 void ovup_record_drop(struct ovup_record *rec)
 {
 	list_del(&rec->node);
