@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/security.h>
 #include <linux/types.h>
 #include "uapi/ovup_uapi.h"
 
@@ -82,7 +83,7 @@ int ovup_block_chgprot(struct ovup_block *b, unsigned long addr,
 		       unsigned long len, u32 prot);
 
 /* ovup_gate.c */
-int ovup_gate(struct file *file, unsigned int cmd);
+int ovup_gate(struct file *file, bool writer, enum lockdown_reason lock);
 int ovup_gate_begin(struct file *file, struct ovup_k_begin *b);
 int ovup_gate_end(struct file *file);
 /* ovup_stack.c */
