@@ -26,7 +26,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_OBJ  := $(CORE_SRC:%.c=$(BUILD)/san/%.o) $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 
-.PHONY: all demo check deps kmod clean unit victims test-bins bench
+.PHONY: all demo check deps kmod clean unit victims test-bins bench lint
 
 all: $(BUILD)/ovup
 
@@ -79,8 +79,23 @@ demo:
 	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))/examples
 	@examples/demo.sh
 
+# Style: clang-format (.clang-format) for the tool and its tests; the
+# kernel's checkpatch.pl for the module and the interface it shares with
+# the tool.  Both always run, so one report shows everything.
+LINT_C    = $(filter-out %.mod.c,$(sort $(shell find src tests -name '*.[ch]')))
+LINT_KERN = $(filter-out %.mod.c,$(sort $(wildcard kmod/*.c kmod/*.h))) include/uapi/ovup_uapi.h
+CHECKPATCH_DIR ?= $(BUILD)/checkpatch
+
+lint:
+	@CHECKPATCH_DIR=$(CHECKPATCH_DIR) tools/deps lint
+	@ret=0; \
+	clang-format --dry-run --Werror $(LINT_C) || ret=1; \
+	$(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree --quiet --show-types -f $(LINT_KERN) || ret=1; \
+	exit $$ret
+
 # every test, through prove; its last line ("Result: PASS") is what CI reads
 check:
+	@$(MAKE) --no-print-directory lint
 	@tools/deps check
 	@tools/deps kernel
 	@$(MAKE) --no-print-directory test-bins kmod

@@ -17,7 +17,8 @@
 #include "ovup_internal.h"
 
 /* A forced drop waits this long for tasks to leave ovup's code before it
- * lets the kernel free the module (see docs/kernel.md, rmmod -f). */
+ * lets the kernel free the module (see docs/kernel.md, rmmod -f).
+ */
 #define OVUP_GOING_WAIT_MS 5000
 #define OVUP_RETRY_MS 20
 /* ovup_exit cannot give up; it says every so often what it waits for */
@@ -49,7 +50,8 @@ struct module *ovup_module_at(unsigned long addr)
 }
 
 /* Pin the module holding addr unless rec pins it already: 0, -EINVAL if
- * addr is in no module, -ENXIO if its module is loading or unloading. */
+ * addr is in no module, -ENXIO if its module is loading or unloading.
+ */
 static int ovup_dep_pin(struct ovup_record *rec, unsigned long addr)
 {
 	struct module *mod;
@@ -82,7 +84,8 @@ unlock:
 }
 
 /* Pin the module of each of addrs[n]; on failure *failed is its index and
- * nothing stays pinned. */
+ * nothing stays pinned.
+ */
 int ovup_deps_pin(struct ovup_record *rec, const u64 *addrs, u32 n, u32 *failed)
 {
 	u32 i;
@@ -142,7 +145,8 @@ static bool ovup_record_over(const struct ovup_record *r, const struct ovup_reco
 }
 
 /* Mark the records that need mod, and those stacked on a marked one (their
- * saved bytes are its jump): all go, newest first.  Returns how many. */
+ * saved bytes are its jump): all go, newest first.  Returns how many.
+ */
 static u32 ovup_mark_going(const struct module *mod)
 {
 	struct ovup_record *r, *under;
@@ -161,7 +165,8 @@ static u32 ovup_mark_going(const struct module *mod)
 }
 
 /* Restore the sites of r outside mod, retrying a transient failure (a
- * site being rewritten by someone else, memory) until the deadline. */
+ * site being rewritten by someone else, memory) until the deadline.
+ */
 static int ovup_restore_until(struct ovup_record *r, const struct module *mod,
 			      unsigned long deadline)
 {
@@ -176,7 +181,8 @@ static int ovup_restore_until(struct ovup_record *r, const struct module *mod,
 }
 
 /* Wait until no task has a frame in ovup's code: one of them could be on
- * its way into the module being freed.  0, or -EBUSY at the deadline. */
+ * its way into the module being freed.  0, or -EBUSY at the deadline.
+ */
 static int ovup_wait_quiet(unsigned long deadline, struct ovup_k_busy *busy)
 {
 	struct ovup_k_range area = {
@@ -211,7 +217,8 @@ static void ovup_drop_for(struct module *mod)
 		ret = ovup_restore_until(r, mod, deadline);
 		if (ret) {
 			/* its jump stays: better than writing over someone
-			 * else's bytes; the older records it covers fail too */
+			 * else's bytes; the older records it covers fail too
+			 */
 			pr_err("module %s is being force-unloaded, but patch '%s' (seq %llu) could not be restored (%d); it stays applied\n",
 			       mod->name, r->name, r->seq, ret);
 			continue;
@@ -223,7 +230,7 @@ static void ovup_drop_for(struct module *mod)
 		dropped++;
 	}
 	if (dropped && ovup_wait_quiet(deadline, &busy))
-		pr_warn("task %d (%.16s) is still in ovup's code at %px after %d ms; if it calls into %s once that is freed, the kernel oopses (the risk rmmod -f takes)\n",
+		pr_warn("task %d (%.16s) is still in ovup's code at %pS after %d ms; if it calls into %s once that is freed, the kernel oopses (the risk rmmod -f takes)\n",
 			busy.pid, busy.comm, (void *)(unsigned long)busy.addr,
 			OVUP_GOING_WAIT_MS, mod->name);
 unlock:
@@ -255,7 +262,8 @@ int ovup_deps_init(void)
 /* ---- rmmod -f ovup ------------------------------------------------------ */
 
 /* Restore r's sites, retrying until it works, saying every so often why
- * it does not yet. */
+ * it does not yet.
+ */
 static void ovup_restore_forever(struct ovup_record *r)
 {
 	unsigned long warn_at = jiffies + msecs_to_jiffies(OVUP_EXIT_WARN_MS);
@@ -298,7 +306,7 @@ void ovup_deps_exit(void)
 	}
 	while (ovup_wait_quiet(jiffies, &busy) == -EBUSY) {
 		if (time_after(jiffies, warn_at)) {
-			pr_warn("unloading: waiting for task %d (%.16s), which is in ovup's code at %px\n",
+			pr_warn("unloading: waiting for task %d (%.16s), which is in ovup's code at %pS\n",
 				busy.pid, busy.comm, (void *)(unsigned long)busy.addr);
 			warn_at = jiffies + msecs_to_jiffies(OVUP_EXIT_WARN_MS);
 		}

@@ -20,33 +20,12 @@ static struct file *ovup_writer;   /* the fd holding the slot, or NULL */
 static pid_t ovup_writer_tgid;     /* who took it, for EBUSY */
 static DECLARE_WAIT_QUEUE_HEAD(ovup_writer_wait);
 
-/* What each request needs.  `lock` is the lockdown reason that forbids it:
- * writing kernel text or loading code is what unsigned module loading
- * would do (integrity), reading kernel memory is what /proc/kcore would
- * (confidentiality).  FREE, REVERT, BEGIN, END, RECORD and VERSION are
- * allowed under lockdown: they write nothing but the bytes a record saved
- * before lockdown was raised, so an operator can still back a patch out. */
-static const struct ovup_gate_rule {
-	unsigned int cmd;
-	bool writer;                 /* needs the writer slot */
-	enum lockdown_reason lock;   /* LOCKDOWN_NONE: allowed */
-} ovup_gate_rules[] = {
-	/* not listed: VERSION, RECORD, BEGIN, END, and IDLE and RETIRED,
-	 * which change no text: neither slot nor lockdown check */
-	{ OVUP_IOC_ALLOC, true, LOCKDOWN_MODULE_SIGNATURE },
-	{ OVUP_IOC_FREE, true, LOCKDOWN_NONE },
-	{ OVUP_IOC_COPYIN, true, LOCKDOWN_MODULE_SIGNATURE },
-	{ OVUP_IOC_CHGPROT, true, LOCKDOWN_MODULE_SIGNATURE },
-	{ OVUP_IOC_PAWRITE, true, LOCKDOWN_MODULE_SIGNATURE },
-	{ OVUP_IOC_REVERT, true, LOCKDOWN_NONE },
-	{ OVUP_IOC_READ, false, LOCKDOWN_KCORE },
-};
-
 /* 0, -EBUSY (another fd holds the slot) or -ENOLCK (nobody does).  The
  * answer is not held across the request: if one thread of the holder ENDs
  * while another thread's request on the same fd is under way, that request
  * may finish after the slot was given up.  The holder chose that; ovup_lock
- * still serialises every request, and no other fd's can have begun. */
+ * still serialises every request, and no other fd's can have begun.
+ */
 static int ovup_writer_check(struct file *file)
 {
 	int ret;
@@ -57,28 +36,26 @@ static int ovup_writer_check(struct file *file)
 	return ret;
 }
 
-int ovup_gate(struct file *file, unsigned int cmd)
+/*
+ * What every request passes first, the rules for each being in ovup_main.c's
+ * table: the caller's capabilities, then, for a request the lockdown reason
+ * `lock` forbids, -EACCES, then the writer slot if it needs it.
+ */
+int ovup_gate(struct file *file, bool writer, enum lockdown_reason lock)
 {
-	unsigned int i;
-
 	/* Per call, not at open: a privileged opener may hand the fd to a
 	 * process that dropped its capabilities.  CAP_SYS_MODULE because
 	 * loading code into the kernel is what ovup does; CAP_SYS_ADMIN for
-	 * the stop_machine and the writes to kernel text. */
+	 * the stop_machine and the writes to kernel text.
+	 */
 	if (!capable(CAP_SYS_ADMIN) || !capable(CAP_SYS_MODULE))
 		return -EPERM;
-	for (i = 0; i < ARRAY_SIZE(ovup_gate_rules); i++) {
-		const struct ovup_gate_rule *r = &ovup_gate_rules[i];
-
-		if (r->cmd != cmd)
-			continue;
-		/* the LSM says EPERM; EACCES tells the tool it is lockdown,
-		 * not a missing capability */
-		if (r->lock != LOCKDOWN_NONE && security_locked_down(r->lock))
-			return -EACCES;
-		return r->writer ? ovup_writer_check(file) : 0;
-	}
-	return 0;
+	/* the LSM says EPERM; EACCES tells the tool it is lockdown, not a
+	 * missing capability
+	 */
+	if (lock != LOCKDOWN_NONE && security_locked_down(lock))
+		return -EACCES;
+	return writer ? ovup_writer_check(file) : 0;
 }
 
 static bool ovup_writer_take(struct file *file, s32 *holder)
@@ -110,7 +87,8 @@ int ovup_gate_begin(struct file *file, struct ovup_k_begin *b)
 			return -EBUSY;
 	} else if (wait_event_interruptible(ovup_writer_wait, ovup_writer_take(file, NULL))) {
 		/* EINTR, not ERESTARTSYS: a tool whose handlers are
-		 * SA_RESTART must still see its Ctrl-C here */
+		 * SA_RESTART must still see its Ctrl-C here
+		 */
 		return -EINTR;
 	}
 	mutex_lock(&ovup_lock);

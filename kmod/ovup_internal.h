@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/security.h>
 #include <linux/types.h>
 #include "uapi/ovup_uapi.h"
 
@@ -26,7 +27,8 @@ struct ovup_area {
 };
 
 /* A run of pages handed out by alloc.  It belongs to the fd that allocated
- * it until a successful pawrite hands it to a record. */
+ * it until a successful pawrite hands it to a record.
+ */
 struct ovup_block {
 	struct list_head node;
 	struct ovup_area *area;
@@ -50,13 +52,17 @@ struct ovup_record {
 	u32 bloblen;
 	void *blob;
 	u32 ndeps;
-	struct module **deps;        /* modules the patch's code or data refers
-	                              * to, pinned (ovup_deps.c) */
+	/* modules the patch's code or data refers to, pinned (ovup_deps.c) */
+	struct module **deps;
 	bool dropping;               /* ovup_deps.c: marked for a forced drop */
 };
 
 extern struct mutex ovup_lock;
 extern struct ovup_area ovup_text, ovup_data;
+
+/* ovup_area.S: the memory the two areas hand out */
+extern char ovup_text_area[], ovup_text_area_end[];
+extern char ovup_data_area[], ovup_data_area_end[];
 
 /* ovup_mem.c */
 int ovup_mem_init(void);
@@ -77,12 +83,13 @@ int ovup_block_chgprot(struct ovup_block *b, unsigned long addr,
 		       unsigned long len, u32 prot);
 
 /* ovup_gate.c */
-int ovup_gate(struct file *file, unsigned int cmd);
+int ovup_gate(struct file *file, bool writer, enum lockdown_reason lock);
 int ovup_gate_begin(struct file *file, struct ovup_k_begin *b);
 int ovup_gate_end(struct file *file);
 /* ovup_stack.c */
 /* Ranges a stack walk looks for: a frame in `hard` makes a task busy, a
- * frame in `soft` (code being retired) is only noted. */
+ * frame in `soft` (code being retired) is only noted.
+ */
 struct ovup_walk_ranges {
 	const struct ovup_k_range *hard;
 	u32 nhard;
@@ -137,7 +144,8 @@ void ovup_scan_free(struct ovup_scan *sc);
 /* ovup_retire.c, all with ovup_lock held (ovup_retire_exit without).
  * ovup_blocks_retire: a record leaves without a stack check (it is being
  * dropped): its blocks are retired until every task that exists now has
- * been seen outside them; rec keeps no blocks afterwards. */
+ * been seen outside them; rec keeps no blocks afterwards.
+ */
 void ovup_blocks_retire(struct ovup_record *rec);
 int ovup_blocks_retire_pending(struct ovup_record *rec, const struct ovup_scan *sc);
 void ovup_retired_check(void);

@@ -19,16 +19,14 @@
 #include <asm/tlbflush.h>
 #include "ovup_internal.h"
 
-extern char ovup_text_area[], ovup_text_area_end[];
-extern char ovup_data_area[], ovup_data_area_end[];
-
 struct ovup_area ovup_text = { .name = "text", .kind = OVUP_K_TEXT };
 struct ovup_area ovup_data = { .name = "data", .kind = OVUP_K_DATA };
 
 static LIST_HEAD(ovup_blocks);
 
 /* Both the kernel image and the module area lie in this range; text is
- * told apart from data by the page's own protection below. */
+ * told apart from data by the page's own protection below.
+ */
 static bool ovup_in_kernel_map(unsigned long addr)
 {
 	return addr >= __START_KERNEL_map && addr < MODULES_END;
@@ -231,7 +229,8 @@ int ovup_block_alloc(u32 kind, u64 size, struct file *file, unsigned long *addr)
 }
 
 /* The block starting exactly at addr, or NULL.  Retired blocks are
- * nobody's to free, fill or jump to: they are not found. */
+ * nobody's to free, fill or jump to: they are not found.
+ */
 struct ovup_block *ovup_block_at(unsigned long addr)
 {
 	struct ovup_block *b;
@@ -264,7 +263,8 @@ void ovup_block_free(struct ovup_block *b)
 	/* Free pages keep the area's default protection: the next alloc of
 	 * a text block must not start out non-executable, nor data writable
 	 * pages start out read-only.  The ptes were 4 KiB when alloc handed
-	 * them out, so this cannot fail. */
+	 * them out, so this cannot fail.
+	 */
 	WARN_ON_ONCE(ovup_set_prot(b->addr, b->npages, ovup_default_prot(a)));
 	bitmap_clear(a->used, (b->addr - a->base) >> PAGE_SHIFT, b->npages);
 	list_del(&b->node);
@@ -314,7 +314,7 @@ static int ovup_area_init(struct ovup_area *a, char *start, char *end)
 	a->base = (unsigned long)start;
 	a->npages = (end - start) >> PAGE_SHIFT;
 	if (!PAGE_ALIGNED(a->base) || !PAGE_ALIGNED(end) || !a->npages) {
-		pr_err("%s area [%px, %px) is not page aligned\n", a->name, start, end);
+		pr_err("%s area [%pS, %pS) is not page aligned\n", a->name, start, end);
 		return -EINVAL;
 	}
 	/* chgprot works on 4 KiB ptes only; find out now, not at first use */
@@ -323,8 +323,8 @@ static int ovup_area_init(struct ovup_area *a, char *start, char *end)
 		pte_t *pte = lookup_address(a->base + i * PAGE_SIZE, &level);
 
 		if (!pte || level != PG_LEVEL_4K || !pte_present(*pte)) {
-			pr_err("%s area page %px is not mapped with a 4 KiB pte\n",
-			       a->name, (void *)(a->base + i * PAGE_SIZE));
+			pr_err("%s area page %lu is not mapped with a 4 KiB pte\n",
+			       a->name, i);
 			return -EINVAL;
 		}
 	}
@@ -340,7 +340,7 @@ int ovup_mem_init(void)
 	if (ret)
 		return ret;
 	if (!ovup_is_kernel_text(ovup_text.base, ovup_text.npages << PAGE_SHIFT)) {
-		pr_err("text area %px is not executable read-only memory\n",
+		pr_err("text area %pS is not executable read-only memory\n",
 		       (void *)ovup_text.base);
 		ret = -EINVAL;
 		goto free_text;

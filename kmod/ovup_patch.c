@@ -26,14 +26,16 @@ LIST_HEAD(ovup_records);  /* oldest first */
 static u64 ovup_seq;
 
 /* What an entry looks like after boot: ftrace's 5-byte NOP where
- * `call __fentry__` was, or that call (e8) while ftrace traces it. */
+ * `call __fentry__` was, or that call (e8) while ftrace traces it.
+ */
 static const u8 ovup_nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 #define OVUP_CALL_REL32 0xe8
 #define OVUP_JMP_REL32 0xe9
 #define OVUP_INT3 0xcc
 
 /* Is [func, func+5) a patchable function entry? 0, -EINVAL, or -EAGAIN
- * while ftrace or a kprobe is in the middle of rewriting it (int3). */
+ * while ftrace or a kprobe is in the middle of rewriting it (int3).
+ */
 static int ovup_check_entry(unsigned long func)
 {
 	u8 b[5];
@@ -60,7 +62,8 @@ static int ovup_pin_owner(unsigned long addr, struct module **modp)
 	rcu_read_lock();
 	found = ovup_module_at(addr);
 	/* Not ourselves: a record pins ovup.ko already, and patching the
-	 * patcher is not something to support. */
+	 * patcher is not something to support.
+	 */
 	if (found && found != THIS_MODULE && found->state == MODULE_STATE_LIVE &&
 	    try_module_get(found)) {
 		*modp = found;
@@ -76,7 +79,8 @@ static int ovup_pin_owner(unsigned long addr, struct module **modp)
  * functions to each other), not another record's block (freed with that
  * record), not a block of another fd.  The page must be executable now: a
  * block still R (no chgprot RX) is refused here rather than faulting on
- * the first call. */
+ * the first call.
+ */
 static int ovup_check_jump(const struct ovup_k_site *s, const struct ovup_record *rec)
 {
 	unsigned long target = s->addr + 5 + (long)(s32)get_unaligned_le32(&s->write[1]);
@@ -108,7 +112,8 @@ static const struct ovup_k_site *ovup_newest_site(unsigned long addr)
  * branch into ovup's own areas, unless it is exactly the jump the newest
  * record on this site wrote (stacking).  Anything else there is a jump an
  * interrupted or concurrent writer left, and saving it as "original" would
- * make revert restore a jump into freed memory. */
+ * make revert restore a jump into freed memory.
+ */
 static int ovup_check_expect(const struct ovup_k_site *s)
 {
 	const struct ovup_k_site *top;
@@ -124,7 +129,8 @@ static int ovup_check_expect(const struct ovup_k_site *s)
 }
 
 /* The size of the function starting at func, from "name+0x0/0xSIZE": 0
- * if func is not where a symbol starts. */
+ * if func is not where a symbol starts.
+ */
 static unsigned long ovup_func_size(unsigned long func)
 {
 	unsigned long size = 0;
@@ -280,8 +286,10 @@ static int ovup_stop_fn(void *data)
 
 		st->ret = ovup_stop_main(st);
 		st->stop_ns = ktime_get_ns() - t0;
+		/* release: the writes above are seen by whoever sees done */
 		smp_store_release(&st->done, 1);
 	} else {
+		/* acquire: pairs with the release above */
 		while (!smp_load_acquire(&st->done))
 			cpu_relax();
 	}
@@ -290,7 +298,8 @@ static int ovup_stop_fn(void *data)
 }
 
 /* Walk every stack once (pass one), map the aliases (vmap may sleep, so
- * before), stop the machine, unmap.  The caller frees st->scan. */
+ * before), stop the machine, unmap.  The caller frees st->scan.
+ */
 static int ovup_stop_and_write(struct ovup_stop *st)
 {
 	u32 i;
@@ -398,7 +407,8 @@ static int ovup_ranges_in(u64 uptr, u32 n, u32 extra, struct ovup_k_range **out)
 }
 
 /* Whatever the caller passed, no task may be inside the bytes a site
- * write replaces (one at the site's first byte will run the new ones). */
+ * write replaces (one at the site's first byte will run the new ones).
+ */
 static u32 ovup_ranges_add_sites(struct ovup_k_range *r, u32 n,
 				 const struct ovup_k_site *sites, u32 nsites)
 {
@@ -419,14 +429,9 @@ static void ovup_stats_out(struct ovup_k_stats *out, const struct ovup_stop *st)
 	out->rechecked = st->scan.rechecked;
 }
 
-int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
+/* The argument's own fields, before anything is copied or allocated. */
+static int ovup_pawrite_check(struct ovup_k_pawrite *pw)
 {
-	struct ovup_stop st = { .revert = false };
-	struct ovup_k_site *sites = NULL;
-	struct ovup_k_range *ranges = NULL;
-	u64 *blocks = NULL, *deps = NULL;
-	struct ovup_record *rec;
-	u32 i, j;
 	int ret;
 
 	pw->failed = U32_MAX;
@@ -447,90 +452,130 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	    pw->nblocks > OVUP_BLOCKS_MAX || pw->bloblen > OVUP_BLOB_MAX ||
 	    pw->ndeps > OVUP_SITES_MAX)
 		return -E2BIG;
+	return 0;
+}
+
+/* The caller's arrays, copied in before ovup_lock is taken. */
+struct ovup_pawrite_in {
+	struct ovup_k_site *sites;
+	struct ovup_k_range *ranges;	/* room for one more per site */
+	u64 *blocks;
+	u64 *deps;
+};
+
+static void ovup_pawrite_in_free(struct ovup_pawrite_in *in)
+{
+	kvfree(in->sites);
+	kvfree(in->ranges);
+	kvfree(in->blocks);
+	kvfree(in->deps);
+}
+
+/* A new record named by pw, holding the blob, with room for its sites and
+ * blocks, and the caller's arrays in *in (freed by the caller either way).
+ */
+static struct ovup_record *ovup_pawrite_copy_in(const struct ovup_k_pawrite *pw,
+						struct ovup_pawrite_in *in, int *err)
+{
+	struct ovup_record *rec;
+	int ret;
 
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
-	if (!rec)
-		return -ENOMEM;
+	if (!rec) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	strscpy(rec->name, pw->name, sizeof(rec->name));
 	rec->nsites = pw->nsites;
 	rec->nblocks = pw->nblocks;
 	rec->bloblen = pw->bloblen;
 
-	ret = ovup_dup_user(&sites, pw->sites, pw->nsites, sizeof(*sites));
+	ret = ovup_dup_user(&in->sites, pw->sites, pw->nsites, sizeof(*in->sites));
 	if (!ret)
-		ret = ovup_ranges_in(pw->ranges, pw->nranges, pw->nsites, &ranges);
+		ret = ovup_ranges_in(pw->ranges, pw->nranges, pw->nsites, &in->ranges);
 	if (!ret)
-		ret = ovup_dup_user(&blocks, pw->blocks, pw->nblocks, sizeof(*blocks));
+		ret = ovup_dup_user(&in->blocks, pw->blocks, pw->nblocks, sizeof(*in->blocks));
 	if (!ret)
 		ret = ovup_dup_user(&rec->blob, pw->blob, pw->bloblen, 1);
 	if (!ret)
-		ret = ovup_dup_user(&deps, pw->deps, pw->ndeps, sizeof(*deps));
-	if (ret)
-		goto free_copies;
-
-	/* the record keeps its own copy: bytes past len are not ours */
-	rec->sites = kcalloc(pw->nsites, sizeof(*rec->sites), GFP_KERNEL);
-	rec->mods = kcalloc(pw->nsites, sizeof(*rec->mods), GFP_KERNEL);
-	rec->blocks = kcalloc(pw->nblocks ?: 1, sizeof(*rec->blocks), GFP_KERNEL);
-	if (!rec->sites || !rec->mods || !rec->blocks) {
-		ret = -ENOMEM;
-		goto free_copies;
+		ret = ovup_dup_user(&in->deps, pw->deps, pw->ndeps, sizeof(*in->deps));
+	if (!ret) {
+		/* the record keeps its own copy: bytes past len are not ours */
+		rec->sites = kcalloc(pw->nsites, sizeof(*rec->sites), GFP_KERNEL);
+		rec->mods = kcalloc(pw->nsites, sizeof(*rec->mods), GFP_KERNEL);
+		rec->blocks = kcalloc(pw->nblocks ?: 1, sizeof(*rec->blocks), GFP_KERNEL);
+		if (!rec->sites || !rec->mods || !rec->blocks)
+			ret = -ENOMEM;
 	}
-
-	ret = mutex_lock_interruptible(&ovup_lock);
-	if (ret)
-		goto free_copies;
-	ovup_retired_check();
-	if (ovup_record_find(pw->name)) {
-		ret = -EEXIST;
-		goto unlock;
+	if (ret) {
+		ovup_record_free(rec);
+		*err = ret;
+		return NULL;
 	}
-	for (i = 0; i < pw->nblocks; i++) {
-		struct ovup_block *b = ovup_block_at(blocks[i]);
+	return rec;
+}
 
-		if (!b) {
-			ret = -EINVAL;
-			goto unlock;
-		}
-		if (b->record) {
-			ret = -EBUSY;
-			goto unlock;
-		}
+/* The blocks the record will own: each an unowned block of this fd, each
+ * once.  With ovup_lock.
+ */
+static int ovup_record_take_blocks(struct ovup_record *rec, const u64 *addrs,
+				   struct file *file)
+{
+	u32 i, j;
+
+	for (i = 0; i < rec->nblocks; i++) {
+		struct ovup_block *b = ovup_block_at(addrs[i]);
+
+		if (!b)
+			return -EINVAL;
+		if (b->record)
+			return -EBUSY;
 		/* another fd's block is another operation's code */
-		if (b->file != file) {
-			ret = -EINVAL;
-			goto unlock;
-		}
+		if (b->file != file)
+			return -EINVAL;
 		for (j = 0; j < i; j++)
-			if (rec->blocks[j] == b) {
-				ret = -EINVAL;
-				goto unlock;
-			}
+			if (rec->blocks[j] == b)
+				return -EINVAL;
 		rec->blocks[i] = b;
 	}
-	for (i = 0; i < pw->nsites; i++) {
+	return 0;
+}
+
+/* The record's sites: each checked (pinning the module it lies in), none
+ * overlapping another.  *failed names the site that failed.  With ovup_lock.
+ */
+static int ovup_record_take_sites(struct ovup_record *rec, const struct ovup_k_site *sites,
+				  u32 *failed)
+{
+	u32 i, j;
+	int ret;
+
+	for (i = 0; i < rec->nsites; i++) {
 		struct ovup_k_site *s = &rec->sites[i];
 
-		pw->failed = i;
+		*failed = i;
 		ret = ovup_check_site(&sites[i], rec, &rec->mods[i]);
 		if (ret)
-			goto unlock;
+			return ret;
 		s->addr = sites[i].addr;
 		s->func = sites[i].func;
 		s->len = sites[i].len;
 		memcpy(s->expect, sites[i].expect, s->len);
 		memcpy(s->write, sites[i].write, s->len);
 		for (j = 0; j < i; j++)
-			if (ovup_sites_overlap(s, &rec->sites[j])) {
-				ret = -EINVAL;
-				goto unlock;
-			}
+			if (ovup_sites_overlap(s, &rec->sites[j]))
+				return -EINVAL;
 	}
-	pw->failed = U32_MAX;
-	/* pinned before the switch: from then on the patch may call them */
-	ret = ovup_deps_pin(rec, deps, pw->ndeps, &pw->failed);
-	if (ret)
-		goto unlock;
+	*failed = U32_MAX;
+	return 0;
+}
+
+/* The stack check and every site's write, in one stop.  With ovup_lock. */
+static int ovup_pawrite_switch(struct ovup_record *rec, struct ovup_k_range *ranges,
+			       struct ovup_k_pawrite *pw)
+{
+	struct ovup_stop st = { .revert = false };
+	int ret;
 
 	st.sites = rec->sites;
 	st.nsites = rec->nsites;
@@ -542,8 +587,14 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	if (ret) {
 		pw->failed = st.failed;
 		pw->busy = st.scan.busy;
-		goto unlock;
 	}
+	return ret;
+}
+
+/* The patch is live: the record takes its blocks and a reference on ovup.ko. */
+static void ovup_record_add(struct ovup_record *rec, struct ovup_k_pawrite *pw)
+{
+	u32 i;
 
 	rec->seq = ++ovup_seq;
 	pw->seq = rec->seq;
@@ -555,22 +606,51 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	__module_get(THIS_MODULE);
 	pr_info("applied '%s': %u site(s), %u block(s)\n", rec->name,
 		rec->nsites, rec->nblocks);
-	rec = NULL;
+}
 
-unlock:
+int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
+{
+	struct ovup_pawrite_in in = { };
+	struct ovup_record *rec;
+	int ret;
+
+	ret = ovup_pawrite_check(pw);
+	if (ret)
+		return ret;
+	rec = ovup_pawrite_copy_in(pw, &in, &ret);
+	if (!rec)
+		goto free_copies;
+
+	ret = mutex_lock_interruptible(&ovup_lock);
+	if (ret)
+		goto free_copies;
+	ovup_retired_check();
+	ret = ovup_record_find(pw->name) ? -EEXIST : 0;
+	if (!ret)
+		ret = ovup_record_take_blocks(rec, in.blocks, file);
+	if (!ret)
+		ret = ovup_record_take_sites(rec, in.sites, &pw->failed);
+	/* pinned before the switch: from then on the patch may call them */
+	if (!ret)
+		ret = ovup_deps_pin(rec, in.deps, pw->ndeps, &pw->failed);
+	if (!ret)
+		ret = ovup_pawrite_switch(rec, in.ranges, pw);
+	if (!ret) {
+		ovup_record_add(rec, pw);
+		rec = NULL;
+	}
 	mutex_unlock(&ovup_lock);
+
 free_copies:
-	kvfree(sites);
-	kvfree(ranges);
-	kvfree(blocks);
-	kvfree(deps);
+	ovup_pawrite_in_free(&in);
 	if (rec)
 		ovup_record_free(rec);
 	return ret;
 }
 
 /* -ENOTEMPTY if a newer record has a site over one of rec's: it must go
- * first. */
+ * first.
+ */
 static int ovup_record_covered(struct ovup_record *rec)
 {
 	struct ovup_record *r = rec;
@@ -584,12 +664,9 @@ static int ovup_record_covered(struct ovup_record *rec)
 	return 0;
 }
 
-int ovup_revert(struct ovup_k_revert *rv)
+/* The argument's own fields, before anything is copied. */
+static int ovup_revert_check(struct ovup_k_revert *rv)
 {
-	struct ovup_stop st = { .revert = true };
-	struct ovup_k_range *ranges = NULL, soft[OVUP_BLOCKS_MAX];
-	struct ovup_record *rec;
-	u32 i, nsoft = 0;
 	int ret;
 
 	rv->failed = U32_MAX;
@@ -601,9 +678,86 @@ int ovup_revert(struct ovup_k_revert *rv)
 	ret = ovup_check_name(rv->name);
 	if (ret)
 		return ret;
-	if (rv->nranges > OVUP_RANGES_MAX)
-		return -E2BIG;
+	return rv->nranges > OVUP_RANGES_MAX ? -E2BIG : 0;
+}
 
+/* The record's own code is soft: a task in it (an idle CPU parked there, a
+ * sleeper that will return into it) does not stop the revert, it only
+ * keeps the code allocated, retired.  Returns how many of soft it filled.
+ */
+static u32 ovup_record_soft_ranges(const struct ovup_record *rec,
+				   struct ovup_k_range soft[OVUP_BLOCKS_MAX])
+{
+	u32 i, nsoft = 0;
+
+	for (i = 0; i < rec->nblocks; i++) {
+		const struct ovup_block *b = rec->blocks[i];
+
+		if (b->area->kind != OVUP_K_TEXT)
+			continue;
+		soft[nsoft].start = b->addr;
+		soft[nsoft++].end = b->addr + (b->npages << PAGE_SHIFT);
+	}
+	return nsoft;
+}
+
+/* The sites are restored: forget the record, freeing its blocks, or
+ * retiring them if the stop found a task in them.
+ */
+static void ovup_record_remove(struct ovup_record *rec, const struct ovup_scan *scan,
+			       struct ovup_k_revert *rv)
+{
+	u32 i;
+
+	list_del(&rec->node);
+	if (scan->soft_hit) {
+		rv->retired = ovup_blocks_retire_pending(rec, scan);
+	} else {
+		for (i = 0; i < rec->nblocks; i++)
+			ovup_block_free(rec->blocks[i]);
+		pr_info("reverted '%s'\n", rec->name);
+	}
+	ovup_record_free(rec);
+	module_put(THIS_MODULE);
+}
+
+/* The stack check and every site's restore, in one stop; on success the
+ * record goes.  With ovup_lock.
+ */
+static int ovup_revert_switch(struct ovup_record *rec, struct ovup_k_range *ranges,
+			      struct ovup_k_revert *rv)
+{
+	struct ovup_stop st = { .revert = true };
+	struct ovup_k_range soft[OVUP_BLOCKS_MAX];
+	int ret;
+
+	st.sites = rec->sites;
+	st.nsites = rec->nsites;
+	st.scan.wr.hard = ranges;
+	st.scan.wr.nhard = ovup_ranges_add_sites(ranges, rv->nranges, rec->sites, rec->nsites);
+	st.scan.wr.soft = soft;
+	st.scan.wr.nsoft = ovup_record_soft_ranges(rec, soft);
+	ret = ovup_stop_and_write(&st);
+	ovup_stats_out(&rv->stats, &st);
+	if (ret) {
+		rv->failed = st.failed;
+		rv->busy = st.scan.busy;
+	} else {
+		ovup_record_remove(rec, &st.scan, rv);
+	}
+	ovup_scan_free(&st.scan);
+	return ret;
+}
+
+int ovup_revert(struct ovup_k_revert *rv)
+{
+	struct ovup_k_range *ranges = NULL;
+	struct ovup_record *rec;
+	int ret;
+
+	ret = ovup_revert_check(rv);
+	if (ret)
+		return ret;
 	ret = ovup_ranges_in(rv->ranges, rv->nranges, OVUP_SITES_MAX, &ranges);
 	if (ret)
 		return ret;
@@ -613,53 +767,9 @@ int ovup_revert(struct ovup_k_revert *rv)
 		goto free_ranges;
 	ovup_retired_check();
 	rec = ovup_record_find(rv->name);
-	if (!rec) {
-		ret = -ENOENT;
-		goto unlock;
-	}
-	ret = ovup_record_covered(rec);
-	if (ret)
-		goto unlock;
-
-	/* The record's own code is soft: a task in it (an idle CPU parked
-	 * there, a sleeper that will return into it) does not stop the
-	 * revert, it only keeps the code allocated, retired. */
-	for (i = 0; i < rec->nblocks; i++) {
-		struct ovup_block *b = rec->blocks[i];
-
-		if (b->area->kind != OVUP_K_TEXT)
-			continue;
-		soft[nsoft].start = b->addr;
-		soft[nsoft++].end = b->addr + (b->npages << PAGE_SHIFT);
-	}
-	st.sites = rec->sites;
-	st.nsites = rec->nsites;
-	st.scan.wr.hard = ranges;
-	st.scan.wr.nhard = ovup_ranges_add_sites(ranges, rv->nranges, rec->sites, rec->nsites);
-	st.scan.wr.soft = soft;
-	st.scan.wr.nsoft = nsoft;
-	ret = ovup_stop_and_write(&st);
-	ovup_stats_out(&rv->stats, &st);
-	if (ret) {
-		rv->failed = st.failed;
-		rv->busy = st.scan.busy;
-		goto free_scan;
-	}
-
-	list_del(&rec->node);
-	if (st.scan.soft_hit) {
-		rv->retired = ovup_blocks_retire_pending(rec, &st.scan);
-	} else {
-		for (i = 0; i < rec->nblocks; i++)
-			ovup_block_free(rec->blocks[i]);
-		pr_info("reverted '%s'\n", rec->name);
-	}
-	ovup_record_free(rec);
-	module_put(THIS_MODULE);
-
-free_scan:
-	ovup_scan_free(&st.scan);
-unlock:
+	ret = rec ? ovup_record_covered(rec) : -ENOENT;
+	if (!ret)
+		ret = ovup_revert_switch(rec, ranges, rv);
 	mutex_unlock(&ovup_lock);
 free_ranges:
 	kvfree(ranges);
@@ -696,7 +806,8 @@ int ovup_sites_restore(const struct ovup_record *rec, const struct module *skip)
 }
 
 /* The stack check alone: 0 when no task has a frame in ranges (or
- * anywhere ovup_check_task doubts), else -EBUSY with *busy filled in. */
+ * anywhere ovup_check_task doubts), else -EBUSY with *busy filled in.
+ */
 int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
 		      struct ovup_k_busy *busy)
 {
@@ -713,7 +824,8 @@ int ovup_stacks_check(const struct ovup_k_range *ranges, u32 nranges,
 }
 
 /* Forget a record whose sites are restored; its blocks are retired, as a
- * task may still run in them. */
+ * task may still run in them.
+ */
 void ovup_record_drop(struct ovup_record *rec)
 {
 	list_del(&rec->node);

@@ -93,7 +93,8 @@ static struct ovup_retired *ovup_retired_new(struct ovup_record *rec)
 	g->retired_at = ktime_get_ns();
 	g->busy.pid = -1;
 	/* rmmod is refused (busy) rather than left waiting in ovup_exit for
-	 * a task that may sleep for ever in the code */
+	 * a task that may sleep for ever in the code
+	 */
 	__module_get(THIS_MODULE);
 	list_add_tail(&g->node, &ovup_retired_list);
 	ovup_retire_kick();
@@ -101,7 +102,8 @@ static struct ovup_retired *ovup_retired_new(struct ovup_record *rec)
 }
 
 /* For a record dropped without a stack check (who may be in it is not
- * known): every task that exists now has to be seen clean. */
+ * known): every task that exists now has to be seen clean.
+ */
 void ovup_blocks_retire(struct ovup_record *rec)
 {
 	struct ovup_retired *g = ovup_retired_new(rec);
@@ -111,7 +113,8 @@ void ovup_blocks_retire(struct ovup_record *rec)
 }
 
 /* After a revert's stop: the tasks its stop pass found in the blocks.
- * Returns the number of blocks retired. */
+ * Returns the number of blocks retired.
+ */
 int ovup_blocks_retire_pending(struct ovup_record *rec, const struct ovup_scan *sc)
 {
 	struct ovup_retired *g = ovup_retired_new(rec);
@@ -143,7 +146,8 @@ static void ovup_pending_set(struct ovup_pending *p, struct task_struct *t)
 }
 
 /* "all": list every task older than the retirement, idle tasks too.
- * Tasks that old only ever become fewer, so counting first is enough. */
+ * Tasks that old only ever become fewer, so counting first is enough.
+ */
 static int ovup_retired_fill_all(struct ovup_retired *g)
 {
 	struct task_struct *p, *t;

@@ -68,7 +68,8 @@ bool ovup_idle_known(void)
 }
 
 /* The idle task of a possible CPU (validated at OVUP_IOC_IDLE; idle tasks
- * are never freed). */
+ * are never freed).
+ */
 struct task_struct *ovup_idle_task(int cpu)
 {
 	return *per_cpu_ptr((struct task_struct * __percpu *)ovup_idle_threads, cpu);
@@ -151,7 +152,8 @@ int ovup_walk_task(struct task_struct *t, const struct ovup_walk_ranges *wr,
 			return ovup_walk_busy(busy, t, OVUP_BUSY_UNWIND, state.ip,
 					      OVUP_WALK_UNWIND);
 		/* state.signal: ip is where the task was interrupted, not
-		 * where a call returns to */
+		 * where a call returns to
+		 */
 		if (ovup_in(wr->hard, wr->nhard, addr))
 			return ovup_walk_busy(busy, t, state.signal ? OVUP_BUSY_EXEC :
 					      OVUP_BUSY_FRAME, addr, OVUP_WALK_HARD);
@@ -186,13 +188,17 @@ int ovup_walk_quiet(struct task_struct *t, const struct ovup_walk_ranges *wr,
 	unsigned long before;
 	int ret;
 
+	/* acquire: on_cpu is read before the count of switches */
 	if (smp_load_acquire(&t->on_cpu))
 		return OVUP_WALK_RUNNING;
 	before = ovup_switches(t);
 	*nsw = before;
+	/* the count is read before the stack it vouches for */
 	smp_rmb();
 	ret = ovup_walk_task(t, wr, busy);
+	/* the stack is read before on_cpu and the count are read again */
 	smp_rmb();
+	/* acquire: as above, on_cpu before the count */
 	if (smp_load_acquire(&t->on_cpu) || ovup_switches(t) != before)
 		return OVUP_WALK_RUNNING;
 	return ret;
@@ -201,7 +207,8 @@ int ovup_walk_quiet(struct task_struct *t, const struct ovup_walk_ranges *wr,
 /* ---- the two passes ------------------------------------------------------ */
 
 /* What pass one saw of a task, kept in an open-addressing table by task
- * pointer: the stop pass looks each task up in a few instructions. */
+ * pointer: the stop pass looks each task up in a few instructions.
+ */
 struct ovup_seen {
 	struct task_struct *task;
 	u64 start_time;
@@ -338,7 +345,8 @@ static int ovup_stop_one(struct ovup_scan *sc, struct task_struct *t, bool idle)
 	if (READ_ONCE(t->on_cpu)) {
 		/* Inside stop_machine only the stopper threads run (they
 		 * run stop_machine code); an idle task cannot, since each
-		 * online CPU switched from it to its stopper. */
+		 * online CPU switched from it to its stopper.
+		 */
 		if (!idle && (t->flags & PF_KTHREAD) && !strncmp(t->comm, "migration/", 10))
 			return 0;
 		return ovup_walk_busy(&sc->busy, t, OVUP_BUSY_UNWIND, 0, -EBUSY);
@@ -366,9 +374,11 @@ int ovup_scan_stop(struct ovup_scan *sc)
 	struct task_struct *g, *t;
 	int cpu, ret = 0;
 
-	sc->tasks = sc->rechecked = 0;
+	sc->tasks = 0;
+	sc->rechecked = 0;
 	sc->npending = 0;
-	sc->soft_hit = sc->pending_all = false;
+	sc->soft_hit = false;
+	sc->pending_all = false;
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
 		ret = ovup_stop_one(sc, t, false);

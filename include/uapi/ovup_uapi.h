@@ -15,7 +15,8 @@
 #include <linux/ioctl.h>
 #else
 /* the kernel's own definitions: redefining __u64 here would clash with
- * any user program that also includes <sys/stat.h> (-> linux/types.h) */
+ * any user program that also includes <sys/stat.h> (-> linux/types.h)
+ */
 #include <linux/types.h>
 #include <sys/ioctl.h>
 #endif
@@ -31,7 +32,8 @@
 #define OVUP_BLOCK_MAX (1u << 20) /* largest single alloc */
 
 /* alloc kinds: text is executable and lies in module text (within
- * +-2 GiB of kernel text); data never is executable. */
+ * +-2 GiB of kernel text); data never is executable.
+ */
 #define OVUP_K_TEXT 1
 #define OVUP_K_DATA 2
 
@@ -98,7 +100,8 @@ struct ovup_k_site {
 };
 
 /* No task's saved instruction pointer or return address may lie in
- * [start, end) while the sites are written. */
+ * [start, end) while the sites are written.
+ */
 struct ovup_k_range {
 	__u64 start;
 	__u64 end;
@@ -111,12 +114,13 @@ struct ovup_k_busy {
 	__u64 addr;       /* the frame's address, inside a range */
 	char comm[16];    /* blocking task's comm */
 };
-#define OVUP_BUSY_FRAME 1   /* a return address lies in a checked range: the
-                             * task sleeps in a call that returns there */
+
+/* a return address lies in a checked range: the task sleeps in a call that returns there */
+#define OVUP_BUSY_FRAME 1
 #define OVUP_BUSY_UNWIND 2  /* the task's stack could not be unwound */
 #define OVUP_BUSY_TEXT 3    /* a site is being rewritten by someone else (int3) */
-#define OVUP_BUSY_EXEC 4    /* the task was interrupted at an instruction in
-                             * a checked range: it is executing it */
+/* the task was interrupted at an instruction in a checked range: it is executing it */
+#define OVUP_BUSY_EXEC 4
 
 /* What one stop cost, filled in by pawrite and revert (success or not). */
 struct ovup_k_stats {
@@ -127,33 +131,43 @@ struct ovup_k_stats {
 
 /* Apply: all sites switch in one stop_machine, or none.  A block in
  * `blocks` must be an unowned block of this fd: EBUSY if a record owns it,
- * EINVAL if another fd allocated it. */
+ * EINVAL if another fd allocated it.
+ */
 struct ovup_k_pawrite {
 	char name[OVUP_NAME_MAX]; /* in: patch name, unique among records */
 	__u64 sites;    /* in: user pointer to struct ovup_k_site[nsites] */
 	__u64 ranges;   /* in: user pointer to struct ovup_k_range[nranges] */
 	__u64 blocks;   /* in: user pointer to __u64[nblocks], alloc'd addrs now owned */
 	__u64 blob;     /* in: user pointer to opaque data kept with the record */
-	__u64 deps;     /* in: user pointer to __u64[ndeps]: an address inside each
-	                 * module the patch's code or data refers to; each module
-	                 * is pinned for as long as the record exists (EINVAL: an
-	                 * address in no module; ENXIO: its module is loading or
-	                 * unloading) */
+	/*
+	 * in: user pointer to __u64[ndeps]: an address inside each module the
+	 * patch's code or data refers to; each module is pinned for as long as
+	 * the record exists (EINVAL: an address in no module; ENXIO: its
+	 * module is loading or unloading)
+	 */
+	__u64 deps;
 	__u32 nsites;
 	__u32 nranges;
 	__u32 nblocks;
 	__u32 bloblen;
 	__u32 ndeps;
-	__u32 failed;   /* out: index of the site whose expect did not match
-	                 * (ESTALE), or of the dep whose module is not live (ENXIO) */
+	/*
+	 * out: index of the site whose expect did not match (ESTALE), or of
+	 * the dep whose module is not live (ENXIO)
+	 */
+	__u32 failed;
 	struct ovup_k_busy busy; /* out: on EBUSY */
 	struct ovup_k_stats stats; /* out */
-	__u64 seq;      /* out: the record's sequence number, given by the module
-	                 * (increasing, never reused while the module is loaded) */
+	/*
+	 * out: the record's sequence number, given by the module (increasing,
+	 * never reused while the module is loaded)
+	 */
+	__u64 seq;
 };
 
 /* Revert: restore every site of record `name` (must be the newest write on
- * each of its sites), checking that no task is inside `ranges`. */
+ * each of its sites), checking that no task is inside `ranges`.
+ */
 struct ovup_k_revert {
 	char name[OVUP_NAME_MAX];
 	__u64 ranges;   /* in: user pointer to struct ovup_k_range[nranges] */
@@ -161,8 +175,11 @@ struct ovup_k_revert {
 	__u32 failed;   /* out: index of the site that changed (ESTALE) */
 	struct ovup_k_busy busy; /* out: on EBUSY */
 	struct ovup_k_stats stats; /* out */
-	__u32 retired;  /* out: blocks kept allocated (retired) because some task,
-	                 * idle tasks included, may still return into them */
+	/*
+	 * out: blocks kept allocated (retired) because some task, idle tasks
+	 * included, may still return into them
+	 */
+	__u32 retired;
 	__u32 pad;
 };
 
@@ -172,8 +189,11 @@ struct ovup_k_record {
 	__u32 nsites;   /* in: room in sites; out: sites the record has */
 	__u32 nblocks;  /* in: room; out: count */
 	__u32 bloblen;  /* in: room; out: length */
-	__u64 sites;    /* in: user pointer to struct ovup_k_site[] (expect = saved
-	                 * original bytes, write = the bytes ovup wrote) */
+	/*
+	 * in: user pointer to struct ovup_k_site[] (expect = saved original
+	 * bytes, write = the bytes ovup wrote)
+	 */
+	__u64 sites;
 	__u64 blocks;   /* in: user pointer to __u64[] */
 	__u64 blob;     /* in: user pointer */
 	char name[OVUP_NAME_MAX]; /* out */
@@ -195,6 +215,7 @@ struct ovup_k_read {
 	__u64 uaddr;
 	__u64 len;      /* at most 4096 */
 };
+
 #define OVUP_IOC_READ    _IOW(OVUP_IOC_MAGIC, 8, struct ovup_k_read)
 
 /*
@@ -220,9 +241,11 @@ struct ovup_k_begin {
 	__s32 holder;   /* out on EBUSY: tgid of the process holding the slot */
 	__u64 seq;      /* out: sequence number of the newest record, 0 if none */
 };
+
 /* BEGIN fails with EALREADY on the fd that already holds the slot, EINTR
  * if a signal arrives while waiting (never restarted), EINVAL for unknown
- * flags.  END fails with EBUSY/ENOLCK on an fd that does not hold it. */
+ * flags.  END fails with EBUSY/ENOLCK on an fd that does not hold it.
+ */
 #define OVUP_BEGIN_NOWAIT 1
 #define OVUP_IOC_BEGIN   _IOWR(OVUP_IOC_MAGIC, 9, struct ovup_k_begin)
 #define OVUP_IOC_END     _IO(OVUP_IOC_MAGIC, 10)
@@ -239,11 +262,13 @@ struct ovup_k_begin {
 struct ovup_k_idle {
 	__u64 idle_threads;
 };
+
 #define OVUP_IOC_IDLE    _IOW(OVUP_IOC_MAGIC, 11, struct ovup_k_idle)
 
 /* Retired block `index` (0 = oldest): code a reverted patch left behind
  * because a task may still return into it.  Freed by the module as soon as
- * a stack check finds it unused (at every BEGIN, and every second). */
+ * a stack check finds it unused (at every BEGIN, and every second).
+ */
 struct ovup_k_retired {
 	__u32 index;    /* in */
 	__u32 pad;
@@ -252,6 +277,7 @@ struct ovup_k_retired {
 	char name[OVUP_NAME_MAX]; /* out: the reverted patch it belonged to */
 	struct ovup_k_busy busy;  /* out: the last task found in it */
 };
+
 #define OVUP_IOC_RETIRED _IOWR(OVUP_IOC_MAGIC, 12, struct ovup_k_retired)
 
 #endif
