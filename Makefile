@@ -81,7 +81,8 @@ demo:
 
 # Style: clang-format (.clang-format) for the tool and its tests; the
 # kernel's checkpatch.pl for the module and the interface it shares with
-# the tool.  Both always run, so one report shows everything.
+# the tool; and the layers (tools/include-graph --check: an include only
+# from a layer below).  All always run, so one report shows everything.
 LINT_C    = $(filter-out %.mod.c,$(sort $(shell find src tests -name '*.[ch]')))
 LINT_KERN = $(filter-out %.mod.c,$(sort $(wildcard kmod/*.c kmod/*.h))) include/uapi/ovup_uapi.h
 CHECKPATCH_DIR ?= $(BUILD)/checkpatch
@@ -91,6 +92,7 @@ lint:
 	@ret=0; \
 	clang-format --dry-run --Werror $(LINT_C) || ret=1; \
 	$(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree --quiet --show-types -f $(LINT_KERN) || ret=1; \
+	tools/include-graph --check src || ret=1; \
 	exit $$ret
 
 # every test, through prove; its last line ("Result: PASS") is what CI reads
