@@ -35,93 +35,67 @@ static int32_t action_only(uint32_t ret)
 	return (int32_t)(ret & SECCOMP_RET_ACTION_FULL);
 }
 
-int ovup_seccomp_validate(const struct sock_filter *insns, size_t len, size_t *bad)
+/* Instructions seccomp accepts with any operand (seccomp_check_filter());
+ * those whose operand is checked are in check_insn(). */
+static const uint16_t plain_insns[] = {
+	BPF_LD | BPF_W | BPF_LEN,	BPF_LDX | BPF_W | BPF_LEN,	BPF_RET | BPF_K,
+	BPF_RET | BPF_A,		BPF_ALU | BPF_ADD | BPF_K,	BPF_ALU | BPF_ADD | BPF_X,
+	BPF_ALU | BPF_SUB | BPF_K,	BPF_ALU | BPF_SUB | BPF_X,	BPF_ALU | BPF_MUL | BPF_K,
+	BPF_ALU | BPF_MUL | BPF_X,	BPF_ALU | BPF_DIV | BPF_X,	BPF_ALU | BPF_AND | BPF_K,
+	BPF_ALU | BPF_AND | BPF_X,	BPF_ALU | BPF_OR | BPF_K,	BPF_ALU | BPF_OR | BPF_X,
+	BPF_ALU | BPF_XOR | BPF_K,	BPF_ALU | BPF_XOR | BPF_X,	BPF_ALU | BPF_LSH | BPF_X,
+	BPF_ALU | BPF_RSH | BPF_X,	BPF_ALU | BPF_NEG,		BPF_LD | BPF_IMM,
+	BPF_LDX | BPF_IMM,		BPF_MISC | BPF_TAX,		BPF_MISC | BPF_TXA,
+};
+
+/* Instruction pc of a program of len: 0 or -EINVAL. */
+static int check_insn(const struct sock_filter *f, size_t pc, size_t len)
+{
+	size_t i;
+
+	switch (f->code) {
+	case BPF_LD | BPF_W | BPF_ABS:
+		/* aligned and inside struct seccomp_data */
+		return f->k >= sizeof(struct seccomp_data) || f->k & 3 ? -EINVAL : 0;
+	case BPF_ALU | BPF_DIV | BPF_K:
+		return !f->k ? -EINVAL : 0;
+	case BPF_ALU | BPF_LSH | BPF_K:
+	case BPF_ALU | BPF_RSH | BPF_K:
+		return f->k >= 32 ? -EINVAL : 0;
+	case BPF_LD | BPF_MEM:
+	case BPF_LDX | BPF_MEM:
+	case BPF_ST:
+	case BPF_STX:
+		return f->k >= BPF_MEMWORDS ? -EINVAL : 0;
+	case BPF_JMP | BPF_JA:
+		return f->k >= len - pc - 1 ? -EINVAL : 0;
+	case BPF_JMP | BPF_JEQ | BPF_K:
+	case BPF_JMP | BPF_JEQ | BPF_X:
+	case BPF_JMP | BPF_JGE | BPF_K:
+	case BPF_JMP | BPF_JGE | BPF_X:
+	case BPF_JMP | BPF_JGT | BPF_K:
+	case BPF_JMP | BPF_JGT | BPF_X:
+	case BPF_JMP | BPF_JSET | BPF_K:
+	case BPF_JMP | BPF_JSET | BPF_X:
+		/* both targets, taken or not, as bpf_check_classic() */
+		return pc + f->jt + 1 >= len || pc + f->jf + 1 >= len ? -EINVAL : 0;
+	}
+	for (i = 0; i < OVUP_ARRAY_SIZE(plain_insns); i++)
+		if (f->code == plain_insns[i])
+			return 0;
+	/* BPF_MOD, byte and half-word loads, packet loads, ...: seccomp
+	 * refuses them */
+	return -EINVAL;
+}
+
+/* No scratch word is read before every path to it wrote it: one forward
+ * pass, as check_load_and_stores() (jumps only go forward). */
+static int check_scratch(const struct sock_filter *insns, size_t len, size_t *bad)
 {
 	uint16_t *masks, memvalid = 0;
 	size_t pc;
 	int ret = 0;
 
-	*bad = 0;
-	if (!len || len > BPF_MAXINSNS)
-		return -EINVAL;
-	for (pc = 0; pc < len; pc++) {
-		const struct sock_filter *f = &insns[pc];
-
-		*bad = pc;
-		switch (f->code) {
-		case BPF_LD | BPF_W | BPF_ABS:
-			/* aligned and inside struct seccomp_data */
-			if (f->k >= sizeof(struct seccomp_data) || f->k & 3)
-				return -EINVAL;
-			break;
-		case BPF_ALU | BPF_DIV | BPF_K:
-			if (!f->k)
-				return -EINVAL;
-			break;
-		case BPF_ALU | BPF_LSH | BPF_K:
-		case BPF_ALU | BPF_RSH | BPF_K:
-			if (f->k >= 32)
-				return -EINVAL;
-			break;
-		case BPF_LD | BPF_MEM:
-		case BPF_LDX | BPF_MEM:
-		case BPF_ST:
-		case BPF_STX:
-			if (f->k >= BPF_MEMWORDS)
-				return -EINVAL;
-			break;
-		case BPF_JMP | BPF_JA:
-			if (f->k >= len - pc - 1)
-				return -EINVAL;
-			break;
-		case BPF_JMP | BPF_JEQ | BPF_K:
-		case BPF_JMP | BPF_JEQ | BPF_X:
-		case BPF_JMP | BPF_JGE | BPF_K:
-		case BPF_JMP | BPF_JGE | BPF_X:
-		case BPF_JMP | BPF_JGT | BPF_K:
-		case BPF_JMP | BPF_JGT | BPF_X:
-		case BPF_JMP | BPF_JSET | BPF_K:
-		case BPF_JMP | BPF_JSET | BPF_X:
-			/* both targets, taken or not, as bpf_check_classic() */
-			if (pc + f->jt + 1 >= len || pc + f->jf + 1 >= len)
-				return -EINVAL;
-			break;
-		case BPF_LD | BPF_W | BPF_LEN:
-		case BPF_LDX | BPF_W | BPF_LEN:
-		case BPF_RET | BPF_K:
-		case BPF_RET | BPF_A:
-		case BPF_ALU | BPF_ADD | BPF_K:
-		case BPF_ALU | BPF_ADD | BPF_X:
-		case BPF_ALU | BPF_SUB | BPF_K:
-		case BPF_ALU | BPF_SUB | BPF_X:
-		case BPF_ALU | BPF_MUL | BPF_K:
-		case BPF_ALU | BPF_MUL | BPF_X:
-		case BPF_ALU | BPF_DIV | BPF_X:
-		case BPF_ALU | BPF_AND | BPF_K:
-		case BPF_ALU | BPF_AND | BPF_X:
-		case BPF_ALU | BPF_OR | BPF_K:
-		case BPF_ALU | BPF_OR | BPF_X:
-		case BPF_ALU | BPF_XOR | BPF_K:
-		case BPF_ALU | BPF_XOR | BPF_X:
-		case BPF_ALU | BPF_LSH | BPF_X:
-		case BPF_ALU | BPF_RSH | BPF_X:
-		case BPF_ALU | BPF_NEG:
-		case BPF_LD | BPF_IMM:
-		case BPF_LDX | BPF_IMM:
-		case BPF_MISC | BPF_TAX:
-		case BPF_MISC | BPF_TXA:
-			break;
-		default:
-			/* BPF_MOD, byte and half-word loads, packet loads, ...:
-			 * seccomp refuses them */
-			return -EINVAL;
-		}
-	}
-	*bad = len - 1;
-	if (insns[len - 1].code != (BPF_RET | BPF_K) && insns[len - 1].code != (BPF_RET | BPF_A))
-		return -EINVAL;
-	/* no scratch word is read before every path to it wrote it: one
-	 * forward pass, as check_load_and_stores() (jumps only go forward) */
 	masks = ovup_xmalloc(len * sizeof(*masks));
 	memset(masks, 0xff, len * sizeof(*masks));
 	for (pc = 0; pc < len && !ret; pc++) {
@@ -157,6 +131,27 @@ int ovup_seccomp_validate(const struct sock_filter *insns, size_t len, size_t *b
 	return ret;
 }
 
+int ovup_seccomp_validate(const struct sock_filter *insns, size_t len, size_t *bad)
+{
+	size_t pc;
+
+	*bad = 0;
+	if (!len || len > BPF_MAXINSNS)
+		return -EINVAL;
+	for (pc = 0; pc < len; pc++) {
+		*bad = pc;
+		if (check_insn(&insns[pc], pc, len))
+			return -EINVAL;
+	}
+	*bad = len - 1;
+	if (insns[len - 1].code != (BPF_RET | BPF_K) && insns[len - 1].code != (BPF_RET | BPF_A))
+		return -EINVAL;
+	return check_scratch(insns, len, bad);
+}
+
+/* The interpreter is one switch over the opcodes seccomp accepts, one line
+ * each, as the kernel's: read as a table, it is longer than 60 lines, and
+ * cut in pieces it would be harder to compare with the kernel's. */
 int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct seccomp_data *d,
 		     uint32_t *ret)
 {
@@ -430,13 +425,12 @@ static int self_filtered(void)
 	return mode != 0;
 }
 
-static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, char *why,
-			size_t whylen)
+/* The thread's seccomp mode: 1 if it has filters to read, 0 if none, or
+ * -errno with the reason in why. */
+static int filter_mode(pid_t pid, pid_t tid, char *why, size_t whylen)
 {
-	struct sock_filter *buf;
 	char path[64], *status;
-	const char *reason;
-	int mode, n = 0;
+	int mode;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	status = ovup_read_file(path, NULL);
@@ -462,6 +456,16 @@ static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, ch
 		snprintf(why, whylen, "thread %d is being killed by its seccomp filter", tid);
 		return -ESRCH;
 	}
+	return 1;
+}
+
+/* Reads the thread's programs, newest first, into th; returns what ended
+ * the reading (-ENOENT past the oldest, or why it failed). */
+static int fetch_progs(pid_t tid, struct ovup_seccomp_thread *th)
+{
+	struct sock_filter *buf;
+	int n;
+
 	/* the kernel copies a whole program without asking for the size of
 	 * the buffer, and a program may be replaced at this index meanwhile
 	 * (another thread's SECCOMP_FILTER_FLAG_TSYNC): room for the largest */
@@ -479,8 +483,14 @@ static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, ch
 		memcpy(p->insns, buf, p->len * sizeof(*buf));
 	}
 	free(buf);
-	if (n == -ENOENT && th->nprogs)
-		return 0; /* past the oldest filter */
+	return n;
+}
+
+/* Why PTRACE_SECCOMP_GET_FILTER failed with n, in why. */
+static int unreadable(int n, pid_t tid, char *why, size_t whylen)
+{
+	const char *reason;
+
 	switch (n) {
 	case -EACCES:
 		reason = self_filtered() ? "ovup itself runs under a seccomp filter, and the kernel "
@@ -509,6 +519,19 @@ static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, ch
 		 "the system calls it injects are allowed",
 		 tid, reason);
 	return -EPERM;
+}
+
+static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, char *why,
+			size_t whylen)
+{
+	int n = filter_mode(pid, tid, why, whylen);
+
+	if (n <= 0)
+		return n;
+	n = fetch_progs(tid, th);
+	if (n == -ENOENT && th->nprogs)
+		return 0; /* past the oldest filter */
+	return unreadable(n, tid, why, whylen);
 }
 
 static struct ovup_seccomp_thread *cached(struct ovup_seccomp *c, pid_t tid)
