@@ -81,18 +81,14 @@ const char *ovup_include_dir(void)
 	return "/usr/local/share/ovup/include";
 }
 
-int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
-		    size_t nextra)
+/* The compiler's command line, in argv (room for 32 + nextra); argv[0]
+ * is the compiler. */
+static void cc_argv(char **argv, const char *inc, const char *src, const char *out,
+		    char *const extra[], size_t nextra)
 {
 	const char *cc = getenv("CC");
-	char *argv[64 + 32], *inc, *output = NULL;
 	size_t n = 0, i;
-	int ret;
 
-	(void)t;
-	if (nextra > 64)
-		return ovup_err(-E2BIG, "too many compiler flags after '--' (at most 64)");
-	inc = ovup_xasprintf("-I%s", ovup_include_dir());
 	argv[n++] = (char *)(cc && *cc ? cc : "cc");
 	argv[n++] = "-c";
 	argv[n++] = "-O2";
@@ -116,13 +112,26 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 	 * analysis need not assume the worst of a switch */
 	argv[n++] = "-g";
 	argv[n++] = "-fno-jump-tables";
-	argv[n++] = inc;
+	argv[n++] = (char *)inc;
 	argv[n++] = "-o";
 	argv[n++] = (char *)out;
 	argv[n++] = (char *)src;
 	for (i = 0; i < nextra; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
+}
+
+int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
+		    size_t nextra)
+{
+	char *argv[64 + 32], *inc, *output = NULL;
+	int ret;
+
+	(void)t;
+	if (nextra > 64)
+		return ovup_err(-E2BIG, "too many compiler flags after '--' (at most 64)");
+	inc = ovup_xasprintf("-I%s", ovup_include_dir());
+	cc_argv(argv, inc, src, out, extra, nextra);
 	ret = ovup_run(argv, &output);
 	if (ret != 0) {
 		if (output && *output)

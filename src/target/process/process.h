@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal to the process target: the target's own state, shared by
- * process.c (labels, memory, the switch), inject.c (system calls made in
- * the target, ovup's blocks) and journal.c (the record kept in the
- * target itself).
+ * Internal to the process target: the target's own state, and what its
+ * files (one concern each, listed in process.c) give each other.
  */
 #ifndef OVUP_PROCESS_H
 #define OVUP_PROCESS_H
@@ -38,21 +36,50 @@ static inline struct proc_target *ovup_to_proc(struct ovup_target *t)
 	return ovup_container_of(t, struct proc_target, base);
 }
 
-/* process.c */
+/* access.c: the process exited, or ptrace was refused; each reports the
+ * error (naming the pid, with the fix) and returns it */
+int ovup_proc_dead(int pid);
 int ovup_proc_gone(struct proc_target *p);
 int ovup_proc_ptrace_err(struct proc_target *p, int err, const char *what);
-int ovup_proc_read_maps(struct proc_target *p, struct ovup_map **m, size_t *n);
-int ovup_proc_dead(int pid);
-int ovup_proc_stop(struct ovup_target *t);
-void ovup_proc_thread_comm(int pid, int tid, char *buf, size_t len);
-void ovup_proc_start_brk(struct proc_target *p, uint64_t *brk);
+int ovup_proc_denied(struct proc_target *p, const char *what);
 
-/* inject.c: syscall nr(args) in a stopped thread of the target; data, if
+/* memory.c */
+int ovup_proc_read_maps(struct proc_target *p, struct ovup_map **m, size_t *n);
+void ovup_proc_start_brk(struct proc_target *p, uint64_t *brk);
+int ovup_proc_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len);
+int ovup_proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size_t len);
+
+/* labels.c */
+int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st);
+int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st,
+		      const struct ovup_sym *s, char ***callers, size_t *n);
+int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
+			    const struct ovup_sym *s, uint64_t *impl);
+
+/* original.c */
+int ovup_proc_pristine(struct ovup_target *t, const struct ovup_symtab *st,
+		       const struct ovup_sym *s, uint64_t addr, void *buf, size_t len);
+int ovup_proc_original(struct ovup_target *t, uint64_t addr, void *buf, size_t len);
+int ovup_proc_code_at(struct ovup_target *t, uint64_t addr, uint8_t **buf, uint64_t *start,
+		      size_t *len);
+
+/* threads.c */
+int ovup_proc_stop(struct ovup_target *t);
+int ovup_proc_pawrite(struct ovup_target *t, struct ovup_txn *txn);
+int ovup_proc_resume(struct ovup_target *t, struct ovup_txn *txn);
+void ovup_proc_thread_comm(int pid, int tid, char *buf, size_t len);
+
+/* remote.c: syscall nr(args) in a stopped thread of the target; data, if
  * any, is copied into the target and args[data_arg] set to its address */
 int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const void *data,
 		      size_t ndata, int data_arg, int64_t *res);
-/* maps a memfd called name (size bytes, prot) at exactly addr, or where
- * the kernel likes if addr is 0; -EEXIST if addr is taken */
+/* the same without data; a failure in the target is reported as "what
+ * failed in the target" */
+int ovup_proc_call(struct proc_target *p, const char *what, long nr, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, int64_t *res);
+
+/* blocks.c: maps a memfd called name (size bytes, prot) at exactly addr,
+ * or where the kernel likes if addr is 0; -EEXIST if addr is taken */
 int ovup_proc_map(struct proc_target *p, const char *name, uint64_t addr, uint64_t size, int prot,
 		  uint64_t *at);
 /* unmaps [addr, addr+size) if the target shows it is one of ovup's memfds
@@ -68,6 +95,11 @@ int ovup_proc_chgprot(struct ovup_target *t, uint64_t addr, uint64_t len, enum o
 int ovup_proc_free(struct ovup_target *t, const struct ovup_block *b, size_t n,
 		   struct ovup_busy *busy);
 int ovup_proc_blocks(struct ovup_target *t, struct ovup_block **out, size_t *n);
+
+/* scan.c: -EBUSY, with what was found in busy, if anything could still
+ * run in or return into the blocks b; threads stopped */
+int ovup_proc_blocks_in_use(struct proc_target *p, const struct ovup_block *b, size_t nb,
+			    struct ovup_busy *busy);
 
 /* journal.c */
 int ovup_proc_records_load(struct ovup_target *t, struct ovup_buf *out);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Seccomp filters as the kernel runs them (kernel/seccomp.c,
- * net/core/filter.c): the classic-BPF instructions seccomp accepts, over
- * struct seccomp_data, every filter of a thread run and the strictest
- * action kept.  The target's filters are read with PTRACE_SECCOMP_GET_FILTER
- * and every syscall ovup injects is evaluated before the first one runs.
+ * The target's seccomp filters against the system calls ovup injects: the
+ * filters are read with PTRACE_SECCOMP_GET_FILTER, every call ovup will
+ * inject is evaluated (bpf.c) before the first one runs, and a refusal is
+ * described as the kernel would act on it.
  */
 #define _GNU_SOURCE
 #include "seccomp.h"
@@ -26,259 +25,6 @@
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 1u
 #endif
-
-/* The kernel's order of precedence: the action bits compared as a signed
- * number, lowest wins, so KILL_PROCESS (0x80000000) beats everything and
- * ALLOW (0x7fff0000) nothing (kernel/seccomp.c, ACTION_ONLY). */
-static int32_t action_only(uint32_t ret)
-{
-	return (int32_t)(ret & SECCOMP_RET_ACTION_FULL);
-}
-
-int ovup_seccomp_validate(const struct sock_filter *insns, size_t len, size_t *bad)
-{
-	uint16_t *masks, memvalid = 0;
-	size_t pc;
-	int ret = 0;
-
-	*bad = 0;
-	if (!len || len > BPF_MAXINSNS)
-		return -EINVAL;
-	for (pc = 0; pc < len; pc++) {
-		const struct sock_filter *f = &insns[pc];
-
-		*bad = pc;
-		switch (f->code) {
-		case BPF_LD | BPF_W | BPF_ABS:
-			/* aligned and inside struct seccomp_data */
-			if (f->k >= sizeof(struct seccomp_data) || f->k & 3)
-				return -EINVAL;
-			break;
-		case BPF_ALU | BPF_DIV | BPF_K:
-			if (!f->k)
-				return -EINVAL;
-			break;
-		case BPF_ALU | BPF_LSH | BPF_K:
-		case BPF_ALU | BPF_RSH | BPF_K:
-			if (f->k >= 32)
-				return -EINVAL;
-			break;
-		case BPF_LD | BPF_MEM:
-		case BPF_LDX | BPF_MEM:
-		case BPF_ST:
-		case BPF_STX:
-			if (f->k >= BPF_MEMWORDS)
-				return -EINVAL;
-			break;
-		case BPF_JMP | BPF_JA:
-			if (f->k >= len - pc - 1)
-				return -EINVAL;
-			break;
-		case BPF_JMP | BPF_JEQ | BPF_K:
-		case BPF_JMP | BPF_JEQ | BPF_X:
-		case BPF_JMP | BPF_JGE | BPF_K:
-		case BPF_JMP | BPF_JGE | BPF_X:
-		case BPF_JMP | BPF_JGT | BPF_K:
-		case BPF_JMP | BPF_JGT | BPF_X:
-		case BPF_JMP | BPF_JSET | BPF_K:
-		case BPF_JMP | BPF_JSET | BPF_X:
-			/* both targets, taken or not, as bpf_check_classic() */
-			if (pc + f->jt + 1 >= len || pc + f->jf + 1 >= len)
-				return -EINVAL;
-			break;
-		case BPF_LD | BPF_W | BPF_LEN:
-		case BPF_LDX | BPF_W | BPF_LEN:
-		case BPF_RET | BPF_K:
-		case BPF_RET | BPF_A:
-		case BPF_ALU | BPF_ADD | BPF_K:
-		case BPF_ALU | BPF_ADD | BPF_X:
-		case BPF_ALU | BPF_SUB | BPF_K:
-		case BPF_ALU | BPF_SUB | BPF_X:
-		case BPF_ALU | BPF_MUL | BPF_K:
-		case BPF_ALU | BPF_MUL | BPF_X:
-		case BPF_ALU | BPF_DIV | BPF_X:
-		case BPF_ALU | BPF_AND | BPF_K:
-		case BPF_ALU | BPF_AND | BPF_X:
-		case BPF_ALU | BPF_OR | BPF_K:
-		case BPF_ALU | BPF_OR | BPF_X:
-		case BPF_ALU | BPF_XOR | BPF_K:
-		case BPF_ALU | BPF_XOR | BPF_X:
-		case BPF_ALU | BPF_LSH | BPF_X:
-		case BPF_ALU | BPF_RSH | BPF_X:
-		case BPF_ALU | BPF_NEG:
-		case BPF_LD | BPF_IMM:
-		case BPF_LDX | BPF_IMM:
-		case BPF_MISC | BPF_TAX:
-		case BPF_MISC | BPF_TXA:
-			break;
-		default:
-			/* BPF_MOD, byte and half-word loads, packet loads, ...:
-			 * seccomp refuses them */
-			return -EINVAL;
-		}
-	}
-	*bad = len - 1;
-	if (insns[len - 1].code != (BPF_RET | BPF_K) && insns[len - 1].code != (BPF_RET | BPF_A))
-		return -EINVAL;
-	/* no scratch word is read before every path to it wrote it: one
-	 * forward pass, as check_load_and_stores() (jumps only go forward) */
-	masks = ovup_xmalloc(len * sizeof(*masks));
-	memset(masks, 0xff, len * sizeof(*masks));
-	for (pc = 0; pc < len && !ret; pc++) {
-		const struct sock_filter *f = &insns[pc];
-
-		memvalid &= masks[pc];
-		switch (f->code) {
-		case BPF_ST:
-		case BPF_STX:
-			memvalid |= (uint16_t)(1u << f->k);
-			break;
-		case BPF_LD | BPF_MEM:
-		case BPF_LDX | BPF_MEM:
-			if (!(memvalid & (1u << f->k))) {
-				*bad = pc;
-				ret = -EINVAL;
-			}
-			break;
-		case BPF_JMP | BPF_JA:
-			masks[pc + 1 + f->k] &= memvalid;
-			memvalid = 0xffff;
-			break;
-		default:
-			if (BPF_CLASS(f->code) == BPF_JMP) {
-				masks[pc + 1 + f->jt] &= memvalid;
-				masks[pc + 1 + f->jf] &= memvalid;
-				memvalid = 0xffff;
-			}
-			break;
-		}
-	}
-	free(masks);
-	return ret;
-}
-
-int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct seccomp_data *d,
-		     uint32_t *ret)
-{
-	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
-	unsigned char data[sizeof(*d)];
-	size_t pc, bad;
-
-	/* validated first, so the loop below cannot read or jump out of
-	 * range, whatever the target's memory held */
-	if (ovup_seccomp_validate(insns, len, &bad))
-		return -EINVAL;
-	memcpy(data, d, sizeof(data));
-	for (pc = 0; pc < len; pc++) {
-		const struct sock_filter *f = &insns[pc];
-		uint32_t k = f->k;
-
-		switch (f->code) {
-		case BPF_LD | BPF_W | BPF_ABS:
-			memcpy(&a, data + k, sizeof(a)); /* native order, as the kernel */
-			break;
-		case BPF_LD | BPF_W | BPF_LEN:
-			a = sizeof(struct seccomp_data);
-			break;
-		case BPF_LDX | BPF_W | BPF_LEN:
-			x = sizeof(struct seccomp_data);
-			break;
-		case BPF_LD | BPF_IMM:
-			a = k;
-			break;
-		case BPF_LDX | BPF_IMM:
-			x = k;
-			break;
-		case BPF_LD | BPF_MEM:
-			a = mem[k];
-			break;
-		case BPF_LDX | BPF_MEM:
-			x = mem[k];
-			break;
-		case BPF_ST:
-			mem[k] = a;
-			break;
-		case BPF_STX:
-			mem[k] = x;
-			break;
-		case BPF_ALU | BPF_ADD | BPF_K: a += k; break;
-		case BPF_ALU | BPF_ADD | BPF_X: a += x; break;
-		case BPF_ALU | BPF_SUB | BPF_K: a -= k; break;
-		case BPF_ALU | BPF_SUB | BPF_X: a -= x; break;
-		case BPF_ALU | BPF_MUL | BPF_K: a *= k; break;
-		case BPF_ALU | BPF_MUL | BPF_X: a *= x; break;
-		case BPF_ALU | BPF_DIV | BPF_K: a /= k; break;
-		case BPF_ALU | BPF_DIV | BPF_X:
-			if (!x) {
-				/* the converted program returns 0 here: a
-				 * division by zero kills the thread */
-				*ret = 0;
-				return 0;
-			}
-			a /= x;
-			break;
-		case BPF_ALU | BPF_AND | BPF_K: a &= k; break;
-		case BPF_ALU | BPF_AND | BPF_X: a &= x; break;
-		case BPF_ALU | BPF_OR | BPF_K: a |= k; break;
-		case BPF_ALU | BPF_OR | BPF_X: a |= x; break;
-		case BPF_ALU | BPF_XOR | BPF_K: a ^= k; break;
-		case BPF_ALU | BPF_XOR | BPF_X: a ^= x; break;
-		case BPF_ALU | BPF_LSH | BPF_K: a <<= k; break;
-		case BPF_ALU | BPF_RSH | BPF_K: a >>= k; break;
-		/* the eBPF interpreter and the x86 JIT use the low 5 bits */
-		case BPF_ALU | BPF_LSH | BPF_X: a <<= x & 31; break;
-		case BPF_ALU | BPF_RSH | BPF_X: a >>= x & 31; break;
-		case BPF_ALU | BPF_NEG: a = -a; break;
-		case BPF_MISC | BPF_TAX: x = a; break;
-		case BPF_MISC | BPF_TXA: a = x; break;
-		case BPF_JMP | BPF_JA: pc += k; break;
-		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JEQ | BPF_X: pc += a == x ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGT | BPF_K: pc += a > k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGT | BPF_X: pc += a > x ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGE | BPF_X: pc += a >= x ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JSET | BPF_K: pc += a & k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JSET | BPF_X: pc += a & x ? f->jt : f->jf; break;
-		case BPF_RET | BPF_K:
-			*ret = k;
-			return 0;
-		case BPF_RET | BPF_A:
-			*ret = a;
-			return 0;
-		default:
-			return -EINVAL; /* not reached: validated */
-		}
-	}
-	return -EINVAL; /* not reached: the last instruction returns */
-}
-
-int ovup_seccomp_eval(const struct ovup_seccomp_prog *progs, size_t n,
-		      const struct seccomp_data *d, uint32_t *action, size_t *bad)
-{
-	uint32_t ret = SECCOMP_RET_ALLOW, cur;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (ovup_seccomp_run(progs[i].insns, progs[i].len, d, &cur)) {
-			*bad = i;
-			return -EINVAL;
-		}
-		/* strictly lower: at equal precedence the newer filter,
-		 * seen first, keeps its data (the errno) */
-		if (action_only(cur) < action_only(ret))
-			ret = cur;
-	}
-	*action = ret;
-	return 0;
-}
-
-int ovup_seccomp_allowed(uint32_t action)
-{
-	uint32_t a = action & SECCOMP_RET_ACTION_FULL;
-
-	return a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG;
-}
 
 static const char *syscall_name(long nr)
 {
@@ -430,13 +176,12 @@ static int self_filtered(void)
 	return mode != 0;
 }
 
-static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, char *why,
-			size_t whylen)
+/* The thread's seccomp mode: 1 if it has filters to read, 0 if none, or
+ * -errno with the reason in why. */
+static int filter_mode(pid_t pid, pid_t tid, char *why, size_t whylen)
 {
-	struct sock_filter *buf;
 	char path[64], *status;
-	const char *reason;
-	int mode, n = 0;
+	int mode;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	status = ovup_read_file(path, NULL);
@@ -462,6 +207,16 @@ static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, ch
 		snprintf(why, whylen, "thread %d is being killed by its seccomp filter", tid);
 		return -ESRCH;
 	}
+	return 1;
+}
+
+/* Reads the thread's programs, newest first, into th; returns what ended
+ * the reading (-ENOENT past the oldest, or why it failed). */
+static int fetch_progs(pid_t tid, struct ovup_seccomp_thread *th)
+{
+	struct sock_filter *buf;
+	int n;
+
 	/* the kernel copies a whole program without asking for the size of
 	 * the buffer, and a program may be replaced at this index meanwhile
 	 * (another thread's SECCOMP_FILTER_FLAG_TSYNC): room for the largest */
@@ -479,8 +234,14 @@ static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, ch
 		memcpy(p->insns, buf, p->len * sizeof(*buf));
 	}
 	free(buf);
-	if (n == -ENOENT && th->nprogs)
-		return 0; /* past the oldest filter */
+	return n;
+}
+
+/* Why PTRACE_SECCOMP_GET_FILTER failed with n, in why. */
+static int unreadable(int n, pid_t tid, char *why, size_t whylen)
+{
+	const char *reason;
+
 	switch (n) {
 	case -EACCES:
 		reason = self_filtered() ? "ovup itself runs under a seccomp filter, and the kernel "
@@ -509,6 +270,19 @@ static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, ch
 		 "the system calls it injects are allowed",
 		 tid, reason);
 	return -EPERM;
+}
+
+static int read_filters(pid_t pid, pid_t tid, struct ovup_seccomp_thread *th, char *why,
+			size_t whylen)
+{
+	int n = filter_mode(pid, tid, why, whylen);
+
+	if (n <= 0)
+		return n;
+	n = fetch_progs(tid, th);
+	if (n == -ENOENT && th->nprogs)
+		return 0; /* past the oldest filter */
+	return unreadable(n, tid, why, whylen);
 }
 
 static struct ovup_seccomp_thread *cached(struct ovup_seccomp *c, pid_t tid)

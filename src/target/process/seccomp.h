@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Would the target's seccomp filters let through the syscalls ovup injects?
- * A classic-BPF interpreter for seccomp programs, the kernel's rule for
- * combining several filters, and reading a stopped thread's filters, so a
- * sandboxed process is refused before anything is done instead of being
- * killed with SIGSYS in the middle of an apply.
+ * A classic-BPF interpreter for seccomp programs and the kernel's rule for
+ * combining several filters (bpf.c), and reading a stopped thread's filters
+ * (seccomp.c), so a sandboxed process is refused before anything is done
+ * instead of being killed with SIGSYS in the middle of an apply.
  */
 #ifndef OVUP_SECCOMP_H
 #define OVUP_SECCOMP_H

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Step "labels" for a process: every ELF object it maps, at its load bias,
+ * with the symbols of its .symtab, of its separate debug file (build-id or
+ * debuglink), or else of its .dynsym; and what else the object files tell
+ * of a symbol (the callers it was inlined into, an ifunc's choice).
+ */
+#define _GNU_SOURCE
+#include "process.h"
+#include "../../elf/elf.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *debug_root(void)
+{
+	const char *d = getenv("OVUP_DEBUG_ROOT");
+
+	return d && *d ? d : "/usr/lib/debug";
+}
+
+struct label_ctx {
+	struct ovup_symtab *st;
+	uint32_t obj;
+	uint64_t bias;
+};
+
+static void add_sym(void *arg, const struct ovup_elf_sym *s)
+{
+	struct label_ctx *c = arg;
+
+	ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size, s->type, s->bind,
+			s->file)->vis = s->vis;
+}
+
+static int open_debug(const struct ovup_elf_info *info, const char *path, char **found,
+		      char **hint)
+{
+	char hex[2 * OVUP_BUILD_ID_MAX + 1];
+	char *cand[3] = { NULL, NULL, NULL };
+	size_t i;
+	int fd = -1;
+
+	*found = NULL;
+	*hint = NULL;
+	if (info->build_id_len > 1) {
+		ovup_hex(hex, info->build_id, info->build_id_len);
+		cand[0] = ovup_xasprintf("%s/.build-id/%.2s/%s.debug", debug_root(), hex, hex + 2);
+	}
+	if (info->debuglink[0]) {
+		char *dir = ovup_xstrdup(path), *slash = strrchr(dir, '/');
+
+		if (slash)
+			*slash = 0;
+		cand[1] = ovup_xasprintf("%s%s/%s", debug_root(), dir, info->debuglink);
+		cand[2] = ovup_xasprintf("%s/.debug/%s", dir, info->debuglink);
+		free(dir);
+	}
+	for (i = 0; i < 3 && fd < 0; i++) {
+		struct ovup_elf_info di;
+
+		if (!cand[i])
+			continue;
+		fd = open(cand[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* a debug file for another build would give wrong addresses */
+		if (ovup_elf_info(fd, &di) || !di.has_symtab ||
+		    (info->build_id_len &&
+		     (di.build_id_len != info->build_id_len ||
+		      memcmp(di.build_id, info->build_id, di.build_id_len)))) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		*found = ovup_xstrdup(cand[i]);
+	}
+	*hint = ovup_xstrdup(cand[0] ? cand[0] : cand[1] ? cand[1] : "its debug symbols");
+	for (i = 0; i < 3; i++)
+		free(cand[i]);
+	return fd;
+}
+
+/* What every object is compared with: the main program's path, and the
+ * dynamic loader's base from the auxiliary vector (0 if unknown). */
+struct label_proc {
+	char exe[4096];
+	uint64_t at_base;
+};
+
+static void read_label_proc(struct proc_target *p, struct label_proc *lp)
+{
+	char path[128];
+	size_t alen, i;
+	char *auxv;
+	uint64_t *a;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	len = readlink(path, lp->exe, sizeof(lp->exe) - 1);
+	lp->exe[len > 0 ? len : 0] = 0;
+	lp->at_base = 0;
+	snprintf(path, sizeof(path), "/proc/%d/auxv", p->pid);
+	auxv = ovup_read_file(path, &alen);
+	a = (uint64_t *)auxv;
+	for (i = 0; auxv && (i + 1) * 16 <= alen; i++)
+		if (a[2 * i] == AT_BASE)
+			lp->at_base = a[2 * i + 1];
+	free(auxv);
+}
+
+static int same_file(const struct ovup_map *a, const struct ovup_map *b)
+{
+	return a->inode == b->inode && !strcmp(a->path, b->path);
+}
+
+/* Opens the file of mapping m, in o->open_path: map_files opens the very
+ * file mapped, even if the path was replaced by an upgrade since the
+ * process started.  The fd of an ELF object with segments to load (its
+ * headers in *info), or -1. */
+static int open_mapped(struct proc_target *p, const struct ovup_map *m, struct ovup_object *o,
+		       struct ovup_elf_info *info)
+{
+	int fd;
+
+	o->open_path = ovup_xasprintf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, p->pid, m->start,
+				      m->end);
+	fd = open(o->open_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(o->open_path);
+		o->open_path = ovup_xasprintf("/proc/%d/root%s", p->pid, m->path);
+		fd = open(o->open_path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0 || ovup_elf_info(fd, info) || !info->nload) {
+		if (fd >= 0)
+			close(fd);
+		free(o->open_path);
+		return -1;
+	}
+	return fd;
+}
+
+/* The load bias: where the segment holding the first mapping's offset was
+ * put, less where the file asked for it. */
+static uint64_t load_bias(const struct ovup_map *m, const struct ovup_elf_info *info)
+{
+	size_t k;
+
+	for (k = 0; k < info->nload; k++) {
+		const struct ovup_elf_load *l = &info->load[k];
+		uint64_t seg_off = OVUP_ALIGN_DOWN(l->offset, 4096);
+
+		if (m->offset >= seg_off && m->offset < l->offset + l->filesz + 4096)
+			return m->start - (OVUP_ALIGN_DOWN(l->vaddr, 4096) + (m->offset - seg_off));
+	}
+	return 0;
+}
+
+/* Fills o for the object first mapped at m[i]: its name as the maps show
+ * it (without " (deleted)"), the range of all its mappings, bias, build-id
+ * and whether it is the main program or the dynamic loader. */
+static void describe_object(const struct ovup_map *m, size_t n, size_t i,
+			    const struct ovup_elf_info *info, const struct label_proc *lp,
+			    struct ovup_object *o)
+{
+	char *shown = ovup_xstrdup(m[i].path);
+	size_t j;
+
+	if (strlen(shown) > 10 && !strcmp(shown + strlen(shown) - 10, " (deleted)"))
+		shown[strlen(shown) - 10] = 0;
+	o->path = shown;
+	o->name = ovup_xstrdup(ovup_basename(shown));
+	o->lo = m[i].start;
+	for (j = i; j < n; j++)
+		if (same_file(&m[j], &m[i]))
+			o->hi = m[j].end;
+	o->bias = load_bias(&m[i], info);
+	memcpy(o->build_id, info->build_id, info->build_id_len);
+	o->build_id_len = info->build_id_len;
+	o->is_main = !strcmp(shown, lp->exe);
+	o->is_loader = lp->at_base && m[i].start == lp->at_base;
+}
+
+/* Adds the object and its symbols: .symtab if it has one, else its debug
+ * file's, else .dynsym with a hint of where the debug file was looked for. */
+static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
+		       const struct ovup_elf_info *info)
+{
+	struct label_ctx c = { .st = st, .bias = o->bias };
+	char *dbg = NULL, *hint = NULL;
+	int dfd;
+
+	if (info->has_symtab) {
+		o->full = 1;
+		o->symsrc = ovup_xstrdup(".symtab");
+		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
+		ovup_elf_symbols(fd, 0, add_sym, &c);
+	} else if ((dfd = open_debug(info, o->path, &dbg, &hint)) >= 0) {
+		o->full = 1;
+		o->symsrc = dbg;
+		free(hint);
+		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
+		ovup_elf_symbols(dfd, 0, add_sym, &c);
+		close(dfd);
+	} else {
+		o->symsrc = ovup_xstrdup(".dynsym");
+		o->debug_hint = hint;
+		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
+		ovup_elf_symbols(fd, 1, add_sym, &c);
+	}
+}
+
+int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
+{
+	struct proc_target *p = ovup_to_proc(t);
+	struct label_proc lp;
+	struct ovup_map *m;
+	size_t n, i, j;
+	int ret;
+
+	read_label_proc(p, &lp);
+	ret = ovup_proc_read_maps(p, &m, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		struct ovup_object o = { 0 };
+		struct ovup_elf_info info;
+		int fd;
+
+		if (m[i].path[0] != '/')
+			continue;
+		/* one object per file, seen at its first mapping */
+		for (j = 0; j < i && !same_file(&m[j], &m[i]); j++)
+			;
+		if (j < i)
+			continue;
+		fd = open_mapped(p, &m[i], &o, &info);
+		if (fd < 0)
+			continue;
+		describe_object(m, n, i, &info, &lp, &o);
+		add_object(st, &o, fd, &info);
+		close(fd);
+	}
+	ovup_maps_free(m, n);
+	ovup_symtab_finish(st);
+	return 0;
+}
+
+int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st,
+		      const struct ovup_sym *s, char ***callers, size_t *n)
+{
+	const struct ovup_object *o = &st->objs[s->obj];
+	const char *dwarf;
+
+	(void)t;
+	*callers = NULL;
+	*n = 0;
+	if (!o->full)
+		return -ENOENT;
+	/* the file the symbols came from: the object itself or its
+	 * separate debuginfo */
+	dwarf = strcmp(o->symsrc, ".symtab") ? o->symsrc : o->open_path;
+	return ovup_dwarf_inlined_callers(dwarf, s->addr - o->bias, s->name, callers, n);
+}
+
+int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
+			    const struct ovup_sym *s, uint64_t *impl)
+{
+	const struct ovup_object *o = &st->objs[s->obj];
+	uint64_t slot;
+	int fd, ret;
+
+	fd = open(o->open_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* the loader stored the resolver's choice in the object's own GOT
+	 * slot for its internal calls */
+	ret = ovup_elf_irelative_slot(fd, s->addr - o->bias, &slot);
+	close(fd);
+	if (ret)
+		return ret;
+	return ovup_proc_read(t, slot + o->bias, impl, sizeof(*impl));
+}
