@@ -38,8 +38,9 @@ int ovup_err_inconsistent(void);
 
 void ovup_warn(const char *fmt, ...) OVUP_PRINTF(1, 2);
 extern int ovup_verbose;
+extern int ovup_quiet;  /* -q: no notes */
 void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* with -v only */
-void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* always, on stderr */
+void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* on stderr, unless -q */
 
 /* Allocation failure in a short-lived CLI is not recoverable in any useful
  * way; these abort() instead of threading -ENOMEM through every parser. */

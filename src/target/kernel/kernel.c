@@ -1051,7 +1051,7 @@ static int kern_idle(struct kern_target *k)
 	return 0;
 }
 
-int ovup_target_kernel_open(int offline, struct ovup_target **out)
+int ovup_target_kernel_open(enum ovup_open_mode offline, struct ovup_target **out)
 {
 	struct kern_target *k = ovup_xcalloc(1, sizeof(*k));
 	const char *dev = getenv("OVUP_DEVICE") ? getenv("OVUP_DEVICE") : "/dev/ovup";
@@ -1064,7 +1064,7 @@ int ovup_target_kernel_open(int offline, struct ovup_target **out)
 	k->fd = -1;
 	uname(&u);
 	snprintf(k->base.desc, sizeof(k->base.desc), "kernel %.50s", u.release);
-	if (offline == 2) {
+	if (offline == OVUP_OPEN_HEADERS) {
 		/* build: for the installed headers, not the running kernel */
 		ret = find_kver(k);
 		if (ret)
