@@ -211,8 +211,8 @@ static int take_target(struct parse *ps, int code, const char *opt)
 		snprintf(already, sizeof(already), "pid %.64s (-p)", ps->pid_s);
 	else
 		snprintf(already, sizeof(already), "the kernel (-k)");
-	return fail(ps->c, "option '%s': the target is already %s; give either -p PID or -k, "
-			   "not both",
+	return fail(ps->c, "option '%s': the target is already %s; give one target, -p PID "
+			   "or -k",
 		    opt, already);
 }
 

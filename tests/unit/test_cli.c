@@ -50,7 +50,7 @@ static void getopt_rules(void)
 	has_str(c.err, "option '-p': the target is already pid 1", "... names the option and the first");
 	is_int(PARSE(&c, "apply", "-p", "1", "-k", "x.c"), -EINVAL, "-p then -k");
 	has_str(c.err, "option '-k'", "... names -k");
-	has_str(c.err, "give either -p PID or -k, not both", "... and says what to give");
+	has_str(c.err, "give one target, -p PID or -k", "... and says what to give");
 	is_int(PARSE(&c, "apply", "-k", "--pid=3", "x.c"), -EINVAL, "-k then --pid");
 	has_str(c.err, "option '--pid': the target is already the kernel", "... names --pid");
 	is_int(PARSE(&c, "list", "-k", "-k"), -EINVAL, "-k twice");
