@@ -43,7 +43,7 @@ struct ovup_rec_block {
 /* The journal of one patch: an apply writes it PENDING before the first
  * site changes and APPLIED after the last; a revert writes REVERTING
  * before and drops it after.  A run that finds PENDING or REVERTING
- * settles it from the bytes at the sites (core/verbs.c). */
+ * settles it from the bytes at the sites (core/state.c). */
 enum ovup_rec_state { OVUP_REC_APPLIED = 0, OVUP_REC_PENDING, OVUP_REC_REVERTING };
 struct ovup_record {
 	char *name;
