@@ -5,8 +5,10 @@
  */
 #define _GNU_SOURCE
 #include "cmdline.h"
+#include "run.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,38 +18,55 @@
 	"  -p, --pid PID     the target: a running process\n"                          \
 	"  -k, --kernel      the target: the running kernel (needs ovup.ko)\n"
 
+#define APPLY_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS
+#define BUILD_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME
+
+/* The open modes: a verb that changes the target takes its lock; the
+ * kernel's record is the module's, so list -k only reads it (and takes
+ * no writer slot, which would queue behind a running apply); build -k is
+ * for the installed headers, not the running kernel. */
 const struct ovup_verb ovup_verbs[] = {
-	{ "apply", "PATCH.c|PATCH.o", 1, 1,
-	  OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS, 1,
-	  "replace functions of the target with those of a patch",
-	  TARGET_HELP
+	{ .name = "apply", .args = "PATCH.c|PATCH.o", .min_args = 1, .max_args = 1,
+	  .opts = APPLY_OPTS, .needs_target = 1, .open = OVUP_OPEN_WRITE,
+	  .open_kernel = OVUP_OPEN_WRITE, .run = ovup_run_apply,
+	  .summary = "replace functions of the target with those of a patch",
+	  .help = TARGET_HELP
 	  "      --name NAME   name of the patch (default: the file name without extension)\n"
 	  "  -n, --dry-run     print the plan (addresses, jump bytes) without touching the target\n"
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags, e.g. -- -I/path/to/headers\n"
 	  "\nEach non-static function of PATCH replaces the target's function of that name.\n" },
-	{ "build", "PATCH.c", 1, 1, OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME,
-	  1, "compile a patch for the target into an object 'apply' accepts",
-	  TARGET_HELP
+	{ .name = "build", .args = "PATCH.c", .min_args = 1, .max_args = 1, .opts = BUILD_OPTS,
+	  .needs_target = 1, .open = OVUP_OPEN_READ, .open_kernel = OVUP_OPEN_HEADERS,
+	  .run = ovup_run_build,
+	  .summary = "compile a patch for the target into an object 'apply' accepts",
+	  .help = TARGET_HELP
 	  "  -o, --output FILE the object to write (required)\n"
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags\n"
 	  "\nThe object records the build-ids it was resolved against; apply refuses it for "
 	  "another build.\n" },
-	{ "revert", "[NAME]", 0, 1, OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES, 1,
-	  "undo a patch (the latest one when no NAME is given)",
-	  TARGET_HELP
+	{ .name = "revert", .args = "[NAME]", .max_args = 1,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES, .needs_target = 1,
+	  .open = OVUP_OPEN_WRITE, .open_kernel = OVUP_OPEN_WRITE, .run = ovup_run_revert,
+	  .summary = "undo a patch (the latest one when no NAME is given)",
+	  .help = TARGET_HELP
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
 	  "      --json        machine-readable output\n" },
-	{ "list", "", 0, 0, OPT_PID | OPT_KERNEL | OPT_JSON, 1,
-	  "show the patches applied to the target",
-	  TARGET_HELP "      --json        machine-readable output\n" },
-	{ "symbols", "[GLOB]", 0, 1, OPT_PID | OPT_KERNEL | OPT_JSON, 1,
-	  "list the target's functions and variables (the labels a patch can use)",
-	  TARGET_HELP "      --json        machine-readable output\n" },
-	{ "help", "[VERB]", 0, 1, 0, 0, "show help for ovup or one verb", "" },
-	{ "version", "", 0, 0, 0, 0, "show the version", "" },
+	{ .name = "list", .args = "", .opts = OPT_PID | OPT_KERNEL | OPT_JSON, .needs_target = 1,
+	  .open = OVUP_OPEN_WRITE, .open_kernel = OVUP_OPEN_READ, .run = ovup_run_list,
+	  .summary = "show the patches applied to the target",
+	  .help = TARGET_HELP "      --json        machine-readable output\n" },
+	{ .name = "symbols", .args = "[GLOB]", .max_args = 1, .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
+	  .needs_target = 1, .open = OVUP_OPEN_READ, .open_kernel = OVUP_OPEN_READ,
+	  .run = ovup_run_symbols,
+	  .summary = "list the target's functions and variables (the labels a patch can use)",
+	  .help = TARGET_HELP "      --json        machine-readable output\n" },
+	{ .name = "help", .args = "[VERB]", .max_args = 1, .opts = OPT_ARG_VERB,
+	  .run = ovup_run_help, .summary = "show help for ovup or one verb", .help = "" },
+	{ .name = "version", .args = "", .run = ovup_run_version, .summary = "show the version",
+	  .help = "" },
 };
 const size_t ovup_nverbs = sizeof(ovup_verbs) / sizeof(ovup_verbs[0]);
 
@@ -74,6 +93,8 @@ void ovup_usage(const struct ovup_verb *v, void *file)
 			fprintf(f, "  %-8s %s\n", ovup_verbs[i].name, ovup_verbs[i].summary);
 		fprintf(f, "\ncommon options:\n  -h, --help        help for a verb\n"
 			   "  -v, --verbose     report each step and its time\n"
+			   "  -q, --quiet       no notes on stderr (warnings and errors stay)\n"
+			   "  -V, --version     show the version\n"
 			   "\nexit codes: 0 done; 1 failed, target untouched; 2 usage; "
 			   "3 busy, try again;\n            4 the target may be inconsistent\n"
 			   "\nRun 'ovup VERB --help' for a verb's options; docs/ has the details.\n");
@@ -81,7 +102,7 @@ void ovup_usage(const struct ovup_verb *v, void *file)
 	}
 	fprintf(f, "usage: ovup %s%s%s%s %s\n\n%s.\n\n", v->name,
 		(v->opts & (OPT_PID | OPT_KERNEL)) ? " (-p PID | -k)" : "",
-		(v->opts & OPT_OUTPUT) ? " -o FILE" : "", v->opts ? " [options]" : "", v->args,
+		(v->opts & OPT_OUTPUT) ? " -o FILE" : "", (v->opts & ~OPT_ARG_VERB) ? " [options]" : "", v->args,
 		v->summary);
 	if (v->help && *v->help)
 		fprintf(f, "options:\n%s", v->help);
@@ -93,36 +114,70 @@ static int fail(struct ovup_cmdline *c, const char *fmt, const char *a, const ch
 	return -EINVAL;
 }
 
-/* Matches -s / --long / --long=VALUE; takes the value from the next
- * argument when the option wants one. */
-static int opt_is(const char *arg, char s, const char *l, int has_value, const char **value,
-		  int *i, int argc, char **argv, int *missing)
-{
-	size_t ll = strlen(l);
+/* Options without a short form get codes above any character. */
+enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES };
 
-	*missing = 0;
-	if (s && arg[0] == '-' && arg[1] == s && arg[2] == 0) {
-		/* -p 42 */
-	} else if (s && has_value && arg[0] == '-' && arg[1] == s && arg[2]) {
-		*value = arg + 2; /* -p42 */
-		return 1;
-	} else if (!strncmp(arg, "--", 2) && !strncmp(arg + 2, l, ll) &&
-		   (arg[2 + ll] == 0 || (has_value && arg[2 + ll] == '='))) {
-		if (arg[2 + ll] == '=') {
-			*value = arg + 3 + ll;
-			return 1;
-		}
-	} else {
+/* "-" first: arguments come back in order as code 1 (no permuting);
+ * ":" next: a missing value is ':', not '?' */
+static const char short_opts[] = "-:p:kno:hvqV";
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "kernel", no_argument, NULL, 'k' },
+	{ "json", no_argument, NULL, LONG_JSON },
+	{ "name", required_argument, NULL, LONG_NAME },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "retries", required_argument, NULL, LONG_RETRIES },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The verb-specific option a code stands for; 0 for those of every verb. */
+static unsigned opt_bit(int code)
+{
+	switch (code) {
+	case 'p':
+		return OPT_PID;
+	case 'k':
+		return OPT_KERNEL;
+	case LONG_JSON:
+		return OPT_JSON;
+	case LONG_NAME:
+		return OPT_NAME;
+	case 'n':
+		return OPT_DRY_RUN;
+	case LONG_RETRIES:
+		return OPT_RETRIES;
+	case 'o':
+		return OPT_OUTPUT;
+	default:
 		return 0;
 	}
-	if (!has_value)
-		return 1;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return 1;
-	}
-	*value = argv[++*i];
-	return 1;
+}
+
+/* The parse in progress: getopt_long's view of the verb's arguments. */
+struct parse {
+	struct ovup_cmdline *c;
+	int argc;
+	char **argv;               /* argv[0] is the verb */
+	const char *pid_s, *retries_s;
+	const char *last_value;    /* the last option value taken */
+};
+
+/* The option as the user wrote it, for messages: "-p" (also inside -kp),
+ * "--name", or an unknown long word whole. */
+static const char *given(const char *word, int code, int longind, char *buf, size_t len)
+{
+	if (longind >= 0)
+		snprintf(buf, len, "--%s", long_opts[longind].name);
+	else if (!strncmp(word, "--", 2) || code <= 0 || code >= 256)
+		snprintf(buf, len, "%s", word);
+	else
+		snprintf(buf, len, "-%c", code);
+	return buf;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -140,102 +195,215 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-int ovup_cmdline_parse(int argc, char **argv, struct ovup_cmdline *c)
+/* -p and -k: one target per run; a second one is refused by name. */
+static int take_target(struct parse *ps, int code, const char *opt)
 {
-	const char *pid_s = NULL, *retries_s = NULL;
-	unsigned long v;
-	int i, missing;
+	struct ovup_cmdline *c = ps->c;
+	char already[96];
 
-	memset(c, 0, sizeof(*c));
-	c->retries = 50;
+	if (!ps->pid_s && !c->kernel) {
+		if (code == 'p')
+			ps->pid_s = optarg;
+		c->kernel = code == 'k';
+		return 0;
+	}
+	if (ps->pid_s)
+		snprintf(already, sizeof(already), "pid %.64s (-p)", ps->pid_s);
+	else
+		snprintf(already, sizeof(already), "the kernel (-k)");
+	return fail(ps->c, "option '%s': the target is already %s; give one target, -p PID "
+			   "or -k",
+		    opt, already);
+}
+
+/* One option getopt_long returned, already allowed for the verb. */
+static int take_opt(struct parse *ps, int code, const char *opt)
+{
+	struct ovup_cmdline *c = ps->c;
+
+	switch (code) {
+	case 'p':
+	case 'k':
+		return take_target(ps, code, opt);
+	case LONG_JSON:
+		c->json = 1;
+		break;
+	case LONG_NAME:
+		c->name = optarg;
+		break;
+	case 'n':
+		c->dry_run = 1;
+		break;
+	case LONG_RETRIES:
+		ps->retries_s = optarg;
+		break;
+	case 'o':
+		c->output = optarg;
+		break;
+	case 'h':
+		c->help = 1;
+		break;
+	case 'v':
+		c->verbose = 1;
+		break;
+	case 'q':
+		c->quiet = 1;
+		break;
+	case 'V':
+		c->version = 1;
+		break;
+	}
+	return 0;
+}
+
+/* A word that is no option: the verb's next argument. */
+static int take_arg(struct parse *ps, const char *a)
+{
+	struct ovup_cmdline *c = ps->c;
+
+	if (c->nargs >= c->verb->max_args)
+		return fail(c, "'ovup %s': unexpected argument '%s'", c->verb->name, a);
+	c->args[c->nargs++] = a;
+	return 0;
+}
+
+/* After the options: "--" and the compiler flags, if there was one (and
+ * it was not the value of an option, as in --name --). */
+static int take_cflags(struct parse *ps)
+{
+	struct ovup_cmdline *c = ps->c;
+	const char *last = optind > 1 ? ps->argv[optind - 1] : NULL;
+
+	if (optind >= ps->argc && (!last || strcmp(last, "--") || last == ps->last_value))
+		return 0;
+	if (!(c->verb->opts & OPT_CFLAGS))
+		return fail(c, "'ovup %s' takes no compiler flags after '--'%s", c->verb->name, "");
+	c->cflags = ps->argv + optind;
+	c->ncflags = (size_t)(ps->argc - optind);
+	return 0;
+}
+
+/* The options and arguments after the verb, through getopt_long. */
+static int parse_words(struct parse *ps)
+{
+	struct ovup_cmdline *c = ps->c;
+	const char *word;
+	char opt[64];
+	int code, longind, ret = 0;
+
+	optind = 0; /* glibc: start afresh, forgetting any earlier parse */
+	opterr = 0; /* the messages are ours */
+	while (!ret) {
+		/* the word getopt works on: optind moves past it once done */
+		word = ps->argv[optind ? optind : 1];
+		longind = -1;
+		code = getopt_long(ps->argc, ps->argv, short_opts, long_opts, &longind);
+		if (code == -1)
+			return take_cflags(ps);
+		if (code == 1) {
+			ret = take_arg(ps, optarg);
+			continue;
+		}
+		if (code == ':')
+			return fail(c, "option '%s' needs a value%s",
+				    given(word, optopt, -1, opt, sizeof(opt)), "");
+		if (code == '?' || (opt_bit(code) && !(c->verb->opts & opt_bit(code)))) {
+			given(word, code == '?' ? optopt : code, longind, opt, sizeof(opt));
+			snprintf(c->err, sizeof(c->err), "'ovup %s' has no option '%s'; see 'ovup %s "
+				 "--help'", c->verb->name, opt, c->verb->name);
+			return -EINVAL;
+		}
+		if (optarg)
+			ps->last_value = optarg;
+		ret = take_opt(ps, code, given(word, code, longind, opt, sizeof(opt)));
+	}
+	return ret;
+}
+
+/* After the options: the number of arguments, the values, the target. */
+static int check(struct parse *ps)
+{
+	struct ovup_cmdline *c = ps->c;
+	const struct ovup_verb *v = c->verb;
+	unsigned long n;
+
+	if (c->help || c->version)
+		return 0;
+	if (c->nargs < v->min_args)
+		return fail(c, "'ovup %s' needs %s; see --help", v->name, v->args);
+	if ((v->opts & OPT_ARG_VERB) && c->nargs && !ovup_verb_find(c->args[0]))
+		return fail(c, "unknown verb '%s'; try 'ovup --help'%s", c->args[0], "");
+	if (c->verbose && c->quiet)
+		return fail(c, "give either -v (more on stderr) or -q (less), not both%s%s", "", "");
+	if (ps->pid_s) {
+		if (parse_uint(ps->pid_s, INT_MAX, &n) || n == 0)
+			return fail(c, "invalid pid '%s': give a process id (a positive number)%s",
+				    ps->pid_s, "");
+		c->pid = (int)n;
+	}
+	if (ps->retries_s) {
+		if (parse_uint(ps->retries_s, 100000, &n))
+			return fail(c, "invalid --retries '%s': give a number from 0 to 100000%s",
+				    ps->retries_s, "");
+		c->retries = (unsigned)n;
+	}
+	if (v->needs_target && !c->pid && !c->kernel)
+		return fail(c, "'ovup %s' needs a target: -p PID (a process) or -k (the kernel)%s",
+			    v->name, "");
+	if ((v->opts & OPT_OUTPUT) && !c->output)
+		return fail(c, "'ovup %s' needs -o FILE for the object it writes%s", v->name, "");
+	return 0;
+}
+
+/* --json anywhere before "--", to give a usage error as JSON too */
+static int wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			return 1;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct ovup_cmdline *c)
+{
+	struct parse ps = { .c = c, .argc = argc - 1, .argv = argv + 1 };
+	int ret;
+
 	if (argc < 2)
 		return fail(c, "no verb given; try 'ovup --help'%s%s", "", "");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		c->help = 1;
 		return 0;
 	}
-	if (!strcmp(argv[1], "--version")) {
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		c->version = 1;
 		return 0;
 	}
 	c->verb = ovup_verb_find(argv[1]);
 	if (!c->verb)
 		return fail(c, "unknown verb '%s'; try 'ovup --help'%s", argv[1], "");
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		unsigned opts = c->verb->opts;
+	ret = parse_words(&ps);
+	return ret ? ret : check(&ps);
+}
 
-		if (!strcmp(a, "--")) {
-			if (!(opts & OPT_CFLAGS))
-				return fail(c, "'ovup %s' takes no compiler flags after '--'%s",
-					    c->verb->name, "");
-			c->cflags = argv + i + 1;
-			c->ncflags = (size_t)(argc - i - 1);
-			break;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			c->help = 1;
-			continue;
-		}
-		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			c->verbose = 1;
-			continue;
-		}
-#define OPT(bit, s, l, hv) ((opts & (bit)) && opt_is(a, s, l, hv, &val, &i, argc, argv, &missing))
-		if (OPT(OPT_PID, 'p', "pid", 1)) {
-			pid_s = val;
-		} else if (OPT(OPT_KERNEL, 'k', "kernel", 0)) {
-			c->kernel = 1;
-		} else if (OPT(OPT_JSON, 0, "json", 0)) {
-			c->json = 1;
-		} else if (OPT(OPT_NAME, 0, "name", 1)) {
-			c->name = val;
-		} else if (OPT(OPT_DRY_RUN, 'n', "dry-run", 0)) {
-			c->dry_run = 1;
-		} else if (OPT(OPT_RETRIES, 0, "retries", 1)) {
-			retries_s = val;
-		} else if (OPT(OPT_OUTPUT, 'o', "output", 1)) {
-			c->output = val;
-		} else if (a[0] == '-' && a[1]) {
-			snprintf(c->err, sizeof(c->err),
-				 "'ovup %s' has no option '%s'; see 'ovup %s --help'", c->verb->name, a,
-				 c->verb->name);
-			return -EINVAL;
-		} else {
-			if (c->nargs >= c->verb->max_args)
-				return fail(c, "'ovup %s': unexpected argument '%s'", c->verb->name, a);
-			c->args[c->nargs++] = a;
-			continue;
-		}
-#undef OPT
-		if (missing)
-			return fail(c, "option '%s' needs a value%s", a, "");
-	}
-	if (c->help)
-		return 0;
-	if (c->nargs < c->verb->min_args)
-		return fail(c, "'ovup %s' needs %s; see --help", c->verb->name, c->verb->args);
-	if (pid_s) {
-		if (parse_uint(pid_s, INT_MAX, &v) || v == 0)
-			return fail(c, "invalid pid '%s': give a process id (a positive number)%s",
-				    pid_s, "");
-		c->pid = (int)v;
-	}
-	if (retries_s) {
-		if (parse_uint(retries_s, 100000, &v))
-			return fail(c, "invalid --retries '%s': give a number from 0 to 100000%s",
-				    retries_s, "");
-		c->retries = (unsigned)v;
-	}
-	if (c->verb->needs_target) {
-		if (c->pid && c->kernel)
-			return fail(c, "give either -p PID or -k, not both%s%s", "", "");
-		if (!c->pid && !c->kernel)
-			return fail(c, "'ovup %s' needs a target: -p PID (a process) or -k (the "
-				       "kernel)%s",
-				    c->verb->name, "");
-	}
-	if ((c->verb->opts & OPT_OUTPUT) && !c->output)
-		return fail(c, "'ovup %s' needs -o FILE for the object it writes%s", c->verb->name, "");
-	return 0;
+int ovup_cmdline_parse(int argc, char **argv, struct ovup_cmdline *c)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->retries = 50;
+	ret = parse(argc, argv, c);
+	if (ret)
+		c->json |= wants_json(argc, argv);
+	return ret;
+}
+
+enum ovup_open_mode ovup_cmdline_open_mode(const struct ovup_cmdline *c)
+{
+	enum ovup_open_mode m = c->kernel ? c->verb->open_kernel : c->verb->open;
+
+	/* a dry run only reads, on either target */
+	return c->dry_run && m == OVUP_OPEN_WRITE ? OVUP_OPEN_READ : m;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "../target/target.h"
+
 enum ovup_opt {
 	OPT_PID = 1 << 0,
 	OPT_KERNEL = 1 << 1,
@@ -17,6 +19,7 @@ enum ovup_opt {
 	OPT_RETRIES = 1 << 5,
 	OPT_OUTPUT = 1 << 6,
 	OPT_CFLAGS = 1 << 7,
+	OPT_ARG_VERB = 1 << 8, /* not an option: the argument names a verb */
 };
 
 struct ovup_cmdline;
@@ -27,6 +30,12 @@ struct ovup_verb {
 	unsigned min_args, max_args;
 	unsigned opts;         /* enum ovup_opt allowed */
 	int needs_target;
+	/* how run wants the target opened: a process, the kernel (a dry run
+	 * opens either OVUP_OPEN_READ) */
+	enum ovup_open_mode open, open_kernel;
+	/* does the verb, prints its result; 0 or -errno (the message in
+	 * ovup_err); t is NULL when !needs_target */
+	int (*run)(struct ovup_target *t, const struct ovup_cmdline *c);
 	const char *summary;
 	const char *help;      /* the rest of --help */
 };
@@ -40,6 +49,7 @@ struct ovup_cmdline {
 	int kernel;
 	int json;
 	int verbose;
+	int quiet;
 	int dry_run;
 	int help;
 	int version;
@@ -53,8 +63,11 @@ struct ovup_cmdline {
 	char err[512];
 };
 
-/* 0, or -EINVAL with a one-line reason in c->err. */
+/* 0, or -EINVAL with a one-line reason in c->err (and c->json set if
+ * --json was asked for, so that the error can be given as JSON too). */
 int ovup_cmdline_parse(int argc, char **argv, struct ovup_cmdline *c);
+/* how c's verb opens its target */
+enum ovup_open_mode ovup_cmdline_open_mode(const struct ovup_cmdline *c);
 const struct ovup_verb *ovup_verb_find(const char *name);
 void ovup_usage(const struct ovup_verb *v, void *file);
 

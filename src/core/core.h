@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../elf/elf.h"
+#include "../model/change.h"
 #include "../model/symtab.h"
 
 struct ovup_target;
@@ -42,7 +43,7 @@ struct ovup_rec_block {
 /* The journal of one patch: an apply writes it PENDING before the first
  * site changes and APPLIED after the last; a revert writes REVERTING
  * before and drops it after.  A run that finds PENDING or REVERTING
- * settles it from the bytes at the sites (core/verbs.c). */
+ * settles it from the bytes at the sites (core/state.c). */
 enum ovup_rec_state { OVUP_REC_APPLIED = 0, OVUP_REC_PENDING, OVUP_REC_REVERTING };
 struct ovup_record {
 	char *name;
@@ -97,21 +98,128 @@ struct ovup_mapfile_in {
 };
 char *ovup_mapfile(const struct ovup_mapfile_in *in);
 
-/* ---- verbs (procedure.c, verbs.c) ---- */
+/* ---- verbs (apply.c, build.c, revert.c, list.c, symbols.c) ----
+ * Each verb does its work and returns what it did in a result; it prints
+ * nothing on stdout (cli/ renders the result as text or JSON).  Warnings
+ * and notes still go to stderr through util.  Every result has a _free. */
 struct ovup_apply_opts {
 	const char *patch;      /* .c or an object from `ovup build` */
 	const char *name;       /* NULL: from the file name */
 	char *const *cflags;    /* after `--` */
 	size_t ncflags;
 	int dry_run;
-	int json;
 	unsigned retries;       /* busy retries */
 	int timing;
 };
-int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o);
-int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const char *out);
-int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int json);
-int ovup_list(struct ovup_target *t, int json);
-int ovup_symbols(struct ovup_target *t, const char *glob, int json);
+
+/* the paper's eight steps, in order: the names of apply's step_ns[] */
+#define OVUP_NSTEPS 8
+extern const char *const ovup_step_names[OVUP_NSTEPS];
+
+/* What keeping a replaced function's register contract took (contract.c). */
+enum ovup_contract {
+	OVUP_CONTRACT_UNCHECKED = 0, /* the target's callers assume only the ABI */
+	OVUP_CONTRACT_KEPT,          /* the new code writes nothing more */
+	OVUP_CONTRACT_WRAPPED,       /* a wrapper saves what it writes more */
+	OVUP_CONTRACT_INTERPOSABLE,  /* it writes more, but no caller relies on it */
+	OVUP_CONTRACT_FAULT,         /* test hook: wrapper left out (OVUP_FAULT) */
+};
+
+/* Register sets are given as the arch's names, space-separated ("rax rcx"). */
+#define OVUP_REGS_TEXT 512
+
+struct ovup_apply_func {
+	char *name;                       /* the patch's function */
+	char *impl;                       /* an IFUNC's implementation replaced, or NULL */
+	char *object, *object_name;       /* the target's object: path, file name */
+	uint64_t old_addr, old_size;
+	uint64_t site;                    /* where the branch goes */
+	int after_entry;                  /* site is after kept entry bytes */
+	uint64_t new_addr;
+	uint8_t jump[OVUP_SITE_MAX];
+	uint32_t len;
+	char *under;                      /* the patch this one stacks on, or NULL */
+	enum ovup_contract contract;
+	char regs_old[OVUP_REGS_TEXT];    /* what callers were compiled against */
+	char regs_new[OVUP_REGS_TEXT];    /* what the new code may write */
+	char regs_extra[OVUP_REGS_TEXT];  /* new \ old: what a wrapper saves */
+	char why_new[192];                /* why regs_new is the whole ABI set */
+	uint64_t wrap_addr;
+	uint32_t wrap_len;                /* 0: no wrapper */
+};
+
+struct ovup_apply_result {
+	char target[64];                  /* "pid 42", "kernel 6.1.0" */
+	char *patch;
+	int dry_run;                      /* a plan: nothing was changed */
+	uint64_t text_addr, text_size;
+	uint64_t data_addr, data_size;
+	uint64_t ro_size, rw_size;        /* of data, before page rounding */
+	struct ovup_apply_func *funcs;
+	size_t nfuncs;
+	uint64_t step_ns[OVUP_NSTEPS];
+	uint64_t pause_ns, total_ns;
+	uint32_t stop_tasks, stop_rechecked; /* tasks the stop considered, walked */
+};
+
+struct ovup_build_result {
+	char target[64];
+	char *patch;
+	char *output;
+	size_t nfuncs;
+};
+
+struct ovup_revert_result {
+	char target[64];
+	char *patch;                      /* the patch reverted */
+	uint64_t pause_ns, total_ns;
+	uint32_t retired;                 /* blocks left for the target to free */
+	uint32_t stop_tasks, stop_rechecked;
+};
+
+struct ovup_list_func {
+	const struct ovup_rec_func *f;
+	const char *status;               /* "active", "under a newer patch", ... */
+};
+struct ovup_list_patch {
+	const struct ovup_record *r;
+	struct ovup_list_func *funcs;     /* r->funcs, each with its status */
+};
+/* a function patched more than once: its patches, newest first */
+struct ovup_list_stack {
+	const char *function;
+	const char **patches;
+	size_t npatches;
+};
+struct ovup_list_result {
+	char target[64];
+	struct ovup_records rs;           /* sorted by seq; kept and retired too */
+	struct ovup_list_patch *patches;  /* one per rs.r[], in that order */
+	struct ovup_list_stack *stacks;
+	size_t nstacks;
+};
+
+struct ovup_symbols_result {
+	char target[64];
+	const char *glob;                 /* NULL: every symbol */
+	struct ovup_symtab st;
+	const struct ovup_sym **syms;     /* the matches, by name */
+	size_t n;
+};
+
+int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o,
+	       struct ovup_apply_result *res);
+int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const char *out,
+	       struct ovup_build_result *res);
+int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
+		struct ovup_revert_result *res);
+int ovup_list(struct ovup_target *t, struct ovup_list_result *res);
+int ovup_symbols(struct ovup_target *t, const char *glob, struct ovup_symbols_result *res);
+
+void ovup_apply_result_free(struct ovup_apply_result *res);
+void ovup_build_result_free(struct ovup_build_result *res);
+void ovup_revert_result_free(struct ovup_revert_result *res);
+void ovup_list_result_free(struct ovup_list_result *res);
+void ovup_symbols_result_free(struct ovup_symbols_result *res);
 
 #endif

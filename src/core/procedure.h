@@ -13,15 +13,6 @@
 #define OVUP_PAGE 4096ull
 #define OVUP_ORIG_PREFIX "__ovup_orig_" /* include/ovup.h's OVUP_ORIG */
 
-/* What keeping a replaced function's register contract took (contract.c). */
-enum ovup_contract {
-	OVUP_CONTRACT_UNCHECKED = 0, /* the target's callers assume only the ABI */
-	OVUP_CONTRACT_KEPT,          /* the new code writes nothing more */
-	OVUP_CONTRACT_WRAPPED,       /* a wrapper saves what it writes more */
-	OVUP_CONTRACT_INTERPOSABLE,  /* it writes more, but no caller relies on it */
-	OVUP_CONTRACT_FAULT,         /* test hook: wrapper left out (OVUP_FAULT) */
-};
-
 struct ovup_pfunc {
 	const char *name;
 	const struct ovup_sym *old;       /* the function replaced */

@@ -129,8 +129,16 @@ struct ovup_target {
 	char version[256];               /* running kernel (or of the headers) */
 };
 
-int ovup_target_kernel_open(int offline, struct ovup_target **out);
+/* How a verb opens its target; the value is kept in ovup_target.offline,
+ * non-zero for the modes that change nothing. */
+enum ovup_open_mode {
+	OVUP_OPEN_WRITE = 0, /* take the target's lock (writer slot); may change it */
+	OVUP_OPEN_READ,      /* read only: no lock, nothing changed */
+	OVUP_OPEN_HEADERS,   /* kernel build: for the installed headers, not the running kernel */
+};
 
-int ovup_target_process_open(int pid, int offline, struct ovup_target **out);
+int ovup_target_kernel_open(enum ovup_open_mode offline, struct ovup_target **out);
+
+int ovup_target_process_open(int pid, enum ovup_open_mode offline, struct ovup_target **out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 int ovup_verbose;
+int ovup_quiet;
 static char err_msg[4096];
 static int err_inconsistent;
 
@@ -97,6 +98,8 @@ void ovup_note(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (ovup_quiet)
+		return;
 	fputs("ovup: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -42,8 +42,9 @@ int ovup_err_inconsistent(void);
 
 void ovup_warn(const char *fmt, ...) OVUP_PRINTF(1, 2);
 extern int ovup_verbose;
+extern int ovup_quiet;  /* -q: no notes */
 void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* with -v only */
-void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* always, on stderr */
+void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* on stderr, unless -q */
 
 /* ---- mem.c: checked allocation, growable buffers ---- */
 

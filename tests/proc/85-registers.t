@@ -89,7 +89,7 @@ for r in $LIVE_victim_pie; do
 	like " $saved " " $r " "the wrapper saves $r, which scale_sum keeps across the call"
 done
 run_ovup apply -p "$P" --dry-run --json "$WORK/clobber.c"
-like "$OUT" '"registers":\{"contract":"wrapped","old":\["rax"\],"new":\["rax","rcx","rdx","rsi","r8","r9","r10","r11"\],"extra":\["rcx","rdx","rsi","r8","r9","r10","r11"\],"wrapper":\{"addr":[0-9]+,"size":[0-9]+,"saves":\["rcx","rdx","rsi","r8","r9","r10","r11"\]\}\}' \
+like "$OUT" '"registers":\{"contract":"wrapped","old":\["rax"\],"new":\["rax","rcx","rdx","rsi","r8","r9","r10","r11"\],"extra":\["rcx","rdx","rsi","r8","r9","r10","r11"\],"wrapper":\{"addr":"0x[0-9a-f]+","size":[0-9]+,"saves":\["rcx","rdx","rsi","r8","r9","r10","r11"\]\}\}' \
 	"--json: the contract, the wrapper and what it saves"
 run_ovup apply -p "$P" -v "$WORK/clobber.c"
 is "$RC" 0 "apply"

@@ -67,7 +67,7 @@ static int open_for_build(struct kern_target *k)
 	return 0;
 }
 
-int ovup_target_kernel_open(int offline, struct ovup_target **out)
+int ovup_target_kernel_open(enum ovup_open_mode offline, struct ovup_target **out)
 {
 	struct kern_target *k = ovup_xcalloc(1, sizeof(*k));
 	struct utsname u;
@@ -80,7 +80,7 @@ int ovup_target_kernel_open(int offline, struct ovup_target **out)
 	k->fd = -1;
 	uname(&u);
 	snprintf(k->base.desc, sizeof(k->base.desc), "kernel %.50s", u.release);
-	if (offline == 2) {
+	if (offline == OVUP_OPEN_HEADERS) {
 		ret = open_for_build(k);
 	} else {
 		snprintf(k->base.release, sizeof(k->base.release), "%s", u.release);

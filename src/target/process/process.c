@@ -81,7 +81,7 @@ static int leader_of(int tid)
 	return tgid;
 }
 
-int ovup_target_process_open(int pid, int offline, struct ovup_target **out)
+int ovup_target_process_open(int pid, enum ovup_open_mode offline, struct ovup_target **out)
 {
 	struct proc_target *p;
 	char path[64];

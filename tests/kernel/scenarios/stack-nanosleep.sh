@@ -20,7 +20,7 @@ like "$OUT" "^retired \\(freed once no thread can return into them\\):" "list -k
 like "$OUT" "0x[0-9a-f]+  4 KiB of reverted patch 'nanosleep': thread [0-9]+ \\(sleep\\) was found in it" \
 	"... naming the patch and a sleeping task"
 run list -k --json
-like "$OUT" '"retired":\[\{"addr":[0-9]+,"size":4096,"patch":"nanosleep","tid":[0-9]+,"comm":"sleep"' \
+like "$OUT" '"retired":\[\{"addr":"0x[0-9a-f]+","size":4096,"patch":"nanosleep","tid":[0-9]+,"comm":"sleep"' \
 	"list -k --json lists the retired blocks"
 kill $S1 $S2; wait $S1 $S2 2>/dev/null
 wait_freed 15; ok $? "the module frees them once the sleepers are gone"

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The verb build: compile a patch (and, for a process, resolve it against
+ * the target) into an object that records the build-ids it was made for,
+ * which apply checks before it changes anything.
+ */
+#define _GNU_SOURCE
+#include "verbs.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A kernel patch is built on a build machine: compile it with the
+ * headers' flags now, resolve it on the target at apply. */
+static int compile_only(struct ovup_plan *p, size_t *nfuncs)
+{
+	size_t s;
+	int ret;
+
+	ret = ovup_prepare_files(p);
+	if (ret)
+		return ret;
+	p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
+	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
+	if (!ret)
+		ret = ovup_elf_obj_read(p->objpath, &p->obj);
+	if (ret)
+		return ret;
+	for (s = 0; s < p->obj.nsyms; s++)
+		*nfuncs += p->obj.syms[s].defined && p->obj.syms[s].bind != OVUP_BIND_LOCAL &&
+			   p->obj.syms[s].type == OVUP_SYM_FUNC;
+	return 0;
+}
+
+/* the build record: which binaries the patch was resolved against */
+static void build_record(const struct ovup_plan *p, struct ovup_buf *rec)
+{
+	const struct ovup_target *t = p->t;
+	char hex[2 * OVUP_BUILD_ID_MAX + 1];
+	size_t i, k;
+
+	ovup_buf_printf(rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
+	if (t->release[0])
+		ovup_buf_printf(rec, "kernel-release %s\n", t->release);
+	if (t->version[0])
+		ovup_buf_printf(rec, "kernel-version %s\n", t->version);
+	for (i = 0; i < p->st.nobjs; i++) {
+		const struct ovup_object *ob = &p->st.objs[i];
+		int used = 0;
+
+		for (k = 0; k < p->nfuncs; k++)
+			used |= p->funcs[k].old->obj == i;
+		if (!used || !ob->build_id_len)
+			continue;
+		ovup_hex(hex, ob->build_id, ob->build_id_len);
+		ovup_buf_printf(rec, "object %s %s\n", ob->path, hex);
+	}
+}
+
+/* The object with the build record added as section .ovup.build. */
+static int write_object(const struct ovup_plan *p, const char *out)
+{
+	struct ovup_buf rec = { 0 };
+	char *recpath, *addsec, *output = NULL;
+	int ret;
+
+	build_record(p, &rec);
+	recpath = ovup_xasprintf("%s/build.txt", p->tmp);
+	addsec = ovup_xasprintf(".ovup.build=%s", recpath);
+	ret = ovup_write_file_atomic(recpath, rec.s, rec.len);
+	if (ret) {
+		ret = ovup_err(ret, "cannot write %s", recpath);
+		goto out;
+	}
+	{
+		char *argv[] = { "objcopy", "--add-section", addsec, "--set-section-flags",
+				 ".ovup.build=readonly,contents", p->objpath, (char *)out, NULL };
+
+		ret = ovup_run(argv, &output);
+	}
+	if (ret) {
+		if (output)
+			fputs(output, stderr); /* objcopy's own reason, before ours */
+		ret = ovup_err(ret < 0 ? ret : -EIO, "%s: objcopy could not write the object", out);
+	}
+out:
+	free(output);
+	free(addsec);
+	free(recpath);
+	ovup_buf_free(&rec);
+	return ret;
+}
+
+int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const char *out,
+	       struct ovup_build_result *res)
+{
+	struct ovup_plan p;
+	uint64_t ns[OVUP_NSTEPS] = { 0 };
+	size_t nfuncs = 0;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ovup_plan_init(&p, t, o);
+	if (t->ops->build_compiles_only) {
+		ret = compile_only(&p, &nfuncs);
+	} else {
+		ret = ovup_prepare(&p, ns);
+		nfuncs = p.nfuncs;
+	}
+	if (!ret)
+		ret = write_object(&p, out);
+	if (!ret) {
+		snprintf(res->target, sizeof(res->target), "%s", t->desc);
+		res->patch = ovup_xstrdup(p.name);
+		res->output = ovup_xstrdup(out);
+		res->nfuncs = nfuncs;
+	}
+	ovup_plan_release(&p);
+	return ret;
+}
+
+void ovup_build_result_free(struct ovup_build_result *res)
+{
+	free(res->patch);
+	free(res->output);
+	memset(res, 0, sizeof(*res));
+}
