@@ -48,7 +48,7 @@ size_t ovup_arch_ftrace_nop(uint8_t *buf);
  * "rax = rt_sigreturn; syscall", over a signal frame ovup wrote below its
  * stack pointer, so that whatever happens to ovup it makes the call and
  * then returns to exactly the state it was stopped in. */
-extern const uint8_t ovup_arch_gadget_syscall[];    /* syscall; ret */
+extern const uint8_t ovup_arch_gadget_syscall[]; /* syscall; ret */
 extern const size_t ovup_arch_gadget_syscall_len;
 extern const uint8_t *const ovup_arch_gadget_restorer[]; /* NULL-terminated */
 extern const size_t ovup_arch_gadget_restorer_len[];
@@ -64,15 +64,15 @@ struct ovup_arch_frame {
 	uint64_t sigmask;                    /* its blocked signals */
 	const uint8_t *xstate;               /* its FPU state (ovup_arch_fpregset) */
 	size_t xlen;
-	uint64_t restorer;                   /* address of a restorer gadget */
-	const void *data;                    /* bytes the syscall reads, or NULL */
-	size_t ndata;                        /* at most OVUP_ARCH_FRAME_DATA */
+	uint64_t restorer; /* address of a restorer gadget */
+	const void *data;  /* bytes the syscall reads, or NULL */
+	size_t ndata;      /* at most OVUP_ARCH_FRAME_DATA */
 	/* out */
-	uint64_t lo;                         /* the frame's bytes go to [lo, lo + len) */
+	uint64_t lo; /* the frame's bytes go to [lo, lo + len) */
 	size_t len;
-	uint8_t *bytes;                      /* malloc'd, len bytes */
-	uint64_t sp;                         /* the stack pointer while injected */
-	uint64_t data_addr;                  /* where data lands */
+	uint8_t *bytes;     /* malloc'd, len bytes */
+	uint64_t sp;        /* the stack pointer while injected */
+	uint64_t data_addr; /* where data lands */
 };
 #define OVUP_ARCH_FRAME_DATA 128
 /* Lays out the frame below the thread's red zone, as the kernel lays out
@@ -110,19 +110,19 @@ void ovup_arch_regs_restart(struct user_regs_struct *r);
  * taken), or -ENOTSUP/-ERANGE/-EINVAL with the reason in out->why. */
 #define OVUP_ARCH_TRAMP_MAX 96
 struct ovup_reloc_in {
-	const uint8_t *code;   /* the bytes from site on */
+	const uint8_t *code; /* the bytes from site on */
 	size_t len;
 	uint64_t site;         /* where code was read */
 	size_t min_len;        /* bytes the branch displaces */
 	const uint8_t *prefix; /* copied first (an endbr64 kept at the entry) */
 	size_t nprefix;
-	uint64_t to;           /* where the trampoline runs */
+	uint64_t to; /* where the trampoline runs */
 };
 struct ovup_reloc_out {
-	uint8_t *buf;          /* the trampoline */
-	size_t max;            /* room in buf */
-	size_t covered;        /* out */
-	char *why;             /* out, on error */
+	uint8_t *buf;   /* the trampoline */
+	size_t max;     /* room in buf */
+	size_t covered; /* out */
+	char *why;      /* out, on error */
 	size_t whylen;
 };
 int ovup_arch_relocate(const struct ovup_reloc_in *in, struct ovup_reloc_out *out);
@@ -208,8 +208,8 @@ enum ovup_arch_side { OVUP_ARCH_OLD = 0, OVUP_ARCH_NEW };
 
 struct ovup_arch_clobbers {
 	ovup_regset regs;
-	unsigned nfuncs;     /* functions decoded */
-	char why[192];       /* NEW: why the set is the whole ABI set; OLD:
+	unsigned nfuncs; /* functions decoded */
+	char why[192];   /* NEW: why the set is the whole ABI set; OLD:
 			      * what was left out; "" when neither */
 };
 
@@ -228,7 +228,7 @@ int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum o
  * Returns its length, -ERANGE when fn is out of a call's reach, -EINVAL
  * when save holds registers the machine does not have, -ENOSPC. */
 #define OVUP_ARCH_WRAP_MAX 768
-int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn,
-		      ovup_regset save, uint8_t *out, size_t outmax);
+int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn, ovup_regset save,
+		      uint8_t *out, size_t outmax);
 
 #endif

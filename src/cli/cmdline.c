@@ -14,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET_HELP                                                                    \
-	"  -p, --pid PID     the target: a running process\n"                          \
+#define TARGET_HELP                                           \
+	"  -p, --pid PID     the target: a running process\n" \
 	"  -k, --kernel      the target: the running kernel (needs ovup.ko)\n"
 
-#define APPLY_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS
+#define APPLY_OPTS \
+	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS
 #define BUILD_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME
 
 /* The open modes: a verb that changes the target takes its lock; the
@@ -26,9 +27,15 @@
  * no writer slot, which would queue behind a running apply); build -k is
  * for the installed headers, not the running kernel. */
 const struct ovup_verb ovup_verbs[] = {
-	{ .name = "apply", .args = "PATCH.c|PATCH.o", .min_args = 1, .max_args = 1,
-	  .opts = APPLY_OPTS, .needs_target = 1, .open = OVUP_OPEN_WRITE,
-	  .open_kernel = OVUP_OPEN_WRITE, .run = ovup_run_apply,
+	{ .name = "apply",
+	  .args = "PATCH.c|PATCH.o",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .opts = APPLY_OPTS,
+	  .needs_target = 1,
+	  .open = OVUP_OPEN_WRITE,
+	  .open_kernel = OVUP_OPEN_WRITE,
+	  .run = ovup_run_apply,
 	  .summary = "replace functions of the target with those of a patch",
 	  .help = TARGET_HELP
 	  "      --name NAME   name of the patch (default: the file name without extension)\n"
@@ -37,8 +44,14 @@ const struct ovup_verb ovup_verbs[] = {
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags, e.g. -- -I/path/to/headers\n"
 	  "\nEach non-static function of PATCH replaces the target's function of that name.\n" },
-	{ .name = "build", .args = "PATCH.c", .min_args = 1, .max_args = 1, .opts = BUILD_OPTS,
-	  .needs_target = 1, .open = OVUP_OPEN_READ, .open_kernel = OVUP_OPEN_HEADERS,
+	{ .name = "build",
+	  .args = "PATCH.c",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .opts = BUILD_OPTS,
+	  .needs_target = 1,
+	  .open = OVUP_OPEN_READ,
+	  .open_kernel = OVUP_OPEN_HEADERS,
 	  .run = ovup_run_build,
 	  .summary = "compile a patch for the target into an object 'apply' accepts",
 	  .help = TARGET_HELP
@@ -47,25 +60,48 @@ const struct ovup_verb ovup_verbs[] = {
 	  "  -- FLAGS...       extra compiler flags\n"
 	  "\nThe object records the build-ids it was resolved against; apply refuses it for "
 	  "another build.\n" },
-	{ .name = "revert", .args = "[NAME]", .max_args = 1,
-	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES, .needs_target = 1,
-	  .open = OVUP_OPEN_WRITE, .open_kernel = OVUP_OPEN_WRITE, .run = ovup_run_revert,
+	{ .name = "revert",
+	  .args = "[NAME]",
+	  .max_args = 1,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES,
+	  .needs_target = 1,
+	  .open = OVUP_OPEN_WRITE,
+	  .open_kernel = OVUP_OPEN_WRITE,
+	  .run = ovup_run_revert,
 	  .summary = "undo a patch (the latest one when no NAME is given)",
 	  .help = TARGET_HELP
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
 	  "      --json        machine-readable output\n" },
-	{ .name = "list", .args = "", .opts = OPT_PID | OPT_KERNEL | OPT_JSON, .needs_target = 1,
-	  .open = OVUP_OPEN_WRITE, .open_kernel = OVUP_OPEN_READ, .run = ovup_run_list,
+	{ .name = "list",
+	  .args = "",
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
+	  .needs_target = 1,
+	  .open = OVUP_OPEN_WRITE,
+	  .open_kernel = OVUP_OPEN_READ,
+	  .run = ovup_run_list,
 	  .summary = "show the patches applied to the target",
 	  .help = TARGET_HELP "      --json        machine-readable output\n" },
-	{ .name = "symbols", .args = "[GLOB]", .max_args = 1, .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
-	  .needs_target = 1, .open = OVUP_OPEN_READ, .open_kernel = OVUP_OPEN_READ,
+	{ .name = "symbols",
+	  .args = "[GLOB]",
+	  .max_args = 1,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
+	  .needs_target = 1,
+	  .open = OVUP_OPEN_READ,
+	  .open_kernel = OVUP_OPEN_READ,
 	  .run = ovup_run_symbols,
 	  .summary = "list the target's functions and variables (the labels a patch can use)",
 	  .help = TARGET_HELP "      --json        machine-readable output\n" },
-	{ .name = "help", .args = "[VERB]", .max_args = 1, .opts = OPT_ARG_VERB,
-	  .run = ovup_run_help, .summary = "show help for ovup or one verb", .help = "" },
-	{ .name = "version", .args = "", .run = ovup_run_version, .summary = "show the version",
+	{ .name = "help",
+	  .args = "[VERB]",
+	  .max_args = 1,
+	  .opts = OPT_ARG_VERB,
+	  .run = ovup_run_help,
+	  .summary = "show help for ovup or one verb",
+	  .help = "" },
+	{ .name = "version",
+	  .args = "",
+	  .run = ovup_run_version,
+	  .summary = "show the version",
 	  .help = "" },
 };
 const size_t ovup_nverbs = sizeof(ovup_verbs) / sizeof(ovup_verbs[0]);
@@ -91,19 +127,20 @@ void ovup_usage(const struct ovup_verb *v, void *file)
 			   "without stopping it.\n\nverbs:\n");
 		for (i = 0; i < ovup_nverbs; i++)
 			fprintf(f, "  %-8s %s\n", ovup_verbs[i].name, ovup_verbs[i].summary);
-		fprintf(f, "\ncommon options:\n  -h, --help        help for a verb\n"
-			   "  -v, --verbose     report each step and its time\n"
-			   "  -q, --quiet       no notes on stderr (warnings and errors stay)\n"
-			   "  -V, --version     show the version\n"
-			   "\nexit codes: 0 done; 1 failed, target untouched; 2 usage; "
-			   "3 busy, try again;\n            4 the target may be inconsistent\n"
-			   "\nRun 'ovup VERB --help' for a verb's options; docs/ has the details.\n");
+		fprintf(f,
+			"\ncommon options:\n  -h, --help        help for a verb\n"
+			"  -v, --verbose     report each step and its time\n"
+			"  -q, --quiet       no notes on stderr (warnings and errors stay)\n"
+			"  -V, --version     show the version\n"
+			"\nexit codes: 0 done; 1 failed, target untouched; 2 usage; "
+			"3 busy, try again;\n            4 the target may be inconsistent\n"
+			"\nRun 'ovup VERB --help' for a verb's options; docs/ has the details.\n");
 		return;
 	}
 	fprintf(f, "usage: ovup %s%s%s%s %s\n\n%s.\n\n", v->name,
 		(v->opts & (OPT_PID | OPT_KERNEL)) ? " (-p PID | -k)" : "",
-		(v->opts & OPT_OUTPUT) ? " -o FILE" : "", (v->opts & ~OPT_ARG_VERB) ? " [options]" : "", v->args,
-		v->summary);
+		(v->opts & OPT_OUTPUT) ? " -o FILE" : "",
+		(v->opts & ~OPT_ARG_VERB) ? " [options]" : "", v->args, v->summary);
 	if (v->help && *v->help)
 		fprintf(f, "options:\n%s", v->help);
 }
@@ -162,9 +199,9 @@ static unsigned opt_bit(int code)
 struct parse {
 	struct ovup_cmdline *c;
 	int argc;
-	char **argv;               /* argv[0] is the verb */
+	char **argv; /* argv[0] is the verb */
 	const char *pid_s, *retries_s;
-	const char *last_value;    /* the last option value taken */
+	const char *last_value; /* the last option value taken */
 };
 
 /* The option as the user wrote it, for messages: "-p" (also inside -kp),
@@ -211,8 +248,9 @@ static int take_target(struct parse *ps, int code, const char *opt)
 		snprintf(already, sizeof(already), "pid %.64s (-p)", ps->pid_s);
 	else
 		snprintf(already, sizeof(already), "the kernel (-k)");
-	return fail(ps->c, "option '%s': the target is already %s; give one target, -p PID "
-			   "or -k",
+	return fail(ps->c,
+		    "option '%s': the target is already %s; give one target, -p PID "
+		    "or -k",
 		    opt, already);
 }
 
@@ -309,8 +347,10 @@ static int parse_words(struct parse *ps)
 				    given(word, optopt, -1, opt, sizeof(opt)), "");
 		if (code == '?' || (opt_bit(code) && !(c->verb->opts & opt_bit(code)))) {
 			given(word, code == '?' ? optopt : code, longind, opt, sizeof(opt));
-			snprintf(c->err, sizeof(c->err), "'ovup %s' has no option '%s'; see 'ovup %s "
-				 "--help'", c->verb->name, opt, c->verb->name);
+			snprintf(c->err, sizeof(c->err),
+				 "'ovup %s' has no option '%s'; see 'ovup %s "
+				 "--help'",
+				 c->verb->name, opt, c->verb->name);
 			return -EINVAL;
 		}
 		if (optarg)
@@ -334,7 +374,8 @@ static int check(struct parse *ps)
 	if ((v->opts & OPT_ARG_VERB) && c->nargs && !ovup_verb_find(c->args[0]))
 		return fail(c, "unknown verb '%s'; try 'ovup --help'%s", c->args[0], "");
 	if (c->verbose && c->quiet)
-		return fail(c, "give either -v (more on stderr) or -q (less), not both%s%s", "", "");
+		return fail(c, "give either -v (more on stderr) or -q (less), not both%s%s", "",
+			    "");
 	if (ps->pid_s) {
 		if (parse_uint(ps->pid_s, INT_MAX, &n) || n == 0)
 			return fail(c, "invalid pid '%s': give a process id (a positive number)%s",

@@ -26,9 +26,9 @@ struct ovup_cmdline;
 
 struct ovup_verb {
 	const char *name;
-	const char *args;      /* positional arguments, for usage */
+	const char *args; /* positional arguments, for usage */
 	unsigned min_args, max_args;
-	unsigned opts;         /* enum ovup_opt allowed */
+	unsigned opts; /* enum ovup_opt allowed */
 	int needs_target;
 	/* how run wants the target opened: a process, the kernel (a dry run
 	 * opens either OVUP_OPEN_READ) */
@@ -37,7 +37,7 @@ struct ovup_verb {
 	 * ovup_err); t is NULL when !needs_target */
 	int (*run)(struct ovup_target *t, const struct ovup_cmdline *c);
 	const char *summary;
-	const char *help;      /* the rest of --help */
+	const char *help; /* the rest of --help */
 };
 
 extern const struct ovup_verb ovup_verbs[];

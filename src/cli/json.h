@@ -25,7 +25,7 @@ struct ovup_json {
 void ovup_json_init(struct ovup_json *j, FILE *f);
 void ovup_json_object(struct ovup_json *j, const char *key);
 void ovup_json_array(struct ovup_json *j, const char *key);
-void ovup_json_end(struct ovup_json *j);   /* closes the innermost; a newline at the top */
+void ovup_json_end(struct ovup_json *j); /* closes the innermost; a newline at the top */
 void ovup_json_str(struct ovup_json *j, const char *key, const char *s); /* NULL: null */
 void ovup_json_u64(struct ovup_json *j, const char *key, uint64_t v);
 void ovup_json_i64(struct ovup_json *j, const char *key, int64_t v);

@@ -32,8 +32,10 @@ static void regs(struct ovup_json *j, const char *key, const char *set)
 static void contract(struct ovup_json *j, const struct ovup_apply_func *f)
 {
 	static const char *const kind[] = {
-		[OVUP_CONTRACT_UNCHECKED] = "unchecked", [OVUP_CONTRACT_KEPT] = "kept",
-		[OVUP_CONTRACT_WRAPPED] = "wrapped", [OVUP_CONTRACT_INTERPOSABLE] = "interposable",
+		[OVUP_CONTRACT_UNCHECKED] = "unchecked",
+		[OVUP_CONTRACT_KEPT] = "kept",
+		[OVUP_CONTRACT_WRAPPED] = "wrapped",
+		[OVUP_CONTRACT_INTERPOSABLE] = "interposable",
 		[OVUP_CONTRACT_FAULT] = "fault-no-wrapper",
 	};
 

@@ -18,7 +18,8 @@ static void contract_text(const struct ovup_apply_func *f, char *out, size_t len
 	char full[256] = "";
 
 	if (f->why_new[0])
-		snprintf(full, sizeof(full), "; the new code may write any of them: %s", f->why_new);
+		snprintf(full, sizeof(full), "; the new code may write any of them: %s",
+			 f->why_new);
 	switch (f->contract) {
 	case OVUP_CONTRACT_UNCHECKED:
 		snprintf(out, len, "%s", "");
@@ -27,19 +28,22 @@ static void contract_text(const struct ovup_apply_func *f, char *out, size_t len
 		snprintf(out, len, "registers: the new code writes none its callers may rely on");
 		break;
 	case OVUP_CONTRACT_WRAPPED:
-		snprintf(out, len, "wrapper at 0x%" PRIx64 " saves %s (the old code left them intact; "
-				   "callers in %s may rely on that%s)",
+		snprintf(out, len,
+			 "wrapper at 0x%" PRIx64 " saves %s (the old code left them intact; "
+			 "callers in %s may rely on that%s)",
 			 f->wrap_addr, f->regs_extra, f->object_name, full);
 		break;
 	case OVUP_CONTRACT_INTERPOSABLE:
-		snprintf(out, len, "no wrapper: the new code also writes %s, but '%s' is a global of "
-				   "%s that another object could interpose, so its callers assume "
-				   "every call-clobbered register changes",
+		snprintf(out, len,
+			 "no wrapper: the new code also writes %s, but '%s' is a global of "
+			 "%s that another object could interpose, so its callers assume "
+			 "every call-clobbered register changes",
 			 f->regs_extra, f->impl ? f->impl : f->name, f->object_name);
 		break;
 	case OVUP_CONTRACT_FAULT:
-		snprintf(out, len, "no wrapper (OVUP_FAULT=no-wrapper): the new code also writes %s, "
-				   "which callers in %s may rely on",
+		snprintf(out, len,
+			 "no wrapper (OVUP_FAULT=no-wrapper): the new code also writes %s, "
+			 "which callers in %s may rely on",
 			 f->regs_extra, f->object_name);
 		break;
 	}
@@ -94,10 +98,11 @@ void ovup_render_text_apply(const struct ovup_apply_result *r)
 	if (r->dry_run) {
 		printf("plan for '%s' on %s (dry run: the target is not touched)\n", r->patch,
 		       r->target);
-		printf("  code at 0x%" PRIx64 " (%" PRIu64 " bytes, r-x)", r->text_addr, r->text_size);
+		printf("  code at 0x%" PRIx64 " (%" PRIu64 " bytes, r-x)", r->text_addr,
+		       r->text_size);
 		if (r->data_size)
-			printf(", data at 0x%" PRIx64 " (%" PRIu64 " bytes: r-- %" PRIu64 ", rw- %" PRIu64
-			       ")",
+			printf(", data at 0x%" PRIx64 " (%" PRIu64 " bytes: r-- %" PRIu64
+			       ", rw- %" PRIu64 ")",
 			       r->data_addr, r->data_size, OVUP_ALIGN_UP(r->ro_size, 4096),
 			       OVUP_ALIGN_UP(r->rw_size, 4096));
 		printf("\n");
@@ -221,7 +226,9 @@ const char *ovup_sym_kind(const struct ovup_sym *s)
 
 const char *ovup_sym_bind(const struct ovup_sym *s)
 {
-	return s->bind == OVUP_BIND_LOCAL ? "static" : s->bind == OVUP_BIND_WEAK ? "weak" : "global";
+	return s->bind == OVUP_BIND_LOCAL  ? "static"
+	       : s->bind == OVUP_BIND_WEAK ? "weak"
+					   : "global";
 }
 
 void ovup_render_text_symbols(const struct ovup_symbols_result *r)

@@ -70,13 +70,14 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 
 		lo = OVUP_MAX(lo, from > REACH - OVUP_PAGE ? from - REACH + OVUP_PAGE : 0);
 		/* kernel addresses sit at the top: saturate, do not wrap */
-		hi = OVUP_MIN(hi, from > UINT64_MAX - REACH ? UINT64_MAX
-							    : from + REACH - OVUP_PAGE);
+		hi = OVUP_MIN(hi,
+			      from > UINT64_MAX - REACH ? UINT64_MAX : from + REACH - OVUP_PAGE);
 	}
 	if (lo >= hi || hi - lo < p->text_size)
-		return ovup_err(-ERANGE, "%s: the replaced functions lie more than 4 GiB apart, so "
-					 "no block is within a 5-byte jump of all of them; split "
-					 "the patch (one per object)",
+		return ovup_err(-ERANGE,
+				"%s: the replaced functions lie more than 4 GiB apart, so "
+				"no block is within a 5-byte jump of all of them; split "
+				"the patch (one per object)",
 				p->t->desc);
 	near = p->funcs[0].site; /* close to the code it replaces */
 	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_TEXT, p->name, p->text_size, lo, hi, near, dry_run,
@@ -88,9 +89,8 @@ int ovup_step_alloc(struct ovup_plan *p, int dry_run)
 	if (!dsize)
 		return 0;
 	/* data within +-2 GiB of the code that addresses it PC-relatively */
-	lo = p->text.addr + p->text.size > REACH
-		     ? p->text.addr + p->text.size - REACH + OVUP_PAGE
-		     : 0;
+	lo = p->text.addr + p->text.size > REACH ? p->text.addr + p->text.size - REACH + OVUP_PAGE
+						 : 0;
 	hi = p->text.addr > UINT64_MAX - REACH ? UINT64_MAX : p->text.addr + REACH - OVUP_PAGE;
 	ret = p->t->ops->alloc(p->t, OVUP_BLOCK_DATA, p->name, dsize, lo, hi, p->text.addr, dry_run,
 			       &p->data);

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const ovup_step_names[OVUP_NSTEPS] = { "labels", "size",	"alloc",   "mapfile",
-						   "link",   "load",	"protect", "branch" };
+const char *const ovup_step_names[OVUP_NSTEPS] = { "labels", "size", "alloc",   "mapfile",
+						   "link",   "load", "protect", "branch" };
 
 static void result_func(const struct ovup_plan *p, const struct ovup_pfunc *f,
 			struct ovup_apply_func *rf)
@@ -73,8 +73,9 @@ static int check_unique(struct ovup_plan *p)
 	int ret = 0;
 
 	if (dup && !p->o->dry_run)
-		ret = ovup_err(-EEXIST, "%s: patch '%s' is already applied (seq %" PRIu64 "); "
-					"revert it first or pick another --name",
+		ret = ovup_err(-EEXIST,
+			       "%s: patch '%s' is already applied (seq %" PRIu64 "); "
+			       "revert it first or pick another --name",
 			       p->t->desc, name, dup->seq);
 	free(name);
 	return ret;
@@ -96,17 +97,17 @@ int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o,
 		ret = ovup_prepare(&p, ns);
 	if (ret)
 		goto out;
-	/* up to the branch, a signal rolls everything back */
-#define STEP(i, call)                                                  \
-	do {                                                           \
-		ret = ovup_check_signal("nothing was applied");        \
-		if (ret)                                               \
-			goto out;                                      \
-		t0 = ovup_now_ns();                                    \
-		ret = (call);                                          \
-		ns[i] = ovup_now_ns() - t0;                            \
-		if (ret)                                               \
-			goto out;                                      \
+		/* up to the branch, a signal rolls everything back */
+#define STEP(i, call)                                           \
+	do {                                                    \
+		ret = ovup_check_signal("nothing was applied"); \
+		if (ret)                                        \
+			goto out;                               \
+		t0 = ovup_now_ns();                             \
+		ret = (call);                                   \
+		ns[i] = ovup_now_ns() - t0;                     \
+		if (ret)                                        \
+			goto out;                               \
 	} while (0)
 	STEP(2, ovup_step_alloc(&p, o->dry_run));
 	STEP(3, ovup_step_mapfile(&p));

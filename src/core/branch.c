@@ -27,9 +27,11 @@ static void fill_record(struct ovup_plan *p, struct ovup_record *r, uint64_t seq
 	r->state = OVUP_REC_PENDING;
 	r->blocks = ovup_xcalloc(2, sizeof(*r->blocks));
 	if (p->text.size)
-		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->text.addr, p->text.size, p->text.kind };
+		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->text.addr, p->text.size,
+								   p->text.kind };
 	if (p->data.size)
-		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->data.addr, p->data.size, p->data.kind };
+		r->blocks[r->nblocks++] = (struct ovup_rec_block){ p->data.addr, p->data.size,
+								   p->data.kind };
 	r->funcs = ovup_xcalloc(p->nfuncs, sizeof(*r->funcs));
 	r->nfuncs = p->nfuncs;
 	for (i = 0; i < p->nfuncs; i++) {
@@ -134,8 +136,9 @@ static int switch_sites(struct ovup_plan *p, const struct ovup_record *rec)
 	free(blob);
 	if (ret == -ESTALE) {
 		i = ovup_record_txn_failed(&x);
-		ret = ovup_err(-ESTALE, "%s: function '%s': the bytes at 0x%" PRIx64 " changed while "
-					"the patch was prepared; nothing was switched, try again",
+		ret = ovup_err(-ESTALE,
+			       "%s: function '%s': the bytes at 0x%" PRIx64 " changed while "
+			       "the patch was prepared; nothing was switched, try again",
 			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
 	}
 	p->pause_ns = x.txn.pause_ns;

@@ -76,8 +76,14 @@ static int write_object(const struct ovup_plan *p, const char *out)
 		goto out;
 	}
 	{
-		char *argv[] = { "objcopy", "--add-section", addsec, "--set-section-flags",
-				 ".ovup.build=readonly,contents", p->objpath, (char *)out, NULL };
+		char *argv[] = { "objcopy",
+				 "--add-section",
+				 addsec,
+				 "--set-section-flags",
+				 ".ovup.build=readonly,contents",
+				 p->objpath,
+				 (char *)out,
+				 NULL };
 
 		ret = ovup_run(argv, &output);
 	}

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUDGET 256             /* functions followed per analysis */
-#define MAX_FUNC (256u << 10)  /* longer functions count as unknown code */
+#define BUDGET 256            /* functions followed per analysis */
+#define MAX_FUNC (256u << 10) /* longer functions count as unknown code */
 
 struct src {
 	struct ovup_plan *p;
@@ -121,7 +121,8 @@ static void unpatch(const struct ovup_plan *p, uint64_t start, uint8_t *buf, siz
 				continue;
 			for (a = 0; a < p->rs.n; a++)
 				for (b = 0; b < p->rs.r[a].nfuncs; b++)
-					if (p->rs.r[a].funcs[b].site == rf->site && p->rs.r[a].seq < seq) {
+					if (p->rs.r[a].funcs[b].site == rf->site &&
+					    p->rs.r[a].seq < seq) {
 						seq = p->rs.r[a].seq;
 						first = &p->rs.r[a].funcs[b];
 					}
@@ -182,7 +183,8 @@ static int constant_cb(void *ctx, uint64_t a, uint64_t *val)
 	struct src *s = ctx;
 	const struct ovup_plan *p = s->p;
 	const struct ovup_img_sec *x = img_sec(p, a, 8);
-	uint64_t ro = p->data.addr ? p->data.addr : p->text.addr + OVUP_ALIGN_UP(p->text_size, 4096);
+	uint64_t ro = p->data.addr ? p->data.addr
+				   : p->text.addr + OVUP_ALIGN_UP(p->text_size, 4096);
 
 	if (!x || x->nobits || a < ro || a + 8 > ro + OVUP_ALIGN_UP(p->ro_size, 4096))
 		return -ENOENT;
@@ -253,16 +255,18 @@ static int call_abi(struct ovup_plan *p, struct ovup_pfunc *f, ovup_regset *ret_
 	ovup_arch_regs_format(f->regs_extra, regs, sizeof(regs));
 	ret = ovup_dwarf_call(p->objpath, f->name, &call);
 	if (ret)
-		return ovup_err(-ENOTSUP, "%s: function '%s': the new code writes %s, which the old "
-					  "code left intact and callers in %s may rely on; a wrapper "
-					  "would save them, but %s has no debug information to tell "
-					  "how '%s' is called; compile it without -g0",
+		return ovup_err(-ENOTSUP,
+				"%s: function '%s': the new code writes %s, which the old "
+				"code left intact and callers in %s may rely on; a wrapper "
+				"would save them, but %s has no debug information to tell "
+				"how '%s' is called; compile it without -g0",
 				p->t->desc, f->name, regs, o->name, p->objpath, f->name);
 	if (call.stack_args || call.ret_unknown)
-		return ovup_err(-ENOTSUP, "%s: function '%s': the new code writes %s, which the old "
-					  "code left intact and callers in %s may rely on (GCC "
-					  "-fipa-ra); ovup cannot wrap it to save them: %s; write the "
-					  "replacement so that it leaves those registers alone",
+		return ovup_err(-ENOTSUP,
+				"%s: function '%s': the new code writes %s, which the old "
+				"code left intact and callers in %s may rely on (GCC "
+				"-fipa-ra); ovup cannot wrap it to save them: %s; write the "
+				"replacement so that it leaves those registers alone",
 				p->t->desc, f->name, regs, o->name, call.why);
 	*ret_regs = ovup_arch_regs_return(call.ret_int, call.ret_sse);
 	return 0;
@@ -278,7 +282,8 @@ static int wrap(struct ovup_plan *p, struct ovup_pfunc *f, const struct ovup_arc
 	len = ovup_arch_wrapper(m, f->wrap_addr, f->new_addr, f->regs_extra, buf, sizeof(buf));
 	if (len < 0) {
 		ovup_arch_regs_format(f->regs_extra, regs, sizeof(regs));
-		return ovup_err(len, "%s: function '%s': cannot encode the wrapper that saves %s: %s",
+		return ovup_err(len,
+				"%s: function '%s': cannot encode the wrapper that saves %s: %s",
 				p->t->desc, f->name, regs, strerror(-len));
 	}
 	p->img.secs = ovup_xrealloc(p->img.secs, (p->img.nsecs + 1) * sizeof(*p->img.secs));
@@ -310,8 +315,8 @@ static int contract(struct ovup_plan *p, struct ovup_pfunc *f, const struct ovup
 		ovup_info("%s: %s: the old code's registers: %s", p->t->desc, f->name, c.why);
 	ret = analyse(p, f->new_addr, OVUP_ARCH_NEW, m, &c);
 	if (ret)
-		return ovup_err(ret, "%s: function '%s': cannot decode the new code: %s", p->t->desc,
-				f->name, strerror(-ret));
+		return ovup_err(ret, "%s: function '%s': cannot decode the new code: %s",
+				p->t->desc, f->name, strerror(-ret));
 	f->regs_new = c.regs;
 	snprintf(f->why_new, sizeof(f->why_new), "%s", c.why);
 	f->regs_extra = f->regs_new & ~f->regs_old;

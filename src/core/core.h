@@ -19,7 +19,7 @@ struct ovup_target;
 /* Documented exit codes (docs/cli.md); main() maps errors onto them. */
 enum ovup_exit {
 	OVUP_EXIT_OK = 0,
-	OVUP_EXIT_FAIL = 1,         /* failed, the target is untouched */
+	OVUP_EXIT_FAIL = 1, /* failed, the target is untouched */
 	OVUP_EXIT_USAGE = 2,
 	OVUP_EXIT_BUSY = 3,         /* a thread/task is in the way: try again */
 	OVUP_EXIT_INCONSISTENT = 4, /* the target may be inconsistent */
@@ -30,11 +30,11 @@ struct ovup_rec_func {
 	char *name;
 	char *object;
 	uint64_t old_addr, old_size;
-	uint64_t site;       /* where the branch was written */
+	uint64_t site; /* where the branch was written */
 	uint64_t new_addr;
 	uint32_t len;
-	uint8_t saved[16];   /* bytes found at the site before */
-	uint8_t jump[16];    /* bytes ovup wrote */
+	uint8_t saved[16]; /* bytes found at the site before */
+	uint8_t jump[16];  /* bytes ovup wrote */
 };
 struct ovup_rec_block {
 	uint64_t addr, size;
@@ -59,7 +59,7 @@ struct ovup_record {
 struct ovup_rec_kept {
 	uint64_t addr, size;
 	int kind;
-	char why[192];       /* what may still run in it or point to it */
+	char why[192]; /* what may still run in it or point to it */
 };
 struct ovup_records {
 	struct ovup_record *r;
@@ -86,7 +86,7 @@ const struct ovup_record *ovup_records_top(const struct ovup_records *rs, uint64
 struct ovup_label {
 	const char *name;
 	uint64_t addr;
-	long obj;         /* the target's object it was resolved in, or -1 */
+	long obj; /* the target's object it was resolved in, or -1 */
 };
 struct ovup_mapfile_in {
 	const char *title;
@@ -103,12 +103,12 @@ char *ovup_mapfile(const struct ovup_mapfile_in *in);
  * nothing on stdout (cli/ renders the result as text or JSON).  Warnings
  * and notes still go to stderr through util.  Every result has a _free. */
 struct ovup_apply_opts {
-	const char *patch;      /* .c or an object from `ovup build` */
-	const char *name;       /* NULL: from the file name */
-	char *const *cflags;    /* after `--` */
+	const char *patch;   /* .c or an object from `ovup build` */
+	const char *name;    /* NULL: from the file name */
+	char *const *cflags; /* after `--` */
 	size_t ncflags;
 	int dry_run;
-	unsigned retries;       /* busy retries */
+	unsigned retries; /* busy retries */
 	int timing;
 };
 
@@ -129,32 +129,32 @@ enum ovup_contract {
 #define OVUP_REGS_TEXT 512
 
 struct ovup_apply_func {
-	char *name;                       /* the patch's function */
-	char *impl;                       /* an IFUNC's implementation replaced, or NULL */
-	char *object, *object_name;       /* the target's object: path, file name */
+	char *name;                 /* the patch's function */
+	char *impl;                 /* an IFUNC's implementation replaced, or NULL */
+	char *object, *object_name; /* the target's object: path, file name */
 	uint64_t old_addr, old_size;
-	uint64_t site;                    /* where the branch goes */
-	int after_entry;                  /* site is after kept entry bytes */
+	uint64_t site;   /* where the branch goes */
+	int after_entry; /* site is after kept entry bytes */
 	uint64_t new_addr;
 	uint8_t jump[OVUP_SITE_MAX];
 	uint32_t len;
-	char *under;                      /* the patch this one stacks on, or NULL */
+	char *under; /* the patch this one stacks on, or NULL */
 	enum ovup_contract contract;
-	char regs_old[OVUP_REGS_TEXT];    /* what callers were compiled against */
-	char regs_new[OVUP_REGS_TEXT];    /* what the new code may write */
-	char regs_extra[OVUP_REGS_TEXT];  /* new \ old: what a wrapper saves */
-	char why_new[192];                /* why regs_new is the whole ABI set */
+	char regs_old[OVUP_REGS_TEXT];   /* what callers were compiled against */
+	char regs_new[OVUP_REGS_TEXT];   /* what the new code may write */
+	char regs_extra[OVUP_REGS_TEXT]; /* new \ old: what a wrapper saves */
+	char why_new[192];               /* why regs_new is the whole ABI set */
 	uint64_t wrap_addr;
-	uint32_t wrap_len;                /* 0: no wrapper */
+	uint32_t wrap_len; /* 0: no wrapper */
 };
 
 struct ovup_apply_result {
-	char target[64];                  /* "pid 42", "kernel 6.1.0" */
+	char target[64]; /* "pid 42", "kernel 6.1.0" */
 	char *patch;
-	int dry_run;                      /* a plan: nothing was changed */
+	int dry_run; /* a plan: nothing was changed */
 	uint64_t text_addr, text_size;
 	uint64_t data_addr, data_size;
-	uint64_t ro_size, rw_size;        /* of data, before page rounding */
+	uint64_t ro_size, rw_size; /* of data, before page rounding */
 	struct ovup_apply_func *funcs;
 	size_t nfuncs;
 	uint64_t step_ns[OVUP_NSTEPS];
@@ -171,19 +171,19 @@ struct ovup_build_result {
 
 struct ovup_revert_result {
 	char target[64];
-	char *patch;                      /* the patch reverted */
+	char *patch; /* the patch reverted */
 	uint64_t pause_ns, total_ns;
-	uint32_t retired;                 /* blocks left for the target to free */
+	uint32_t retired; /* blocks left for the target to free */
 	uint32_t stop_tasks, stop_rechecked;
 };
 
 struct ovup_list_func {
 	const struct ovup_rec_func *f;
-	const char *status;               /* "active", "under a newer patch", ... */
+	const char *status; /* "active", "under a newer patch", ... */
 };
 struct ovup_list_patch {
 	const struct ovup_record *r;
-	struct ovup_list_func *funcs;     /* r->funcs, each with its status */
+	struct ovup_list_func *funcs; /* r->funcs, each with its status */
 };
 /* a function patched more than once: its patches, newest first */
 struct ovup_list_stack {
@@ -193,17 +193,17 @@ struct ovup_list_stack {
 };
 struct ovup_list_result {
 	char target[64];
-	struct ovup_records rs;           /* sorted by seq; kept and retired too */
-	struct ovup_list_patch *patches;  /* one per rs.r[], in that order */
+	struct ovup_records rs;          /* sorted by seq; kept and retired too */
+	struct ovup_list_patch *patches; /* one per rs.r[], in that order */
 	struct ovup_list_stack *stacks;
 	size_t nstacks;
 };
 
 struct ovup_symbols_result {
 	char target[64];
-	const char *glob;                 /* NULL: every symbol */
+	const char *glob; /* NULL: every symbol */
 	struct ovup_symtab st;
-	const struct ovup_sym **syms;     /* the matches, by name */
+	const struct ovup_sym **syms; /* the matches, by name */
 	size_t n;
 };
 

@@ -70,10 +70,16 @@ static int build_trampolines(struct ovup_plan *p)
 		struct ovup_img_sec *s;
 		uint8_t buf[OVUP_ARCH_TRAMP_MAX];
 		char why[256] = "";
-		struct ovup_reloc_in in = { .code = f->code + f->keep, .len = f->ncode - f->keep,
-					    .site = f->site, .min_len = f->len, .prefix = f->prefix,
-					    .nprefix = f->nprefix, .to = f->tramp_addr };
-		struct ovup_reloc_out out = { .buf = buf, .max = sizeof(buf), .why = why,
+		struct ovup_reloc_in in = { .code = f->code + f->keep,
+					    .len = f->ncode - f->keep,
+					    .site = f->site,
+					    .min_len = f->len,
+					    .prefix = f->prefix,
+					    .nprefix = f->nprefix,
+					    .to = f->tramp_addr };
+		struct ovup_reloc_out out = { .buf = buf,
+					      .max = sizeof(buf),
+					      .why = why,
 					      .whylen = sizeof(why) };
 		int len;
 
@@ -99,12 +105,26 @@ static int run_ld(struct ovup_plan *p, const char *map, const char *out)
 {
 	char *ld = getenv("OVUP_LD") && *getenv("OVUP_LD") ? getenv("OVUP_LD") : "ld";
 	char *argv[] = {
-		ld, "-o", (char *)out, "-T", (char *)map, "-e", "0",
+		ld,
+		"-o",
+		(char *)out,
+		"-T",
+		(char *)map,
+		"-e",
+		"0",
 		/* keep every GOT slot: relaxing a GOT load to an immediate
 		 * would assume the target's addresses fit in 32 bits */
-		"--no-relax", "-nostdlib", "--build-id=none", "-z", "noexecstack",
-		"-z", "norelro", "--no-warn-rwx-segments", "--orphan-handling=error",
-		p->objpath, NULL,
+		"--no-relax",
+		"-nostdlib",
+		"--build-id=none",
+		"-z",
+		"noexecstack",
+		"-z",
+		"norelro",
+		"--no-warn-rwx-segments",
+		"--orphan-handling=error",
+		p->objpath,
+		NULL,
 	};
 	char *output = NULL;
 	int ret;
@@ -113,9 +133,10 @@ static int run_ld(struct ovup_plan *p, const char *map, const char *out)
 	if (ret) {
 		if (output && *output)
 			fputs(output, stderr);
-		ret = ret < 0 ? ovup_err(ret, "cannot run the linker '%s': %s; install binutils", ld,
-					 strerror(-ret))
-			      : ovup_err(-EINVAL, "%s: ld failed to link the patch (messages above)",
+		ret = ret < 0 ? ovup_err(ret, "cannot run the linker '%s': %s; install binutils",
+					 ld, strerror(-ret))
+			      : ovup_err(-EINVAL,
+					 "%s: ld failed to link the patch (messages above)",
 					 p->source);
 	}
 	free(output);
@@ -136,9 +157,10 @@ static int read_image(struct ovup_plan *p, const char *out)
 		const struct ovup_img_sec *s = &p->img.secs[i];
 
 		if (s->size && (!strcmp(s->name, ".plt") || !strcmp(s->name, ".rela.dyn")))
-			return ovup_err(-ENOTSUP, "%s: the linked patch needs %s (run-time "
-						  "relocation), which ovup does not do; is an "
-						  "IFUNC defined in the patch?",
+			return ovup_err(-ENOTSUP,
+					"%s: the linked patch needs %s (run-time "
+					"relocation), which ovup does not do; is an "
+					"IFUNC defined in the patch?",
 					p->source, s->name);
 	}
 	return 0;
@@ -175,8 +197,9 @@ static int make_jumps(struct ovup_plan *p)
 		uint64_t to = f->wrap_len ? f->wrap_addr : f->new_addr;
 
 		if (ovup_arch_jump(f->site, to, f->jump) < 0)
-			return ovup_err(-ERANGE, "%s: function '%s': 0x%" PRIx64 " is out of the "
-						 "jump's reach from 0x%" PRIx64,
+			return ovup_err(-ERANGE,
+					"%s: function '%s': 0x%" PRIx64 " is out of the "
+					"jump's reach from 0x%" PRIx64,
 					p->t->desc, f->name, to, f->site);
 	}
 	return 0;

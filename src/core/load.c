@@ -25,8 +25,9 @@ int ovup_step_load(struct ovup_plan *p)
 		const struct ovup_img_sec *s = &p->img.secs[i];
 
 		if (!in_block(&p->text, s->addr, s->size) && !in_block(&p->data, s->addr, s->size))
-			return ovup_err(-EFAULT, "%s: section %s (0x%" PRIx64 ", %" PRIu64 " bytes) "
-						 "falls outside the allocated blocks",
+			return ovup_err(-EFAULT,
+					"%s: section %s (0x%" PRIx64 ", %" PRIu64 " bytes) "
+					"falls outside the allocated blocks",
 					p->source, s->name, s->addr, s->size);
 		if (s->nobits)
 			continue; /* blocks start zero-filled */

@@ -54,7 +54,8 @@ static int parse_meta(struct ovup_plan *p)
 		if (!len)
 			continue;
 		if (sscanf(e, "%15s %255s %1023[^\n]", kind, name, value) != 3)
-			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", p->source, e);
+			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", p->source,
+					e);
 		sel = ovup_plan_selector(p, name);
 		if (!strcmp(kind, "object")) {
 			sel->object = ovup_symtab_intern(&p->st, value);
@@ -63,7 +64,8 @@ static int parse_meta(struct ovup_plan *p)
 		} else if (!strcmp(kind, "sympos")) {
 			sel->pos = (unsigned)strtoul(value, NULL, 10);
 			if (!sel->pos)
-				return ovup_err(-EINVAL, "%s: OVUP_SYMPOS(%s, %s): positions start at 1",
+				return ovup_err(-EINVAL,
+						"%s: OVUP_SYMPOS(%s, %s): positions start at 1",
 						p->source, name, value);
 		} else {
 			return ovup_err(-EINVAL, "%s: unknown .ovup.meta entry '%s'", p->source, e);
@@ -78,21 +80,24 @@ static int compile(struct ovup_plan *p)
 	int ret;
 
 	if (elf < 0)
-		return ovup_err(elf, "%s: %s; give a patch file (.c) or an object from 'ovup build'",
+		return ovup_err(elf,
+				"%s: %s; give a patch file (.c) or an object from 'ovup build'",
 				p->source, strerror(-elf));
 	if (elf) {
 		p->objpath = ovup_xstrdup(p->source);
 		return 0;
 	}
 	if (strlen(p->source) < 2 || strcmp(p->source + strlen(p->source) - 2, ".c"))
-		return ovup_err(-EINVAL, "%s: neither C (a .c file) nor an ELF object (it does not "
-					 "start with \\x7fELF); give a patch file (.c) or an object "
-					 "from 'ovup build'",
+		return ovup_err(-EINVAL,
+				"%s: neither C (a .c file) nor an ELF object (it does not "
+				"start with \\x7fELF); give a patch file (.c) or an object "
+				"from 'ovup build'",
 				p->source);
 	if (has_nul(p->source))
-		return ovup_err(-EINVAL, "%s: binary data, neither C nor an ELF object (it does not "
-					 "start with \\x7fELF); give a patch file (.c) or an object "
-					 "from 'ovup build'",
+		return ovup_err(-EINVAL,
+				"%s: binary data, neither C nor an ELF object (it does not "
+				"start with \\x7fELF); give a patch file (.c) or an object "
+				"from 'ovup build'",
 				p->source);
 	p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
 	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
@@ -104,8 +109,9 @@ static int check_sections(struct ovup_plan *p)
 	size_t i;
 
 	if (p->obj.type != ET_REL)
-		return ovup_err(-EINVAL, "%s: not a relocatable object; give the .c file or the "
-					 "output of 'ovup build'",
+		return ovup_err(-EINVAL,
+				"%s: not a relocatable object; give the .c file or the "
+				"output of 'ovup build'",
 				p->source);
 	if (p->obj.machine != EM_X86_64)
 		return ovup_err(-EINVAL, "%s: built for another machine (e_machine %d)", p->source,
@@ -117,25 +123,27 @@ static int check_sections(struct ovup_plan *p)
 		if (s->cls != OVUP_SEC_REJECT)
 			continue;
 		if (s->flags & SHF_TLS)
-			return ovup_err(-ENOTSUP, "%s: section %s: thread-local variables cannot be "
-						  "added by a patch; use a global instead",
+			return ovup_err(-ENOTSUP,
+					"%s: section %s: thread-local variables cannot be "
+					"added by a patch; use a global instead",
 					p->source, s->name);
 		if (strstr(s->name, "init_array") || strstr(s->name, "fini_array") ||
 		    strstr(s->name, "ctors") || strstr(s->name, "dtors"))
-			return ovup_err(-ENOTSUP, "%s: section %s: constructors and destructors are "
-						  "never run by ovup; remove them from the patch",
+			return ovup_err(-ENOTSUP,
+					"%s: section %s: constructors and destructors are "
+					"never run by ovup; remove them from the patch",
 					p->source, s->name);
 		return ovup_err(-ENOTSUP, "%s: section '%s' is not supported in a %s patch%s",
 				p->source, s->name, p->t->ops->kind,
 				p->t->ops->reject_hint ? p->t->ops->reject_hint(s->name) : "");
 	}
 	if (p->obj.has_tls_relocs)
-		return ovup_err(-ENOTSUP, "%s: the patch accesses thread-local variables directly; "
-					  "that is not supported yet",
+		return ovup_err(-ENOTSUP,
+				"%s: the patch accesses thread-local variables directly; "
+				"that is not supported yet",
 				p->source);
 	return 0;
 }
-
 
 /* The first part of the resolve step: the patch as an object ovup can
  * load, with its selectors. */
@@ -148,8 +156,9 @@ int ovup_plan_read_patch(struct ovup_plan *p)
 		return ret;
 	ret = ovup_elf_obj_read(p->objpath, &p->obj);
 	if (ret == -ENOEXEC)
-		return ovup_err(ret, "%s: not a whole ELF object (truncated or corrupt); build it "
-				     "again with 'ovup build'",
+		return ovup_err(ret,
+				"%s: not a whole ELF object (truncated or corrupt); build it "
+				"again with 'ovup build'",
 				p->objpath);
 	if (ret)
 		return ovup_err(ret, "%s: cannot read it as an ELF object: %s", p->objpath,

@@ -57,8 +57,8 @@ void ovup_plan_release(struct ovup_plan *p)
 		int ret = p->t->ops->free(p->t, b, n, &busy);
 
 		if (ret && ret != -ESRCH) /* a dead target needs no cleanup */
-			ovup_warn("%s: could not release ovup's memory at 0x%" PRIx64 "", p->t->desc,
-				  b[0].addr);
+			ovup_warn("%s: could not release ovup's memory at 0x%" PRIx64 "",
+				  p->t->desc, b[0].addr);
 	}
 	ovup_elf_obj_free(&p->obj);
 	ovup_elf_img_free(&p->img);

@@ -56,7 +56,8 @@ static int valid_name(const char *name)
 		return 0;
 	for (s = name; *s; s++)
 		if (!(*s == '-' || *s == '_' || *s == '.' || *s == '+' ||
-		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
 			return 0;
 	return 1;
 }
@@ -69,9 +70,10 @@ static int check_build(struct ovup_plan *p)
 	int ret = 0;
 
 	if (!p->obj.build && p->t->ops->needs_build_info && !strcmp(p->objpath, p->source))
-		return ovup_err(-EINVAL, "%s: has no .ovup.build section, so nothing says which %s it "
-					 "was compiled for; build it with 'ovup build -k' (or give "
-					 "the .c file)",
+		return ovup_err(-EINVAL,
+				"%s: has no .ovup.build section, so nothing says which %s it "
+				"was compiled for; build it with 'ovup build -k' (or give "
+				"the .c file)",
 				p->source, p->t->ops->kind);
 	if (!p->obj.build)
 		return 0;
@@ -82,20 +84,22 @@ static int check_build(struct ovup_plan *p)
 
 		if (!strncmp(line, "target ", 7)) {
 			if (strcmp(line + 7, p->t->ops->kind))
-				ret = ovup_err(-EINVAL, "%s: built for a %s target, not a %s", p->source,
-					       line + 7, p->t->ops->kind);
+				ret = ovup_err(-EINVAL, "%s: built for a %s target, not a %s",
+					       p->source, line + 7, p->t->ops->kind);
 			continue;
 		}
 		if (!strncmp(line, "kernel-release ", 15) && strcmp(line + 15, p->t->release)) {
-			ret = ovup_err(-EINVAL, "%s: built for kernel %s, but the running kernel is %s; "
-						"rebuild it with that kernel's headers",
+			ret = ovup_err(-EINVAL,
+				       "%s: built for kernel %s, but the running kernel is %s; "
+				       "rebuild it with that kernel's headers",
 				       p->source, line + 15, p->t->release);
 			continue;
 		}
 		if (!strncmp(line, "kernel-version ", 15) && strcmp(line + 15, p->t->version)) {
-			ret = ovup_err(-EINVAL, "%s: built for kernel build '%s', but the running "
-						"kernel is build '%s'; rebuild it with that kernel's "
-						"headers",
+			ret = ovup_err(-EINVAL,
+				       "%s: built for kernel build '%s', but the running "
+				       "kernel is build '%s'; rebuild it with that kernel's "
+				       "headers",
 				       p->source, line + 15, p->t->version);
 			continue;
 		}
@@ -108,15 +112,17 @@ static int check_build(struct ovup_plan *p)
 			if (!strcmp(p->st.objs[k].name, ovup_basename(path)))
 				i = k;
 		if (i == p->st.nobjs) {
-			ret = ovup_err(-EINVAL, "%s: built for %s (build-id %s), which %s has not "
-						"loaded; rebuild the patch against this target",
+			ret = ovup_err(-EINVAL,
+				       "%s: built for %s (build-id %s), which %s has not "
+				       "loaded; rebuild the patch against this target",
 				       p->source, path, id, p->t->desc);
 			break;
 		}
 		ovup_hex(have, p->st.objs[i].build_id, p->st.objs[i].build_id_len);
 		if (strcmp(have, id))
-			ret = ovup_err(-EINVAL, "%s: built for %s with build-id %s, but %s runs "
-						"build-id %s; rebuild the patch for this build",
+			ret = ovup_err(-EINVAL,
+				       "%s: built for %s with build-id %s, but %s runs "
+				       "build-id %s; rebuild the patch for this build",
 				       p->source, path, id, p->t->desc, have);
 	}
 	free(copy);
@@ -128,8 +134,9 @@ int ovup_prepare_files(struct ovup_plan *p)
 	p->source = ovup_xstrdup(p->o->patch);
 	p->name = ovup_patch_name(p->o);
 	if (!valid_name(p->name))
-		return ovup_err(-EINVAL, "patch name '%s': use at most 63 letters, digits, '.', '_', "
-					 "'-' or '+' (--name)",
+		return ovup_err(-EINVAL,
+				"patch name '%s': use at most 63 letters, digits, '.', '_', "
+				"'-' or '+' (--name)",
 				p->name);
 	if (access(p->source, R_OK) < 0)
 		return ovup_err(-errno, "%s: %s; give the path of a patch file", p->source,

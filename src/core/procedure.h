@@ -15,30 +15,30 @@
 
 struct ovup_pfunc {
 	const char *name;
-	const struct ovup_sym *old;       /* the function replaced */
-	uint32_t keep;                    /* entry bytes left in place */
-	uint32_t len;                     /* bytes the branch replaces */
-	uint64_t site;                    /* old->addr + keep */
-	uint8_t cur[OVUP_SITE_MAX];       /* bytes at the site now */
-	uint8_t jump[OVUP_SITE_MAX];      /* the branch */
+	const struct ovup_sym *old;  /* the function replaced */
+	uint32_t keep;               /* entry bytes left in place */
+	uint32_t len;                /* bytes the branch replaces */
+	uint64_t site;               /* old->addr + keep */
+	uint8_t cur[OVUP_SITE_MAX];  /* bytes at the site now */
+	uint8_t jump[OVUP_SITE_MAX]; /* the branch */
 	uint64_t new_addr;
-	const char *under;                /* name of the patch this one stacks on */
-	uint32_t cover;                   /* whole instructions the branch displaces */
-	int want_orig;                    /* the patch calls OVUP_ORIG(name) */
-	uint8_t prefix[8];                /* entry bytes the trampoline repeats */
+	const char *under; /* name of the patch this one stacks on */
+	uint32_t cover;    /* whole instructions the branch displaces */
+	int want_orig;     /* the patch calls OVUP_ORIG(name) */
+	uint8_t prefix[8]; /* entry bytes the trampoline repeats */
 	uint32_t nprefix;
-	uint8_t *code;                    /* the old function's bytes */
+	uint8_t *code; /* the old function's bytes */
 	size_t ncode;
-	uint32_t tramp_len;               /* its trampoline (OVUP_ORIG) */
+	uint32_t tramp_len; /* its trampoline (OVUP_ORIG) */
 	uint64_t tramp_addr;
 	/* register contract (contract.c) */
 	enum ovup_contract contract;
-	ovup_regset regs_old;             /* what callers were compiled against */
-	ovup_regset regs_new;             /* what the new code may write */
-	ovup_regset regs_extra;           /* new \ old: saved by the wrapper */
-	char why_new[192];                /* why regs_new is the whole ABI set */
-	uint64_t wrap_addr;               /* slot reserved after the trampolines */
-	uint32_t wrap_len;                /* 0: the branch goes to new_addr */
+	ovup_regset regs_old;   /* what callers were compiled against */
+	ovup_regset regs_new;   /* what the new code may write */
+	ovup_regset regs_extra; /* new \ old: saved by the wrapper */
+	char why_new[192];      /* why regs_new is the whole ABI set */
+	uint64_t wrap_addr;     /* slot reserved after the trampolines */
+	uint32_t wrap_len;      /* 0: the branch goes to new_addr */
 };
 
 struct ovup_plan {
@@ -57,15 +57,15 @@ struct ovup_plan {
 	size_t nlabels;
 	long scope;
 	uint64_t text_size, ro_size, rw_size;
-	uint64_t code_size;               /* text_size without the trampolines */
-	uint64_t wrap_base;               /* wrapper slots, after the trampolines */
+	uint64_t code_size; /* text_size without the trampolines */
+	uint64_t wrap_base; /* wrapper slots, after the trampolines */
 	struct ovup_block text, data;
-	int have_text, have_data;         /* allocated, not yet owned by a record */
+	int have_text, have_data; /* allocated, not yet owned by a record */
 	char *mapfile;
 	struct ovup_img img;
 	uint64_t pause_ns;
-	uint32_t pause_tasks;      /* tasks the stop considered, 0 if not told */
-	uint32_t pause_rechecked;  /* of those, walked while stopped */
+	uint32_t pause_tasks;     /* tasks the stop considered, 0 if not told */
+	uint32_t pause_rechecked; /* of those, walked while stopped */
 };
 
 /* ---- the plan (plan.c) ---- */
@@ -84,15 +84,15 @@ void ovup_plan_add_label(struct ovup_plan *p, const char *name, uint64_t addr, l
  * ovup_plan_release(), which frees what alloc took, so a failed apply
  * leaves the target as it found it.
  */
-int ovup_step_labels(struct ovup_plan *p);              /* 1, resolve.c */
-int ovup_step_resolve(struct ovup_plan *p);             /* resolve.c, patch.c, sites.c */
-int ovup_step_size(struct ovup_plan *p);                /* 2, alloc.c */
-int ovup_step_alloc(struct ovup_plan *p, int dry_run);  /* 3, alloc.c */
-int ovup_step_mapfile(struct ovup_plan *p);             /* 4, link.c (text: mapfile.c) */
-int ovup_step_link(struct ovup_plan *p);                /* 5, link.c, contract.c */
-int ovup_step_load(struct ovup_plan *p);                /* 6, load.c */
-int ovup_step_protect(struct ovup_plan *p);             /* 7, load.c */
-int ovup_step_branch(struct ovup_plan *p);              /* 8, branch.c, switch.c */
+int ovup_step_labels(struct ovup_plan *p);             /* 1, resolve.c */
+int ovup_step_resolve(struct ovup_plan *p);            /* resolve.c, patch.c, sites.c */
+int ovup_step_size(struct ovup_plan *p);               /* 2, alloc.c */
+int ovup_step_alloc(struct ovup_plan *p, int dry_run); /* 3, alloc.c */
+int ovup_step_mapfile(struct ovup_plan *p);            /* 4, link.c (text: mapfile.c) */
+int ovup_step_link(struct ovup_plan *p);               /* 5, link.c, contract.c */
+int ovup_step_load(struct ovup_plan *p);               /* 6, load.c */
+int ovup_step_protect(struct ovup_plan *p);            /* 7, load.c */
+int ovup_step_branch(struct ovup_plan *p);             /* 8, branch.c, switch.c */
 
 /* resolve: the patch object read and checked (patch.c) */
 int ovup_plan_read_patch(struct ovup_plan *p);
@@ -111,7 +111,7 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
  * either direction's sites and ranges are made. */
 struct ovup_record_txn {
 	struct ovup_txn txn;
-	size_t *func;     /* txn.sites[i] is the record's function func[i] */
+	size_t *func; /* txn.sites[i] is the record's function func[i] */
 };
 /* cover[k]: bytes at function k's site no thread may be inside (NULL:
  * the site's length); skip[k]: leave function k out (NULL: none) */

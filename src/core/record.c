@@ -55,7 +55,8 @@ static char *get_tok(char **p)
 		uint8_t v;
 
 		/* exactly two hex digits, or the '%' stands for itself */
-		if (*s == '%' && s[1] && s[2] && ovup_unhex(&v, 1, (char[]){ s[1], s[2], 0 }) == 1) {
+		if (*s == '%' && s[1] && s[2] &&
+		    ovup_unhex(&v, 1, (char[]){ s[1], s[2], 0 }) == 1) {
 			*w++ = (char)v;
 			s += 2;
 		} else {
@@ -78,8 +79,7 @@ static void format_record(struct ovup_buf *b, const struct ovup_record *r)
 
 	ovup_buf_printf(b, "patch ");
 	put_tok(b, r->name);
-	ovup_buf_printf(b, " %" PRIu64 " %" PRId64 " %s ", r->seq, r->time,
-			state_names[r->state]);
+	ovup_buf_printf(b, " %" PRIu64 " %" PRId64 " %s ", r->seq, r->time, state_names[r->state]);
 	put_tok(b, r->source);
 	ovup_buf_printf(b, "\n");
 	for (i = 0; i < r->nblocks; i++)
@@ -95,7 +95,8 @@ static void format_record(struct ovup_buf *b, const struct ovup_record *r)
 		put_tok(b, f->name);
 		ovup_buf_printf(b, " ");
 		put_tok(b, f->object);
-		ovup_buf_printf(b, " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n",
+		ovup_buf_printf(b,
+				" 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n",
 				f->old_addr, f->old_size, f->site, f->new_addr, saved, jump);
 	}
 	ovup_buf_printf(b, "end\n");

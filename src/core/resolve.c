@@ -39,20 +39,22 @@ static int resolve_ifunc_target(struct ovup_plan *p, const char *name, const str
 	ret = p->t->ops->resolve_ifunc ? p->t->ops->resolve_ifunc(p->t, &p->st, *old, &addr)
 				       : -ENOTSUP;
 	if (ret)
-		return ovup_err(-ENOTSUP, "function '%s' in %s is an IFUNC and the implementation "
-					  "this process selected cannot be found; replacing the "
-					  "resolver would change nothing",
+		return ovup_err(-ENOTSUP,
+				"function '%s' in %s is an IFUNC and the implementation "
+				"this process selected cannot be found; replacing the "
+				"resolver would change nothing",
 				name, o->name);
 	impl = ovup_symtab_by_addr(&p->st, addr);
 	if (!impl || impl->addr != addr || !impl->size) {
 		char *pkg = ovup_debug_package(o->path);
 
-		ret = ovup_err(-ENOTSUP, "function '%s' in %s is an IFUNC; this process selected "
-					  "the implementation at 0x%" PRIx64 ", which has no symbol "
-					  "with a size; install %s's debug symbols%s%s%s%s%s",
-				name, o->name, addr, o->name, o->debug_hint ? " (" : "",
-				o->debug_hint ? o->debug_hint : "", pkg ? ", package " : "", pkg ? pkg : "",
-				o->debug_hint ? ")" : "");
+		ret = ovup_err(-ENOTSUP,
+			       "function '%s' in %s is an IFUNC; this process selected "
+			       "the implementation at 0x%" PRIx64 ", which has no symbol "
+			       "with a size; install %s's debug symbols%s%s%s%s%s",
+			       name, o->name, addr, o->name, o->debug_hint ? " (" : "",
+			       o->debug_hint ? o->debug_hint : "", pkg ? ", package " : "",
+			       pkg ? pkg : "", o->debug_hint ? ")" : "");
 		free(pkg);
 		return ret;
 	}
@@ -122,8 +124,9 @@ static int add_function(struct ovup_plan *p, const struct ovup_obj_sym *s, long 
 	warn_inlined(p, s->name, old);
 	for (k = 0; k < p->nfuncs; k++)
 		if (p->funcs[k].old->addr == old->addr)
-			return ovup_err(-EINVAL, "%s: '%s' and '%s' are the same function in "
-						 "the target; define only one",
+			return ovup_err(-EINVAL,
+					"%s: '%s' and '%s' are the same function in "
+					"the target; define only one",
 					p->source, p->funcs[k].name, s->name);
 	p->funcs = ovup_xrealloc(p->funcs, (p->nfuncs + 1) * sizeof(*p->funcs));
 	f = &p->funcs[p->nfuncs++];
@@ -150,8 +153,9 @@ static int mark_orig(struct ovup_plan *p)
 			if (!strcmp(p->funcs[k].name, n + np))
 				break;
 		if (k == p->nfuncs)
-			return ovup_err(-EINVAL, "%s: OVUP_ORIG(%s): the patch does not replace '%s', "
-						 "so there is no original to call",
+			return ovup_err(-EINVAL,
+					"%s: OVUP_ORIG(%s): the patch does not replace '%s', "
+					"so there is no original to call",
 					p->source, n + np, n + np);
 		p->funcs[k].want_orig = 1;
 	}
@@ -174,8 +178,9 @@ static int plan_functions(struct ovup_plan *p)
 		if (s->type == OVUP_SYM_OBJECT)
 			ret = check_variable(p, s);
 		else if (s->type == OVUP_SYM_IFUNC)
-			ret = ovup_err(-ENOTSUP, "%s: '%s' is an IFUNC (a resolver): ovup runs no "
-						 "resolvers; define the implementation itself",
+			ret = ovup_err(-ENOTSUP,
+				       "%s: '%s' is an IFUNC (a resolver): ovup runs no "
+				       "resolvers; define the implementation itself",
 				       p->source, s->name);
 		else if (s->type == OVUP_SYM_FUNC)
 			ret = add_function(p, s, &scope);
@@ -183,9 +188,10 @@ static int plan_functions(struct ovup_plan *p)
 	if (ret)
 		return ret;
 	if (!p->nfuncs)
-		return ovup_err(-EINVAL, "%s: the patch defines no function to replace (each "
-					 "non-static function replaces the target's function of the "
-					 "same name)",
+		return ovup_err(-EINVAL,
+				"%s: the patch defines no function to replace (each "
+				"non-static function replaces the target's function of the "
+				"same name)",
 				p->source);
 	p->scope = scope < 0 ? -1 : scope;
 	return mark_orig(p);
@@ -211,7 +217,8 @@ static int plan_refs(struct ovup_plan *p)
 				break;
 		if (k < p->nlabels)
 			continue;
-		ret = ovup_symtab_resolve_ref(&p->st, ovup_plan_selector(p, s->name), p->scope, &ref);
+		ret = ovup_symtab_resolve_ref(&p->st, ovup_plan_selector(p, s->name), p->scope,
+					      &ref);
 		if (ret)
 			return ret;
 		addr = ref->addr;
@@ -222,9 +229,10 @@ static int plan_refs(struct ovup_plan *p)
 				      ? p->t->ops->resolve_ifunc(p->t, &p->st, ref, &addr)
 				      : -ENOTSUP;
 			if (ret)
-				return ovup_err(ret, "symbol '%s' used by the patch is an IFUNC in %s "
-						     "and the implementation the target selected "
-						     "cannot be found",
+				return ovup_err(ret,
+						"symbol '%s' used by the patch is an IFUNC in %s "
+						"and the implementation the target selected "
+						"cannot be found",
 						s->name, p->st.objs[ref->obj].name);
 		}
 		ovup_plan_add_label(p, s->name, addr, (long)ref->obj);

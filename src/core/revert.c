@@ -23,7 +23,8 @@ static int choose(struct ovup_target *t, struct ovup_records *rs, const char *na
 	size_t i;
 
 	if (!rs->n)
-		return ovup_err(-ENOENT, "%s: nothing to revert: no patch applied by ovup", t->desc);
+		return ovup_err(-ENOENT, "%s: nothing to revert: no patch applied by ovup",
+				t->desc);
 	r = name ? ovup_record_find(rs, name) : ovup_record_latest(rs);
 	if (!r) {
 		struct ovup_buf names = { 0 };
@@ -41,8 +42,9 @@ static int choose(struct ovup_target *t, struct ovup_records *rs, const char *na
 		const struct ovup_record *top = ovup_records_top(rs, r->funcs[i].site, &tf);
 
 		if (top != r)
-			return ovup_err(-ENOTEMPTY, "%s: patch '%s' is under patch '%s' on function "
-						    "'%s'; revert '%s' first",
+			return ovup_err(-ENOTEMPTY,
+					"%s: patch '%s' is under patch '%s' on function "
+					"'%s'; revert '%s' first",
 					t->desc, r->name, top->name, r->funcs[i].name, top->name);
 	}
 	*out = r;
@@ -72,9 +74,10 @@ static int switch_back(struct ovup_target *t, struct ovup_records *rs, struct ov
 		abort(); /* test hook: die with the record saying "reverting" */
 	ret = ovup_switch_record(t, r, 1, 0, retries, &i, txn);
 	if (ret == -ESTALE) {
-		ret = ovup_err(-ESTALE, "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
-					" is no longer there (changed by another tool?); not "
-					"reverting",
+		ret = ovup_err(-ESTALE,
+			       "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
+			       " is no longer there (changed by another tool?); not "
+			       "reverting",
 			       t->desc, r->funcs[i].name, r->funcs[i].site);
 	}
 	if (ret && !ovup_err_inconsistent()) {

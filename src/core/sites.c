@@ -48,22 +48,26 @@ static int check_foreign_branches(struct ovup_plan *p, struct ovup_pfunc *f)
 			continue; /* the function's own code: decoded already */
 		if (s && s->size && cand[i] >= s->addr && cand[i] < s->addr + s->size &&
 		    s->addr >= start && s->addr + s->size <= start + len) {
-			if (ovup_arch_branch_into(code + (s->addr - start), (size_t)s->size, s->addr,
-						  f->site, f->site + f->cover, &from) == 1)
-				ret = ovup_err(-ENOTSUP, "%s: function '%s': the branch at %s+0x%" PRIx64
-							 " lands inside the %u bytes the jump "
-							 "replaces; ovup cannot patch it safely",
-					       p->t->desc, f->name, s->name, from - s->addr, f->cover);
+			if (ovup_arch_branch_into(code + (s->addr - start), (size_t)s->size,
+						  s->addr, f->site, f->site + f->cover, &from) == 1)
+				ret = ovup_err(-ENOTSUP,
+					       "%s: function '%s': the branch at %s+0x%" PRIx64
+					       " lands inside the %u bytes the jump "
+					       "replaces; ovup cannot patch it safely",
+					       p->t->desc, f->name, s->name, from - s->addr,
+					       f->cover);
 			continue;
 		}
-		ret = ovup_err(-ENOTSUP, "%s: function '%s': the bytes at 0x%" PRIx64 ", in no known "
-					 "function, may be a branch into the %u bytes the jump "
-					 "replaces; ovup cannot tell, and does not patch it",
+		ret = ovup_err(-ENOTSUP,
+			       "%s: function '%s': the bytes at 0x%" PRIx64 ", in no known "
+			       "function, may be a branch into the %u bytes the jump "
+			       "replaces; ovup cannot tell, and does not patch it",
 			       p->t->desc, f->name, cand[i], f->cover);
 	}
 	if (!ret && n > MAX_CANDIDATES)
-		ret = ovup_err(-ENOTSUP, "%s: function '%s': %zu places may branch into the bytes the "
-					 "jump replaces; ovup does not patch it",
+		ret = ovup_err(-ENOTSUP,
+			       "%s: function '%s': %zu places may branch into the bytes the "
+			       "jump replaces; ovup does not patch it",
 			       p->t->desc, f->name, n);
 	free(code);
 	return ret;
@@ -78,22 +82,30 @@ static int check_displaced(struct ovup_plan *p, struct ovup_pfunc *f)
 	uint64_t from;
 	char why[256] = "";
 	uint8_t tramp[OVUP_ARCH_TRAMP_MAX];
-	struct ovup_reloc_in in = { .code = at, .len = left, .site = f->site, .min_len = f->len,
-				    .prefix = f->prefix, .to = f->site };
-	struct ovup_reloc_out out = { .buf = tramp, .max = sizeof(tramp), .why = why,
+	struct ovup_reloc_in in = { .code = at,
+				    .len = left,
+				    .site = f->site,
+				    .min_len = f->len,
+				    .prefix = f->prefix,
+				    .to = f->site };
+	struct ovup_reloc_out out = { .buf = tramp,
+				      .max = sizeof(tramp),
+				      .why = why,
 				      .whylen = sizeof(why) };
 	int len;
 
 	f->cover = (uint32_t)ovup_arch_insn_cover(at, left, f->site, f->len);
 	if (!f->cover)
-		return ovup_err(-EINVAL, "%s: function '%s': its first bytes do not decode as "
-					 "x86-64 instructions",
+		return ovup_err(-EINVAL,
+				"%s: function '%s': its first bytes do not decode as "
+				"x86-64 instructions",
 				p->t->desc, f->name);
 	if (ovup_arch_branch_into(f->code, f->ncode, f->old->addr, f->site, f->site + f->cover,
 				  &from) == 1)
-		return ovup_err(-ENOTSUP, "%s: function '%s': the branch at %s+0x%" PRIx64 " lands "
-					  "inside the %u bytes the jump replaces; ovup cannot patch it "
-					  "safely",
+		return ovup_err(-ENOTSUP,
+				"%s: function '%s': the branch at %s+0x%" PRIx64 " lands "
+				"inside the %u bytes the jump replaces; ovup cannot patch it "
+				"safely",
 				p->t->desc, f->name, f->name, from - f->old->addr, f->cover);
 	len = check_foreign_branches(p, f);
 	if (len)
@@ -109,8 +121,9 @@ static int check_displaced(struct ovup_plan *p, struct ovup_pfunc *f)
 	/* a trial at the site's own address: the link step moves them for real */
 	len = ovup_arch_relocate(&in, &out);
 	if (len < 0)
-		return ovup_err(len, "%s: OVUP_ORIG(%s): the instructions the jump displaces cannot "
-				     "be moved: %s",
+		return ovup_err(len,
+				"%s: OVUP_ORIG(%s): the instructions the jump displaces cannot "
+				"be moved: %s",
 				p->t->desc, f->name, why);
 	f->tramp_len = (uint32_t)len;
 	return 0;
@@ -143,9 +156,10 @@ static int check_untouched(struct ovup_plan *p, struct ovup_pfunc *f, const uint
 		/* stacking on an earlier patch: it must still be there */
 		f->under = ovup_symtab_intern(&p->st, top->name);
 		if (memcmp(f->cur, rf->jump, f->len))
-			return ovup_err(-ESTALE, "%s: function '%s': the branch written by patch "
-						 "'%s' is no longer at 0x%" PRIx64 "; the "
-						 "target was changed behind ovup",
+			return ovup_err(-ESTALE,
+					"%s: function '%s': the branch written by patch "
+					"'%s' is no longer at 0x%" PRIx64 "; the "
+					"target was changed behind ovup",
 					p->t->desc, f->name, f->under, f->site);
 		return 0;
 	}
@@ -154,18 +168,20 @@ static int check_untouched(struct ovup_plan *p, struct ovup_pfunc *f, const uint
 		if (!memcmp(pristine, entry, f->keep + f->len))
 			return 0;
 		ovup_hex_spaced(hex, entry, f->keep + f->len);
-		return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " starts with "
-					 "%s, not what %s holds: another tool's hook "
-					 "or a debugger's breakpoint is there; "
-					 "refusing to overwrite it",
+		return ovup_err(-EEXIST,
+				"%s: function '%s' at 0x%" PRIx64 " starts with "
+				"%s, not what %s holds: another tool's hook "
+				"or a debugger's breakpoint is there; "
+				"refusing to overwrite it",
 				p->t->desc, f->name, f->old->addr, hex, o->path);
 	}
 	if (p->t->ops->hooked &&
 	    p->t->ops->hooked(p->t, &p->st, f->site, f->cur, why, sizeof(why))) {
 		ovup_hex_spaced(hex, f->cur, f->len);
-		return ovup_err(-EEXIST, "%s: function '%s' at 0x%" PRIx64 " is already "
-					 "hooked by someone else: %s (%s at its "
-					 "patch site); refusing to overwrite it",
+		return ovup_err(-EEXIST,
+				"%s: function '%s' at 0x%" PRIx64 " is already "
+				"hooked by someone else: %s (%s at its "
+				"patch site); refusing to overwrite it",
 				p->t->desc, f->name, f->site, why, hex);
 	}
 	return 0;
@@ -186,19 +202,22 @@ static int find_site(struct ovup_plan *p, struct ovup_pfunc *f, const uint8_t *e
 	}
 	ret = p->t->ops->site(p->t, entry, n, &f->keep);
 	if (ret)
-		return ovup_err(ret, "%s: function '%s' in %s: its entry has no patch site "
-				     "ovup can use%s",
+		return ovup_err(ret,
+				"%s: function '%s' in %s: its entry has no patch site "
+				"ovup can use%s",
 				p->t->desc, f->name, o->name,
 				p->t->ops->no_site_hint ? p->t->ops->no_site_hint : "");
 	f->len = ovup_arch_jump_len;
 	if (!f->old->size)
-		return ovup_err(-EINVAL, "%s: function '%s' in %s has no size in the symbol "
-					 "table, so ovup cannot tell that the %u-byte jump fits",
+		return ovup_err(-EINVAL,
+				"%s: function '%s' in %s has no size in the symbol "
+				"table, so ovup cannot tell that the %u-byte jump fits",
 				p->t->desc, f->name, o->name, f->len);
 	if (f->old->size < f->keep + f->len)
-		return ovup_err(-EINVAL, "%s: function '%s' in %s is %" PRIu64 " bytes, shorter "
-					 "than the %u-byte jump (plus %u kept); replace its "
-					 "callers instead",
+		return ovup_err(-EINVAL,
+				"%s: function '%s' in %s is %" PRIu64 " bytes, shorter "
+				"than the %u-byte jump (plus %u kept); replace its "
+				"callers instead",
 				p->t->desc, f->name, o->name, f->old->size, f->len, f->keep);
 	return 0;
 }
@@ -222,8 +241,9 @@ static int plan_site(struct ovup_plan *p, struct ovup_pfunc *f)
 		return ret;
 	/* what OVUP_ORIG moves must be the bytes just verified */
 	if (memcmp(f->code, entry, OVUP_MIN(n, f->ncode)))
-		return ovup_err(-EBUSY, "%s: function '%s' changed while ovup read it (a "
-					"probe or another tool at work); try again",
+		return ovup_err(-EBUSY,
+				"%s: function '%s' changed while ovup read it (a "
+				"probe or another tool at work); try again",
 				p->t->desc, f->name);
 	f->site = f->old->addr + f->keep;
 	memcpy(f->cur, entry + f->keep, f->len);

@@ -32,7 +32,7 @@ int ovup_records_save(struct ovup_target *t, const struct ovup_records *rs)
  * too.  If a thread may return into them, they stay mapped (busy says
  * who), and a later run tries again: the target itself shows them. */
 int ovup_release(struct ovup_target *t, const struct ovup_block *b, size_t n,
-		   struct ovup_busy *busy)
+		 struct ovup_busy *busy)
 {
 	char *saved;
 	int ret;
@@ -56,12 +56,14 @@ int ovup_release(struct ovup_target *t, const struct ovup_block *b, size_t n,
 void ovup_kept_why(const struct ovup_busy *b, char *buf, size_t len)
 {
 	if (b->unchecked)
-		snprintf(buf, len, "the process has too much memory to search for pointers into it");
+		snprintf(buf, len,
+			 "the process has too much memory to search for pointers into it");
 	else if (b->tid)
-		snprintf(buf, len, "thread %d (%s) may still return into it (at 0x%" PRIx64 ")", b->tid,
-			 b->comm, b->addr);
+		snprintf(buf, len, "thread %d (%s) may still return into it (at 0x%" PRIx64 ")",
+			 b->tid, b->comm, b->addr);
 	else
-		snprintf(buf, len, "a pointer to 0x%" PRIx64 " is stored at 0x%" PRIx64
+		snprintf(buf, len,
+			 "a pointer to 0x%" PRIx64 " is stored at 0x%" PRIx64
 			 " (a return address, a saved context or a callback)",
 			 b->addr, b->ref);
 }
@@ -142,7 +144,7 @@ static const struct ovup_rec_func *under(const struct ovup_records *rs, const st
  * bottom the code of the file mapped there.  A record is only data; it is
  * never trusted to choose bytes for a target's code. */
 int ovup_check_saved(struct ovup_target *t, const struct ovup_records *rs,
-		       const struct ovup_record *r)
+		     const struct ovup_record *r)
 {
 	size_t k;
 
@@ -154,25 +156,30 @@ int ovup_check_saved(struct ovup_target *t, const struct ovup_records *rs,
 		if (u) {
 			if (u->len == f->len && !memcmp(u->jump, f->saved, f->len))
 				continue;
-			return ovup_err(-EPERM, "%s: patch '%s': the saved bytes of function '%s' at 0x%"
-						PRIx64 " are not the jump of the patch under it; the "
-						"record is wrong, refusing to restore them",
-					t->desc, r->name, f->name, f->site);
+			return ovup_err(
+				-EPERM,
+				"%s: patch '%s': the saved bytes of function '%s' at 0x%" PRIx64
+				" are not the jump of the patch under it; the "
+				"record is wrong, refusing to restore them",
+				t->desc, r->name, f->name, f->site);
 		}
 		if (!t->ops->original)
 			continue;
 		if (t->ops->original(t, f->site, file, f->len))
-			return ovup_err(-EPERM, "%s: patch '%s': function '%s' at 0x%" PRIx64 " lies in "
-						"no file's code; the record is wrong, refusing to "
-						"write there",
+			return ovup_err(-EPERM,
+					"%s: patch '%s': function '%s' at 0x%" PRIx64 " lies in "
+					"no file's code; the record is wrong, refusing to "
+					"write there",
 					t->desc, r->name, f->name, f->site);
 		if (memcmp(file, f->saved, f->len)) {
 			ovup_hex_spaced(want, file, f->len);
 			ovup_hex_spaced(have, f->saved, f->len);
-			return ovup_err(-EPERM, "%s: patch '%s': the saved bytes of function '%s' at 0x%"
-						PRIx64 " (%s) are not the file's (%s); the record is "
-						"wrong, refusing to restore them",
-					t->desc, r->name, f->name, f->site, have, want);
+			return ovup_err(
+				-EPERM,
+				"%s: patch '%s': the saved bytes of function '%s' at 0x%" PRIx64
+				" (%s) are not the file's (%s); the record is "
+				"wrong, refusing to restore them",
+				t->desc, r->name, f->name, f->site, have, want);
 		}
 	}
 	return 0;
@@ -252,9 +259,10 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 			untouched++;
 		else {
 			ovup_err_set_inconsistent();
-			return ovup_err(-EIO, "%s: patch '%s' was interrupted and function '%s' "
-					      "(0x%" PRIx64 ") now holds neither its old bytes nor "
-					      "ovup's jump; changed behind ovup?",
+			return ovup_err(-EIO,
+					"%s: patch '%s' was interrupted and function '%s' "
+					"(0x%" PRIx64 ") now holds neither its old bytes nor "
+					"ovup's jump; changed behind ovup?",
 					t->desc, r->name, f->name, f->site);
 		}
 	}
@@ -274,9 +282,11 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 		if (!ret)
 			ret = ovup_switch_record(t, r, 1, 1, 50, &failed, NULL);
 		if (ret)
-			return ovup_err(ret, "%s: patch '%s' was interrupted half-way and cannot be "
-					     "rolled back yet: %s",
-					t->desc, r->name, ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
+			return ovup_err(ret,
+					"%s: patch '%s' was interrupted half-way and cannot be "
+					"rolled back yet: %s",
+					t->desc, r->name,
+					ovup_err_msg() ? ovup_err_msg() : strerror(-ret));
 		ovup_note("%s: rolled back patch '%s', which an earlier ovup left half-%s", t->desc,
 			  r->name, r->state == OVUP_REC_PENDING ? "applied" : "reverted");
 	}
@@ -299,8 +309,9 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 	ret = ovup_records_parse(b.s ? b.s : "", rs);
 	ovup_buf_free(&b);
 	if (ret)
-		return ovup_err(ret, "%s: the record of applied patches is corrupt; not touching "
-				     "the target",
+		return ovup_err(ret,
+				"%s: the record of applied patches is corrupt; not touching "
+				"the target",
 				t->desc);
 	/* read-only: list -k opens the kernel offline (no writer slot) */
 	if (t->ops->retired) {
@@ -328,4 +339,3 @@ int ovup_records_load(struct ovup_target *t, struct ovup_records *rs)
 		return ret;
 	return collect_garbage(t, rs);
 }
-

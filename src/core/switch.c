@@ -24,10 +24,10 @@ static int busy_error(struct ovup_target *t, const struct ovup_txn *txn, unsigne
 		snprintf(where, sizeof(where), "%s+0x%" PRIx64, s->name, txn->busy.addr - s->addr);
 	else
 		snprintf(where, sizeof(where), "0x%" PRIx64, txn->busy.addr);
-	return ovup_err(-EBUSY, "%s: thread %d (%s) %s at %s after %u attempts; try again",
-			t->desc, txn->busy.tid, txn->busy.comm,
+	return ovup_err(-EBUSY, "%s: thread %d (%s) %s at %s after %u attempts; try again", t->desc,
+			txn->busy.tid, txn->busy.comm,
 			txn->busy.unwind_failed ? "has a stack ovup cannot unwind"
-			: txn->busy.returns	? "sleeps in a call that returns into the bytes "
+			: txn->busy.returns     ? "sleeps in a call that returns into the bytes "
 						  "to be changed"
 						: "is executing the bytes to be changed",
 			where, attempts);

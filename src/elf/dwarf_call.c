@@ -20,7 +20,7 @@
  * registers: eightbytes of class INTEGER (6 registers) and SSE (8). */
 struct argregs {
 	unsigned gp, sse;
-	char *why;      /* set when something goes to memory */
+	char *why; /* set when something goes to memory */
 	size_t whylen;
 };
 
@@ -37,8 +37,9 @@ static Dwarf_Die *type_of(Dwarf_Die *die, Dwarf_Die *mem)
 	for (depth = 0; depth < 32; depth++) {
 		int tag = dwarf_tag(mem);
 
-		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
-		    tag != DW_TAG_restrict_type && tag != DW_TAG_atomic_type)
+		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type &&
+		    tag != DW_TAG_volatile_type && tag != DW_TAG_restrict_type &&
+		    tag != DW_TAG_atomic_type)
 			return mem;
 		if (!dwarf_attr_integrate(mem, DW_AT_type, &a) || !dwarf_formref_die(&a, mem))
 			return NULL;
@@ -136,7 +137,8 @@ static void classify_scalar(Dwarf_Die *t, int tag, uint64_t size, uint64_t off, 
 		Dwarf_Word enc = 0;
 
 		dwarf_formudata(dwarf_attr(t, DW_AT_encoding, &a), &enc);
-		if (enc == DW_ATE_float || enc == DW_ATE_complex_float || enc == DW_ATE_decimal_float) {
+		if (enc == DW_ATE_float || enc == DW_ATE_complex_float ||
+		    enc == DW_ATE_decimal_float) {
 			const char *n = dwarf_diename(t);
 
 			/* long double is x87 class: memory when passed */
@@ -148,9 +150,9 @@ static void classify_scalar(Dwarf_Die *t, int tag, uint64_t size, uint64_t off, 
 			return;
 		}
 	}
-	if (tag == DW_TAG_base_type || tag == DW_TAG_pointer_type || tag == DW_TAG_enumeration_type ||
-	    tag == DW_TAG_reference_type || tag == DW_TAG_rvalue_reference_type ||
-	    tag == DW_TAG_ptr_to_member_type) {
+	if (tag == DW_TAG_base_type || tag == DW_TAG_pointer_type ||
+	    tag == DW_TAG_enumeration_type || tag == DW_TAG_reference_type ||
+	    tag == DW_TAG_rvalue_reference_type || tag == DW_TAG_ptr_to_member_type) {
 		if (size > 16) { /* _BitInt wider than 128 bits */
 			eb[0] = CLS_MEM;
 			return;
@@ -257,8 +259,9 @@ static void place_return(Dwarf_Die *fn, struct ovup_dwarf_call *out, struct argr
 		c->gp++;          /* which the caller passed in rdi */
 	} else if (eb[0] == CLS_MEM) {
 		out->ret_unknown = 1;
-		snprintf(out->why, sizeof(out->why), "ovup cannot tell which registers "
-						     "hold its return value");
+		snprintf(out->why, sizeof(out->why),
+			 "ovup cannot tell which registers "
+			 "hold its return value");
 	} else {
 		for (unsigned i = 0; i < 2; i++) {
 			out->ret_int += eb[i] == CLS_INT;
@@ -334,7 +337,8 @@ int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *
 			 "it takes %u integer or pointer arguments (6 go in registers)", c.gp);
 	else if (!args[0] && c.sse > 8)
 		snprintf(args, sizeof(args),
-			 "it takes %u floating-point or vector arguments (8 go in registers)", c.sse);
+			 "it takes %u floating-point or vector arguments (8 go in registers)",
+			 c.sse);
 	out->stack_args = !!args[0];
 	if (!out->ret_unknown)
 		snprintf(out->why, sizeof(out->why), "%s", args);

@@ -19,7 +19,7 @@
 
 struct walk {
 	const char *name;
-	Dwarf_Off *defs;     /* DIEs of subprograms called name */
+	Dwarf_Off *defs; /* DIEs of subprograms called name */
 	size_t ndefs, capdefs;
 	char **callers;
 	size_t ncallers;
@@ -70,7 +70,8 @@ static void walk(struct walk *w, Dwarf_Die *die, const char *in_func, int depth)
 
 		if (tag == DW_TAG_subprogram) {
 			Dwarf_Attribute a;
-			const char *n = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &a));
+			const char *n = dwarf_formstring(
+				dwarf_attr_integrate(&child, DW_AT_name, &a));
 
 			if (w->pass == 0 && n && !strcmp(n, w->name))
 				add_def(w, dwarf_dieoffset(&child));

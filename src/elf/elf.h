@@ -25,7 +25,7 @@ struct ovup_elf_load {
 };
 
 struct ovup_elf_info {
-	int type;      /* ET_EXEC, ET_DYN, ET_REL ... */
+	int type; /* ET_EXEC, ET_DYN, ET_REL ... */
 	int machine;
 	uint8_t build_id[OVUP_BUILD_ID_MAX];
 	size_t build_id_len;
@@ -66,8 +66,8 @@ enum ovup_sec_class {
 	OVUP_SEC_RO,
 	OVUP_SEC_RW,
 	OVUP_SEC_BSS,
-	OVUP_SEC_META,       /* .ovup.* : selectors and build records */
-	OVUP_SEC_REJECT,     /* allocated but not supported (TLS, ctors) */
+	OVUP_SEC_META,   /* .ovup.* : selectors and build records */
+	OVUP_SEC_REJECT, /* allocated but not supported (TLS, ctors) */
 };
 struct ovup_obj_sec {
 	char *name;
@@ -89,9 +89,9 @@ struct ovup_obj {
 	size_t nsecs;
 	struct ovup_obj_sym *syms;
 	size_t nsyms;
-	char *meta;      /* concatenated .ovup.meta strings, NUL-separated */
+	char *meta; /* concatenated .ovup.meta strings, NUL-separated */
 	size_t metalen;
-	char *build;     /* .ovup.build contents (text), or NULL */
+	char *build; /* .ovup.build contents (text), or NULL */
 	int has_tls_relocs;
 };
 int ovup_elf_obj_read(const char *path, struct ovup_obj *obj);
@@ -129,8 +129,8 @@ void ovup_elf_img_free(struct ovup_img *img);
 struct ovup_dwarf_call {
 	int stack_args;
 	unsigned ret_int, ret_sse;
-	int ret_unknown;      /* returns something this cannot place */
-	char why[256];        /* why stack_args or ret_unknown */
+	int ret_unknown; /* returns something this cannot place */
+	char why[256];   /* why stack_args or ret_unknown */
 };
 int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *out);
 

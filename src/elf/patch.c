@@ -111,8 +111,8 @@ static void read_obj_syms(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ovup
 
 /* Records the named section; the contents of .ovup.meta are appended to
  * meta, those of .ovup.build kept as text. */
-static void add_obj_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
-			struct ovup_obj *obj, struct ovup_buf *meta)
+static void add_obj_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name, struct ovup_obj *obj,
+			struct ovup_buf *meta)
 {
 	struct ovup_obj_sec *s = &obj->secs[obj->nsecs++];
 	Elf_Data *d;
@@ -200,8 +200,7 @@ void ovup_elf_obj_free(struct ovup_obj *obj)
 	memset(obj, 0, sizeof(*obj));
 }
 
-static void add_img_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
-			struct ovup_img *img)
+static void add_img_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name, struct ovup_img *img)
 {
 	struct ovup_img_sec *s = &img->secs[img->nsecs++];
 	Elf_Data *d;

@@ -208,8 +208,7 @@ void ovup_symtab_free(struct ovup_symtab *st)
 	memset(st, 0, sizeof(*st));
 }
 
-void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first,
-			size_t *n)
+void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first, size_t *n)
 {
 	uint64_t h = name_hash(name);
 	size_t lo = 0, hi = st->nsyms;
@@ -251,8 +250,7 @@ int ovup_selector_match(const struct ovup_symtab *st, const struct ovup_sym *s,
 {
 	const struct ovup_object *o = &st->objs[s->obj];
 
-	if (sel->object && !suffix_match(o->path, sel->object) &&
-	    strcmp(o->name, sel->object))
+	if (sel->object && !suffix_match(o->path, sel->object) && strcmp(o->name, sel->object))
 		return 0;
 	if (sel->file && !suffix_match(s->file, sel->file))
 		return 0;
@@ -267,8 +265,7 @@ void ovup_sym_describe(const struct ovup_symtab *st, const struct ovup_sym *s, c
 	const struct ovup_object *o = &st->objs[s->obj];
 
 	snprintf(buf, len, "%s%s%s#%u (%s, 0x%llx)", o->name, s->file ? ":" : "",
-		 s->file ? s->file : "", s->pos,
-		 s->bind == OVUP_BIND_LOCAL ? "static" : "global",
+		 s->file ? s->file : "", s->pos, s->bind == OVUP_BIND_LOCAL ? "static" : "global",
 		 (unsigned long long)s->addr);
 }
 
@@ -319,8 +316,8 @@ static void describe_list(const struct ovup_symtab *st, const struct ovup_sym **
 		snprintf(buf + used, len - used, ", and %zu more", n - 8);
 }
 
-static void suggestions(const struct ovup_symtab *st, const char *name, int funcs,
-			char *buf, size_t len)
+static void suggestions(const struct ovup_symtab *st, const char *name, int funcs, char *buf,
+			size_t len)
 {
 	const char *sug[3];
 	size_t n = ovup_symtab_suggest(st, name, funcs, sug, 3), i, used = 0;
@@ -378,23 +375,26 @@ int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_sel
 
 		if (m && (sel->object || sel->file || sel->pos)) {
 			describe_list(st, c, m, list, sizeof(list));
-			return ovup_err(-ENOENT,
-					"function '%s': no match for the patch's selector; the target has: %s",
-					sel->name, list);
+			return ovup_err(
+				-ENOENT,
+				"function '%s': no match for the patch's selector; the target has: %s",
+				sel->name, list);
 		}
 		suggestions(st, sel->name, 1, list, sizeof(list));
 		stripped_hint(st, hint, sizeof(hint));
-		return ovup_err(-ENOENT,
-				"function '%s' is defined by the patch but not found in the target%s%s; "
-				"make it static if it is a new helper",
-				sel->name, list, hint);
+		return ovup_err(
+			-ENOENT,
+			"function '%s' is defined by the patch but not found in the target%s%s; "
+			"make it static if it is a new helper",
+			sel->name, list, hint);
 	}
 	if (n > 1) {
 		describe_list(st, c, n, list, sizeof(list));
-		return ovup_err(-ENOTUNIQ,
-				"function '%s' is ambiguous: %s; say which in the patch with "
-				"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
-				sel->name, list, sel->name);
+		return ovup_err(
+			-ENOTUNIQ,
+			"function '%s' is ambiguous: %s; say which in the patch with "
+			"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
+			sel->name, list, sel->name);
 	}
 	if (!is_code(c[0]))
 		return ovup_err(-EINVAL,
@@ -438,7 +438,8 @@ int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_sele
 		if (n > 1)
 			goto ambiguous;
 		suggestions(st, sel->name, 0, list, sizeof(list));
-		return ovup_err(-ENOENT, "symbol '%s' used by the patch: no match for its selector%s",
+		return ovup_err(-ENOENT,
+				"symbol '%s' used by the patch: no match for its selector%s",
 				sel->name, list);
 	}
 	/* 1. the patched object's own static symbols */
@@ -454,8 +455,9 @@ int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_sele
 	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < st->nobjs; i++) {
 			const struct ovup_object *o = &st->objs[i];
-			int want = pass == 0 ? o->is_main : pass == 2 ? o->is_loader
-								    : !o->is_main && !o->is_loader;
+			int want = pass == 0   ? o->is_main
+				   : pass == 2 ? o->is_loader
+					       : !o->is_main && !o->is_loader;
 
 			if (!want)
 				continue;
@@ -474,8 +476,8 @@ int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_sele
 		goto ambiguous;
 	suggestions(st, sel->name, 0, list, sizeof(list));
 	stripped_hint(st, hint, sizeof(hint));
-	return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in the target%s%s", sel->name,
-			list, hint);
+	return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in the target%s%s",
+			sel->name, list, hint);
 found:
 	*out = c[0];
 	return 0;

@@ -14,31 +14,31 @@
 #include "../elf/elf.h"
 
 struct ovup_object {
-	char *path;         /* as the target names it (maps path, module name) */
-	char *name;         /* basename, what selectors match first */
-	uint64_t bias;      /* run-time address minus link-time address */
-	uint64_t lo, hi;    /* run-time extent of its mappings */
+	char *path;      /* as the target names it (maps path, module name) */
+	char *name;      /* basename, what selectors match first */
+	uint64_t bias;   /* run-time address minus link-time address */
+	uint64_t lo, hi; /* run-time extent of its mappings */
 	uint8_t build_id[OVUP_BUILD_ID_MAX];
 	size_t build_id_len;
-	int is_main;        /* the executable (searched first) */
-	int is_loader;      /* the dynamic loader (searched last) */
-	int full;           /* local symbols are known (.symtab or debuginfo) */
-	char *symsrc;       /* where the symbols came from */
-	char *debug_hint;   /* without .symtab: the debug file that would help */
-	char *open_path;    /* path that opens the mapped file itself */
+	int is_main;      /* the executable (searched first) */
+	int is_loader;    /* the dynamic loader (searched last) */
+	int full;         /* local symbols are known (.symtab or debuginfo) */
+	char *symsrc;     /* where the symbols came from */
+	char *debug_hint; /* without .symtab: the debug file that would help */
+	char *open_path;  /* path that opens the mapped file itself */
 };
 
 struct ovup_sym {
 	const char *name;
-	uint64_t hash;      /* of name: the table is sorted by (hash, name) */
+	uint64_t hash; /* of name: the table is sorted by (hash, name) */
 	uint64_t addr, size;
 	enum ovup_sym_type type;
 	enum ovup_sym_bind bind;
 	enum ovup_sym_vis vis; /* default unless the adder says otherwise */
-	uint32_t obj;       /* index into symtab->objs */
-	uint32_t pos;       /* 1-based rank among same-named symbols of obj */
-	uint32_t seq;       /* insertion order, for pos */
-	const char *file;   /* source file of a local symbol, or NULL */
+	uint32_t obj;          /* index into symtab->objs */
+	uint32_t pos;          /* 1-based rank among same-named symbols of obj */
+	uint32_t seq;          /* insertion order, for pos */
+	const char *file;      /* source file of a local symbol, or NULL */
 };
 
 struct ovup_symtab {
@@ -46,7 +46,7 @@ struct ovup_symtab {
 	size_t nobjs;
 	struct ovup_sym *syms;
 	size_t nsyms, cap;
-	char **pool;        /* owned string chunks */
+	char **pool; /* owned string chunks */
 	size_t npool, poolcap, chunk_used, chunk_size;
 	int sorted;
 };
@@ -70,8 +70,7 @@ void ovup_symtab_free(struct ovup_symtab *st);
 
 /* All symbols called name: *first and *n (after finish).  The table is
  * ordered by a hash of the name, not alphabetically. */
-void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first,
-			size_t *n);
+void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first, size_t *n);
 
 int ovup_selector_match(const struct ovup_symtab *st, const struct ovup_sym *s,
 			const struct ovup_selector *sel);

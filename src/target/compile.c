@@ -23,27 +23,27 @@ int ovup_classify_user(const char *name, uint64_t flags, uint32_t type)
 		return OVUP_SEC_META;
 	if (!(flags & SHF_ALLOC))
 		return OVUP_SEC_IGNORE;
-	if (!strcmp(name, ".eh_frame") || !strncmp(name, ".note", 5) ||
-	    type == SHT_NOTE || type == SHT_GROUP)
+	if (!strcmp(name, ".eh_frame") || !strncmp(name, ".note", 5) || type == SHT_NOTE ||
+	    type == SHT_GROUP)
 		return OVUP_SEC_IGNORE;
 	if (flags & SHF_TLS)
 		return OVUP_SEC_REJECT;
 	if (!strncmp(name, ".init_array", 11) || !strncmp(name, ".fini_array", 11) ||
-	    !strncmp(name, ".ctors", 6) || !strncmp(name, ".dtors", 6) ||
-	    !strcmp(name, ".init") || !strcmp(name, ".fini") || !strncmp(name, ".preinit", 8))
+	    !strncmp(name, ".ctors", 6) || !strncmp(name, ".dtors", 6) || !strcmp(name, ".init") ||
+	    !strcmp(name, ".fini") || !strncmp(name, ".preinit", 8))
 		return OVUP_SEC_REJECT;
 	if (flags & SHF_EXECINSTR)
 		return !strcmp(name, ".text") || !strncmp(name, ".text.", 6) ? OVUP_SEC_TEXT
-									  : OVUP_SEC_REJECT;
+									     : OVUP_SEC_REJECT;
 	if (type == SHT_NOBITS)
 		return !strcmp(name, ".bss") || !strncmp(name, ".bss.", 5) ? OVUP_SEC_BSS
-									  : OVUP_SEC_REJECT;
+									   : OVUP_SEC_REJECT;
 	if (!strcmp(name, ".rodata") || !strncmp(name, ".rodata.", 8) ||
 	    !strcmp(name, ".data.rel.ro") || !strncmp(name, ".data.rel.ro.", 13))
 		return OVUP_SEC_RO;
 	if (flags & SHF_WRITE)
 		return !strcmp(name, ".data") || !strncmp(name, ".data.", 6) ? OVUP_SEC_RW
-									    : OVUP_SEC_REJECT;
+									     : OVUP_SEC_REJECT;
 	return OVUP_SEC_REJECT;
 }
 
@@ -139,11 +139,14 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 		free(output);
 		free(inc);
 		if (ret < 0)
-			return ovup_err(ret, "cannot run the compiler '%s': %s; install gcc "
-					     "(apt-get install gcc) or set CC",
+			return ovup_err(ret,
+					"cannot run the compiler '%s': %s; install gcc "
+					"(apt-get install gcc) or set CC",
 					argv[0], strerror(-ret));
-		return ovup_err(-EINVAL, "%s: the patch does not compile (compiler errors above); "
-					 "fix them and try again", src);
+		return ovup_err(-EINVAL,
+				"%s: the patch does not compile (compiler errors above); "
+				"fix them and try again",
+				src);
 	}
 	if (output && *output)
 		fputs(output, stderr); /* warnings */

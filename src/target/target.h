@@ -19,12 +19,12 @@
 struct ovup_target;
 
 struct ovup_target_ops {
-	const char *kind;                /* "process", "kernel" */
+	const char *kind; /* "process", "kernel" */
 	/* step 1: every object's symbols at run-time addresses */
 	int (*labels)(struct ovup_target *t, struct ovup_symtab *st);
 	/* build a relocatable object from a C file, with the target's flags */
-	int (*compile)(struct ovup_target *t, const char *src, const char *out,
-		       char *const extra[], size_t nextra);
+	int (*compile)(struct ovup_target *t, const char *src, const char *out, char *const extra[],
+		       size_t nextra);
 	/* the patch site at a function entry: *keep bytes stay before the
 	 * branch (endbr64, the kernel's ftrace NOP5); -EINVAL if unsuitable */
 	int (*site)(struct ovup_target *t, const uint8_t *entry, size_t n, uint32_t *keep);
@@ -93,8 +93,8 @@ struct ovup_target_ops {
 	int (*fixup)(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);
 	/* the functions s was inlined into (needs debuginfo); -ENOENT when
 	 * that cannot be known */
-	int (*inlined)(struct ovup_target *t, const struct ovup_symtab *st, const struct ovup_sym *s,
-		       char ***callers, size_t *n);
+	int (*inlined)(struct ovup_target *t, const struct ovup_symtab *st,
+		       const struct ovup_sym *s, char ***callers, size_t *n);
 	/* the mapfile's target-specific sections, and why a section is refused */
 	const char *const *mapfile_keep_ro;
 	const char *const *mapfile_discard;
@@ -123,10 +123,10 @@ struct ovup_target_ops {
 
 struct ovup_target {
 	const struct ovup_target_ops *ops;
-	char desc[64];                   /* "pid 42", "kernel 6.1.0-56-amd64" */
-	int offline;                     /* opened to read only: change nothing */
-	char release[128];               /* kernel: release and version of the */
-	char version[256];               /* running kernel (or of the headers) */
+	char desc[64];     /* "pid 42", "kernel 6.1.0-56-amd64" */
+	int offline;       /* opened to read only: change nothing */
+	char release[128]; /* kernel: release and version of the */
+	char version[256]; /* running kernel (or of the headers) */
 };
 
 /* How a verb opens its target; the value is kept in ovup_target.offline,

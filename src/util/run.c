@@ -44,8 +44,7 @@ int ovup_run(char *const argv[], char **out)
 		ssize_t n;
 
 		close(pipefd[1]);
-		while ((n = read(pipefd[0], tmp, sizeof(tmp))) > 0 ||
-		       (n < 0 && errno == EINTR))
+		while ((n = read(pipefd[0], tmp, sizeof(tmp))) > 0 || (n < 0 && errno == EINTR))
 			if (n > 0)
 				ovup_buf_add(&b, tmp, (size_t)n);
 		close(pipefd[0]);

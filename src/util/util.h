@@ -18,8 +18,8 @@
 #define OVUP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define OVUP_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define OVUP_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define OVUP_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
-#define OVUP_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define OVUP_ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
+#define OVUP_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
 #define OVUP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* ---- err.c: errors, warnings, notes ---- */
@@ -42,9 +42,9 @@ int ovup_err_inconsistent(void);
 
 void ovup_warn(const char *fmt, ...) OVUP_PRINTF(1, 2);
 extern int ovup_verbose;
-extern int ovup_quiet;  /* -q: no notes */
-void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* with -v only */
-void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2);   /* on stderr, unless -q */
+extern int ovup_quiet;                                  /* -q: no notes */
+void ovup_info(const char *fmt, ...) OVUP_PRINTF(1, 2); /* with -v only */
+void ovup_note(const char *fmt, ...) OVUP_PRINTF(1, 2); /* on stderr, unless -q */
 
 /* ---- mem.c: checked allocation, growable buffers ---- */
 
@@ -72,8 +72,8 @@ void ovup_sleep_us(unsigned us);
 
 /* ---- hex.c ---- */
 
-void ovup_hex(char *out, const uint8_t *p, size_t n); /* out: 2n+1 bytes */
-int ovup_unhex(uint8_t *out, size_t max, const char *s); /* bytes or -EINVAL */
+void ovup_hex(char *out, const uint8_t *p, size_t n);        /* out: 2n+1 bytes */
+int ovup_unhex(uint8_t *out, size_t max, const char *s);     /* bytes or -EINVAL */
 void ovup_hex_spaced(char *out, const uint8_t *p, size_t n); /* "e9 12 34" */
 
 /* ---- file.c: whole files, paths ---- */

@@ -249,7 +249,7 @@ static bool file_is(const char *path, const char *want)
 struct code {
 	uint8_t b[512];
 	size_t n;
-	uint64_t base;   /* where the code will run */
+	uint64_t base; /* where the code will run */
 };
 
 static void emit(struct code *c, const void *p, size_t n)
@@ -274,7 +274,7 @@ static void emit_call(struct code *c, uint64_t target)
 	emit_rel32(c, target);
 }
 
-#define MSG_OFF 0x100  /* string constants live here in the block */
+#define MSG_OFF 0x100 /* string constants live here in the block */
 
 /* int f(struct seq_file *m, void *v) { [msleep(ms);] seq_puts(m, msg); return 0; } */
 static struct code code_puts(uint64_t base, const char *msg, unsigned int sleep_ms)
@@ -284,19 +284,19 @@ static struct code code_puts(uint64_t base, const char *msg, unsigned int sleep_
 	if (sleep_ms) {
 		uint32_t ms = sleep_ms;
 
-		emit(&c, "\x53", 1);               /* push %rbx */
-		emit(&c, "\x48\x89\xfb", 3);       /* mov %rdi,%rbx */
-		emit(&c, "\xbf", 1);               /* mov $ms,%edi */
+		emit(&c, "\x53", 1);         /* push %rbx */
+		emit(&c, "\x48\x89\xfb", 3); /* mov %rdi,%rbx */
+		emit(&c, "\xbf", 1);         /* mov $ms,%edi */
 		emit(&c, &ms, 4);
 		emit_call(&c, ksym("msleep"));
-		emit(&c, "\x48\x89\xdf", 3);       /* mov %rbx,%rdi */
+		emit(&c, "\x48\x89\xdf", 3); /* mov %rbx,%rdi */
 	}
-	emit(&c, "\x48\x8d\x35", 3);               /* lea msg(%rip),%rsi */
+	emit(&c, "\x48\x8d\x35", 3); /* lea msg(%rip),%rsi */
 	emit_rel32(&c, base + MSG_OFF);
 	emit_call(&c, ksym("seq_puts"));
 	if (sleep_ms)
-		emit(&c, "\x5b", 1);               /* pop %rbx */
-	emit(&c, "\x31\xc0\xc3", 3);               /* xor %eax,%eax; ret */
+		emit(&c, "\x5b", 1); /* pop %rbx */
+	emit(&c, "\x31\xc0\xc3", 3); /* xor %eax,%eax; ret */
 	memset(c.b + c.n, 0xcc, MSG_OFF - c.n);
 	c.n = MSG_OFF;
 	emit(&c, msg, strlen(msg) + 1);
@@ -355,7 +355,7 @@ struct patch {
 	uint64_t blocks[4];
 	uint32_t nblocks;
 	const char *blob;
-	struct ovup_k_pawrite pw;   /* last call, for failed/busy */
+	struct ovup_k_pawrite pw; /* last call, for failed/busy */
 };
 
 /* the PAWRITE argument for p, in p->pw */
@@ -409,8 +409,10 @@ static struct patch patch_one(int fd, const char *name, uint64_t func, uint64_t 
 static bool dmesg_clean(const char **bad)
 {
 	static char buf[1 << 20];
-	static const char *const pats[] = { "BUG:", "Oops", "WARNING:", "general protection",
-					    "Call Trace", "kernel tried to execute", NULL };
+	static const char *const pats[] = { "BUG:",       "Oops",
+					    "WARNING:",   "general protection",
+					    "Call Trace", "kernel tried to execute",
+					    NULL };
 	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
 
 	if (n < 0) {
@@ -489,9 +491,9 @@ static void t_version(int fd)
 static void t_ioctl(int fd)
 {
 	static const unsigned long cmds[] = {
-		OVUP_IOC_VERSION, OVUP_IOC_ALLOC, OVUP_IOC_FREE, OVUP_IOC_COPYIN,
+		OVUP_IOC_VERSION, OVUP_IOC_ALLOC,   OVUP_IOC_FREE,   OVUP_IOC_COPYIN,
 		OVUP_IOC_CHGPROT, OVUP_IOC_PAWRITE, OVUP_IOC_REVERT, OVUP_IOC_RECORD,
-		OVUP_IOC_READ, OVUP_IOC_BEGIN,
+		OVUP_IOC_READ,    OVUP_IOC_BEGIN,
 	};
 	char name[64];
 
@@ -502,7 +504,8 @@ static void t_ioctl(int fd)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		snprintf(name, sizeof(name), "ioctl nr %lu with a NULL argument", _IOC_NR(cmds[i]));
 		is_err(io(fd, cmds[i], NULL), -EFAULT, name);
-		snprintf(name, sizeof(name), "ioctl nr %lu with an unmapped argument", _IOC_NR(cmds[i]));
+		snprintf(name, sizeof(name), "ioctl nr %lu with an unmapped argument",
+			 _IOC_NR(cmds[i]));
 		is_err(io(fd, cmds[i], (void *)8), -EFAULT, name);
 	}
 }
@@ -533,7 +536,8 @@ static void t_alloc(int fd)
 	   "READ sees exactly the copied bytes");
 	is_err(kcopyin(fd, t + PAGE - 8, pat, 16), -EINVAL, "COPYIN past the block's end");
 	is_err(kcopyin(fd, t, pat, 0), -EINVAL, "COPYIN of 0 bytes");
-	is_err(kcopyin(fd, t, pat, OVUP_BLOCK_MAX + 1), -E2BIG, "COPYIN larger than OVUP_BLOCK_MAX");
+	is_err(kcopyin(fd, t, pat, OVUP_BLOCK_MAX + 1), -E2BIG,
+	       "COPYIN larger than OVUP_BLOCK_MAX");
 	is_err(kcopyin(fd, t, (void *)8, 16), -EFAULT, "COPYIN from an unmapped user buffer");
 	is_err(kcopyin(fd, t, NULL, 16), -EFAULT, "COPYIN from a NULL user buffer");
 	is_err(kcopyin(fd, f_cmdline, pat, 5), -EINVAL, "COPYIN into kernel text");
@@ -591,7 +595,8 @@ static void t_alloc(int fd)
 		if (!ret)
 			big[nbig++] = a.addr;
 	} while (!ret && nbig < 4);
-	ok(ret == -ENOMEM && nbig >= 1, "text area runs out with -ENOMEM after %d MiB blocks", nbig);
+	ok(ret == -ENOMEM && nbig >= 1, "text area runs out with -ENOMEM after %d MiB blocks",
+	   nbig);
 	for (int i = 0; i < nbig; i++)
 		kfree_(fd, big[i]);
 
@@ -684,7 +689,7 @@ static void t_perm(void)
 			_exit(11);
 		if (io(fd, OVUP_IOC_VERSION, &v) != -EPERM)
 			bad |= 1;
-		fd2 = open(DEV, O_RDWR);  /* root owns the node: DAC lets us open */
+		fd2 = open(DEV, O_RDWR); /* root owns the node: DAC lets us open */
 		if (fd2 < 0 || io(fd2, OVUP_IOC_VERSION, &v) != -EPERM)
 			bad |= 2;
 		_exit(bad);
@@ -722,7 +727,8 @@ static void t_perm(void)
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "uid 0 with CAP_SYS_ADMIN but without CAP_SYS_MODULE: VERSION, BEGIN, ALLOC, READ "
-	   "-> EPERM (status %#x)", status);
+	   "-> EPERM (status %#x)",
+	   status);
 	close(fd);
 }
 
@@ -740,7 +746,12 @@ static void t_pawrite_args(int fd)
 	kread(fd, f_version, vbefore, sizeof(vbefore));
 	p = patch_one(fd, "args", f_cmdline, blk);
 
-#define TRY(mutate, want, what) do { q = p; mutate; is_err(apply(fd, &q), want, what); } while (0)
+#define TRY(mutate, want, what)                    \
+	do {                                       \
+		q = p;                             \
+		mutate;                            \
+		is_err(apply(fd, &q), want, what); \
+	} while (0)
 	TRY(q.name[0] = 0, -EINVAL, "PAWRITE with an empty name");
 	TRY(strcpy(q.name, "a b"), -EINVAL, "PAWRITE with a space in the name");
 	TRY(strcpy(q.name, "tab\t"), -EINVAL, "PAWRITE with a control character in the name");
@@ -750,7 +761,7 @@ static void t_pawrite_args(int fd)
 	memcpy(q.pw.name, longname, sizeof(longname));
 	is_err(io(fd, OVUP_IOC_PAWRITE, &q.pw), -EINVAL, "PAWRITE with an unterminated name");
 	q = p;
-	fill_pw(&q);  /* now corrupt single fields of the argument */
+	fill_pw(&q); /* now corrupt single fields of the argument */
 	{
 		/* a dependency is an address inside a module; the core kernel
 		 * cannot go away and is not one */
@@ -871,17 +882,23 @@ static void t_patch(int fd)
 	rec = (struct ovup_k_record){ .index = 0 };
 	is_err(io(fd, OVUP_IOC_RECORD, &rec), 0, "RECORD 0 with NULL buffers");
 	ok(rec.nsites == 1 && rec.nblocks == 1 && rec.bloblen == strlen(p.blob) &&
-	   !strcmp(rec.name, "kioctl-cmdline") && rec.seq > 0,
-	   "RECORD 0 reports the name and counts (%u sites, %u blocks, %u blob bytes)",
-	   rec.nsites, rec.nblocks, rec.bloblen);
-	rec = (struct ovup_k_record){ .index = 0, .nsites = 2, .nblocks = 2, .bloblen = 63,
-				      .sites = (uintptr_t)rs, .blocks = (uintptr_t)rblocks,
+		   !strcmp(rec.name, "kioctl-cmdline") && rec.seq > 0,
+	   "RECORD 0 reports the name and counts (%u sites, %u blocks, %u blob bytes)", rec.nsites,
+	   rec.nblocks, rec.bloblen);
+	rec = (struct ovup_k_record){ .index = 0,
+				      .nsites = 2,
+				      .nblocks = 2,
+				      .bloblen = 63,
+				      .sites = (uintptr_t)rs,
+				      .blocks = (uintptr_t)rblocks,
 				      .blob = (uintptr_t)rblob };
 	is_err(io(fd, OVUP_IOC_RECORD, &rec), 0, "RECORD 0 with buffers");
 	ok(rs[0].addr == f_cmdline + 5 && rs[0].func == f_cmdline && rs[0].len == 5 &&
-	   !memcmp(rs[0].expect, p.sites[0].expect, 5) && !memcmp(rs[0].write, p.sites[0].write, 5),
+		   !memcmp(rs[0].expect, p.sites[0].expect, 5) &&
+		   !memcmp(rs[0].write, p.sites[0].write, 5),
 	   "RECORD site holds the saved original and the written bytes");
-	ok(rblocks[0] == blk && !strcmp(rblob, p.blob), "RECORD holds the owned block and the blob");
+	ok(rblocks[0] == blk && !strcmp(rblob, p.blob),
+	   "RECORD holds the owned block and the blob");
 	rec.nsites = 0;
 	is_err(io(fd, OVUP_IOC_RECORD, &rec), -ENOSPC, "RECORD with no room for the sites");
 	ok(rec.nsites == 1, "ENOSPC still reports the site count");
@@ -927,12 +944,16 @@ static void t_patch(int fd)
 	ok(file_is("/proc/cmdline", ""), "the refused REVERT changed nothing");
 	rec = (struct ovup_k_record){ .index = 1 };
 	io(fd, OVUP_IOC_RECORD, &rec);
-	ok(!strcmp(rec.name, "kioctl-stacked") && rec.seq > 1, "RECORD 1 is the newer patch (seq %llu)", rec.seq);
-	is_err(revert(fd, "kioctl-stacked", p2.ranges, p2.nranges, NULL), 0, "REVERT the stacked patch");
+	ok(!strcmp(rec.name, "kioctl-stacked") && rec.seq > 1,
+	   "RECORD 1 is the newer patch (seq %llu)", rec.seq);
+	is_err(revert(fd, "kioctl-stacked", p2.ranges, p2.nranges, NULL), 0,
+	       "REVERT the stacked patch");
 	ok(file_is("/proc/cmdline", "ovup-patched\n"), "/proc/cmdline is back to the first patch");
 	is_err(kfree_(fd, blk2), -EINVAL, "REVERT freed the stacked patch's block");
-	is_err(revert(fd, "kioctl-cmdline", p.ranges, p.nranges, NULL), 0, "REVERT the first patch");
-	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline reads the boot command line again");
+	is_err(revert(fd, "kioctl-cmdline", p.ranges, p.nranges, NULL), 0,
+	       "REVERT the first patch");
+	ok(file_is("/proc/cmdline", cmdline_orig),
+	   "/proc/cmdline reads the boot command line again");
 	kread(fd, f_cmdline + 5, cur, 5);
 	ok(!memcmp(cur, p.sites[0].expect, 5), "the original bytes are back at the site");
 	ok(npatches(fd) == 0, "VERSION counts 0 patches");
@@ -948,7 +969,8 @@ static void t_patch(int fd)
 	ok(file_is("/proc/cmdline", "ovup-batch\n") && file_is("/proc/version", "ovup-batch\n"),
 	   "/proc/cmdline and /proc/version both switched");
 	is_err(revert(fd, "kioctl-batch", p.ranges, p.nranges, NULL), 0, "REVERT the batch");
-	ok(file_is("/proc/cmdline", cmdline_orig) && !strncmp(slurp("/proc/version"), "Linux version", 13),
+	ok(file_is("/proc/cmdline", cmdline_orig) &&
+		   !strncmp(slurp("/proc/version"), "Linux version", 13),
 	   "both restored");
 
 	/* a jump to other kernel code is not what ovup does: refused */
@@ -982,7 +1004,8 @@ static void t_tracing(int fd)
 		uint8_t b[5];
 
 		kread(fd, f_cmdline, b, 5);
-		ok(ret == 0 && b[0] == 0xe8, "with ftrace on, cmdline_proc_show starts with a call");
+		ok(ret == 0 && b[0] == 0xe8,
+		   "with ftrace on, cmdline_proc_show starts with a call");
 	}
 	is_err(apply(fd, &p), 0, "PAWRITE behind an active ftrace call site");
 	ok(file_is("/proc/cmdline", "ovup-traced\n"), "/proc/cmdline shows the patch");
@@ -1028,7 +1051,7 @@ static void t_retired(int fd, uint64_t slow, pid_t reader)
 	ok(file_is("/proc/cmdline", cmdline_orig), "/proc/cmdline is the original again");
 	is_err(retired_get(fd, 0, &r), 0, "RETIRED 0 lists it");
 	ok(r.addr == slow && r.size == PAGE && !strcmp(r.name, "kioctl-slow") &&
-	   r.busy.pid == reader && r.busy.addr >= slow && r.busy.addr < slow + PAGE,
+		   r.busy.pid == reader && r.busy.addr >= slow && r.busy.addr < slow + PAGE,
 	   "... at %#" PRIx64 " (%" PRIu64 " bytes) of '%s', task %d found at %#" PRIx64,
 	   (uint64_t)r.addr, (uint64_t)r.size, r.name, r.busy.pid, (uint64_t)r.busy.addr);
 	is_err(retired_get(fd, 1, &r), -ENOENT, "RETIRED 1: ENOENT");
@@ -1040,7 +1063,7 @@ static void t_retired(int fd, uint64_t slow, pid_t reader)
 	io(fd, OVUP_IOC_FREE, &f);
 	waitpid(reader, NULL, 0);
 	ok(file_is("/tmp/slow.out", "ovup-slow\n"), "the sleeping reader finished normally "
-	   "(it returned through the retired code)");
+						    "(it returned through the retired code)");
 	for (i = 0; i < 60 && (ret = retired_get(fd, 0, &r)) == 0; i++)
 		usleep(100000);
 	is_err(ret, -ENOENT, "the module frees the retired block once no task is in it");
@@ -1064,10 +1087,10 @@ static void t_busy(int fd)
 	p.ranges[p.nranges++] = sleeping;
 	is_err(apply(fd, &p), -EBUSY, "PAWRITE while a task sleeps in a checked range");
 	ok(p.pw.busy.pid == pid && !strcmp(p.pw.busy.comm, "sleep") &&
-	   p.pw.busy.reason == OVUP_BUSY_FRAME &&
-	   p.pw.busy.addr >= sleeping.start && p.pw.busy.addr < sleeping.end,
-	   "busy names pid %d '%s' reason %u at %#llx in do_nanosleep",
-	   p.pw.busy.pid, p.pw.busy.comm, p.pw.busy.reason, p.pw.busy.addr);
+		   p.pw.busy.reason == OVUP_BUSY_FRAME && p.pw.busy.addr >= sleeping.start &&
+		   p.pw.busy.addr < sleeping.end,
+	   "busy names pid %d '%s' reason %u at %#llx in do_nanosleep", p.pw.busy.pid,
+	   p.pw.busy.comm, p.pw.busy.reason, p.pw.busy.addr);
 	kread(fd, f_cmdline + 5, cur, 5);
 	ok(!memcmp(cur, p.sites[0].expect, 5) && file_is("/proc/cmdline", cmdline_orig),
 	   "EBUSY left the function unchanged");
@@ -1095,18 +1118,21 @@ static void t_busy(int fd)
 	/* past replacement code (no ORC data) the rest of the stack is
 	 * searched word by word: a caller's return address is found */
 	p.ranges[p.nranges++] = (struct ovup_k_range){ sri, ksym_end(sri) };
-	is_err(apply(fd, &p), -EBUSY, "PAWRITE while a caller of replacement code returns into a "
+	is_err(apply(fd, &p), -EBUSY,
+	       "PAWRITE while a caller of replacement code returns into a "
 	       "checked range (seq_read_iter)");
 	ok(p.pw.busy.pid == reader && p.pw.busy.reason == OVUP_BUSY_FRAME &&
-	   p.pw.busy.addr >= sri && p.pw.busy.addr < ksym_end(sri),
-	   "busy: pid %d reason %u (a return address) at %#llx in seq_read_iter",
-	   p.pw.busy.pid, p.pw.busy.reason, p.pw.busy.addr);
+		   p.pw.busy.addr >= sri && p.pw.busy.addr < ksym_end(sri),
+	   "busy: pid %d reason %u (a return address) at %#llx in seq_read_iter", p.pw.busy.pid,
+	   p.pw.busy.reason, p.pw.busy.addr);
 	p.nranges--;
-	is_err(apply(fd, &p), 0, "PAWRITE elsewhere while a task sleeps in replacement code "
+	is_err(apply(fd, &p), 0,
+	       "PAWRITE elsewhere while a task sleeps in replacement code "
 	       "(nothing of its stack in the ranges)");
 	ok(p.pw.stats.tasks > 0 && p.pw.stats.rechecked <= p.pw.stats.tasks &&
-	   p.pw.stats.stop_ns > 0, "stats: %u tasks, %u walked inside the stop, %" PRIu64 " ns",
-	   p.pw.stats.tasks, p.pw.stats.rechecked, (uint64_t)p.pw.stats.stop_ns);
+		   p.pw.stats.stop_ns > 0,
+	   "stats: %u tasks, %u walked inside the stop, %" PRIu64 " ns", p.pw.stats.tasks,
+	   p.pw.stats.rechecked, (uint64_t)p.pw.stats.stop_ns);
 	is_err(revert(fd, "kioctl-other", p.ranges, p.nranges, NULL), 0, "REVERT it");
 	t_retired(fd, slow, reader);
 	blk = load_code(fd, code_puts, "never\n", 0);
@@ -1164,7 +1190,7 @@ static void t_release(void)
 
 	/* a process killed between alloc and pawrite leaks nothing either */
 	snprintf(cmd, sizeof(cmd), "kioctl _alloc_and_die");
-	kend(fd2);  /* the child needs the slot; its death gives it back */
+	kend(fd2); /* the child needs the slot; its death gives it back */
 	system(cmd);
 	writer(fd2);
 	n = 0;
@@ -1206,26 +1232,31 @@ static void t_module(int fd)
 		return;
 	ksyms_load();
 	f = ksym("ovup_target_show");
-	ok(file_is("/proc/ovup_target", "target-original\n"), "/proc/ovup_target reads the original");
+	ok(file_is("/proc/ovup_target", "target-original\n"),
+	   "/proc/ovup_target reads the original");
 	blk = load_code(fd, code_puts, "target-patched\n", 0);
 	p = patch_one(fd, "kioctl-module", f, blk);
 	is_err(apply(fd, &p), 0, "PAWRITE on a module function");
 	ok(file_is("/proc/ovup_target", "target-patched\n"), "/proc/ovup_target shows the patch");
 	ok(system("rmmod ovup_target 2>/dev/null") != 0, "rmmod of the patched module is refused");
-	is_err(revert(fd, "kioctl-module", p.ranges, p.nranges, NULL), 0, "REVERT the module patch");
+	is_err(revert(fd, "kioctl-module", p.ranges, p.nranges, NULL), 0,
+	       "REVERT the module patch");
 	ok(file_is("/proc/ovup_target", "target-original\n"), "/proc/ovup_target restored");
 
 	/* a site whose 5 bytes straddle a page boundary */
 	f = ksym("ovup_target_cross_show");
-	ok((f + 5) / PAGE != (f + 9) / PAGE, "ovup_target_cross_show+5 (%#" PRIx64
-	   ") crosses a page boundary", f + 5);
-	ok(file_is("/proc/ovup_target_cross", "cross-original\n"), "/proc/ovup_target_cross reads the original");
+	ok((f + 5) / PAGE != (f + 9) / PAGE,
+	   "ovup_target_cross_show+5 (%#" PRIx64 ") crosses a page boundary", f + 5);
+	ok(file_is("/proc/ovup_target_cross", "cross-original\n"),
+	   "/proc/ovup_target_cross reads the original");
 	blk = load_code(fd, code_puts, "cross-patched\n", 0);
 	p = patch_one(fd, "kioctl-cross", f, blk);
 	is_err(apply(fd, &p), 0, "PAWRITE at a site crossing pages");
-	ok(file_is("/proc/ovup_target_cross", "cross-patched\n"), "/proc/ovup_target_cross shows the patch");
+	ok(file_is("/proc/ovup_target_cross", "cross-patched\n"),
+	   "/proc/ovup_target_cross shows the patch");
 	is_err(revert(fd, "kioctl-cross", p.ranges, p.nranges, NULL), 0, "REVERT it");
-	ok(file_is("/proc/ovup_target_cross", "cross-original\n"), "/proc/ovup_target_cross restored");
+	ok(file_is("/proc/ovup_target_cross", "cross-original\n"),
+	   "/proc/ovup_target_cross restored");
 
 	ok(system("rmmod ovup_target") == 0, "rmmod works once reverted");
 	ksyms_load();
@@ -1236,10 +1267,10 @@ static struct code code_store(uint64_t base, uint64_t addr)
 {
 	struct code c = { .base = base };
 
-	emit(&c, "\xc6\x05", 2);                  /* movb $0x42, addr(%rip) */
-	emit_rel32(&c, addr - 1);                  /* rip is after the imm8 */
+	emit(&c, "\xc6\x05", 2);  /* movb $0x42, addr(%rip) */
+	emit_rel32(&c, addr - 1); /* rip is after the imm8 */
 	emit(&c, "\x42", 1);
-	emit(&c, "\x31\xc0\xc3", 3);                /* xor %eax,%eax; ret */
+	emit(&c, "\x31\xc0\xc3", 3); /* xor %eax,%eax; ret */
 	return c;
 }
 
@@ -1296,8 +1327,8 @@ static void t_prot(int fd)
 			   status, b);
 			n = klogctl(3, log, sizeof(log) - 1);
 			log[n > 0 ? n : 0] = 0;
-			snprintf(want, sizeof(want), "unable to handle page fault for address: %016" PRIx64,
-				 d + 8);
+			snprintf(want, sizeof(want),
+				 "unable to handle page fault for address: %016" PRIx64, d + 8);
 			ok(strstr(log, want) && strstr(log, "permissions violation"),
 			   "the kernel log shows a write-protection fault at %#" PRIx64, d + 8);
 		}
@@ -1318,15 +1349,17 @@ static void t_dmesg(void)
 static void t_idle(void)
 {
 	uint64_t it = ksym("idle_threads"), blk;
-	struct ovup_k_idle bad[] = { { 0 }, { 1ULL << 40 }, { ksym("init_task") }, { it + 8 },
+	struct ovup_k_idle bad[] = { { 0 },
+				     { 1ULL << 40 },
+				     { ksym("init_task") },
+				     { it + 8 },
 				     { 0xffffffffffffff00ULL } };
 	struct ovup_k_idle good = { it };
 	struct ovup_k_revert rv = { .name = "kioctl-idle" };
 	struct patch p;
 	int fd;
 
-	ok(system("rmmod ovup") == 0 && system("insmod /lib/ovup/ovup.ko") == 0,
-	   "a fresh ovup.ko");
+	ok(system("rmmod ovup") == 0 && system("insmod /lib/ovup/ovup.ko") == 0, "a fresh ovup.ko");
 	fd = open(DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		bail("open %s", DEV);
@@ -1388,8 +1421,8 @@ static void reader_loop(const char *path, const char *a, const char *b, volatile
 
 static void t_stress(int fd, int rounds)
 {
-	volatile int *stats = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile int *stats = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				   -1, 0);
 	double t0, apply_max = 0, revert_max = 0, apply_sum = 0, revert_sum = 0;
 	int good = 0, seen_bad = 0, busy = 0;
 	pid_t reader;
@@ -1486,25 +1519,48 @@ static uint64_t fz_addr(const struct ovup_k_version *v)
 	const struct ksym *k = &ksyms[fz() % nksyms];
 
 	switch (fz() % 12) {
-	case 0: return 0;
-	case 1: return fz() % 4096;
-	case 2: return (uintptr_t)fz_buf + fz() % 64;
-	case 3: return k->addr;
-	case 4: return k->addr + 5;
-	case 5: return k->addr + fz() % 64;
-	case 6: return v->text_base + (fz() % (v->text_size + 2 * PAGE)) - PAGE;
-	case 7: return v->data_base + (fz() % (v->data_size + 2 * PAGE)) - PAGE;
-	case 8: return fz_blocks[fz() % FZ_POOL] + (fz() % 3 == 0 ? fz() % 8192 : 0);
-	case 9: return ~0ULL - fz() % 64;
-	case 10: return 0xffff800000000000ULL + fz() % 4096;
-	default: return fz();
+	case 0:
+		return 0;
+	case 1:
+		return fz() % 4096;
+	case 2:
+		return (uintptr_t)fz_buf + fz() % 64;
+	case 3:
+		return k->addr;
+	case 4:
+		return k->addr + 5;
+	case 5:
+		return k->addr + fz() % 64;
+	case 6:
+		return v->text_base + (fz() % (v->text_size + 2 * PAGE)) - PAGE;
+	case 7:
+		return v->data_base + (fz() % (v->data_size + 2 * PAGE)) - PAGE;
+	case 8:
+		return fz_blocks[fz() % FZ_POOL] + (fz() % 3 == 0 ? fz() % 8192 : 0);
+	case 9:
+		return ~0ULL - fz() % 64;
+	case 10:
+		return 0xffff800000000000ULL + fz() % 4096;
+	default:
+		return fz();
 	}
 }
 
 static uint64_t fz_size(void)
 {
-	static const uint64_t sizes[] = { 0, 1, 5, 16, 17, 4095, 4096, 4097, 8192,
-					  OVUP_BLOCK_MAX, OVUP_BLOCK_MAX + 1, ~0ULL, 1ULL << 32 };
+	static const uint64_t sizes[] = { 0,
+					  1,
+					  5,
+					  16,
+					  17,
+					  4095,
+					  4096,
+					  4097,
+					  8192,
+					  OVUP_BLOCK_MAX,
+					  OVUP_BLOCK_MAX + 1,
+					  ~0ULL,
+					  1ULL << 32 };
 
 	return fz() % 4 ? sizes[fz() % (sizeof(sizes) / sizeof(sizes[0]))] : fz() % 20000;
 }
@@ -1512,22 +1568,32 @@ static uint64_t fz_size(void)
 static uint64_t fz_uptr(void)
 {
 	switch (fz() % 5) {
-	case 0: return 0;
-	case 1: return 8;
-	case 2: return ~0ULL - 7;
-	case 3: return 0xffffffff81000000ULL;   /* kernel memory as a user pointer */
-	default: return (uintptr_t)fz_buf;
+	case 0:
+		return 0;
+	case 1:
+		return 8;
+	case 2:
+		return ~0ULL - 7;
+	case 3:
+		return 0xffffffff81000000ULL; /* kernel memory as a user pointer */
+	default:
+		return (uintptr_t)fz_buf;
 	}
 }
 
 static uint32_t fz_count(uint32_t max)
 {
 	switch (fz() % 6) {
-	case 0: return 0;
-	case 1: return max;
-	case 2: return max + 1;
-	case 3: return (uint32_t)fz();
-	default: return 1 + fz() % 3;
+	case 0:
+		return 0;
+	case 1:
+		return max;
+	case 2:
+		return max + 1;
+	case 3:
+		return (uint32_t)fz();
+	default:
+		return 1 + fz() % 3;
 	}
 }
 
@@ -1600,7 +1666,9 @@ static void t_fuzz(int fd, long rounds)
 
 		switch (op) {
 		case 0: {
-			struct ovup_k_alloc a = { .size = fz_size(), .kind = fz() % 4, .pad = fz() % 8 == 0 };
+			struct ovup_k_alloc a = { .size = fz_size(),
+						  .kind = fz() % 4,
+						  .pad = fz() % 8 == 0 };
 
 			ret = io(fd, OVUP_IOC_ALLOC, &a);
 			if (!ret)
@@ -1614,20 +1682,26 @@ static void t_fuzz(int fd, long rounds)
 			break;
 		}
 		case 2: {
-			struct ovup_k_copyin c = { .addr = fz_addr(&v), .uaddr = fz_uptr(), .len = fz_size() };
+			struct ovup_k_copyin c = { .addr = fz_addr(&v),
+						   .uaddr = fz_uptr(),
+						   .len = fz_size() };
 
 			ret = io(fd, OVUP_IOC_COPYIN, &c);
 			break;
 		}
 		case 3: {
-			struct ovup_k_chgprot c = { .addr = fz_addr(&v), .len = fz_size(),
-						    .prot = fz() % 5, .pad = fz() % 8 == 0 };
+			struct ovup_k_chgprot c = { .addr = fz_addr(&v),
+						    .len = fz_size(),
+						    .prot = fz() % 5,
+						    .pad = fz() % 8 == 0 };
 
 			ret = io(fd, OVUP_IOC_CHGPROT, &c);
 			break;
 		}
 		case 4: {
-			struct ovup_k_read rd = { .addr = fz_addr(&v), .uaddr = fz_uptr(), .len = fz_size() };
+			struct ovup_k_read rd = { .addr = fz_addr(&v),
+						  .uaddr = fz_uptr(),
+						  .len = fz_size() };
 
 			ret = io(fd, OVUP_IOC_READ, &rd);
 			break;
@@ -1651,7 +1725,8 @@ static void t_fuzz(int fd, long rounds)
 				sites[i] = sites[i % 4];
 			for (uint32_t i = 0; i < 4; i++) {
 				ranges[i].start = fz_addr(&v);
-				ranges[i].end = fz() % 4 ? ranges[i].start + fz() % 4096 : fz_addr(&v);
+				ranges[i].end = fz() % 4 ? ranges[i].start + fz() % 4096
+							 : fz_addr(&v);
 				blocks[i] = fz_addr(&v);
 			}
 			pw.sites = fz() % 8 ? (uintptr_t)sites : fz_uptr();
@@ -1698,7 +1773,8 @@ static void t_fuzz(int fd, long rounds)
 			break;
 		}
 		case 6: {
-			struct ovup_k_revert rv = { .ranges = fz_uptr(), .nranges = fz_count(OVUP_RANGES_MAX) };
+			struct ovup_k_revert rv = { .ranges = fz_uptr(),
+						    .nranges = fz_count(OVUP_RANGES_MAX) };
 
 			snprintf(rv.name, sizeof(rv.name), "%s", names[fz() % 5]);
 			if (fz() % 2) {
@@ -1709,9 +1785,13 @@ static void t_fuzz(int fd, long rounds)
 			break;
 		}
 		case 7: {
-			struct ovup_k_record rec = { .index = fz() % 4, .nsites = fz_count(8),
-						     .nblocks = fz_count(8), .bloblen = fz_count(200),
-						     .sites = fz_uptr(), .blocks = fz_uptr(), .blob = fz_uptr() };
+			struct ovup_k_record rec = { .index = fz() % 4,
+						     .nsites = fz_count(8),
+						     .nblocks = fz_count(8),
+						     .bloblen = fz_count(200),
+						     .sites = fz_uptr(),
+						     .blocks = fz_uptr(),
+						     .blob = fz_uptr() };
 
 			ret = io(fd, OVUP_IOC_RECORD, &rec);
 			break;
@@ -1719,19 +1799,23 @@ static void t_fuzz(int fd, long rounds)
 		case 8:
 			if (fz() % 3 == 0) {
 				/* near idle_threads, or anywhere: only the real one passes */
-				struct ovup_k_idle id = { .idle_threads = fz() % 2 ?
-					ksym("idle_threads") + (fz() % 64) * 8 : fz_addr(&v) };
+				struct ovup_k_idle id = {
+					.idle_threads = fz() % 2 ? ksym("idle_threads") +
+									   (fz() % 64) * 8
+								 : fz_addr(&v)
+				};
 
-				ret = io(fd, OVUP_IOC_IDLE, fz() % 8 ? (void *)&id :
-					 (void *)(uintptr_t)fz_uptr());
+				ret = io(fd, OVUP_IOC_IDLE,
+					 fz() % 8 ? (void *)&id : (void *)(uintptr_t)fz_uptr());
 			} else if (fz() % 2) {
-				struct ovup_k_retired rt = { .index = fz() % 4, .pad = fz() % 8 == 0 };
+				struct ovup_k_retired rt = { .index = fz() % 4,
+							     .pad = fz() % 8 == 0 };
 
-				ret = io(fd, OVUP_IOC_RETIRED, fz() % 8 ? (void *)&rt :
-					 (void *)(uintptr_t)fz_uptr());
+				ret = io(fd, OVUP_IOC_RETIRED,
+					 fz() % 8 ? (void *)&rt : (void *)(uintptr_t)fz_uptr());
 			} else {
-				ret = io(fd, OVUP_IOC_VERSION, fz() % 4 ? (void *)&v :
-					 (void *)(uintptr_t)fz_uptr());
+				ret = io(fd, OVUP_IOC_VERSION,
+					 fz() % 4 ? (void *)&v : (void *)(uintptr_t)fz_uptr());
 			}
 			break;
 		default:
@@ -1740,7 +1824,7 @@ static void t_fuzz(int fd, long rounds)
 		}
 		counts[op]++;
 		accepted[op] += ret == 0;
-		if (op == 9)  /* a random command may have been END */
+		if (op == 9) /* a random command may have been END */
 			kbegin(fd, 0, NULL);
 	}
 	diag("calls (accepted) per op: alloc %ld (%ld) free %ld (%ld) copyin %ld (%ld) chgprot %ld (%ld)"
@@ -1749,7 +1833,7 @@ static void t_fuzz(int fd, long rounds)
 	     accepted[3], counts[4], accepted[4], counts[5], accepted[5], counts[6], accepted[6],
 	     counts[7], accepted[7]);
 	ok(accepted[0] > 0 && accepted[2] > 0 && accepted[4] > 0 && accepted[5] > 0 &&
-	   accepted[6] > 0 && accepted[7] > 0,
+		   accepted[6] > 0 && accepted[7] > 0,
 	   "the fuzzer reached the success paths too (alloc, copyin, read, pawrite, revert, record)");
 
 	/* undo what was accepted: every record, then every block (close) */
@@ -1760,7 +1844,8 @@ static void t_fuzz(int fd, long rounds)
 			break;
 	}
 	ok(npatches(fd) == 0, "every accepted PAWRITE reverted");
-	ok(file_is("/proc/cmdline", cmdline_orig) && !strncmp(slurp("/proc/version"), "Linux version", 13),
+	ok(file_is("/proc/cmdline", cmdline_orig) &&
+		   !strncmp(slurp("/proc/version"), "Linux version", 13),
 	   "the kernel still serves /proc/cmdline and /proc/version");
 }
 
@@ -1790,7 +1875,7 @@ static pid_t holder_child(int ready, unsigned int ms)
 			usleep(ms * 1000);
 		else
 			pause();
-		_exit(0);  /* the exit closes the fd: the slot is free again */
+		_exit(0); /* the exit closes the fd: the slot is free again */
 	}
 	return pid;
 }
@@ -1809,8 +1894,10 @@ static void t_gate(int fd)
 
 	is_err(apply(fd, &p), 0, "PAWRITE by the holder");
 	io(fd, OVUP_IOC_RECORD, &rec);
-	ok(p.pw.seq > 0 && p.pw.seq == rec.seq, "PAWRITE returns the module's seq %llu"
-	   " (RECORD says %llu)", p.pw.seq, rec.seq);
+	ok(p.pw.seq > 0 && p.pw.seq == rec.seq,
+	   "PAWRITE returns the module's seq %llu"
+	   " (RECORD says %llu)",
+	   p.pw.seq, rec.seq);
 	is_err(kbegin(fd, 0, NULL), -EALREADY, "BEGIN on the fd that holds the slot");
 	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT | 2, NULL), -EINVAL, "BEGIN with an unknown flag");
 	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT, &b), -EBUSY, "BEGIN NOWAIT on a second fd");
@@ -1821,7 +1908,8 @@ static void t_gate(int fd)
 		is_err(io(fd2, OVUP_IOC_ALLOC, &a), -EBUSY, "ALLOC from an fd without the slot");
 	}
 	is_err(kcopyin(fd2, blk, "x", 1), -EBUSY, "COPYIN from an fd without the slot");
-	is_err(revert(fd2, "kioctl-gate", NULL, 0, NULL), -EBUSY, "REVERT from an fd without the slot");
+	is_err(revert(fd2, "kioctl-gate", NULL, 0, NULL), -EBUSY,
+	       "REVERT from an fd without the slot");
 	is_err(kend(fd2), -EBUSY, "END from an fd that does not hold the slot");
 	is_err(kread(fd2, f_cmdline, buf, 8), 0, "READ needs no slot");
 	is_err(io(fd2, OVUP_IOC_RECORD, &rec), 0, "RECORD needs no slot");
@@ -1833,7 +1921,8 @@ static void t_gate(int fd)
 		struct ovup_k_free f = { .addr = blk };
 
 		is_err(io(fd, OVUP_IOC_ALLOC, &a), -ENOLCK, "ALLOC with nobody holding the slot");
-		is_err(io(fd, OVUP_IOC_CHGPROT, &c), -ENOLCK, "CHGPROT with nobody holding the slot");
+		is_err(io(fd, OVUP_IOC_CHGPROT, &c), -ENOLCK,
+		       "CHGPROT with nobody holding the slot");
 		is_err(io(fd, OVUP_IOC_FREE, &f), -ENOLCK, "FREE with nobody holding the slot");
 		is_err(kcopyin(fd, blk, "x", 1), -ENOLCK, "COPYIN with nobody holding the slot");
 		is_err(apply(fd, &p), -ENOLCK, "PAWRITE with nobody holding the slot");
@@ -1842,8 +1931,7 @@ static void t_gate(int fd)
 	}
 	is_err(kend(fd), -ENOLCK, "END with nobody holding the slot");
 	is_err(kbegin(fd2, OVUP_BEGIN_NOWAIT, &b), 0, "BEGIN NOWAIT on a free slot");
-	ok(b.seq == rec.seq, "BEGIN reports the newest seq %llu (want %llu)", b.seq,
-	   rec.seq);
+	ok(b.seq == rec.seq, "BEGIN reports the newest seq %llu (want %llu)", b.seq, rec.seq);
 	close(fd2);
 	is_err(kbegin(fd, OVUP_BEGIN_NOWAIT, NULL), 0, "closing the holder's fd freed the slot");
 	is_err(revert(fd, "kioctl-gate", p.ranges, p.nranges, NULL), 0, "REVERT by the new holder");
@@ -1867,7 +1955,8 @@ static void t_gate(int fd)
 	ok(read(pfd[0], buf, 1) == 1, "a child holds the slot until killed");
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(1);
-	is_err(kbegin(fd, 0, NULL), -EINTR, "a blocking BEGIN interrupted by a signal (SA_RESTART)");
+	is_err(kbegin(fd, 0, NULL), -EINTR,
+	       "a blocking BEGIN interrupted by a signal (SA_RESTART)");
 	reap(pid);
 	is_err(kbegin(fd, OVUP_BEGIN_NOWAIT, NULL), 0, "the killed holder's slot is free");
 	close(pfd[0]);
@@ -1916,9 +2005,9 @@ static void t_k5(int fd)
 	q = p;
 	q.sites[0].len = 12;
 	kread(fd, q.sites[0].addr, q.sites[0].expect, 12);
-	memcpy(q.sites[0].write, "\x48\xb8", 2);             /* movabs rax, user */
+	memcpy(q.sites[0].write, "\x48\xb8", 2); /* movabs rax, user */
 	memcpy(q.sites[0].write + 2, &user, 8);
-	memcpy(q.sites[0].write + 10, "\xff\xe0", 2);        /* jmp rax */
+	memcpy(q.sites[0].write + 10, "\xff\xe0", 2); /* jmp rax */
 	k5_try(fd, &q, -EINVAL, "`movabs rax, <user address>; jmp rax`");
 	q = p;
 	q.sites[0] = site_jump(fd, f_abort, blk);
@@ -1945,7 +2034,8 @@ static void t_k5(int fd)
 		sh = ksym("ovup_target_short");
 		q = p;
 		q.sites[0] = site_jump(fd, sh, blk);
-		k5_try(fd, &q, -EINVAL, "a jmp at entry+5 of a 7-byte function (3 bytes past its end)");
+		k5_try(fd, &q, -EINVAL,
+		       "a jmp at entry+5 of a 7-byte function (3 bytes past its end)");
 		ok(system("rmmod ovup_target") == 0, "rmmod ovup_target");
 	}
 
@@ -2075,20 +2165,21 @@ static void t_stray(int fd, bool apply_it)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kioctl [all | GROUP...]\n"
-		   "       kioctl stress [ROUNDS]\n"
-		   "       kioctl fuzz [CALLS]\n"
-		   "groups: version ioctl alloc read perm args patch tracing busy release gate k5\n"
-		   "        module idle dmesg rmmod; prot (oopses on purpose, not part of all);\n"
-		   "        lockdown, confidentiality (raise lockdown: last, not part of all);\n"
-		   "        stray, unstray (a blobless patch of version_proc_show, and its revert)\n");
+	fprintf(f,
+		"usage: kioctl [all | GROUP...]\n"
+		"       kioctl stress [ROUNDS]\n"
+		"       kioctl fuzz [CALLS]\n"
+		"groups: version ioctl alloc read perm args patch tracing busy release gate k5\n"
+		"        module idle dmesg rmmod; prot (oopses on purpose, not part of all);\n"
+		"        lockdown, confidentiality (raise lockdown: last, not part of all);\n"
+		"        stray, unstray (a blobless patch of version_proc_show, and its revert)\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const all[] = { "version", "ioctl", "alloc", "read", "perm", "args",
-					   "patch", "tracing", "busy", "release", "gate", "k5",
-					   "module", "idle", "dmesg", "rmmod", NULL };
+	static const char *const all[] = { "version", "ioctl",   "alloc", "read",    "perm", "args",
+					   "patch",   "tracing", "busy",  "release", "gate", "k5",
+					   "module",  "idle",    "dmesg", "rmmod",   NULL };
 	const char *const *groups = all;
 	int fd;
 
@@ -2116,7 +2207,7 @@ int main(int argc, char **argv)
 
 		t_fuzz(fd, rounds > 0 ? rounds : 20000);
 		close(fd);
-		t_rmmod();   /* no block or reference leaked: the module unloads */
+		t_rmmod(); /* no block or reference leaked: the module unloads */
 		fd = dev_open();
 		writer(fd);
 		t_dmesg();
@@ -2164,8 +2255,7 @@ int main(int argc, char **argv)
 			t_confidentiality(fd);
 		} else if (!strcmp(g, "stray") || !strcmp(g, "unstray")) {
 			t_stray(fd, !strcmp(g, "stray"));
-		}
-		else if (!strcmp(g, "module"))
+		} else if (!strcmp(g, "module"))
 			t_module(fd);
 		else if (!strcmp(g, "prot"))
 			t_prot(fd);

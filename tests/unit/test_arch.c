@@ -14,7 +14,8 @@ static void test_gadgets(void)
 		   ovup_arch_gadget_syscall[1] == 0x05 && ovup_arch_gadget_syscall[2] == 0xc3,
 	   "the syscall gadget is 'syscall; ret' (0f 05 c3)");
 	ok(ovup_arch_gadget_restorer[0] && ovup_arch_gadget_restorer_len[0] == 9 &&
-		   ovup_arch_gadget_restorer[0][3] == 15 && ovup_arch_gadget_restorer[0][7] == 0x0f &&
+		   ovup_arch_gadget_restorer[0][3] == 15 &&
+		   ovup_arch_gadget_restorer[0][7] == 0x0f &&
 		   ovup_arch_gadget_restorer[0][8] == 0x05,
 	   "the restorer loads rt_sigreturn (15) and makes the syscall");
 }
@@ -39,7 +40,7 @@ static void test_frame(void)
 	memcpy(xs + 464, "\xe7\0\0\0\0\0\0\0", 8); /* ptrace puts XCR0 here */
 	r.rsp = 0x7ffff0001238;
 	r.rip = 0x401002;
-	r.orig_rax = 0;  /* stopped in read(2)... */
+	r.orig_rax = 0;         /* stopped in read(2)... */
 	r.rax = (uint64_t)-512; /* ... which the stop interrupted (-ERESTARTSYS) */
 	r.rbx = 0x1111;
 	r.cs = 0x33;
@@ -54,7 +55,8 @@ static void test_frame(void)
 	is_int(ovup_arch_frame(&f), 0, "a frame is laid out");
 	ok(f.lo + f.len == r.rsp - 128, "it ends at the red zone");
 	ok(f.len <= sizeof(xs) + 4 + 440 + 64 + 16, "it takes no more room than a signal frame");
-	ok(f.sp == f.lo && (f.sp + 8) % 16 == 0, "the stack pointer is the frame, aligned as the kernel's");
+	ok(f.sp == f.lo && (f.sp + 8) % 16 == 0,
+	   "the stack pointer is the frame, aligned as the kernel's");
 	is_int(u64at(f.bytes), 0x7fff12345678, "'ret' after the syscall goes to the restorer");
 	fp = u64at(f.bytes + mc + 8 * 23);
 	ok(fp % 64 == 0 && fp > f.lo && fp + sizeof(xs) + 4 <= f.lo + f.len,
@@ -101,7 +103,8 @@ int main(void)
 	is_int(ovup_arch_jump(0x2000, 0x1000, b), 5, "backward jump is 5 bytes");
 	ok(b[0] == 0xe9 && b[1] == 0xfb && b[2] == 0xef && b[3] == 0xff && b[4] == 0xff,
 	   "backward jump is e9 fb ef ff ff");
-	ok(ovup_arch_jump_decode(0x2000, b, 5, &to) && to == 0x1000, "decode gives the target back");
+	ok(ovup_arch_jump_decode(0x2000, b, 5, &to) && to == 0x1000,
+	   "decode gives the target back");
 	is_int(ovup_arch_jump(0x1000, 0x1005, b), 5, "jump to the next instruction");
 	ok(b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 0, "... has displacement 0");
 	/* the reach: rel32 counts from the end of the 5-byte instruction */

@@ -47,14 +47,16 @@ static void getopt_rules(void)
 	is_int(PARSE(&c, "list", "-V"), 0, "ovup list -V: no target needed");
 	ok(c.version, "... version");
 	is_int(PARSE(&c, "apply", "-p", "1", "-p", "2", "x.c"), -EINVAL, "-p twice");
-	has_str(c.err, "option '-p': the target is already pid 1", "... names the option and the first");
+	has_str(c.err, "option '-p': the target is already pid 1",
+		"... names the option and the first");
 	is_int(PARSE(&c, "apply", "-p", "1", "-k", "x.c"), -EINVAL, "-p then -k");
 	has_str(c.err, "option '-k'", "... names -k");
 	has_str(c.err, "give one target, -p PID or -k", "... and says what to give");
 	is_int(PARSE(&c, "apply", "-k", "--pid=3", "x.c"), -EINVAL, "-k then --pid");
 	has_str(c.err, "option '--pid': the target is already the kernel", "... names --pid");
 	is_int(PARSE(&c, "list", "-k", "-k"), -EINVAL, "-k twice");
-	is_int(PARSE(&c, "list", "-p", "1", "--json", "--frob"), -EINVAL, "a usage error under --json");
+	is_int(PARSE(&c, "list", "-p", "1", "--json", "--frob"), -EINVAL,
+	       "a usage error under --json");
 	ok(c.json, "... keeps json set, for the error object");
 	is_int(PARSE(&c, "help", "nosuch"), -EINVAL, "help for an unknown verb");
 	has_str(c.err, "unknown verb 'nosuch'", "... names it");
@@ -78,7 +80,8 @@ static void open_modes(void)
 	PARSE(&c, "apply", "-p", "1", "x.c");
 	is_int(ovup_cmdline_open_mode(&c), OVUP_OPEN_WRITE, "apply writes");
 	PARSE(&c, "build", "-k", "x.c", "-o", "x.o");
-	is_int(ovup_cmdline_open_mode(&c), OVUP_OPEN_HEADERS, "build -k is for the installed headers");
+	is_int(ovup_cmdline_open_mode(&c), OVUP_OPEN_HEADERS,
+	       "build -k is for the installed headers");
 	PARSE(&c, "symbols", "-p", "1");
 	is_int(ovup_cmdline_open_mode(&c), OVUP_OPEN_READ, "symbols only reads");
 }
@@ -109,8 +112,9 @@ static void json_writer(void)
 	ovup_json_str(&j, "z", NULL);
 	ovup_json_end(&j);
 	fclose(f);
-	is_str(out, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"addr\":\"0xffffffff81234560\","
-		    "\"n\":18446744073709551615,\"i\":-3,\"a\":[true,false,null,{},[]],\"z\":null}\n",
+	is_str(out,
+	       "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"addr\":\"0xffffffff81234560\","
+	       "\"n\":18446744073709551615,\"i\":-3,\"a\":[true,false,null,{},[]],\"z\":null}\n",
 	       "JSON: commas, nesting, escapes, an address as a string, one line");
 	free(out);
 }
@@ -123,12 +127,14 @@ int main(void)
 	ok(c.pid == 42 && c.nargs == 1 && !c.kernel, "... pid 42, one argument");
 	is_str(c.args[0], "fix.c", "... the patch");
 	is_int(c.retries, 50, "... default retries");
-	is_int(PARSE(&c, "apply", "--pid=7", "--dry-run", "--name", "n1", "x.c", "--", "-I/inc", "-DX"),
+	is_int(PARSE(&c, "apply", "--pid=7", "--dry-run", "--name", "n1", "x.c", "--", "-I/inc",
+		     "-DX"),
 	       0, "long options, --opt=value, and compiler flags after --");
 	ok(c.pid == 7 && c.dry_run && c.ncflags == 2, "... pid, dry run, two flags");
 	is_str(c.name, "n1", "... the name");
 	is_str(c.cflags[1], "-DX", "... flags in order");
-	is_int(PARSE(&c, "apply", "-p99", "-n", "--json", "--retries", "3", "x.c"), 0, "-p99 -n --json");
+	is_int(PARSE(&c, "apply", "-p99", "-n", "--json", "--retries", "3", "x.c"), 0,
+	       "-p99 -n --json");
 	ok(c.pid == 99 && c.dry_run && c.json && c.retries == 3, "... all taken");
 	is_int(PARSE(&c, "revert", "-p", "1"), 0, "revert without a name");
 	is_int(c.nargs, 0, "... no name");

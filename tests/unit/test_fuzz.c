@@ -87,13 +87,12 @@ static const char record_sample[] =
 	"end\n"
 	"retired 0x9000 0x1000 1\n";
 
-static const char kallsyms_sample[] =
-	"ffffffff8a000000 T _text\n"
-	"ffffffff8a2105a0 t cmdline_proc_show\n"
-	"ffffffff8a2105d0 t version_proc_show\n"
-	"000000000001fb80 A current_task\n"
-	"ffffffffc0001000 t target_show\t[ovup_target]\n"
-	"ffffffffc0001100 T target_init\t[ovup_target]\n";
+static const char kallsyms_sample[] = "ffffffff8a000000 T _text\n"
+				      "ffffffff8a2105a0 t cmdline_proc_show\n"
+				      "ffffffff8a2105d0 t version_proc_show\n"
+				      "000000000001fb80 A current_task\n"
+				      "ffffffffc0001000 t target_show\t[ovup_target]\n"
+				      "ffffffffc0001100 T target_init\t[ovup_target]\n";
 
 int main(void)
 {
@@ -111,8 +110,8 @@ int main(void)
 				uint64_t a;
 
 				parsed++;
-				ovup_maps_hole(m, n, 4096 + next() % 65536, next(), UINT64_MAX - next(),
-					       next(), next(), &a);
+				ovup_maps_hole(m, n, 4096 + next() % 65536, next(),
+					       UINT64_MAX - next(), next(), next(), &a);
 				ovup_maps_free(m, n);
 			} else {
 				refused++;
@@ -140,13 +139,15 @@ int main(void)
 		}
 		free(in);
 	}
-	ok(parsed > 0 && refused > 0, "20000 mutated maps and records: %d parsed, %d refused, no crash",
-	   parsed, refused);
+	ok(parsed > 0 && refused > 0,
+	   "20000 mutated maps and records: %d parsed, %d refused, no crash", parsed, refused);
 
 	for (i = 0; i < 3000; i++) {
-		static const char *const words[] = { "apply", "-p", "42", "--pid=7", "-k", "x.c", "--",
-						     "-O0", "--name", "n", "--retries", "3", "revert",
-						     "list", "--json", "-n", "-o", "o", "build", "" };
+		static const char *const words[] = { "apply",  "-p",   "42",        "--pid=7",
+						     "-k",     "x.c",  "--",        "-O0",
+						     "--name", "n",    "--retries", "3",
+						     "revert", "list", "--json",    "-n",
+						     "-o",     "o",    "build",     "" };
 		char *argv[8];
 		int argc = 1 + (int)(next() % 7), k;
 		struct ovup_cmdline c;

@@ -69,7 +69,8 @@ int main(void)
 	o.name = ovup_xstrdup("vmlinux");
 	o.path = ovup_xstrdup("vmlinux");
 	ovup_symtab_add_object(&st, &o);
-	ovup_symtab_add(&st, 0, "_text", LINK_TEXT + DELTA, 0, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, 0, "_text", LINK_TEXT + DELTA, 0, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL,
+			NULL);
 	ovup_symtab_add(&st, 0, "fn", LINK_TEXT + DELTA + 0x100000, 0x10000, OVUP_SYM_FUNC,
 			OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_finish(&st);

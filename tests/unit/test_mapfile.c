@@ -16,9 +16,11 @@ static const char patch_src[] =
 
 int main(void)
 {
-	struct ovup_label labels[] = { { "printf", 0x7f0000123450ull }, { "counter", 0x555555558010ull } };
-	struct ovup_mapfile_in in = { "t", 0x555555600000ull, 0x555555601000ull, 0x555555602000ull,
-				      labels, 2, NULL, NULL };
+	struct ovup_label labels[] = { { "printf", 0x7f0000123450ull },
+				       { "counter", 0x555555558010ull } };
+	struct ovup_mapfile_in in = {
+		"t", 0x555555600000ull, 0x555555601000ull, 0x555555602000ull, labels, 2, NULL, NULL
+	};
 	char *map = ovup_mapfile(&in), *dir = ovup_tmpdir(), *src, *obj, *out, *ld, *cmd;
 	struct ovup_img img;
 	size_t i;
@@ -62,7 +64,8 @@ int main(void)
 		}
 	}
 	for (i = 0; i < img.nsyms; i++)
-		sym_ok |= !strcmp(img.syms[i].name, "compute") && img.syms[i].value == 0x555555600000ull;
+		sym_ok |= !strcmp(img.syms[i].name, "compute") &&
+			  img.syms[i].value == 0x555555600000ull;
 	ok(text_ok, ".text at the text base");
 	ok(got_ok & 1, ".got in the read-only part");
 	ok(got_ok & 2, "... holding printf's absolute address");
@@ -73,10 +76,11 @@ int main(void)
 
 	/* a section the script does not place must fail the link */
 	free(cmd);
-	cmd = ovup_xasprintf("printf 'int x __attribute__((section(\".weird\"))) = 1;\\n' > %s && "
-			     "cc -c -o %s %s && ld -o %s -T %s -e 0 -nostdlib --orphan-handling=error "
-			     "%s 2>/dev/null",
-			     src, obj, src, out, ld, obj);
+	cmd = ovup_xasprintf(
+		"printf 'int x __attribute__((section(\".weird\"))) = 1;\\n' > %s && "
+		"cc -c -o %s %s && ld -o %s -T %s -e 0 -nostdlib --orphan-handling=error "
+		"%s 2>/dev/null",
+		src, obj, src, out, ld, obj);
 	ok(system(cmd) != 0, "an unplaced section is an error, not silently placed");
 	free(cmd);
 	free(src);

@@ -42,8 +42,8 @@ int main(void)
 	free(m);
 
 	ovup_maps_parse(sample, &m, &n);
-	is_int(ovup_maps_hole(m, n, 8192, site - win, site + win, site, 0x55555555a000ull, &a),
-	       0, "a hole is found near the executable");
+	is_int(ovup_maps_hole(m, n, 8192, site - win, site + win, site, 0x55555555a000ull, &a), 0,
+	       "a hole is found near the executable");
 	ok(a + 8192 <= 0x555555554000ull, "... below the executable (not in the heap's way)");
 	ok(site - a < win, "... within a jump's reach");
 	ok(a % 4096 == 0, "... page aligned");
@@ -52,13 +52,16 @@ int main(void)
 	       0, "asked to be near the heap's end");
 	ok(a >= 0x55555557b000ull + (1ull << 30) || a + 8192 <= 0x555555554000ull,
 	   "... keeps 1 GiB clear above the heap for brk");
-	is_int(ovup_maps_hole(m, n, 4096, 0x7ffff7000000ull, 0x7ffffffff000ull, 0x7ffffffdd000ull, 0, &a),
+	is_int(ovup_maps_hole(m, n, 4096, 0x7ffff7000000ull, 0x7ffffffff000ull, 0x7ffffffdd000ull,
+			      0, &a),
 	       0, "near the stack");
 	ok(a + 4096 <= 0x7ffffffde000ull - (64ull << 20) || a >= 0x7ffffffff000ull,
 	   "... keeps the stack's guard gap");
-	is_int(ovup_maps_hole(m, n, 0x3000, 0x555555554000ull, 0x555555558000ull, 0x555555555000ull, 0, &a),
+	is_int(ovup_maps_hole(m, n, 0x3000, 0x555555554000ull, 0x555555558000ull, 0x555555555000ull,
+			      0, &a),
 	       -ENOSPC, "a window with no free page gives ENOSPC");
-	is_int(ovup_maps_hole(m, n, 0x1000, 0x7ffff7d00000ull, 0x7ffff7d80000ull, 0x7ffff7d7f000ull, 0, &a),
+	is_int(ovup_maps_hole(m, n, 0x1000, 0x7ffff7d00000ull, 0x7ffff7d80000ull, 0x7ffff7d7f000ull,
+			      0, &a),
 	       0, "a window just below libc");
 	is_int(a, 0x7ffff7d7f000ull, "... gives the page closest to the wanted address");
 	/* the case that once failed: a library far above the heap must not

@@ -30,9 +30,21 @@ int main(void)
 	struct ovup_rec_func fb[1] = { func("compute", 0x4004, 2) };
 	struct ovup_rec_block blk = { 0x7000, 0x1000, 1 };
 	struct ovup_record r[2] = {
-		{ .name = "fix-1", .source = "/tmp/my patch.c", .seq = 1, .time = 1700000000,
-		  .blocks = &blk, .nblocks = 1, .funcs = fa, .nfuncs = 2 },
-		{ .name = "-", .source = "", .seq = 2, .time = 5, .state = OVUP_REC_PENDING, .funcs = fb, .nfuncs = 1 },
+		{ .name = "fix-1",
+		  .source = "/tmp/my patch.c",
+		  .seq = 1,
+		  .time = 1700000000,
+		  .blocks = &blk,
+		  .nblocks = 1,
+		  .funcs = fa,
+		  .nfuncs = 2 },
+		{ .name = "-",
+		  .source = "",
+		  .seq = 2,
+		  .time = 5,
+		  .state = OVUP_REC_PENDING,
+		  .funcs = fb,
+		  .nfuncs = 1 },
 	};
 	struct ovup_records in = { r, 2 }, out;
 	const struct ovup_rec_func *f;
@@ -65,8 +77,8 @@ int main(void)
 	is_int(ovup_records_parse("patch a 1 2 applied src\nfunc f o 0x1 0x2 0x3 0x4 5555 e9e9\n",
 				  &out),
 	       -EINVAL, "a record without 'end' is corrupt");
-	is_int(ovup_records_parse("patch a 1 2 applied src\nfunc f o 0x1 0x2 0x3 0x4 55 e9e9\nend\n",
-				  &out),
+	is_int(ovup_records_parse(
+		       "patch a 1 2 applied src\nfunc f o 0x1 0x2 0x3 0x4 55 e9e9\nend\n", &out),
 	       -EINVAL, "saved and written lengths must agree");
 	is_int(ovup_records_parse("patch a x 2 applied src\nend\n", &out), -EINVAL,
 	       "a non-numeric seq is corrupt");

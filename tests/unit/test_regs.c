@@ -125,7 +125,8 @@ static void test_analysis(void)
 	/* cld; ret */
 	static const uint8_t cld[] = { 0xfc, 0xc3 };
 	/* fldz; fstp %st(0); movq %rax,%mm1; emms; ret */
-	static const uint8_t x87[] = { 0xd9, 0xee, 0xdd, 0xd8, 0x48, 0x0f, 0x6e, 0xc8, 0x0f, 0x77, 0xc3 };
+	static const uint8_t x87[] = { 0xd9, 0xee, 0xdd, 0xd8, 0x48, 0x0f,
+				       0x6e, 0xc8, 0x0f, 0x77, 0xc3 };
 	/* call *%rax; ret */
 	static const uint8_t indcall[] = { 0xff, 0xd0, 0xc3 };
 	/* xor %r9d,%r9d; jmp *%rax */
@@ -135,7 +136,8 @@ static void test_analysis(void)
 	/* int $0x80; ret */
 	static const uint8_t int80[] = { 0xcd, 0x80, 0xc3 };
 	/* endbr64; bnd jmp *0x2f00(%rip): a .plt.sec stub */
-	static const uint8_t plt[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xf2, 0xff, 0x25, 0x00, 0x2f, 0x00, 0x00 };
+	static const uint8_t plt[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xf2, 0xff,
+				       0x25, 0x00, 0x2f, 0x00, 0x00 };
 	/* xor %eax,%eax; ret */
 	static const uint8_t unk[] = { 0x31, 0xc0, 0xc3 };
 	/* xor %ecx,%ecx; (06: invalid in 64-bit mode); mov %r10,%r11; ret */
@@ -149,11 +151,13 @@ static void test_analysis(void)
 	/* one function, explicit writes */
 	reset();
 	put(0x1000, lea3, sizeof(lea3), 1);
-	IS_REGS(run(0x1000, OVUP_ARCH_OLD, 8, NULL), "rax", "lea into eax writes rax (and no flags)");
+	IS_REGS(run(0x1000, OVUP_ARCH_OLD, 8, NULL), "rax",
+		"lea into eax writes rax (and no flags)");
 	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rax", "... the same on the new side");
 	reset();
 	put(0x1000, shifty, sizeof(shifty), 1);
-	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rax rcx flags", "mov/shl/lea: rax rcx and the flags");
+	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rax rcx flags",
+		"mov/shl/lea: rax rcx and the flags");
 	reset();
 	put(0x1000, subreg, sizeof(subreg), 1);
 	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rax r8",
@@ -196,7 +200,8 @@ static void test_analysis(void)
 		reset();
 		put(0x1000, vec, sizeof(vec), 1);
 		ovup_arch_clobbers(&m128, 0x1000, OVUP_ARCH_NEW, &src, 8, &c);
-		IS_REGS(c.regs, "xmm3", "on a machine without AVX-512 there is no xmm20 or k1 to save");
+		IS_REGS(c.regs, "xmm3",
+			"on a machine without AVX-512 there is no xmm20 or k1 to save");
 	}
 
 	/* what no caller keeps across a call */
@@ -205,7 +210,8 @@ static void test_analysis(void)
 	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "", "cld changes no arithmetic flag");
 	reset();
 	put(0x1000, x87, sizeof(x87), 1);
-	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "", "x87 and MMX registers are not part of the contract");
+	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "",
+		"x87 and MMX registers are not part of the contract");
 
 	/* calls and tail calls are followed */
 	reset();
@@ -225,7 +231,8 @@ static void test_analysis(void)
 	has_str(why, "more functions than the analysis follows", "... and says why");
 	/* a cycle ends */
 	put_rel(tail + 2, 0x2002, 0x1000);
-	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rdx r10 flags", "a call cycle is decoded once per function");
+	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rdx r10 flags",
+		"a call cycle is decoded once per function");
 
 	/* unknown callees */
 	reset();
@@ -242,21 +249,25 @@ static void test_analysis(void)
 	IS_REGS(run(0x1000, OVUP_ARCH_OLD, 8, why), "r10",
 		"old: code without a symbol adds nothing (the compiler may have known it)");
 	has_str(why, "no symbol says where it ends", "... and says it left it out");
-	ok(run(0x1000, OVUP_ARCH_NEW, 8, why) == abi, "new: code without a symbol may write anything");
+	ok(run(0x1000, OVUP_ARCH_NEW, 8, why) == abi,
+	   "new: code without a symbol may write anything");
 	reset();
 	put(0x1000, caller, sizeof(caller), 1);
-	IS_REGS(run(0x1000, OVUP_ARCH_OLD, 8, NULL), "r10", "old: a callee that cannot be read adds nothing");
+	IS_REGS(run(0x1000, OVUP_ARCH_OLD, 8, NULL), "r10",
+		"old: a callee that cannot be read adds nothing");
 	ok(run(0x1000, OVUP_ARCH_NEW, 8, NULL) == abi, "new: it may write anything");
 	reset();
 	put(0x1000, indcall, sizeof(indcall), 1);
-	ok(run(0x1000, OVUP_ARCH_OLD, 8, NULL) == abi, "old: an indirect call is the whole ABI set");
+	ok(run(0x1000, OVUP_ARCH_OLD, 8, NULL) == abi,
+	   "old: an indirect call is the whole ABI set");
 	ok(run(0x1000, OVUP_ARCH_NEW, 8, why) == abi, "new: the same");
 	has_str(why, "an indirect call at 0x1000", "... naming it");
 	reset();
 	put(0x1000, indjmp, sizeof(indjmp), 1);
 	IS_REGS(run(0x1000, OVUP_ARCH_OLD, 8, NULL), "r9 flags",
 		"old: an indirect jump (a switch's table?) adds nothing");
-	ok(run(0x1000, OVUP_ARCH_NEW, 8, NULL) == abi, "new: it may be a tail call through a pointer");
+	ok(run(0x1000, OVUP_ARCH_NEW, 8, NULL) == abi,
+	   "new: it may be a tail call through a pointer");
 	reset();
 	put(0x1000, gotcall, sizeof(gotcall), 1);
 	put(0x2000, lea3, sizeof(lea3), 1);
@@ -264,7 +275,8 @@ static void test_analysis(void)
 	got_value = 0x2000;
 	IS_REGS(run(0x1000, OVUP_ARCH_NEW, 8, NULL), "rax rsi",
 		"new: a call through a GOT slot that cannot change is followed");
-	ok(run(0x1000, OVUP_ARCH_OLD, 8, NULL) == abi, "old: the compiler saw an unknown callee there");
+	ok(run(0x1000, OVUP_ARCH_OLD, 8, NULL) == abi,
+	   "old: the compiler saw an unknown callee there");
 	reset();
 	put(0x1000, xrstor, sizeof(xrstor), 1);
 	ok(run(0x1000, OVUP_ARCH_NEW, 8, why) == abi, "new: xrstor may load anything");
@@ -305,10 +317,11 @@ static void test_analysis(void)
 	IS_REGS(ovup_arch_regs_return(0, 2), "xmm0 xmm1", "a _Complex double in xmm0 and xmm1");
 	IS_REGS(ovup_arch_regs_return(0, 0), "", "void: none");
 
-	is_str(fmt(abi), "rax rcx rdx rsi rdi r8 r9 r10 r11 xmm0 xmm1 xmm2 xmm3 xmm4 xmm5 xmm6 xmm7 "
-			 "xmm8 xmm9 xmm10 xmm11 xmm12 xmm13 xmm14 xmm15 xmm16 xmm17 xmm18 xmm19 "
-			 "xmm20 xmm21 xmm22 xmm23 xmm24 xmm25 xmm26 xmm27 xmm28 xmm29 xmm30 "
-			 "xmm31 k0 k1 k2 k3 k4 k5 k6 k7 flags",
+	is_str(fmt(abi),
+	       "rax rcx rdx rsi rdi r8 r9 r10 r11 xmm0 xmm1 xmm2 xmm3 xmm4 xmm5 xmm6 xmm7 "
+	       "xmm8 xmm9 xmm10 xmm11 xmm12 xmm13 xmm14 xmm15 xmm16 xmm17 xmm18 xmm19 "
+	       "xmm20 xmm21 xmm22 xmm23 xmm24 xmm25 xmm26 xmm27 xmm28 xmm29 xmm30 "
+	       "xmm31 k0 k1 k2 k3 k4 k5 k6 k7 flags",
 	       "the ABI set of an AVX-512 machine, by name");
 }
 
@@ -337,8 +350,9 @@ static void test_wrapper_bytes(void)
 	uint8_t out[OVUP_ARCH_WRAP_MAX];
 	int len;
 	/* push %rcx; push %r8; lea -8(%rsp),%rsp; call; lea 8(%rsp),%rsp; pop %r8; pop %rcx; ret */
-	static const uint8_t wa[] = { 0x51, 0x41, 0x50, 0x48, 0x8d, 0x64, 0x24, 0xf8, 0xe8, 0x00, 0x00,
-				      0x00, 0x00, 0x48, 0x8d, 0x64, 0x24, 0x08, 0x41, 0x58, 0x59, 0xc3 };
+	static const uint8_t wa[] = { 0x51, 0x41, 0x50, 0x48, 0x8d, 0x64, 0x24, 0xf8,
+				      0xe8, 0x00, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x64,
+				      0x24, 0x08, 0x41, 0x58, 0x59, 0xc3 };
 	/* pushfq; lea -64(%rsp),%rsp; vmovdqu %ymm3,(%rsp); vmovdqu %ymm9,32(%rsp); call;
 	 * vmovdqu (%rsp),%ymm3; vmovdqu 32(%rsp),%ymm9; lea 64(%rsp),%rsp; popfq; ret */
 	static const uint8_t wb[] = { 0x9c, 0x48, 0x8d, 0x64, 0x24, 0xc0, 0xc5, 0xfe, 0x7f, 0x1c,
@@ -347,13 +361,13 @@ static void test_wrapper_bytes(void)
 				      0x4c, 0x24, 0x20, 0x48, 0x8d, 0x64, 0x24, 0x40, 0x9d, 0xc3 };
 	/* push %rdx; lea -192(%rsp),%rsp; kmovq %k1,(%rsp); vmovdqu64 %zmm2,64(%rsp);
 	 * vmovdqu64 %zmm17,128(%rsp); call; (the same back); lea 192(%rsp),%rsp; pop %rdx; ret */
-	static const uint8_t wc[] = {
-		0x52, 0x48, 0x8d, 0xa4, 0x24, 0x40, 0xff, 0xff, 0xff, 0xc4, 0xe1, 0xf8, 0x91, 0x0c,
-		0x24, 0x62, 0xf1, 0xfe, 0x48, 0x7f, 0x54, 0x24, 0x01, 0x62, 0xe1, 0xfe, 0x48, 0x7f,
-		0x4c, 0x24, 0x02, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x62, 0xf1, 0xfe, 0x48, 0x6f, 0x54,
-		0x24, 0x01, 0x62, 0xe1, 0xfe, 0x48, 0x6f, 0x4c, 0x24, 0x02, 0xc4, 0xe1, 0xf8, 0x90,
-		0x0c, 0x24, 0x48, 0x8d, 0xa4, 0x24, 0xc0, 0x00, 0x00, 0x00, 0x5a, 0xc3
-	};
+	static const uint8_t wc[] = { 0x52, 0x48, 0x8d, 0xa4, 0x24, 0x40, 0xff, 0xff, 0xff, 0xc4,
+				      0xe1, 0xf8, 0x91, 0x0c, 0x24, 0x62, 0xf1, 0xfe, 0x48, 0x7f,
+				      0x54, 0x24, 0x01, 0x62, 0xe1, 0xfe, 0x48, 0x7f, 0x4c, 0x24,
+				      0x02, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x62, 0xf1, 0xfe, 0x48,
+				      0x6f, 0x54, 0x24, 0x01, 0x62, 0xe1, 0xfe, 0x48, 0x6f, 0x4c,
+				      0x24, 0x02, 0xc4, 0xe1, 0xf8, 0x90, 0x0c, 0x24, 0x48, 0x8d,
+				      0xa4, 0x24, 0xc0, 0x00, 0x00, 0x00, 0x5a, 0xc3 };
 	/* lea -264(%rsp),%rsp; movdqu %xmm0,(%rsp); movdqu %xmm9,144(%rsp);
 	 * movdqu %xmm15,240(%rsp) */
 	static const uint8_t wd[] = { 0x48, 0x8d, 0xa4, 0x24, 0xf8, 0xfe, 0xff, 0xff, 0xf3,
@@ -367,20 +381,25 @@ static void test_wrapper_bytes(void)
 		    "flags xmm3 xmm9 on an AVX machine: pushfq, whole ymm registers");
 	check_bytes(&m512, GPR(2) | KREG(1) | XMM(2) | XMM(17), wc, sizeof(wc), 31,
 		    "rdx k1 xmm2 xmm17 on an AVX-512 machine: kmovq, whole zmm registers");
-	len = ovup_arch_wrapper(&m128, 0x400000, 0x401000, (ovup_regset)0xffff << 16, out, sizeof(out));
+	len = ovup_arch_wrapper(&m128, 0x400000, 0x401000, (ovup_regset)0xffff << 16, out,
+				sizeof(out));
 	ok(len > 0 && !memcmp(out, wd, 13),
 	   "xmm0-15 on an SSE machine: 264 bytes of stack (aligned at the call), xmm0 at its bottom");
 	/* movdqu %xmm9,144(%rsp) and %xmm15,240(%rsp): 32-bit displacements */
-	ok(len > 0 && memmem(out, (size_t)len, wd + 13, 10) && memmem(out, (size_t)len, wd + 23, 10),
+	ok(len > 0 && memmem(out, (size_t)len, wd + 13, 10) &&
+		   memmem(out, (size_t)len, wd + 23, 10),
 	   "... the far slots use 32-bit displacements");
-	is_int(ovup_arch_wrapper(&m128, 0x400000, 0x400000 + (3ull << 31), GPR(1), out, sizeof(out)),
+	is_int(ovup_arch_wrapper(&m128, 0x400000, 0x400000 + (3ull << 31), GPR(1), out,
+				 sizeof(out)),
 	       -ERANGE, "a function out of a call's reach is refused");
 	is_int(ovup_arch_wrapper(&m128, 0x400000, 0x401000, XMM(17), out, sizeof(out)), -EINVAL,
 	       "xmm17 on a machine without AVX-512 is refused");
 	is_int(ovup_arch_wrapper(&m128, 0x400000, 0x401000, GPR(1), out, 4), -ENOSPC,
 	       "a buffer too small is refused");
-	len = ovup_arch_wrapper(&m512, 0x400000, 0x401000, ovup_arch_regs_abi(&m512), out, sizeof(out));
-	ok(len > 0 && len <= OVUP_ARCH_WRAP_MAX, "the largest wrapper (%d bytes) fits OVUP_ARCH_WRAP_MAX", len);
+	len = ovup_arch_wrapper(&m512, 0x400000, 0x401000, ovup_arch_regs_abi(&m512), out,
+				sizeof(out));
+	ok(len > 0 && len <= OVUP_ARCH_WRAP_MAX,
+	   "the largest wrapper (%d bytes) fits OVUP_ARCH_WRAP_MAX", len);
 }
 
 /* ---- the wrapper, run ---- */
@@ -509,8 +528,8 @@ static void run_wrapper(const struct ovup_arch_machine *mm, void (*callee)(void)
 	/* within a call's reach of the callee */
 	for (try = 1; try < 64 && page == MAP_FAILED; try++)
 		page = mmap((void *)(uintptr_t)(near - (uint64_t)try * 0x1000000), 4096,
-			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-			    -1, 0);
+			    PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (page == MAP_FAILED) {
 		ok(0, "%s: no page near the test's code", what);
 		return;
@@ -572,12 +591,15 @@ static void test_wrapper_run(void)
 	ovup_regset all;
 
 	ovup_arch_machine(&here);
-	printf("# this machine: vectors %u bytes, masks %u bytes\n", here.vec_bytes, here.mask_bytes);
+	printf("# this machine: vectors %u bytes, masks %u bytes\n", here.vec_bytes,
+	       here.mask_bytes);
 	run_wrapper(&m128, clobber_sse, GPR(1) | GPR(5), "sse, rcx r8");
 	run_wrapper(&m128, clobber_sse, ovup_arch_regs_abi(&m128) & ~GPR(0), "sse, all but rax");
 	if (here.vec_bytes >= 32) {
-		run_wrapper(&m256, clobber_avx, FLAGS | XMM(3) | XMM(9) | GPR(2), "avx, rdx xmm3 xmm9 flags");
-		run_wrapper(&m256, clobber_avx, ovup_arch_regs_abi(&m256) & ~GPR(0), "avx, all but rax");
+		run_wrapper(&m256, clobber_avx, FLAGS | XMM(3) | XMM(9) | GPR(2),
+			    "avx, rdx xmm3 xmm9 flags");
+		run_wrapper(&m256, clobber_avx, ovup_arch_regs_abi(&m256) & ~GPR(0),
+			    "avx, all but rax");
 	}
 	if (here.vec_bytes == 64 && here.mask_bytes == 8) {
 		all = ovup_arch_regs_abi(&here) & ~GPR(0);

@@ -14,10 +14,14 @@ static int32_t rel32(const uint8_t *p)
 }
 
 /* the instructions of c at site, moved (5 bytes at least) to run at dest */
-#define RELOC(c, pre, npre, dest)                                                     \
-	ovup_arch_relocate(&(struct ovup_reloc_in){ .code = (c), .len = sizeof(c), .site = site, \
-						    .min_len = 5, .prefix = (pre),          \
-						    .nprefix = (npre), .to = (dest) },      \
+#define RELOC(c, pre, npre, dest)                                      \
+	ovup_arch_relocate(&(struct ovup_reloc_in){ .code = (c),       \
+						    .len = sizeof(c),  \
+						    .site = site,      \
+						    .min_len = 5,      \
+						    .prefix = (pre),   \
+						    .nprefix = (npre), \
+						    .to = (dest) },    \
 			   &ro)
 
 int main(void)
@@ -27,8 +31,10 @@ int main(void)
 	uint64_t from;
 	int n;
 	const uint64_t site = 0x401000, to = 0x500000;
-	struct ovup_reloc_out ro = { .buf = out, .max = sizeof(out), .why = why,
-				      .whylen = sizeof(why) };
+	struct ovup_reloc_out ro = { .buf = out,
+				     .max = sizeof(out),
+				     .why = why,
+				     .whylen = sizeof(why) };
 
 	/* push rbp; mov rbp,rsp; sub rsp,0x10: 1+3+4 bytes, position independent */
 	static const uint8_t plain[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10, 0xc3 };
@@ -55,20 +61,25 @@ int main(void)
 	/* call rel32 */
 	static const uint8_t call[] = { 0xe8, 0x00, 0x01, 0x00, 0x00, 0xc3 };
 	n = RELOC(call, NULL, 0, to);
-	ok(n == 10 && out[0] == 0xe8 && to + 5 + (uint64_t)(int64_t)rel32(out + 1) == site + 5 + 0x100,
+	ok(n == 10 && out[0] == 0xe8 &&
+		   to + 5 + (uint64_t)(int64_t)rel32(out + 1) == site + 5 + 0x100,
 	   "call rel32 is re-aimed at the same function");
 
 	/* an endbr64 prefix is repeated at the trampoline's start */
 	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 	n = RELOC(plain, endbr, 4, to);
-	ok(n == 17 && !memcmp(out, endbr, 4) && !memcmp(out + 4, plain, 8), "prefix, then the moved code");
+	ok(n == 17 && !memcmp(out, endbr, 4) && !memcmp(out + 4, plain, 8),
+	   "prefix, then the moved code");
 
 	/* refused: a branch into the displaced bytes */
-	static const uint8_t into[] = { 0x89, 0xf8, 0xff, 0xc8, 0x75, 0xfc, 0xc3 }; /* mov; 1: dec; jnz 1b */
+	static const uint8_t into[] = {
+		0x89, 0xf8, 0xff, 0xc8, 0x75, 0xfc, 0xc3
+	}; /* mov; 1: dec; jnz 1b */
 	n = RELOC(into, NULL, 0, to);
 	is_int(n, -ENOTSUP, "a branch back into the displaced bytes is refused");
 	has_str(why, "branches into the bytes the jump replaces", "... with the reason");
-	ok(ovup_arch_branch_into(into, sizeof(into), site, site, site + 6, &from) == 1 && from == site + 4,
+	ok(ovup_arch_branch_into(into, sizeof(into), site, site, site + 6, &from) == 1 &&
+		   from == site + 4,
 	   "the scan finds the jnz at +4 landing at +2");
 	ok(ovup_arch_branch_into(plain, sizeof(plain), site, site, site + 8, &from) == 0,
 	   "a function without such a branch is clean");
@@ -86,6 +97,7 @@ int main(void)
 	/* refused: bytes that are no instructions */
 	static const uint8_t junk[] = { 0x0f, 0x0b, 0xff, 0xff };
 	is_int(ovup_arch_insn_cover(junk, 2, site, 5), 0, "too few bytes to cover 5: 0");
-	is_int(ovup_arch_insn_cover(plain, sizeof(plain), site, 5), 8, "cover of the plain entry: 8");
+	is_int(ovup_arch_insn_cover(plain, sizeof(plain), site, 5), 8,
+	       "cover of the plain entry: 8");
 	return tap_done();
 }

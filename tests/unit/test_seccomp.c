@@ -218,22 +218,34 @@ static void test_validate(void)
 	ok(valid(big, BPF_MAXINSNS), "BPF_MAXINSNS instructions");
 	ok(!valid(big, BPF_MAXINSNS + 1), "must fail: one more");
 	free(big);
-	is_int(run(uninit, LEN(uninit), &d), 0xdeadbeefu, "a program that fails validation is not run");
+	is_int(run(uninit, LEN(uninit), &d), 0xdeadbeefu,
+	       "a program that fails validation is not run");
 }
 
 /* each conditional jump, taken and not: A = args[0], X = args[1]; the
  * program returns 1 when the jump's condition holds */
 static void test_jumps(void)
 {
-	static const struct { uint16_t op; uint32_t k, a, x, want; } cases[] = {
-		{ BPF_JEQ | BPF_K, 7, 7, 0, 1 },  { BPF_JEQ | BPF_K, 7, 8, 0, 0 },
-		{ BPF_JEQ | BPF_X, 0, 7, 7, 1 },  { BPF_JEQ | BPF_X, 0, 7, 8, 0 },
-		{ BPF_JGT | BPF_K, 7, 8, 0, 1 },  { BPF_JGT | BPF_K, 7, 7, 0, 0 },
-		{ BPF_JGT | BPF_X, 0, 8, 7, 1 },  { BPF_JGT | BPF_X, 0, 7, 7, 0 },
-		{ BPF_JGE | BPF_K, 7, 7, 0, 1 },  { BPF_JGE | BPF_K, 7, 6, 0, 0 },
-		{ BPF_JGE | BPF_X, 0, 7, 7, 1 },  { BPF_JGE | BPF_X, 0, 6, 7, 0 },
-		{ BPF_JSET | BPF_K, 0x80, 0x81, 0, 1 }, { BPF_JSET | BPF_K, 0x80, 0x7f, 0, 0 },
-		{ BPF_JSET | BPF_X, 0, 0x81, 0x80, 1 }, { BPF_JSET | BPF_X, 0, 0x81, 0x40, 0 },
+	static const struct {
+		uint16_t op;
+		uint32_t k, a, x, want;
+	} cases[] = {
+		{ BPF_JEQ | BPF_K, 7, 7, 0, 1 },
+		{ BPF_JEQ | BPF_K, 7, 8, 0, 0 },
+		{ BPF_JEQ | BPF_X, 0, 7, 7, 1 },
+		{ BPF_JEQ | BPF_X, 0, 7, 8, 0 },
+		{ BPF_JGT | BPF_K, 7, 8, 0, 1 },
+		{ BPF_JGT | BPF_K, 7, 7, 0, 0 },
+		{ BPF_JGT | BPF_X, 0, 8, 7, 1 },
+		{ BPF_JGT | BPF_X, 0, 7, 7, 0 },
+		{ BPF_JGE | BPF_K, 7, 7, 0, 1 },
+		{ BPF_JGE | BPF_K, 7, 6, 0, 0 },
+		{ BPF_JGE | BPF_X, 0, 7, 7, 1 },
+		{ BPF_JGE | BPF_X, 0, 6, 7, 0 },
+		{ BPF_JSET | BPF_K, 0x80, 0x81, 0, 1 },
+		{ BPF_JSET | BPF_K, 0x80, 0x7f, 0, 0 },
+		{ BPF_JSET | BPF_X, 0, 0x81, 0x80, 1 },
+		{ BPF_JSET | BPF_X, 0, 0x81, 0x40, 0 },
 		/* unsigned: 0xffffffff is greater than 1 */
 		{ BPF_JGT | BPF_K, 1, 0xffffffffu, 0, 1 },
 	};
@@ -274,17 +286,17 @@ static void test_run(void)
 		BPF_STMT(BPF_RET | BPF_A, 0),
 	};
 	static const struct sock_filter alux[] = {
-		BPF_STMT(BPF_LDX | BPF_IMM, 3), /* X = 3 */
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(0)),        /* A = 7 */
-		BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),                   /* 10 */
-		BPF_STMT(BPF_ALU | BPF_MUL | BPF_X, 0),                   /* 30 */
-		BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0),                   /* 27 */
-		BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),                   /* 9 */
-		BPF_STMT(BPF_ALU | BPF_LSH | BPF_X, 0),                   /* 72 */
-		BPF_STMT(BPF_ALU | BPF_RSH | BPF_X, 0),                   /* 9 */
-		BPF_STMT(BPF_ALU | BPF_OR | BPF_X, 0),                    /* 11 */
-		BPF_STMT(BPF_ALU | BPF_AND | BPF_X, 0),                   /* 3 */
-		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),                   /* 0 */
+		BPF_STMT(BPF_LDX | BPF_IMM, 3),                    /* X = 3 */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(0)), /* A = 7 */
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),            /* 10 */
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_X, 0),            /* 30 */
+		BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0),            /* 27 */
+		BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),            /* 9 */
+		BPF_STMT(BPF_ALU | BPF_LSH | BPF_X, 0),            /* 72 */
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_X, 0),            /* 9 */
+		BPF_STMT(BPF_ALU | BPF_OR | BPF_X, 0),             /* 11 */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_X, 0),            /* 3 */
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),            /* 0 */
 		BPF_STMT(BPF_RET | BPF_A, 0),
 	};
 	static const struct sock_filter neg[] = {
@@ -303,9 +315,9 @@ static void test_run(void)
 		BPF_STMT(BPF_MISC | BPF_TAX, 0), /* X = 11 */
 		BPF_STMT(BPF_ST, 15),            /* M[15] = 11 */
 		BPF_STMT(BPF_LD | BPF_IMM, 100),
-		BPF_STMT(BPF_STX, 2),            /* M[2] = 11 */
+		BPF_STMT(BPF_STX, 2), /* M[2] = 11 */
 		BPF_STMT(BPF_LDX | BPF_IMM, 1),
-		BPF_STMT(BPF_LDX | BPF_MEM, 15), /* X = 11 */
+		BPF_STMT(BPF_LDX | BPF_MEM, 15),        /* X = 11 */
 		BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0), /* 111 */
 		BPF_STMT(BPF_LDX | BPF_MEM, 2),
 		BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0), /* 122 */
@@ -336,7 +348,8 @@ static void test_run(void)
 	};
 	struct seccomp_data d = data(SYS_mmap, 7, 0, 0);
 
-	is_int(run(alu, LEN(alu), &d), 0x61, "ALU with constants: ((7+5)*3-6)/4 <<4 |0xf &0x3c ^0xff >>1");
+	is_int(run(alu, LEN(alu), &d), 0x61,
+	       "ALU with constants: ((7+5)*3-6)/4 <<4 |0xf &0x3c ^0xff >>1");
 	is_int(run(alux, LEN(alux), &d), 0, "ALU with X");
 	is_int(run(neg, LEN(neg), &d), (uint32_t)-5, "NEG is 32-bit two's complement");
 	is_int(run(len, LEN(len), &d), 2 * sizeof(struct seccomp_data),
@@ -352,7 +365,10 @@ static void test_run(void)
 /* several filters: every one runs, the strictest action wins */
 static void test_combine(void)
 {
-	static const struct { uint32_t a, b, want; const char *what; } cases[] = {
+	static const struct {
+		uint32_t a, b, want;
+		const char *what;
+	} cases[] = {
 		{ SECCOMP_RET_ALLOW, SECCOMP_RET_LOG, SECCOMP_RET_LOG, "LOG over ALLOW" },
 		{ SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRACE, "TRACE over LOG" },
 		{ SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, SECCOMP_RET_USER_NOTIF,
@@ -387,19 +403,22 @@ static void test_combine(void)
 		if (i != 7)
 			is_int(act, cases[i].want, "... in either order");
 		else
-			is_int(act, SECCOMP_RET_ERRNO | EACCES, "... the newest one, in the other order");
+			is_int(act, SECCOMP_RET_ERRNO | EACCES,
+			       "... the newest one, in the other order");
 		p[0].insns = fa;
 		p[1].insns = fb;
 	}
 	is_int(ovup_seccomp_eval(p, 0, &d, &act, &bad), 0, "no filter at all");
 	is_int(act, SECCOMP_RET_ALLOW, "... allows");
 	fb[0] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_X, 0);
-	is_int(ovup_seccomp_eval(p, 2, &d, &act, &bad), -EINVAL, "must fail: a filter that cannot run");
+	is_int(ovup_seccomp_eval(p, 2, &d, &act, &bad), -EINVAL,
+	       "must fail: a filter that cannot run");
 	is_int(bad, 1, "... names which");
 
 	ok(ovup_seccomp_allowed(SECCOMP_RET_ALLOW), "ALLOW is allowed");
 	ok(ovup_seccomp_allowed(SECCOMP_RET_LOG | 5), "LOG is allowed");
-	ok(!ovup_seccomp_allowed(SECCOMP_RET_TRACE), "must fail: TRACE (ovup is no seccomp tracer)");
+	ok(!ovup_seccomp_allowed(SECCOMP_RET_TRACE),
+	   "must fail: TRACE (ovup is no seccomp tracer)");
 	ok(!ovup_seccomp_allowed(SECCOMP_RET_USER_NOTIF), "must fail: USER_NOTIF");
 	ok(!ovup_seccomp_allowed(SECCOMP_RET_ERRNO), "must fail: ERRNO 0 (skips the call)");
 	ok(!ovup_seccomp_allowed(SECCOMP_RET_TRAP), "must fail: TRAP");
@@ -443,8 +462,8 @@ static void test_mdwe(const char *how)
 	       "must fail: %s denies mmap(PROT_WRITE|PROT_EXEC)", how);
 	is_int(mdwe_eval(SYS_mprotect, PROT_READ | PROT_WRITE), SECCOMP_RET_ALLOW,
 	       "%s allows mprotect(PROT_READ|PROT_WRITE) (ovup's data block)", how);
-	is_int(mdwe_eval(SYS_mprotect, PROT_READ), SECCOMP_RET_ALLOW, "%s allows mprotect(PROT_READ)",
-	       how);
+	is_int(mdwe_eval(SYS_mprotect, PROT_READ), SECCOMP_RET_ALLOW,
+	       "%s allows mprotect(PROT_READ)", how);
 	is_int(mdwe_eval(SYS_mprotect, PROT_READ | PROT_EXEC), eperm,
 	       "must fail: %s denies mprotect(PROT_READ|PROT_EXEC), even of code already r-x", how);
 	is_int(mdwe_eval(SYS_pkey_mprotect, PROT_EXEC), eperm,
@@ -452,7 +471,8 @@ static void test_mdwe(const char *how)
 	is_int(mdwe_eval(SYS_pkey_mprotect, PROT_READ), SECCOMP_RET_ALLOW,
 	       "%s allows pkey_mprotect(PROT_READ)", how);
 	is_int(mdwe_eval(SYS_shmat, SHM_EXEC), eperm, "must fail: %s denies shmat(SHM_EXEC)", how);
-	is_int(mdwe_eval(SYS_shmat, SHM_RDONLY), SECCOMP_RET_ALLOW, "%s allows shmat(SHM_RDONLY)", how);
+	is_int(mdwe_eval(SYS_shmat, SHM_RDONLY), SECCOMP_RET_ALLOW, "%s allows shmat(SHM_RDONLY)",
+	       how);
 	is_int(mdwe_eval(SYS_munmap, 0), SECCOMP_RET_ALLOW, "%s allows munmap", how);
 	is_int(mdwe_eval(SYS_memfd_create, 0), SECCOMP_RET_ALLOW, "%s allows memfd_create", how);
 	d = data(SYS_mprotect, 0, 4096, PROT_EXEC);
@@ -520,7 +540,8 @@ static void test_describe(void)
 	is_str(b, "fail mprotect(PROT_READ|PROT_EXEC) with EPERM (SECCOMP_RET_ERRNO)",
 	       "ERRNO names the errno");
 	ovup_seccomp_describe(SECCOMP_RET_ERRNO, SYS_munmap, none, b, sizeof(b));
-	is_str(b, "skip munmap and return 0 (SECCOMP_RET_ERRNO)", "ERRNO 0 says the call is skipped");
+	is_str(b, "skip munmap and return 0 (SECCOMP_RET_ERRNO)",
+	       "ERRNO 0 says the call is skipped");
 	ovup_seccomp_describe(SECCOMP_RET_TRAP, SYS_mprotect, none, b, sizeof(b));
 	is_str(b, "send SIGSYS on mprotect(PROT_NONE) (SECCOMP_RET_TRAP)", "TRAP");
 	ovup_seccomp_describe(SECCOMP_RET_KILL_THREAD, SYS_memfd_create, none, b, sizeof(b));
@@ -528,7 +549,8 @@ static void test_describe(void)
 	ovup_seccomp_describe(SECCOMP_RET_USER_NOTIF, SYS_close, none, b, sizeof(b));
 	has_str(b, "SECCOMP_RET_USER_NOTIF", "USER_NOTIF");
 	ovup_seccomp_describe(SECCOMP_RET_TRACE, 12345, none, b, sizeof(b));
-	is_str(b, "hand syscall 12345 to a tracer (SECCOMP_RET_TRACE)", "TRACE, an unnamed syscall");
+	is_str(b, "hand syscall 12345 to a tracer (SECCOMP_RET_TRACE)",
+	       "TRACE, an unnamed syscall");
 	ovup_seccomp_describe(0x00010000, SYS_mmap, rx, b, sizeof(b));
 	has_str(b, "kill the process on mmap(PROT_READ|PROT_EXEC) (unknown action 0x00010000)",
 		"an unknown action kills");
@@ -550,9 +572,12 @@ static void test_injected(void)
 			seen_ro |= c[i].args[2] == PROT_READ;
 			ok(!(c[i].args[2] & PROT_EXEC), "no mprotect to exec in the list");
 		} else {
-			others |= c[i].nr == SYS_munmap ? 1 : c[i].nr == SYS_memfd_create ? 2
-				: c[i].nr == SYS_ftruncate ? 4 : c[i].nr == SYS_close ? 8
-				: c[i].nr == SYS_rt_sigreturn ? 16 : 0;
+			others |= c[i].nr == SYS_munmap         ? 1
+				  : c[i].nr == SYS_memfd_create ? 2
+				  : c[i].nr == SYS_ftruncate    ? 4
+				  : c[i].nr == SYS_close        ? 8
+				  : c[i].nr == SYS_rt_sigreturn ? 16
+								: 0;
 		}
 	}
 	ok(seen_rx && seen_r, "the list maps code r-x and data r--");
@@ -571,13 +596,31 @@ static void test_injected(void)
 static void test_random(void)
 {
 	static const uint16_t codes[] = {
-		BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_W | BPF_LEN, BPF_LDX | BPF_W | BPF_LEN,
-		BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM, BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST,
-		BPF_STX, BPF_ALU | BPF_ADD | BPF_X, BPF_ALU | BPF_DIV | BPF_X,
-		BPF_ALU | BPF_DIV | BPF_K, BPF_ALU | BPF_LSH | BPF_X, BPF_ALU | BPF_RSH | BPF_K,
-		BPF_ALU | BPF_NEG, BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA, BPF_JMP | BPF_JA,
-		BPF_JMP | BPF_JEQ | BPF_K, BPF_JMP | BPF_JGT | BPF_X, BPF_JMP | BPF_JSET | BPF_K,
-		BPF_RET | BPF_K, BPF_RET | BPF_A, BPF_LD | BPF_B | BPF_ABS, 0xffff,
+		BPF_LD | BPF_W | BPF_ABS,
+		BPF_LD | BPF_W | BPF_LEN,
+		BPF_LDX | BPF_W | BPF_LEN,
+		BPF_LD | BPF_IMM,
+		BPF_LDX | BPF_IMM,
+		BPF_LD | BPF_MEM,
+		BPF_LDX | BPF_MEM,
+		BPF_ST,
+		BPF_STX,
+		BPF_ALU | BPF_ADD | BPF_X,
+		BPF_ALU | BPF_DIV | BPF_X,
+		BPF_ALU | BPF_DIV | BPF_K,
+		BPF_ALU | BPF_LSH | BPF_X,
+		BPF_ALU | BPF_RSH | BPF_K,
+		BPF_ALU | BPF_NEG,
+		BPF_MISC | BPF_TAX,
+		BPF_MISC | BPF_TXA,
+		BPF_JMP | BPF_JA,
+		BPF_JMP | BPF_JEQ | BPF_K,
+		BPF_JMP | BPF_JGT | BPF_X,
+		BPF_JMP | BPF_JSET | BPF_K,
+		BPF_RET | BPF_K,
+		BPF_RET | BPF_A,
+		BPF_LD | BPF_B | BPF_ABS,
+		0xffff,
 	};
 	struct sock_filter f[12];
 	struct seccomp_data d = data(SYS_mmap, 1, 2, 3);
@@ -595,7 +638,7 @@ static void test_random(void)
 			f[j].jt = (uint8_t)(seed >> 20) % 4;
 			f[j].jf = (uint8_t)(seed >> 24) % 4;
 			f[j].k = (seed >> 40) % 3 ? (uint32_t)(seed >> 28) % 80
-						   : (uint32_t)(seed >> 16);
+						  : (uint32_t)(seed >> 16);
 		}
 		if (!ovup_seccomp_validate(f, n, &bad)) {
 			valids++;

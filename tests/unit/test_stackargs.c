@@ -63,9 +63,9 @@ int main(void)
 		{ "small", 0, NULL, 1, 0 },
 		{ "split", 1, "7 integer", 1, 0 }, /* a struct never splits: all of it to memory */
 		{ "big", 1, "argument 1 ('b') is passed in memory", 1, 0 },
-		{ "ret_big", 0, NULL, 1, 0 },      /* the hidden return pointer takes rdi: 6 */
+		{ "ret_big", 0, NULL, 1, 0 }, /* the hidden return pointer takes rdi: 6 */
 		{ "ret_big6", 1, "7 integer", 1, 0 },
-		{ "sse_pair", 0, NULL, 0, 1 },     /* two SSE eightbytes, six integers */
+		{ "sse_pair", 0, NULL, 0, 1 },            /* two SSE eightbytes, six integers */
 		{ "ldret", 1, "passed in memory", 0, 0 }, /* returned in st(0) */
 		{ "ldstruct", 1, "passed in memory", 1, 0 },
 		{ "packed", 1, "passed in memory", 1, 0 },
@@ -94,13 +94,14 @@ int main(void)
 		if (cases[i].why)
 			has_str(call.why, cases[i].why, "%s: ... with the reason", cases[i].fn);
 		ok(!call.ret_unknown && call.ret_int == cases[i].ret_int &&
-		   call.ret_sse == cases[i].ret_sse,
+			   call.ret_sse == cases[i].ret_sse,
 		   "%s: returns in %u integer and %u SSE registers", cases[i].fn, cases[i].ret_int,
 		   cases[i].ret_sse);
 	}
 	ok(!ovup_dwarf_call(o, "retv4d", &call) && call.ret_unknown,
 	   "a 32-byte vector returned: where depends on -mavx, so it is refused");
-	has_str(call.why, "cannot tell which registers hold its return value", "... with the reason");
+	has_str(call.why, "cannot tell which registers hold its return value",
+		"... with the reason");
 	is_int(ovup_dwarf_call(o, "absent", &call), -ENOENT,
 	       "a function the object does not define: -ENOENT");
 	free(cmd);

@@ -129,12 +129,12 @@ int main(void)
 	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "libfoo.so.1"), &s), 0,
 	       "OVUP_OBJECT picks one");
 	is_int(s->addr, 0x9100, "... the library's");
-	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "app", .pos = 2), &s), 0,
-	       "OVUP_SYMPOS picks by position");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "app", .pos = 2), &s),
+	       0, "OVUP_SYMPOS picks by position");
 	is_int(s->addr, 0x1200, "... the second in app");
 	ovup_err_clear();
-	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "nope.so"), &s), -ENOENT,
-	       "a selector matching nothing fails");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "helper", .object = "nope.so"), &s),
+	       -ENOENT, "a selector matching nothing fails");
 	has_str(ovup_err_msg(), "the target has:", "... and lists what there is");
 	ovup_err_clear();
 	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "compte"), &s), -ENOENT,
@@ -146,9 +146,11 @@ int main(void)
 	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "strlen"), &s), 0, "an IFUNC resolves");
 	is_int(s->type, OVUP_SYM_IFUNC, "... marked as IFUNC, for the caller to refuse or resolve");
 
-	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "stdout"), -1, &s), 0, "a variable in two objects");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "stdout"), -1, &s), 0,
+	       "a variable in two objects");
 	is_int(s->obj, exe, "... the executable's copy wins (copy relocation)");
-	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "malloc"), -1, &s), 0, "a function in libc and ld.so");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "malloc"), -1, &s), 0,
+	       "a function in libc and ld.so");
 	is_int(s->obj, libc, "... libc's wins; the loader is searched last");
 	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "helper"), (long)lib2, &s), 0,
 	       "a static name resolves in the patched object's scope");
@@ -165,7 +167,8 @@ int main(void)
 
 	is_int(ovup_symtab_suggest(&st, "compute_", 1, sug, 3), 1, "one function near 'compute_'");
 	is_int(ovup_symtab_suggest(&st, "zzzzzzzzzzzz", 1, sug, 3), 0, "nothing near nonsense");
-	ok(ovup_symtab_by_addr(&st, 0x1310) && !strcmp(ovup_symtab_by_addr(&st, 0x1310)->name, "compute"),
+	ok(ovup_symtab_by_addr(&st, 0x1310) &&
+		   !strcmp(ovup_symtab_by_addr(&st, 0x1310)->name, "compute"),
 	   "an address inside compute names it");
 	ok(!ovup_symtab_by_addr(&st, 0x5000), "an address in no function names none");
 	ovup_symtab_free(&st);

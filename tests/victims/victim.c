@@ -60,11 +60,11 @@
 #define NOINLINE __attribute__((noinline, noclone, used))
 
 #ifdef VICTIM_ALT
-int offset = 2;       /* another build of the same program */
+int offset = 2; /* another build of the same program */
 #else
-int offset = 1;       /* a variable patches read */
+int offset = 1; /* a variable patches read */
 #endif
-int calls;            /* a variable patches write */
+int calls; /* a variable patches write */
 
 NOINLINE int compute(int x)
 {
@@ -106,18 +106,18 @@ static void *napping(void *arg)
 	return NULL;
 }
 
-extern int lib_compute(int x);  /* libvictim.so */
-extern int dup_a(int x);        /* dup_a.c: static helper */
-extern int dup_b(int x);        /* dup_b.c: another static helper */
-extern int tiny(int x);         /* tiny.S: 3 bytes */
-extern void block_forever(void); /* spin.S: never returns */
-extern void block_late(void);    /* spin.S: never returns */
+extern int lib_compute(int x);     /* libvictim.so */
+extern int dup_a(int x);           /* dup_a.c: static helper */
+extern int dup_b(int x);           /* dup_b.c: another static helper */
+extern int tiny(int x);            /* tiny.S: 3 bytes */
+extern void block_forever(void);   /* spin.S: never returns */
+extern void block_late(void);      /* spin.S: never returns */
 extern void regspin(long *counts); /* regspin.S: never returns */
-extern int loopy(int x);        /* loopy.S: branches back into its first bytes */
-extern int entered(int x);      /* spin.S: another function jumps into its first bytes */
-extern int scale(int x);        /* ipa.c: callers rely on its registers */
-extern int scale_sum(int n);    /* ipa.c: such a caller */
-extern int lib_sum(int n);      /* ipa.c: calls lib_compute through the PLT */
+extern int loopy(int x);           /* loopy.S: branches back into its first bytes */
+extern int entered(int x);         /* spin.S: another function jumps into its first bytes */
+extern int scale(int x);           /* ipa.c: callers rely on its registers */
+extern int scale_sum(int n);       /* ipa.c: such a caller */
+extern int lib_sum(int n);         /* ipa.c: calls lib_compute through the PLT */
 
 static void *blocker(void *arg)
 {
@@ -145,10 +145,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int);
 } table[] = {
-	{ "compute", compute }, { "secret", secret },   { "lib_compute", lib_compute },
-	{ "dup_a", dup_a },     { "dup_b", dup_b },     { "tiny", tiny },
-	{ "strlen", call_strlen }, { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
-	{ "loopy", loopy },     { "entered", entered }, { "scale", scale },
+	{ "compute", compute },     { "secret", secret },       { "lib_compute", lib_compute },
+	{ "dup_a", dup_a },         { "dup_b", dup_b },         { "tiny", tiny },
+	{ "strlen", call_strlen },  { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
+	{ "loopy", loopy },         { "entered", entered },     { "scale", scale },
 	{ "scale_sum", scale_sum }, { "lib_sum", lib_sum },
 };
 
@@ -235,29 +235,33 @@ static void *sleeper(void *arg)
 	return NULL;
 }
 
-#define NR_IS(nr, ret)                                                            \
+#define NR_IS(nr, ret) \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, (ret))
-#define ARCH_X86_64                                                               \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),  \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),             \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),                      \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define ARCH_X86_64                                                              \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)), \
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),    \
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),             \
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 #define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
 static const struct sock_filter kill_mmap[] = { ARCH_X86_64,
-	NR_IS(SYS_mmap, SECCOMP_RET_KILL_PROCESS), ALLOW };
+						NR_IS(SYS_mmap, SECCOMP_RET_KILL_PROCESS), ALLOW };
 static const struct sock_filter kill_mprotect[] = { ARCH_X86_64,
-	NR_IS(SYS_mprotect, SECCOMP_RET_KILL_THREAD), ALLOW };
+						    NR_IS(SYS_mprotect, SECCOMP_RET_KILL_THREAD),
+						    ALLOW };
 static const struct sock_filter kill_munmap[] = { ARCH_X86_64,
-	NR_IS(SYS_munmap, SECCOMP_RET_KILL_PROCESS), ALLOW };
-static const struct sock_filter errno_memfd[] = { ARCH_X86_64,
-	NR_IS(SYS_memfd_create, SECCOMP_RET_ERRNO | EPERM), ALLOW };
-static const struct sock_filter allow_log[] = { ARCH_X86_64,
-	NR_IS(SYS_mmap, SECCOMP_RET_LOG), NR_IS(SYS_mprotect, SECCOMP_RET_LOG),
-	NR_IS(SYS_munmap, SECCOMP_RET_LOG), ALLOW };
+						  NR_IS(SYS_munmap, SECCOMP_RET_KILL_PROCESS),
+						  ALLOW };
+static const struct sock_filter errno_memfd[] = {
+	ARCH_X86_64, NR_IS(SYS_memfd_create, SECCOMP_RET_ERRNO | EPERM), ALLOW
+};
+static const struct sock_filter allow_log[] = { ARCH_X86_64, NR_IS(SYS_mmap, SECCOMP_RET_LOG),
+						NR_IS(SYS_mprotect, SECCOMP_RET_LOG),
+						NR_IS(SYS_munmap, SECCOMP_RET_LOG), ALLOW };
 static const struct sock_filter unrelated[] = { ARCH_X86_64,
-	NR_IS(SYS_socket, SECCOMP_RET_ERRNO | EPERM),
-	NR_IS(SYS_kexec_load, SECCOMP_RET_KILL_PROCESS), ALLOW };
+						NR_IS(SYS_socket, SECCOMP_RET_ERRNO | EPERM),
+						NR_IS(SYS_kexec_load, SECCOMP_RET_KILL_PROCESS),
+						ALLOW };
 /* systemd's MemoryDenyWriteExecute= (seccomp_memory_deny_write_execute) */
 static const struct sock_filter mdwe[] = {
 	ARCH_X86_64,
@@ -285,10 +289,16 @@ static const struct {
 	const struct sock_filter *f;
 	unsigned short len;
 } filters[] = {
-#define F(name, a) { name, a, sizeof(a) / sizeof(a[0]) }
-	F("kill-mmap", kill_mmap),     F("kill-mprotect", kill_mprotect),
-	F("kill-munmap", kill_munmap), F("errno-memfd", errno_memfd),
-	F("allow-log", allow_log),     F("unrelated", unrelated),
+#define F(name, a)                                \
+	{                                         \
+		name, a, sizeof(a) / sizeof(a[0]) \
+	}
+	F("kill-mmap", kill_mmap),
+	F("kill-mprotect", kill_mprotect),
+	F("kill-munmap", kill_munmap),
+	F("errno-memfd", errno_memfd),
+	F("allow-log", allow_log),
+	F("unrelated", unrelated),
 	F("mdwe", mdwe),
 #undef F
 };

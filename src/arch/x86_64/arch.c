@@ -43,8 +43,8 @@ enum ovup_arch_branch ovup_arch_branch_decode(uint64_t from, const uint8_t *code
 		return OVUP_ARCH_TRAP;
 	if (n < 5 || (code[0] != 0xe9 && code[0] != 0xe8))
 		return OVUP_ARCH_OTHER;
-	rel = (int32_t)((uint32_t)code[1] | (uint32_t)code[2] << 8 |
-			(uint32_t)code[3] << 16 | (uint32_t)code[4] << 24);
+	rel = (int32_t)((uint32_t)code[1] | (uint32_t)code[2] << 8 | (uint32_t)code[3] << 16 |
+			(uint32_t)code[4] << 24);
 	*to = from + 5 + (uint64_t)(int64_t)rel;
 	return code[0] == 0xe9 ? OVUP_ARCH_JMP : OVUP_ARCH_CALL;
 }
@@ -130,7 +130,8 @@ size_t ovup_arch_branch_candidates(const uint8_t *code, size_t n, uint64_t addr,
 			to = at + 6 + (uint64_t)rel32(code + i + 2);
 			hit = 1;
 		} else if ((code[i] == 0xeb || (code[i] & 0xf0) == 0x70 ||
-			    (code[i] >= 0xe0 && code[i] <= 0xe3)) && i + 2 <= n) {
+			    (code[i] >= 0xe0 && code[i] <= 0xe3)) &&
+			   i + 2 <= n) {
 			to = at + 2 + (uint64_t)(int64_t)(int8_t)code[i + 1];
 			hit = 1;
 		}

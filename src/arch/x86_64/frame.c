@@ -98,9 +98,9 @@ size_t ovup_arch_regs_resume_pcs(const struct user_regs_struct *r, uint64_t pcs[
 
 size_t ovup_arch_regs_words(const struct user_regs_struct *r, uint64_t *w, size_t max)
 {
-	const uint64_t all[] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
-				 r->r8,	 r->r9,	 r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-				 r->rip };
+	const uint64_t all[] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi,
+				 r->rbp, r->rsp, r->r8,  r->r9,  r->r10, r->r11,
+				 r->r12, r->r13, r->r14, r->r15, r->rip };
 	size_t n = sizeof(all) / sizeof(all[0]);
 
 	if (n > max)
@@ -158,12 +158,26 @@ static void fill_sigframe(struct k_rt_sigframe *fr, const struct ovup_arch_frame
 	 * quietly and leaves the thread's sigaltstack as it is */
 	fr->uc.uc_stack.ss_flags = 3;
 	fr->uc.uc_mcontext = (struct k_sigcontext){
-		.r8 = back.r8, .r9 = back.r9, .r10 = back.r10, .r11 = back.r11,
-		.r12 = back.r12, .r13 = back.r13, .r14 = back.r14, .r15 = back.r15,
-		.rdi = back.rdi, .rsi = back.rsi, .rbp = back.rbp, .rbx = back.rbx,
-		.rdx = back.rdx, .rax = back.rax, .rcx = back.rcx, .rsp = back.rsp,
-		.rip = back.rip, .eflags = back.eflags,
-		.cs = (uint16_t)back.cs, .ss = (uint16_t)back.ss,
+		.r8 = back.r8,
+		.r9 = back.r9,
+		.r10 = back.r10,
+		.r11 = back.r11,
+		.r12 = back.r12,
+		.r13 = back.r13,
+		.r14 = back.r14,
+		.r15 = back.r15,
+		.rdi = back.rdi,
+		.rsi = back.rsi,
+		.rbp = back.rbp,
+		.rbx = back.rbx,
+		.rdx = back.rdx,
+		.rax = back.rax,
+		.rcx = back.rcx,
+		.rsp = back.rsp,
+		.rip = back.rip,
+		.eflags = back.eflags,
+		.cs = (uint16_t)back.cs,
+		.ss = (uint16_t)back.ss,
 		.fpstate = fp,
 	};
 	fr->uc.uc_sigmask = f->sigmask;

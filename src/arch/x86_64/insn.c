@@ -19,37 +19,96 @@
 static int reg_bit(unsigned r)
 {
 	switch (r) {
-	case X86_REG_AL: case X86_REG_AH: case X86_REG_AX: case X86_REG_EAX: case X86_REG_RAX:
+	case X86_REG_AL:
+	case X86_REG_AH:
+	case X86_REG_AX:
+	case X86_REG_EAX:
+	case X86_REG_RAX:
 		return 0;
-	case X86_REG_CL: case X86_REG_CH: case X86_REG_CX: case X86_REG_ECX: case X86_REG_RCX:
+	case X86_REG_CL:
+	case X86_REG_CH:
+	case X86_REG_CX:
+	case X86_REG_ECX:
+	case X86_REG_RCX:
 		return 1;
-	case X86_REG_DL: case X86_REG_DH: case X86_REG_DX: case X86_REG_EDX: case X86_REG_RDX:
+	case X86_REG_DL:
+	case X86_REG_DH:
+	case X86_REG_DX:
+	case X86_REG_EDX:
+	case X86_REG_RDX:
 		return 2;
-	case X86_REG_SIL: case X86_REG_SI: case X86_REG_ESI: case X86_REG_RSI:
+	case X86_REG_SIL:
+	case X86_REG_SI:
+	case X86_REG_ESI:
+	case X86_REG_RSI:
 		return 3;
-	case X86_REG_DIL: case X86_REG_DI: case X86_REG_EDI: case X86_REG_RDI:
+	case X86_REG_DIL:
+	case X86_REG_DI:
+	case X86_REG_EDI:
+	case X86_REG_RDI:
 		return 4;
-	case X86_REG_R8B: case X86_REG_R8W: case X86_REG_R8D: case X86_REG_R8:
+	case X86_REG_R8B:
+	case X86_REG_R8W:
+	case X86_REG_R8D:
+	case X86_REG_R8:
 		return 5;
-	case X86_REG_R9B: case X86_REG_R9W: case X86_REG_R9D: case X86_REG_R9:
+	case X86_REG_R9B:
+	case X86_REG_R9W:
+	case X86_REG_R9D:
+	case X86_REG_R9:
 		return 6;
-	case X86_REG_R10B: case X86_REG_R10W: case X86_REG_R10D: case X86_REG_R10:
+	case X86_REG_R10B:
+	case X86_REG_R10W:
+	case X86_REG_R10D:
+	case X86_REG_R10:
 		return 7;
-	case X86_REG_R11B: case X86_REG_R11W: case X86_REG_R11D: case X86_REG_R11:
+	case X86_REG_R11B:
+	case X86_REG_R11W:
+	case X86_REG_R11D:
+	case X86_REG_R11:
 		return 8;
 	/* callee-saved registers: a function that writes them restores them
 	 * (the ABI), and the stack and instruction pointers */
-	case X86_REG_BL: case X86_REG_BH: case X86_REG_BX: case X86_REG_EBX: case X86_REG_RBX:
-	case X86_REG_BPL: case X86_REG_BP: case X86_REG_EBP: case X86_REG_RBP:
-	case X86_REG_R12B: case X86_REG_R12W: case X86_REG_R12D: case X86_REG_R12:
-	case X86_REG_R13B: case X86_REG_R13W: case X86_REG_R13D: case X86_REG_R13:
-	case X86_REG_R14B: case X86_REG_R14W: case X86_REG_R14D: case X86_REG_R14:
-	case X86_REG_R15B: case X86_REG_R15W: case X86_REG_R15D: case X86_REG_R15:
-	case X86_REG_SPL: case X86_REG_SP: case X86_REG_ESP: case X86_REG_RSP:
-	case X86_REG_IP: case X86_REG_EIP: case X86_REG_RIP:
-	case X86_REG_EIZ: case X86_REG_RIZ:
+	case X86_REG_BL:
+	case X86_REG_BH:
+	case X86_REG_BX:
+	case X86_REG_EBX:
+	case X86_REG_RBX:
+	case X86_REG_BPL:
+	case X86_REG_BP:
+	case X86_REG_EBP:
+	case X86_REG_RBP:
+	case X86_REG_R12B:
+	case X86_REG_R12W:
+	case X86_REG_R12D:
+	case X86_REG_R12:
+	case X86_REG_R13B:
+	case X86_REG_R13W:
+	case X86_REG_R13D:
+	case X86_REG_R13:
+	case X86_REG_R14B:
+	case X86_REG_R14W:
+	case X86_REG_R14D:
+	case X86_REG_R14:
+	case X86_REG_R15B:
+	case X86_REG_R15W:
+	case X86_REG_R15D:
+	case X86_REG_R15:
+	case X86_REG_SPL:
+	case X86_REG_SP:
+	case X86_REG_ESP:
+	case X86_REG_RSP:
+	case X86_REG_IP:
+	case X86_REG_EIP:
+	case X86_REG_RIP:
+	case X86_REG_EIZ:
+	case X86_REG_RIZ:
 	/* segment registers (fs and gs are the thread pointers, not values) */
-	case X86_REG_CS: case X86_REG_DS: case X86_REG_ES: case X86_REG_FS: case X86_REG_GS:
+	case X86_REG_CS:
+	case X86_REG_DS:
+	case X86_REG_ES:
+	case X86_REG_FS:
+	case X86_REG_GS:
 	case X86_REG_SS:
 	/* x87 and MMX: the ABI wants the x87 stack empty and the unit in x87
 	 * mode at every call, and GCC allocates no MMX register in x86-64
@@ -74,15 +133,14 @@ static int reg_bit(unsigned r)
 
 /* capstone 4's eflags bits that change an arithmetic flag (DF must be
  * clear at every call and return, so it is no value a caller keeps) */
-#define ARITH_WRITES                                                                      \
-	(X86_EFLAGS_MODIFY_AF | X86_EFLAGS_MODIFY_CF | X86_EFLAGS_MODIFY_SF |             \
-	 X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_MODIFY_PF | X86_EFLAGS_MODIFY_OF |             \
-	 X86_EFLAGS_RESET_OF | X86_EFLAGS_RESET_CF | X86_EFLAGS_RESET_SF |                \
-	 X86_EFLAGS_RESET_AF | X86_EFLAGS_RESET_PF | X86_EFLAGS_RESET_ZF |                \
-	 X86_EFLAGS_SET_CF | X86_EFLAGS_SET_OF | X86_EFLAGS_SET_SF | X86_EFLAGS_SET_ZF |  \
-	 X86_EFLAGS_SET_AF | X86_EFLAGS_SET_PF | X86_EFLAGS_UNDEFINED_OF |                \
-	 X86_EFLAGS_UNDEFINED_SF | X86_EFLAGS_UNDEFINED_ZF | X86_EFLAGS_UNDEFINED_PF |    \
-	 X86_EFLAGS_UNDEFINED_AF | X86_EFLAGS_UNDEFINED_CF)
+#define ARITH_WRITES                                                                             \
+	(X86_EFLAGS_MODIFY_AF | X86_EFLAGS_MODIFY_CF | X86_EFLAGS_MODIFY_SF |                    \
+	 X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_MODIFY_PF | X86_EFLAGS_MODIFY_OF |                    \
+	 X86_EFLAGS_RESET_OF | X86_EFLAGS_RESET_CF | X86_EFLAGS_RESET_SF | X86_EFLAGS_RESET_AF | \
+	 X86_EFLAGS_RESET_PF | X86_EFLAGS_RESET_ZF | X86_EFLAGS_SET_CF | X86_EFLAGS_SET_OF |     \
+	 X86_EFLAGS_SET_SF | X86_EFLAGS_SET_ZF | X86_EFLAGS_SET_AF | X86_EFLAGS_SET_PF |         \
+	 X86_EFLAGS_UNDEFINED_OF | X86_EFLAGS_UNDEFINED_SF | X86_EFLAGS_UNDEFINED_ZF |           \
+	 X86_EFLAGS_UNDEFINED_PF | X86_EFLAGS_UNDEFINED_AF | X86_EFLAGS_UNDEFINED_CF)
 
 #define BIT(b) ((ovup_regset)1 << (b))
 
@@ -104,10 +162,17 @@ static ovup_regset missed_writes(unsigned id)
 int ovup_x86_changes_anything(unsigned id)
 {
 	switch (id) {
-	case X86_INS_INT: case X86_INS_INT1: case X86_INS_INT3: case X86_INS_INTO:
+	case X86_INS_INT:
+	case X86_INS_INT1:
+	case X86_INS_INT3:
+	case X86_INS_INTO:
 	case X86_INS_SYSENTER:
-	case X86_INS_XRSTOR: case X86_INS_XRSTOR64: case X86_INS_XRSTORS: case X86_INS_XRSTORS64:
-	case X86_INS_FXRSTOR: case X86_INS_FXRSTOR64:
+	case X86_INS_XRSTOR:
+	case X86_INS_XRSTOR64:
+	case X86_INS_XRSTORS:
+	case X86_INS_XRSTORS64:
+	case X86_INS_FXRSTOR:
+	case X86_INS_FXRSTOR64:
 		return 1;
 	}
 	return 0;
@@ -153,7 +218,8 @@ ovup_regset ovup_x86_insn_writes(csh h, const cs_insn *in, unsigned *unknown)
 		if (op->type != X86_OP_REG)
 			continue;
 		if ((op->access & CS_AC_WRITE) || !strncmp(in->mnemonic, "vgather", 7) ||
-		    !strncmp(in->mnemonic, "vpgather", 8) || !strncmp(in->mnemonic, "vscatter", 8) ||
+		    !strncmp(in->mnemonic, "vpgather", 8) ||
+		    !strncmp(in->mnemonic, "vscatter", 8) ||
 		    !strncmp(in->mnemonic, "vpscatter", 9)) {
 			b = reg_bit(op->reg);
 			if (b >= 0)
@@ -165,8 +231,7 @@ ovup_regset ovup_x86_insn_writes(csh h, const cs_insn *in, unsigned *unknown)
 	 * detail, the register list is what there is.  For x87 instructions
 	 * the same field holds the FPU's condition codes instead. */
 	x87 |= x->opcode[0] >= 0xd8 && x->opcode[0] <= 0xdf; /* the x87 escape opcodes */
-	if (x87 ? eflags_in_wr
-				       : (x->eflags & ARITH_WRITES) || (!x->eflags && eflags_in_wr))
+	if (x87 ? eflags_in_wr : (x->eflags & ARITH_WRITES) || (!x->eflags && eflags_in_wr))
 		s |= X86_SET_FLAGS;
 	return s;
 }

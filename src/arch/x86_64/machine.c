@@ -74,12 +74,12 @@ void ovup_arch_regs_format(ovup_regset s, char *buf, size_t len)
 
 	if (len)
 		buf[0] = 0;
-#define ADD(...)                                                                          \
-	do {                                                                              \
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
 		int n_ = snprintf(buf + used, used < len ? len - used : 0, "%s", used ? " " : ""); \
-		used += (size_t)(n_ > 0 ? n_ : 0);                                         \
-		n_ = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__);       \
-		used += (size_t)(n_ > 0 ? n_ : 0);                                         \
+		used += (size_t)(n_ > 0 ? n_ : 0);                                                 \
+		n_ = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__);               \
+		used += (size_t)(n_ > 0 ? n_ : 0);                                                 \
 	} while (0)
 	for (i = 0; i < X86_NGPR; i++)
 		if (s & ((ovup_regset)1 << i))

@@ -13,14 +13,14 @@
 /* bits 0-8: rax rcx rdx rsi rdi r8 r9 r10 r11, in this order */
 #define X86_GPR_FIRST 0
 #define X86_NGPR 9
-#define X86_BIT_FLAGS 9                   /* the arithmetic flags */
-#define X86_BIT_XMM(n) (16 + (n))         /* xmm0-31, at any width */
-#define X86_BIT_K(n) (48 + (n))           /* k0-7 */
+#define X86_BIT_FLAGS 9           /* the arithmetic flags */
+#define X86_BIT_XMM(n) (16 + (n)) /* xmm0-31, at any width */
+#define X86_BIT_K(n) (48 + (n))   /* k0-7 */
 
 #define X86_SET_GPRS ((ovup_regset)0x1ff)
 #define X86_SET_FLAGS ((ovup_regset)1 << X86_BIT_FLAGS)
-#define X86_SET_XMM_LO ((ovup_regset)0xffff << 16)       /* xmm0-15 */
-#define X86_SET_XMM_HI ((ovup_regset)0xffff << 32)       /* xmm16-31 */
+#define X86_SET_XMM_LO ((ovup_regset)0xffff << 16) /* xmm0-15 */
+#define X86_SET_XMM_HI ((ovup_regset)0xffff << 32) /* xmm16-31 */
 #define X86_SET_K ((ovup_regset)0xff << 48)
 
 #endif

@@ -22,13 +22,13 @@ struct walk {
 	const struct ovup_arch_code_src *src;
 	enum ovup_arch_side side;
 	ovup_regset abi, regs;
-	int full;                 /* NEW: the whole ABI set */
+	int full; /* NEW: the whole ABI set */
 	unsigned budget;
-	uint64_t *asked;          /* addresses already looked up */
+	uint64_t *asked; /* addresses already looked up */
 	size_t nasked, capasked;
-	uint64_t *done;           /* starts of the code already decoded */
+	uint64_t *done; /* starts of the code already decoded */
 	size_t ndone, capdone;
-	uint64_t *todo;           /* addresses still to follow */
+	uint64_t *todo; /* addresses still to follow */
 	size_t ntodo, captodo;
 	csh h;
 	cs_insn *insn;
@@ -140,7 +140,8 @@ static void undecodable(struct walk *w, uint64_t a, size_t first_todo)
 		return;
 	}
 	w->ntodo = first_todo;
-	note(w, "left out a function: its bytes at %s do not decode", where(w, a, buf, sizeof(buf)));
+	note(w, "left out a function: its bytes at %s do not decode",
+	     where(w, a, buf, sizeof(buf)));
 }
 
 /* A call or jump of the function c: where it leaves to is queued, and an
@@ -256,7 +257,8 @@ int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum o
 		append(&w, &w.asked, &w.nasked, &w.capasked, a);
 		if (src->code(src->ctx, a, &c)) {
 			if (side == OVUP_ARCH_OLD)
-				note(&w, "left out %s: it cannot be read", where(&w, a, buf, sizeof(buf)));
+				note(&w, "left out %s: it cannot be read",
+				     where(&w, a, buf, sizeof(buf)));
 			else
 				full(&w, "a call of code ovup cannot read", a);
 			continue;

@@ -185,8 +185,8 @@ static int call_rel32(struct emit *e, uint64_t at, uint64_t fn)
 	return 0;
 }
 
-int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn,
-		      ovup_regset save, uint8_t *out, size_t outmax)
+int ovup_arch_wrapper(const struct ovup_arch_machine *m, uint64_t at, uint64_t fn, ovup_regset save,
+		      uint8_t *out, size_t outmax)
 {
 	struct emit e = { out, 0, outmax };
 	int32_t area, vec_off;

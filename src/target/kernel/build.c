@@ -75,8 +75,8 @@ void ovup_kern_header_identity(struct kern_target *k)
 	size_t i;
 
 	for (i = 0; i < OVUP_ARRAY_SIZE(files); i++) {
-		snprintf(path, sizeof(path), "%s/include/generated/%s", kbuild_dir(k, buf, sizeof(buf)),
-			 files[i]);
+		snprintf(path, sizeof(path), "%s/include/generated/%s",
+			 kbuild_dir(k, buf, sizeof(buf)), files[i]);
 		f = fopen(path, "r");
 		while (f && fgets(buf, sizeof(buf), f)) {
 			char *q1 = strchr(buf, '"'), *q2 = q1 ? strrchr(buf, '"') : NULL;
@@ -128,8 +128,8 @@ static int write_module_dir(const char *dir, const char *src, char *const extra[
 static int run_kbuild(struct kern_target *k, const char *dir, const char *src)
 {
 	char kbuf[512], *mdir = ovup_xasprintf("M=%s", dir), *output = NULL;
-	char *argv[] = { "make", "-s", "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)), mdir,
-			 "ovup_patch.o", NULL };
+	char *argv[] = { "make", "-s",           "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
+			 mdir,   "ovup_patch.o", NULL };
 	int ret = ovup_run(argv, &output);
 
 	free(mdir);
@@ -139,8 +139,9 @@ static int run_kbuild(struct kern_target *k, const char *dir, const char *src)
 	if (!ret)
 		return 0;
 	return ret < 0 ? ovup_err(ret, "cannot run make: %s; install make and gcc", strerror(-ret))
-		       : ovup_err(-EINVAL, "%s: the kernel patch does not compile against the "
-					   "%s headers (messages above)",
+		       : ovup_err(-EINVAL,
+				  "%s: the kernel patch does not compile against the "
+				  "%s headers (messages above)",
 				  src, k->kver);
 }
 
@@ -159,8 +160,8 @@ static int copy_object(const char *dir, const char *out)
 	return ret;
 }
 
-int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out,
-		      char *const extra[], size_t nextra)
+int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
+		      size_t nextra)
 {
 	struct kern_target *k = ovup_to_kern(t);
 	char *dir;

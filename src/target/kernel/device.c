@@ -59,13 +59,15 @@ static int module_missing(const char *dev)
 	const char *lv = lockdown_level(level, sizeof(level));
 
 	if (lv)
-		return ovup_err(-ENODEV, "kernel: %s does not exist: the ovup module is not loaded, "
-					 "and the kernel is locked down (%s), so an unsigned "
-					 "ovup.ko cannot be loaded; boot without lockdown to use "
-					 "ovup -k",
+		return ovup_err(-ENODEV,
+				"kernel: %s does not exist: the ovup module is not loaded, "
+				"and the kernel is locked down (%s), so an unsigned "
+				"ovup.ko cannot be loaded; boot without lockdown to use "
+				"ovup -k",
 				dev, lv);
-	return ovup_err(-ENODEV, "kernel: %s does not exist: the ovup module is not loaded; "
-				 "load it with 'insmod ovup.ko' (build it with 'make kmod')",
+	return ovup_err(-ENODEV,
+			"kernel: %s does not exist: the ovup module is not loaded; "
+			"load it with 'insmod ovup.ko' (build it with 'make kmod')",
 			dev);
 }
 
@@ -87,22 +89,26 @@ int ovup_kern_ioctl(struct kern_target *k, unsigned long req, void *arg, const c
 		return 0;
 	ret = -errno;
 	if (ret == -EPERM)
-		return ovup_err(ret, "kernel: %s: not permitted; ovup needs root (CAP_SYS_ADMIN "
-				     "and CAP_SYS_MODULE)",
+		return ovup_err(ret,
+				"kernel: %s: not permitted; ovup needs root (CAP_SYS_ADMIN "
+				"and CAP_SYS_MODULE)",
 				what);
 	if (ret == -EACCES)
 		return lockdown_err(ret, what);
 	if (ret == -ENOLCK)
-		return ovup_err(ret, "kernel: %s: ovup.ko says this run does not hold its writer "
-				     "slot (an ovup bug: writes must come after BEGIN)",
+		return ovup_err(ret,
+				"kernel: %s: ovup.ko says this run does not hold its writer "
+				"slot (an ovup bug: writes must come after BEGIN)",
 				what);
 	if (ret == -ENOKEY)
-		return ovup_err(ret, "kernel: %s: the ovup module does not know where the idle "
-				     "tasks are (OVUP_IOC_IDLE was not done); reopen /dev/ovup",
+		return ovup_err(ret,
+				"kernel: %s: the ovup module does not know where the idle "
+				"tasks are (OVUP_IOC_IDLE was not done); reopen /dev/ovup",
 				what);
 	if (ret == -ENOTTY)
-		return ovup_err(ret, "kernel: %s: /dev/ovup does not know this request; the loaded "
-				     "ovup.ko is from another version of ovup",
+		return ovup_err(ret,
+				"kernel: %s: /dev/ovup does not know this request; the loaded "
+				"ovup.ko is from another version of ovup",
 				what);
 	return ret;
 }
@@ -118,9 +124,10 @@ static int open_failed(struct kern_target *k)
 	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
 		ret = module_missing(k->dev);
 	else if (errno == EACCES || errno == EPERM)
-		ret = ovup_err(-EPERM, "kernel: cannot open %s: permission denied; run ovup "
-				       "as root (the device is 0600, and every request "
-				       "needs CAP_SYS_ADMIN and CAP_SYS_MODULE)",
+		ret = ovup_err(-EPERM,
+			       "kernel: cannot open %s: permission denied; run ovup "
+			       "as root (the device is 0600, and every request "
+			       "needs CAP_SYS_ADMIN and CAP_SYS_MODULE)",
 			       k->dev);
 	else
 		ret = ovup_err(-errno, "kernel: cannot open %s: %m", k->dev);
@@ -136,12 +143,14 @@ static int check_version(struct kern_target *k)
 	int ret = ioctl(k->fd, OVUP_IOC_VERSION, &k->v) ? -errno : 0;
 
 	if (ret == -EPERM)
-		return ovup_err(ret, "kernel: %s: not permitted; ovup needs CAP_SYS_ADMIN and "
-				     "CAP_SYS_MODULE",
+		return ovup_err(ret,
+				"kernel: %s: not permitted; ovup needs CAP_SYS_ADMIN and "
+				"CAP_SYS_MODULE",
 				k->dev);
 	if (ret || k->v.version != OVUP_UAPI_VERSION)
-		return ovup_err(-EPROTO, "kernel: the loaded ovup module speaks version %u, this ovup "
-					 "%u; load the ovup.ko built with this ovup",
+		return ovup_err(-EPROTO,
+				"kernel: the loaded ovup module speaks version %u, this ovup "
+				"%u; load the ovup.ko built with this ovup",
 				ret ? 0 : k->v.version, OVUP_UAPI_VERSION);
 	return 0;
 }
@@ -158,9 +167,10 @@ static int tell_idle(struct kern_target *k)
 		return ret;
 	i.idle_threads = addr;
 	if (ioctl(k->fd, OVUP_IOC_IDLE, &i))
-		return ovup_err(-errno, "kernel: the ovup module refused 0x%" PRIx64 " as the "
-					"address of idle_threads (%m); /proc/kallsyms does not "
-					"match the running kernel?",
+		return ovup_err(-errno,
+				"kernel: the ovup module refused 0x%" PRIx64 " as the "
+				"address of idle_threads (%m); /proc/kallsyms does not "
+				"match the running kernel?",
 				(uint64_t)i.idle_threads);
 	return 0;
 }
@@ -203,7 +213,8 @@ int ovup_kern_take_writer(struct kern_target *k)
 		} while (ret == -EINTR);
 	}
 	if (ret)
-		return ovup_err(ret, "kernel: cannot take ovup.ko's writer slot: %s", strerror(-ret));
+		return ovup_err(ret, "kernel: cannot take ovup.ko's writer slot: %s",
+				strerror(-ret));
 	k->writer = 1;
 	return 0;
 }
@@ -235,8 +246,9 @@ int ovup_kern_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char
 	a.kind = kind == OVUP_BLOCK_TEXT ? OVUP_K_TEXT : OVUP_K_DATA;
 	ret = ovup_kern_ioctl(k, OVUP_IOC_ALLOC, &a, "alloc");
 	if (ret == -ENOMEM || ret == -ENOSPC)
-		return ovup_err(ret, "kernel: ovup's %s area has no free %" PRIu64 " KiB left; revert "
-				     "patches or reload the module",
+		return ovup_err(ret,
+				"kernel: ovup's %s area has no free %" PRIu64 " KiB left; revert "
+				"patches or reload the module",
 				kind == OVUP_BLOCK_TEXT ? "code" : "data", size >> 10);
 	if (ret)
 		return ovup_err(ret, "kernel: alloc of %" PRIu64 " bytes failed: %s", size,
@@ -248,8 +260,9 @@ int ovup_kern_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char
 		struct ovup_k_free f = { a.addr };
 
 		ioctl(k->fd, OVUP_IOC_FREE, &f);
-		return ovup_err(-ERANGE, "kernel: ovup's area at 0x%" PRIx64 " is out of a jump's "
-					 "reach of the functions",
+		return ovup_err(-ERANGE,
+				"kernel: ovup's area at 0x%" PRIx64 " is out of a jump's "
+				"reach of the functions",
 				(uint64_t)a.addr);
 	}
 	return 0;
@@ -307,12 +320,13 @@ int ovup_kern_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len)
 
 	while (done < len) {
 		size_t n = OVUP_MIN(len - done, 4096);
-		struct ovup_k_read r = { addr + done, (uint64_t)(uintptr_t)((char *)buf + done), n };
+		struct ovup_k_read r = { addr + done, (uint64_t)(uintptr_t)((char *)buf + done),
+					 n };
 		int ret = ovup_kern_ioctl(k, OVUP_IOC_READ, &r, "read");
 
 		if (ret)
-			return ovup_err(ret, "kernel: cannot read %zu bytes at 0x%" PRIx64 ": %s", n,
-					addr + done, strerror(-ret));
+			return ovup_err(ret, "kernel: cannot read %zu bytes at 0x%" PRIx64 ": %s",
+					n, addr + done, strerror(-ret));
 		done += n;
 	}
 	return 0;

@@ -19,10 +19,10 @@
 
 struct kern_target {
 	struct ovup_target base;
-	int fd;                      /* /dev/ovup, -1 offline */
-	int writer;                  /* this fd holds the module's writer slot */
-	const char *dev;             /* its path */
-	char kver[128];              /* headers to build with */
+	int fd;          /* /dev/ovup, -1 offline */
+	int writer;      /* this fd holds the module's writer slot */
+	const char *dev; /* its path */
+	char kver[128];  /* headers to build with */
 	struct ovup_k_version v;
 };
 
@@ -69,8 +69,8 @@ int ovup_kern_find_kver(struct kern_target *k);
 /* The release and version the headers in k->kver were made for, into
  * k->base (left as they are where the headers do not say). */
 void ovup_kern_header_identity(struct kern_target *k);
-int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out,
-		      char *const extra[], size_t nextra);
+int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
+		      size_t nextra);
 
 /* ---- sections.c: the sections of a kernel patch ---- */
 

@@ -21,15 +21,16 @@
 const struct ovup_krewritten ovup_krewritten[] = {
 	{ "an alternative (CPU-feature patching)", "__alt_instructions", "__alt_instructions_end",
 	  ".altinstructions", 12, 10, 0, 0 },
-	{ "a jump label (static key)", "__start___jump_table", "__stop___jump_table", "__jump_table",
-	  16, 0, 5, 0 },
+	{ "a jump label (static key)", "__start___jump_table", "__stop___jump_table",
+	  "__jump_table", 16, 0, 5, 0 },
 	{ "a static call", "__start_static_call_sites", "__stop_static_call_sites",
 	  ".static_call_sites", 8, 0, 5, 0 },
-	{ "a retpoline site", "__retpoline_sites", "__retpoline_sites_end", ".retpoline_sites", 4, 0,
-	  6, 0 },
-	{ "a return-thunk site", "__return_sites", "__return_sites_end", ".return_sites", 4, 0, 5, 0 },
-	{ "a paravirt site", "__parainstructions", "__parainstructions_end", ".parainstructions", 16,
-	  9, 0, 1 },
+	{ "a retpoline site", "__retpoline_sites", "__retpoline_sites_end", ".retpoline_sites", 4,
+	  0, 6, 0 },
+	{ "a return-thunk site", "__return_sites", "__return_sites_end", ".return_sites", 4, 0, 5,
+	  0 },
+	{ "a paravirt site", "__parainstructions", "__parainstructions_end", ".parainstructions",
+	  16, 9, 0, 1 },
 	{ "an SMP lock prefix", "__smp_locks", "__smp_locks_end", ".smp_locks", 4, 0, 1, 0 },
 };
 const size_t ovup_nkrewritten = OVUP_ARRAY_SIZE(ovup_krewritten);
@@ -52,7 +53,8 @@ int ovup_kelf_xz_decode(const uint8_t *in, size_t inlen, uint8_t **out, size_t *
 	s.avail_in = inlen;
 	s.next_out = *out;
 	s.avail_out = cap;
-	while ((r = lzma_code(&s, LZMA_FINISH)) == LZMA_OK || (r == LZMA_BUF_ERROR && !s.avail_out)) {
+	while ((r = lzma_code(&s, LZMA_FINISH)) == LZMA_OK ||
+	       (r == LZMA_BUF_ERROR && !s.avail_out)) {
 		if (s.avail_out)
 			continue;
 		*out = ovup_xrealloc(*out, cap * 2);
@@ -88,9 +90,11 @@ int ovup_kelf_init(struct kelf *e, const char *path, int type)
 	e->shnum = eh->e_shnum;
 	for (i = 0; i < e->shnum; i++)
 		if (e->sh[i].sh_type != SHT_NOBITS &&
-		    (e->sh[i].sh_offset > e->size || e->sh[i].sh_size > e->size - e->sh[i].sh_offset))
-			return ovup_err(-ENOEXEC, "%s: section %zu lies outside the file "
-						  "(truncated?)",
+		    (e->sh[i].sh_offset > e->size ||
+		     e->sh[i].sh_size > e->size - e->sh[i].sh_offset))
+			return ovup_err(-ENOEXEC,
+					"%s: section %zu lies outside the file "
+					"(truncated?)",
 					path, i);
 	e->shstr = (const char *)e->data + e->sh[eh->e_shstrndx].sh_offset;
 	e->shstrlen = e->sh[eh->e_shstrndx].sh_size;
@@ -99,8 +103,7 @@ int ovup_kelf_init(struct kelf *e, const char *path, int type)
 
 /* ---- the interface ---- */
 
-int ovup_kfile_open(const struct ovup_symtab *st, const struct ovup_sym *s,
-		    struct ovup_kfile **out)
+int ovup_kfile_open(const struct ovup_symtab *st, const struct ovup_sym *s, struct ovup_kfile **out)
 {
 	struct ovup_kfile *f = ovup_xcalloc(1, sizeof(*f));
 	int ret;
@@ -118,8 +121,7 @@ int ovup_kfile_open(const struct ovup_symtab *st, const struct ovup_sym *s,
 	return 0;
 }
 
-int ovup_kfile_read(struct ovup_kfile *f, uint64_t addr, uint8_t *buf, size_t len,
-		    int relocate)
+int ovup_kfile_read(struct ovup_kfile *f, uint64_t addr, uint8_t *buf, size_t len, int relocate)
 {
 	return f->module ? ovup_kko_read(f, addr, buf, len, relocate)
 			 : ovup_kvm_read(f, addr, buf, len, relocate);
@@ -145,4 +147,3 @@ void ovup_kfile_close(struct ovup_kfile *f)
 		free(f->e.data);
 	free(f);
 }
-

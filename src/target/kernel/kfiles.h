@@ -22,8 +22,8 @@ int ovup_kftrace_site(const struct ovup_symtab *st, const struct ovup_sym *s, ch
 
 struct ovup_kprobe {
 	uint64_t addr;
-	char where[160];     /* "cmdline_proc_show+0x6" */
-	char flags[64];      /* "[DISABLED][OPTIMIZED]" or "" */
+	char where[160]; /* "cmdline_proc_show+0x6" */
+	char flags[64];  /* "[DISABLED][OPTIMIZED]" or "" */
 	int optimized;
 };
 /* The registered kprobes whose bytes meet [lo, hi) (an optimized one's
@@ -41,8 +41,7 @@ int ovup_kfile_open(const struct ovup_symtab *st, const struct ovup_sym *s,
 /* [addr, addr + len) of s, live addresses, as the file holds it and, with
  * relocate, relocated as the loader did (KASLR, module relocations); without,
  * good for decoding instructions only.  0 or -errno with the message set. */
-int ovup_kfile_read(struct ovup_kfile *f, uint64_t addr, uint8_t *buf, size_t len,
-		    int relocate);
+int ovup_kfile_read(struct ovup_kfile *f, uint64_t addr, uint8_t *buf, size_t len, int relocate);
 /* A site the kernel rewrites at boot or load (alternatives, jump labels,
  * static calls, retpolines, return thunks, paravirt, smp locks) meeting
  * [addr, addr + len): its kind, or NULL. */

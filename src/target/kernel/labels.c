@@ -21,18 +21,19 @@ static const char *kallsyms_path(void)
 
 static int kptr_restricted(const char *path)
 {
-	return ovup_err(-EACCES, "kernel: %s shows every address as 0 (kernel.kptr_restrict, "
-				 "or not root); run ovup as root, with 'sysctl "
-				 "kernel.kptr_restrict=1' or 0",
+	return ovup_err(-EACCES,
+			"kernel: %s shows every address as 0 (kernel.kptr_restrict, "
+			"or not root); run ovup as root, with 'sysctl "
+			"kernel.kptr_restrict=1' or 0",
 			path);
 }
 
 /* One line of kallsyms, cut in place. */
 struct kline {
 	uint64_t addr;
-	char type;           /* nm's letter: t T w W d D b B r R a A, or another */
+	char type; /* nm's letter: t T w W d D b B r R a A, or another */
 	const char *name;
-	const char *mod;     /* NULL for vmlinux */
+	const char *mod; /* NULL for vmlinux */
 };
 
 /* A text symbol, to size functions once every symbol is in. */
@@ -47,7 +48,7 @@ struct kread {
 	struct ovup_symtab *st;
 	struct ktext *kt;
 	size_t nkt, cap;
-	size_t lines, nonzero;   /* well-formed lines, and those with an address */
+	size_t lines, nonzero; /* well-formed lines, and those with an address */
 	uint32_t cur_obj;
 	char cur_mod[256];
 };
@@ -188,7 +189,8 @@ static void sort_texts(struct ktext *kt, size_t nkt)
 	if (nkt > 1 && kt[0].obj != kt[nkt - 1].obj)
 		for (i = 1; i < nkt; i++)
 			if (kt[i].obj < kt[i - 1].obj) {
-				qsort(kt, nkt, sizeof(*kt), ktext_cmp); /* not in blocks after all */
+				qsort(kt, nkt, sizeof(*kt),
+				      ktext_cmp); /* not in blocks after all */
 				break;
 			}
 }
@@ -257,8 +259,9 @@ int ovup_kern_idle_threads(uint64_t *addr)
 	}
 	fclose(f);
 	if (!found)
-		return ovup_err(-ENOENT, "kernel: %s has no symbol idle_threads, which ovup needs "
-					 "to find the idle tasks; is it the running kernel's?",
+		return ovup_err(-ENOENT,
+				"kernel: %s has no symbol idle_threads, which ovup needs "
+				"to find the idle tasks; is it the running kernel's?",
 				path);
 	if (!*addr)
 		return kptr_restricted(path);

@@ -40,9 +40,8 @@ static int find_ko(const char *dir, const char *mod, int depth, char *out, size_
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		/* symlinks too: a distribution's "updates" or "extra" may be
 		 * links (the depth bounds a loop) */
-		if (de->d_type == DT_DIR ||
-		    ((de->d_type == DT_LNK || de->d_type == DT_UNKNOWN) && !stat(path, &sb) &&
-		     S_ISDIR(sb.st_mode))) {
+		if (de->d_type == DT_DIR || ((de->d_type == DT_LNK || de->d_type == DT_UNKNOWN) &&
+					     !stat(path, &sb) && S_ISDIR(sb.st_mode))) {
 			if (depth < 8)
 				found = find_ko(path, mod, depth + 1, out, len);
 			continue;
@@ -86,8 +85,9 @@ static int ko_path(struct ovup_kfile *f)
 			 tried[0] ? ", " : "", one);
 	}
 	free(list);
-	return ovup_err(-ENOENT, "no %s.ko under %s, the file ovup checks the module's code "
-				 "against; install it there or set OVUP_MODULE_DIR",
+	return ovup_err(-ENOENT,
+			"no %s.ko under %s, the file ovup checks the module's code "
+			"against; install it there or set OVUP_MODULE_DIR",
 			f->modname, tried);
 }
 
@@ -115,8 +115,9 @@ static int ko_symbol(struct ovup_kfile *f, const struct ovup_sym *s)
 			return 0;
 		}
 	}
-	return ovup_err(-ENOENT, "%s has no function '%s': not the file module %s was "
-				 "loaded from",
+	return ovup_err(-ENOENT,
+			"%s has no function '%s': not the file module %s was "
+			"loaded from",
 			f->path, s->name, f->modname);
 }
 
@@ -131,7 +132,8 @@ int ovup_kko_open(struct ovup_kfile *f, const struct ovup_sym *s)
 	raw = (uint8_t *)ovup_read_file(f->path, &n);
 	if (!raw)
 		return ovup_err(-errno, "cannot read %s: %m", f->path);
-	if (n >= sizeof(ovup_kelf_xz_magic) && !memcmp(raw, ovup_kelf_xz_magic, sizeof(ovup_kelf_xz_magic))) {
+	if (n >= sizeof(ovup_kelf_xz_magic) &&
+	    !memcmp(raw, ovup_kelf_xz_magic, sizeof(ovup_kelf_xz_magic))) {
 		ret = ovup_kelf_xz_decode(raw, n, &f->e.data, &f->e.size);
 		free(raw);
 		if (ret)
@@ -204,24 +206,32 @@ static int ko_apply(struct ovup_kfile *f, const Elf64_Rela *r, uint64_t off, uin
 	if (r->r_offset + w <= off || r->r_offset >= off + len)
 		return 0;
 	if (si >= f->nsyms || ko_symval(f, &f->syms[si], &s))
-		return ovup_err(-ENOENT, "%s: cannot resolve the relocation at %s+0x%" PRIx64
-					 " as the loader did",
-				f->path, kelf_sec_name(&f->e, f->fsym->st_shndx), (uint64_t)r->r_offset);
+		return ovup_err(-ENOENT,
+				"%s: cannot resolve the relocation at %s+0x%" PRIx64
+				" as the loader did",
+				f->path, kelf_sec_name(&f->e, f->fsym->st_shndx),
+				(uint64_t)r->r_offset);
 	switch (type) {
-	case R_X86_64_PC32: case R_X86_64_PLT32: case R_X86_64_PC64:
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_PC64:
 		v = s + (uint64_t)r->r_addend - p;
 		break;
-	case R_X86_64_32: case R_X86_64_32S: case R_X86_64_64:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_64:
 		v = s + (uint64_t)r->r_addend;
 		break;
 	default:
-		return ovup_err(-ENOTSUP, "%s: relocation type %u at 0x%" PRIx64 " is not "
-					  "one ovup can check",
+		return ovup_err(-ENOTSUP,
+				"%s: relocation type %u at 0x%" PRIx64 " is not "
+				"one ovup can check",
 				f->path, type, (uint64_t)r->r_offset);
 	}
 	if (r->r_offset < off || r->r_offset + w > off + len)
-		return ovup_err(-ENOTSUP, "%s: a relocated field straddles the bytes ovup "
-					  "checks",
+		return ovup_err(-ENOTSUP,
+				"%s: a relocated field straddles the bytes ovup "
+				"checks",
 				f->path);
 	memcpy(buf + (r->r_offset - off), &v, w);
 	return 0;
@@ -279,8 +289,10 @@ const char *ovup_kko_rewritten(struct ovup_kfile *f, uint64_t addr, size_t len)
 				if (r[k].r_offset % ovup_krewritten[t].entsize || si >= f->nsyms ||
 				    f->syms[si].st_shndx != f->fsym->st_shndx)
 					continue;
-				if (ovup_krewritten[t].lenoff && r[k].r_offset + ovup_krewritten[t].lenoff < tab->sh_size)
-					n = e->data[tab->sh_offset + r[k].r_offset + ovup_krewritten[t].lenoff];
+				if (ovup_krewritten[t].lenoff &&
+				    r[k].r_offset + ovup_krewritten[t].lenoff < tab->sh_size)
+					n = e->data[tab->sh_offset + r[k].r_offset +
+						    ovup_krewritten[t].lenoff];
 				site = f->syms[si].st_value + (uint64_t)r[k].r_addend;
 				if (site < hi && site + n > lo)
 					return ovup_krewritten[t].kind;

@@ -44,15 +44,17 @@ static int need_fs(const char *path, const char *dir, const char *fstype)
 		return 0;
 	ret = enter_private_ns();
 	if (ret)
-		return ovup_err(ret, "kernel: %s is missing and ovup cannot mount %s in a mount "
-				     "namespace of its own (%s); mount it: 'mount -t %s none %s'",
+		return ovup_err(ret,
+				"kernel: %s is missing and ovup cannot mount %s in a mount "
+				"namespace of its own (%s); mount it: 'mount -t %s none %s'",
 				path, fstype, strerror(-ret), fstype, dir);
 	if (mount(fstype, dir, fstype, 0, NULL) && errno != EBUSY)
 		return ovup_err(-errno, "kernel: cannot mount %s at %s: %m; ovup needs %s", fstype,
 				dir, path);
 	if (access(path, R_OK))
 		return ovup_err(-errno, "kernel: %s: %m (a kernel without %s?)", path,
-				strcmp(fstype, "tracefs") ? "CONFIG_KPROBES" : "CONFIG_FUNCTION_TRACER");
+				strcmp(fstype, "tracefs") ? "CONFIG_KPROBES"
+							  : "CONFIG_FUNCTION_TRACER");
 	return 0;
 }
 
@@ -107,15 +109,14 @@ static unsigned count_listed(const char *name, const char *mod)
 		if (p != ftrace_list && p[-1] != '\n')
 			continue;
 		if (!strcmp(mod, "vmlinux") ? (*e == '\n' || !*e)
-					    : (*e == ' ' && e[1] == '[' && !strncmp(e + 2, mod, ml) &&
-					       e[2 + ml] == ']'))
+					    : (*e == ' ' && e[1] == '[' &&
+					       !strncmp(e + 2, mod, ml) && e[2 + ml] == ']'))
 			n++;
 	}
 	return n;
 }
 
-int ovup_kftrace_site(const struct ovup_symtab *st, const struct ovup_sym *s, char *why,
-		      size_t len)
+int ovup_kftrace_site(const struct ovup_symtab *st, const struct ovup_sym *s, char *why, size_t len)
 {
 	const char *mod = st->objs[s->obj].name;
 	size_t first, n, i;
@@ -136,8 +137,9 @@ int ovup_kftrace_site(const struct ovup_symtab *st, const struct ovup_sym *s, ch
 	 * functions of one name, it must list every one of them, or ovup
 	 * cannot tell which ones are sites */
 	if (listed < named) {
-		snprintf(why, len, "ftrace lists %u of the %u functions called '%s' in %s, by name "
-				   "only, so ovup cannot tell whether this one is a site",
+		snprintf(why, len,
+			 "ftrace lists %u of the %u functions called '%s' in %s, by name "
+			 "only, so ovup cannot tell whether this one is a site",
 			 listed, named, s->name, mod);
 		return 0;
 	}
@@ -189,9 +191,10 @@ int ovup_kprobes_in(uint64_t lo, uint64_t hi, struct ovup_kprobe *out, size_t ma
 
 		if (r < 0) {
 			free(text);
-			return ovup_err(-EACCES, "kernel: %s shows the probes' addresses as 0 "
-						 "(kernel.kptr_restrict); run ovup as root with "
-						 "'sysctl kernel.kptr_restrict=1' or 0",
+			return ovup_err(-EACCES,
+					"kernel: %s shows the probes' addresses as 0 "
+					"(kernel.kptr_restrict); run ovup as root with "
+					"'sysctl kernel.kptr_restrict=1' or 0",
 					path);
 		}
 		if (!r)

@@ -24,7 +24,7 @@ static void add_with_seq(struct ovup_buf *out, const char *blob, size_t len, uin
 	if (len > 6 && !strncmp(p, "patch ", 6)) {
 		p += 6;
 		while (p < end && *p != ' ' && *p != '\n')
-			p++;  /* the name: put_tok never leaves a space in it */
+			p++; /* the name: put_tok never leaves a space in it */
 		if (p < end && *p == ' ' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
 			ovup_buf_add(out, blob, (size_t)(p + 1 - blob));
 			ovup_buf_printf(out, "%" PRIu64, seq);
@@ -34,7 +34,7 @@ static void add_with_seq(struct ovup_buf *out, const char *blob, size_t len, uin
 			return;
 		}
 	}
-	ovup_buf_add(out, blob, len);  /* not ours to fix: the parser says so */
+	ovup_buf_add(out, blob, len); /* not ours to fix: the parser says so */
 }
 
 int ovup_kern_records_load(struct ovup_target *t, struct ovup_buf *out)
@@ -61,7 +61,8 @@ int ovup_kern_records_load(struct ovup_target *t, struct ovup_buf *out)
 		if (ret == -ENOENT)
 			return 0;
 		if (ret && ret != -ENOSPC)
-			return ovup_err(ret, "kernel: cannot read record %u: %s", i, strerror(-ret));
+			return ovup_err(ret, "kernel: cannot read record %u: %s", i,
+					strerror(-ret));
 		blob = ovup_xcalloc(1, r.bloblen + 1);
 		r.index = i;
 		r.nsites = 0;
@@ -73,7 +74,8 @@ int ovup_kern_records_load(struct ovup_target *t, struct ovup_buf *out)
 			add_with_seq(out, blob, strnlen(blob, r.bloblen), r.seq);
 		free(blob);
 		if (ret)
-			return ovup_err(ret, "kernel: cannot read record %u: %s", i, strerror(-ret));
+			return ovup_err(ret, "kernel: cannot read record %u: %s", i,
+					strerror(-ret));
 	}
 }
 

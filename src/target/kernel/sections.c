@@ -15,13 +15,14 @@
 #include <string.h>
 
 struct kern_section {
-	const char *name;    /* exact, or a prefix when it ends in '*' (as ld's globs) */
-	int cls;             /* enum ovup_sec_class */
-	const char *reason;  /* why OVUP_SEC_REJECT, for the message; NULL: none said */
+	const char *name;   /* exact, or a prefix when it ends in '*' (as ld's globs) */
+	int cls;            /* enum ovup_sec_class */
+	const char *reason; /* why OVUP_SEC_REJECT, for the message; NULL: none said */
 };
 
-#define ALTINSTR "it holds CPU alternatives (static_cpu_has(), some inlines), which ovup " \
-		 "does not apply; avoid them in the patch"
+#define ALTINSTR                                                                  \
+	"it holds CPU alternatives (static_cpu_has(), some inlines), which ovup " \
+	"does not apply; avoid them in the patch"
 
 static const struct kern_section kern_sections[] = {
 	/* objtool's and kbuild's metadata for the module loader: ovup's code

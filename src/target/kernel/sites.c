@@ -54,7 +54,8 @@ int ovup_kern_hooked(struct ovup_target *t, const struct ovup_symtab *st, uint64
 	 * checked before): a branch into ovup's own areas is then a jump an
 	 * interrupted or foreign writer left, never the function's code. */
 	if (in_own_area(k, to)) {
-		snprintf(why, len, "a %s into ovup.ko's own area (0x%" PRIx64 ") that no patch "
+		snprintf(why, len,
+			 "a %s into ovup.ko's own area (0x%" PRIx64 ") that no patch "
 			 "applied by ovup accounts for (see 'ovup list -k')",
 			 what, to);
 		return 1;
@@ -64,7 +65,8 @@ int ovup_kern_hooked(struct ovup_target *t, const struct ovup_symtab *st, uint64
 		snprintf(why, len, "a %s to 0x%" PRIx64 ", outside every known function", what, to);
 		return 1;
 	}
-	if (!strncmp(st->objs[s->obj].name, "__builtin__", 11) || !strcmp(st->objs[s->obj].name, "bpf")) {
+	if (!strncmp(st->objs[s->obj].name, "__builtin__", 11) ||
+	    !strcmp(st->objs[s->obj].name, "bpf")) {
 		snprintf(why, len, "a %s to %s [%s]", what, s->name, st->objs[s->obj].name);
 		return 1;
 	}
@@ -85,7 +87,8 @@ int ovup_kern_verify_entry(struct ovup_target *t, const struct ovup_symtab *st,
 	enum ovup_arch_branch kind;
 
 	if (!stacked && keep && keep + ovup_arch_jump_len <= n) {
-		kind = ovup_arch_branch_decode(s->addr + keep, entry + keep, ovup_arch_jump_len, &to);
+		kind = ovup_arch_branch_decode(s->addr + keep, entry + keep, ovup_arch_jump_len,
+					       &to);
 		if ((kind == OVUP_ARCH_JMP || kind == OVUP_ARCH_CALL) && in_own_area(k, to))
 			return 0;
 	}

@@ -111,9 +111,10 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 	if (ret == -ENXIO && p.failed < txn->ndeps) {
 		/* transient: busy (exit 3), retried like a busy stack */
 		txn->failed_dep = p.failed;
-		ret = ovup_err(-EBUSY, "kernel: module '%s', which the patch '%s' refers "
-				       "to, is being loaded or unloaded; nothing was "
-				       "switched: try again once it is loaded",
+		ret = ovup_err(-EBUSY,
+			       "kernel: module '%s', which the patch '%s' refers "
+			       "to, is being loaded or unloaded; nothing was "
+			       "switched: try again once it is loaded",
 			       txn->deps[p.failed].object, txn->name);
 	}
 	return ret;
@@ -158,8 +159,8 @@ int ovup_kern_pawrite(struct ovup_target *t, struct ovup_txn *txn)
 	 * ioctl bounds it */
 	txn->pause_ns = stop_ns ? stop_ns : ovup_now_ns() - t0;
 	if (ret && ret != -EBUSY && ret != -ESTALE && !ovup_err_msg())
-		ovup_err(ret, "kernel: the module refused the %s of '%s': %s", txn->revert ? "revert" : "switch",
-			 txn->name, strerror(-ret));
+		ovup_err(ret, "kernel: the module refused the %s of '%s': %s",
+			 txn->revert ? "revert" : "switch", txn->name, strerror(-ret));
 	arrays_free(&a);
 	return ret;
 }

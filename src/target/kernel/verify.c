@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define JUMP 5     /* ovup's jmp rel32 */
-#define WINDOW 24  /* the displaced instructions fit: 5 + a 15-byte one */
+#define JUMP 5    /* ovup's jmp rel32 */
+#define WINDOW 24 /* the displaced instructions fit: 5 + a 15-byte one */
 #define MAXPROBES 8
 
 /* Any listed kprobe meeting the bytes the jump replaces: one int3 there, or
@@ -30,10 +30,11 @@ static int check_kprobes(const struct ovup_sym *s, uint64_t site, size_t keep)
 
 	if (n <= 0)
 		return n;
-	return ovup_err(-EEXIST, "kernel: function '%s': a kprobe at %s%s%s lies in the bytes "
-				 "ovup's jump would replace (%s+0x%zx..+0x%zx)%s; remove the probe "
-				 "(echo '-:NAME' >> kprobe_events, or unload its module) and apply "
-				 "again",
+	return ovup_err(-EEXIST,
+			"kernel: function '%s': a kprobe at %s%s%s lies in the bytes "
+			"ovup's jump would replace (%s+0x%zx..+0x%zx)%s; remove the probe "
+			"(echo '-:NAME' >> kprobe_events, or unload its module) and apply "
+			"again",
 			s->name, k[0].where, k[0].flags[0] ? " " : "", k[0].flags, s->name, keep,
 			keep + JUMP - 1, n > 1 ? ", and others" : "");
 }
@@ -49,16 +50,18 @@ static int check_int3(const struct ovup_sym *s, const uint8_t *live, size_t n, s
 	size_t pos = 0;
 
 	if (n && live[0] == 0xcc)
-		return ovup_err(-EBUSY, "kernel: function '%s': a breakpoint (int3) at its ftrace "
-					"site: an ftrace or kprobe update is in flight; try again",
+		return ovup_err(-EBUSY,
+				"kernel: function '%s': a breakpoint (int3) at its ftrace "
+				"site: an ftrace or kprobe update is in flight; try again",
 				s->name);
 	while (code && pos < cover && keep + pos < n) {
 		size_t c;
 
 		if (live[keep + pos] == 0xcc && code[pos] != 0xcc)
-			return ovup_err(-EBUSY, "kernel: function '%s': a breakpoint (int3) at "
-						"%s+0x%zx that no registered kprobe accounts for: "
-						"a probe or text update is in flight; try again",
+			return ovup_err(-EBUSY,
+					"kernel: function '%s': a breakpoint (int3) at "
+					"%s+0x%zx that no registered kprobe accounts for: "
+					"a probe or text update is in flight; try again",
 					s->name, s->name, keep + pos);
 		c = ovup_arch_insn_cover(code, cover, s->addr + keep, pos + 1);
 		if (c <= pos)
@@ -77,22 +80,24 @@ static int check_displaced(struct ovup_kfile *f, const struct ovup_sym *s, size_
 	const char *kind;
 
 	if (!cover || keep + cover > n)
-		return ovup_err(-ENOTSUP, "kernel: function '%s': %s has no whole instructions in "
-					  "the bytes ovup's jump would replace",
+		return ovup_err(-ENOTSUP,
+				"kernel: function '%s': %s has no whole instructions in "
+				"the bytes ovup's jump would replace",
 				s->name, ovup_kfile_path(f));
 	kind = ovup_kfile_rewritten(f, s->addr + keep, cover);
 	if (kind)
-		return ovup_err(-ENOTSUP, "kernel: function '%s': the bytes ovup's jump would "
-					  "replace (%s+0x%zx..+0x%zx) hold %s, which the kernel "
-					  "rewrites itself; ovup cannot check them against %s and "
-					  "does not patch there",
+		return ovup_err(-ENOTSUP,
+				"kernel: function '%s': the bytes ovup's jump would "
+				"replace (%s+0x%zx..+0x%zx) hold %s, which the kernel "
+				"rewrites itself; ovup cannot check them against %s and "
+				"does not patch there",
 				s->name, s->name, keep, keep + cover - 1, kind, ovup_kfile_path(f));
 	return 0;
 }
 
 /* The displaced bytes against the object file. */
-static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s,
-		      const uint8_t *entry, size_t n, size_t keep)
+static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s, const uint8_t *entry,
+		      size_t n, size_t keep)
 {
 	struct ovup_kfile *f = NULL;
 	uint64_t site = s->addr + keep;
@@ -124,10 +129,11 @@ static int check_file(const struct ovup_symtab *st, const struct ovup_sym *s,
 	if (memcmp(want, entry + keep, cover)) {
 		ovup_hex_spaced(live, entry + keep, cover);
 		ovup_hex_spaced(file, want, cover);
-		ret = ovup_err(-EEXIST, "kernel: function '%s' at 0x%" PRIx64 ": the bytes ovup's "
-					"jump would replace are %s, but %s holds %s: another tool or "
-					"a debugger changed them (or the file is not the one loaded); "
-					"refusing to overwrite them",
+		ret = ovup_err(-EEXIST,
+			       "kernel: function '%s' at 0x%" PRIx64 ": the bytes ovup's "
+			       "jump would replace are %s, but %s holds %s: another tool or "
+			       "a debugger changed them (or the file is not the one loaded); "
+			       "refusing to overwrite them",
 			       s->name, s->addr, live, ovup_kfile_path(f), file);
 	}
 out:
@@ -150,10 +156,11 @@ int ovup_kverify_entry(struct ovup_target *t, const struct ovup_symtab *st,
 	if (ret < 0)
 		return ret;
 	if (!ret)
-		return ovup_err(-ENOTSUP, "kernel: '%s' in %s is not an ftrace site (notrace, or not "
-					  "a function entry): %s; ovup patches only functions ftrace "
-					  "can trace, after their ftrace site; replace its callers "
-					  "instead",
+		return ovup_err(-ENOTSUP,
+				"kernel: '%s' in %s is not an ftrace site (notrace, or not "
+				"a function entry): %s; ovup patches only functions ftrace "
+				"can trace, after their ftrace site; replace its callers "
+				"instead",
 				s->name, st->objs[s->obj].name, why);
 	ret = check_int3(s, entry, n, 0, NULL, 0);
 	if (ret)
@@ -167,9 +174,10 @@ int ovup_kverify_entry(struct ovup_target *t, const struct ovup_symtab *st,
 	/* over ovup's own jump the records vouch for the bytes below */
 	if (stacked) {
 		if (keep < n && entry[keep] == 0xcc)
-			return ovup_err(-EBUSY, "kernel: function '%s': a breakpoint (int3) on "
-						"ovup's jump at %s+0x%zx that no registered kprobe "
-						"accounts for: a probe is being placed; try again",
+			return ovup_err(-EBUSY,
+					"kernel: function '%s': a breakpoint (int3) on "
+					"ovup's jump at %s+0x%zx that no registered kprobe "
+					"accounts for: a probe is being placed; try again",
 					s->name, s->name, keep);
 		return 0;
 	}

@@ -30,8 +30,9 @@ static int image_payload(const char *path, const uint8_t *d, size_t n, uint8_t *
 	uint32_t po, pl;
 
 	if (n < 0x250 || memcmp(d + 0x202, "HdrS", 4))
-		return ovup_err(-ENOEXEC, "%s is neither a kernel image (bzImage) nor an ELF "
-					  "vmlinux",
+		return ovup_err(-ENOEXEC,
+				"%s is neither a kernel image (bzImage) nor an ELF "
+				"vmlinux",
 				path);
 	setup = d[0x1f1] ? d[0x1f1] : 4;
 	memcpy(&po, d + 0x248, 4);
@@ -42,13 +43,13 @@ static int image_payload(const char *path, const uint8_t *d, size_t n, uint8_t *
 		return ovup_err(-ENOEXEC, "%s: its payload lies outside the file (truncated?)",
 				path);
 	if (memcmp(d + off, ovup_kelf_xz_magic, sizeof(ovup_kelf_xz_magic)))
-		return ovup_err(-ENOTSUP, "%s is not compressed with XZ (payload starts "
-					  "%02x %02x); ovup reads XZ images (Debian's); point "
-					  "OVUP_VMLINUX at the uncompressed vmlinux",
+		return ovup_err(-ENOTSUP,
+				"%s is not compressed with XZ (payload starts "
+				"%02x %02x); ovup reads XZ images (Debian's); point "
+				"OVUP_VMLINUX at the uncompressed vmlinux",
 				path, d[off], d[off + 1]);
 	if (ovup_kelf_xz_decode(d + off, len, out, outlen))
-		return ovup_err(-EILSEQ, "%s: its XZ payload does not decompress (corrupt?)",
-				path);
+		return ovup_err(-EILSEQ, "%s: its XZ payload does not decompress (corrupt?)", path);
 	return 0;
 }
 
@@ -78,8 +79,7 @@ static void vm_relocs(struct ovup_kfile *f)
 	const uint32_t *w;
 
 	for (i = 0; i < e->shnum; i++)
-		if (e->sh[i].sh_type != SHT_NOBITS &&
-		    e->sh[i].sh_offset + e->sh[i].sh_size > end)
+		if (e->sh[i].sh_type != SHT_NOBITS && e->sh[i].sh_offset + e->sh[i].sh_size > end)
 			end = e->sh[i].sh_offset + e->sh[i].sh_size;
 	end = OVUP_ALIGN_UP(end, 4);
 	if (e->size < end + 4 || (e->size - end) % 4)
@@ -173,9 +173,10 @@ static int vm_load(struct ovup_kfile *f)
 	int ret;
 
 	if (stat(f->path, &sb))
-		return ovup_err(-ENOENT, "cannot read %s (%m), the kernel image ovup checks "
-					 "vmlinux's code against; install it, or point OVUP_VMLINUX "
-					 "at the image or at vmlinux",
+		return ovup_err(-ENOENT,
+				"cannot read %s (%m), the kernel image ovup checks "
+				"vmlinux's code against; install it, or point OVUP_VMLINUX "
+				"at the image or at vmlinux",
 				f->path);
 	cache = cache_path(&sb);
 	/* an ELF (vmlinux, or a copy of the cache) is mapped as it is */
@@ -285,8 +286,9 @@ int ovup_kvm_read(struct ovup_kfile *f, uint64_t addr, uint8_t *buf, size_t len,
 	uint8_t tmp[256];
 
 	if (!p || len + 16 > sizeof(tmp))
-		return ovup_err(-ENOENT, "%s has no code at 0x%" PRIx64 " (0x%" PRIx64 " "
-					 "before KASLR): not the image of the running kernel?",
+		return ovup_err(-ENOENT,
+				"%s has no code at 0x%" PRIx64 " (0x%" PRIx64 " "
+				"before KASLR): not the image of the running kernel?",
 				f->path, addr, a + 8);
 	memcpy(tmp, p, len + 16);
 	if (relocate)
@@ -302,7 +304,8 @@ const char *ovup_kvm_rewritten(struct ovup_kfile *f, uint64_t addr, size_t len)
 
 	for (t = 0; t < ovup_nkrewritten; t++) {
 		const struct ovup_krewritten *tb = &ovup_krewritten[t];
-		uint64_t b = live_sym(f->st, f->obj, tb->start), e = live_sym(f->st, f->obj, tb->stop), ent;
+		uint64_t b = live_sym(f->st, f->obj, tb->start),
+			 e = live_sym(f->st, f->obj, tb->stop), ent;
 		const uint8_t *p;
 
 		if (!b || !e || e < b)

@@ -48,17 +48,19 @@ int ovup_proc_denied(struct proc_target *p, const char *what)
 				p->pid, what, tracer);
 	if (!(cap_eff() & (1ull << 19 /* CAP_SYS_PTRACE */))) {
 		if (scope >= 1)
-			return ovup_err(-EPERM,
-					"pid %d: cannot %s: permission denied (kernel.yama.ptrace_scope=%ld "
-					"allows tracing only descendants); run ovup as root or with "
-					"CAP_SYS_PTRACE, or set 'sysctl kernel.yama.ptrace_scope=0'",
-					p->pid, what, scope);
+			return ovup_err(
+				-EPERM,
+				"pid %d: cannot %s: permission denied (kernel.yama.ptrace_scope=%ld "
+				"allows tracing only descendants); run ovup as root or with "
+				"CAP_SYS_PTRACE, or set 'sysctl kernel.yama.ptrace_scope=0'",
+				p->pid, what, scope);
 		if (uid >= 0 && (uid_t)uid != geteuid())
-			return ovup_err(-EPERM,
-					"pid %d: cannot %s: permission denied (the process belongs to "
-					"uid %ld, ovup runs as uid %d); run ovup as that user, as root, "
-					"or with CAP_SYS_PTRACE",
-					p->pid, what, uid, (int)geteuid());
+			return ovup_err(
+				-EPERM,
+				"pid %d: cannot %s: permission denied (the process belongs to "
+				"uid %ld, ovup runs as uid %d); run ovup as that user, as root, "
+				"or with CAP_SYS_PTRACE",
+				p->pid, what, uid, (int)geteuid());
 	}
 	return ovup_err(-EPERM,
 			"pid %d: cannot %s: permission denied; run ovup as root or with "

@@ -80,7 +80,8 @@ int ovup_proc_map(struct proc_target *p, const char *name, uint64_t addr, uint64
 		int64_t ignored;
 
 		ovup_proc_call(p, "munmap", SYS_munmap, (uint64_t)res, size, 0, 0, 0, 0, &ignored);
-		ret = ovup_err(-ENOSPC, "pid %d: the kernel did not map at 0x%" PRIx64, p->pid, addr);
+		ret = ovup_err(-ENOSPC, "pid %d: the kernel did not map at 0x%" PRIx64, p->pid,
+			       addr);
 		goto out;
 	}
 	*at = (uint64_t)res;
@@ -125,8 +126,9 @@ int ovup_proc_unmap(struct proc_target *p, uint64_t addr, uint64_t size, const c
 	mine = owned(m, n, addr, size, prefix);
 	ovup_maps_free(m, n);
 	if (!mine)
-		return ovup_err(-EPERM, "pid %d: refusing to unmap 0x%" PRIx64 "-0x%" PRIx64 ": the "
-					"target shows no memory of ovup's there",
+		return ovup_err(-EPERM,
+				"pid %d: refusing to unmap 0x%" PRIx64 "-0x%" PRIx64 ": the "
+				"target shows no memory of ovup's there",
 				p->pid, addr, addr + size);
 	return ovup_proc_call(p, "munmap", SYS_munmap, addr, size, 0, 0, 0, 0, &res);
 }
@@ -187,7 +189,8 @@ int ovup_proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char
 		ovup_maps_free(m, n);
 		if (ret)
 			return ovup_err(ret,
-					"pid %d: no free %" PRIu64 " KiB within +-2 GiB of the replaced "
+					"pid %d: no free %" PRIu64
+					" KiB within +-2 GiB of the replaced "
 					"functions",
 					p->pid, size >> 10);
 		out->addr = addr;
@@ -204,7 +207,8 @@ int ovup_proc_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char
 			return 0;
 		}
 		ret = ovup_proc_map(p, name, addr, size,
-				    kind == OVUP_BLOCK_TEXT ? PROT_READ | PROT_EXEC : PROT_READ, &at);
+				    kind == OVUP_BLOCK_TEXT ? PROT_READ | PROT_EXEC : PROT_READ,
+				    &at);
 		if (ret != -EEXIST)
 			return ret;
 	}
@@ -275,8 +279,8 @@ int ovup_proc_blocks(struct ovup_target *t, struct ovup_block **out, size_t *nou
 			b->addr = m[i].start;
 			b->size = m[i].end - m[i].start;
 			b->kind = OVUP_BLOCK_DATA;
-			snprintf(b->owner, sizeof(b->owner), "%.*s",
-				 (int)strcspn(name, " "), name); /* before " (deleted)" */
+			snprintf(b->owner, sizeof(b->owner), "%.*s", (int)strcspn(name, " "),
+				 name); /* before " (deleted)" */
 		}
 		if (m[i].perms[2] == 'x')
 			b->kind = OVUP_BLOCK_TEXT;

@@ -23,14 +23,14 @@ static int32_t action_only(uint32_t ret)
 /* Instructions seccomp accepts with any operand (seccomp_check_filter());
  * those whose operand is checked are in check_insn(). */
 static const uint16_t plain_insns[] = {
-	BPF_LD | BPF_W | BPF_LEN,	BPF_LDX | BPF_W | BPF_LEN,	BPF_RET | BPF_K,
-	BPF_RET | BPF_A,		BPF_ALU | BPF_ADD | BPF_K,	BPF_ALU | BPF_ADD | BPF_X,
-	BPF_ALU | BPF_SUB | BPF_K,	BPF_ALU | BPF_SUB | BPF_X,	BPF_ALU | BPF_MUL | BPF_K,
-	BPF_ALU | BPF_MUL | BPF_X,	BPF_ALU | BPF_DIV | BPF_X,	BPF_ALU | BPF_AND | BPF_K,
-	BPF_ALU | BPF_AND | BPF_X,	BPF_ALU | BPF_OR | BPF_K,	BPF_ALU | BPF_OR | BPF_X,
-	BPF_ALU | BPF_XOR | BPF_K,	BPF_ALU | BPF_XOR | BPF_X,	BPF_ALU | BPF_LSH | BPF_X,
-	BPF_ALU | BPF_RSH | BPF_X,	BPF_ALU | BPF_NEG,		BPF_LD | BPF_IMM,
-	BPF_LDX | BPF_IMM,		BPF_MISC | BPF_TAX,		BPF_MISC | BPF_TXA,
+	BPF_LD | BPF_W | BPF_LEN,  BPF_LDX | BPF_W | BPF_LEN, BPF_RET | BPF_K,
+	BPF_RET | BPF_A,           BPF_ALU | BPF_ADD | BPF_K, BPF_ALU | BPF_ADD | BPF_X,
+	BPF_ALU | BPF_SUB | BPF_K, BPF_ALU | BPF_SUB | BPF_X, BPF_ALU | BPF_MUL | BPF_K,
+	BPF_ALU | BPF_MUL | BPF_X, BPF_ALU | BPF_DIV | BPF_X, BPF_ALU | BPF_AND | BPF_K,
+	BPF_ALU | BPF_AND | BPF_X, BPF_ALU | BPF_OR | BPF_K,  BPF_ALU | BPF_OR | BPF_X,
+	BPF_ALU | BPF_XOR | BPF_K, BPF_ALU | BPF_XOR | BPF_X, BPF_ALU | BPF_LSH | BPF_X,
+	BPF_ALU | BPF_RSH | BPF_X, BPF_ALU | BPF_NEG,         BPF_LD | BPF_IMM,
+	BPF_LDX | BPF_IMM,         BPF_MISC | BPF_TAX,        BPF_MISC | BPF_TXA,
 };
 
 /* Instruction pc of a program of len: 0 or -EINVAL. */
@@ -181,13 +181,27 @@ int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct s
 		case BPF_STX:
 			mem[k] = x;
 			break;
-		case BPF_ALU | BPF_ADD | BPF_K: a += k; break;
-		case BPF_ALU | BPF_ADD | BPF_X: a += x; break;
-		case BPF_ALU | BPF_SUB | BPF_K: a -= k; break;
-		case BPF_ALU | BPF_SUB | BPF_X: a -= x; break;
-		case BPF_ALU | BPF_MUL | BPF_K: a *= k; break;
-		case BPF_ALU | BPF_MUL | BPF_X: a *= x; break;
-		case BPF_ALU | BPF_DIV | BPF_K: a /= k; break;
+		case BPF_ALU | BPF_ADD | BPF_K:
+			a += k;
+			break;
+		case BPF_ALU | BPF_ADD | BPF_X:
+			a += x;
+			break;
+		case BPF_ALU | BPF_SUB | BPF_K:
+			a -= k;
+			break;
+		case BPF_ALU | BPF_SUB | BPF_X:
+			a -= x;
+			break;
+		case BPF_ALU | BPF_MUL | BPF_K:
+			a *= k;
+			break;
+		case BPF_ALU | BPF_MUL | BPF_X:
+			a *= x;
+			break;
+		case BPF_ALU | BPF_DIV | BPF_K:
+			a /= k;
+			break;
 		case BPF_ALU | BPF_DIV | BPF_X:
 			if (!x) {
 				/* the converted program returns 0 here: a
@@ -197,29 +211,73 @@ int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct s
 			}
 			a /= x;
 			break;
-		case BPF_ALU | BPF_AND | BPF_K: a &= k; break;
-		case BPF_ALU | BPF_AND | BPF_X: a &= x; break;
-		case BPF_ALU | BPF_OR | BPF_K: a |= k; break;
-		case BPF_ALU | BPF_OR | BPF_X: a |= x; break;
-		case BPF_ALU | BPF_XOR | BPF_K: a ^= k; break;
-		case BPF_ALU | BPF_XOR | BPF_X: a ^= x; break;
-		case BPF_ALU | BPF_LSH | BPF_K: a <<= k; break;
-		case BPF_ALU | BPF_RSH | BPF_K: a >>= k; break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= k;
+			break;
+		case BPF_ALU | BPF_AND | BPF_X:
+			a &= x;
+			break;
+		case BPF_ALU | BPF_OR | BPF_K:
+			a |= k;
+			break;
+		case BPF_ALU | BPF_OR | BPF_X:
+			a |= x;
+			break;
+		case BPF_ALU | BPF_XOR | BPF_K:
+			a ^= k;
+			break;
+		case BPF_ALU | BPF_XOR | BPF_X:
+			a ^= x;
+			break;
+		case BPF_ALU | BPF_LSH | BPF_K:
+			a <<= k;
+			break;
+		case BPF_ALU | BPF_RSH | BPF_K:
+			a >>= k;
+			break;
 		/* the eBPF interpreter and the x86 JIT use the low 5 bits */
-		case BPF_ALU | BPF_LSH | BPF_X: a <<= x & 31; break;
-		case BPF_ALU | BPF_RSH | BPF_X: a >>= x & 31; break;
-		case BPF_ALU | BPF_NEG: a = -a; break;
-		case BPF_MISC | BPF_TAX: x = a; break;
-		case BPF_MISC | BPF_TXA: a = x; break;
-		case BPF_JMP | BPF_JA: pc += k; break;
-		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JEQ | BPF_X: pc += a == x ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGT | BPF_K: pc += a > k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGT | BPF_X: pc += a > x ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JGE | BPF_X: pc += a >= x ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JSET | BPF_K: pc += a & k ? f->jt : f->jf; break;
-		case BPF_JMP | BPF_JSET | BPF_X: pc += a & x ? f->jt : f->jf; break;
+		case BPF_ALU | BPF_LSH | BPF_X:
+			a <<= x & 31;
+			break;
+		case BPF_ALU | BPF_RSH | BPF_X:
+			a >>= x & 31;
+			break;
+		case BPF_ALU | BPF_NEG:
+			a = -a;
+			break;
+		case BPF_MISC | BPF_TAX:
+			x = a;
+			break;
+		case BPF_MISC | BPF_TXA:
+			a = x;
+			break;
+		case BPF_JMP | BPF_JA:
+			pc += k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_X:
+			pc += a == x ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			pc += a > k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_X:
+			pc += a > x ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_X:
+			pc += a >= x ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += a & k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_X:
+			pc += a & x ? f->jt : f->jf;
+			break;
 		case BPF_RET | BPF_K:
 			*ret = k;
 			return 0;
@@ -233,8 +291,8 @@ int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct s
 	return -EINVAL; /* not reached: the last instruction returns */
 }
 
-int ovup_seccomp_eval(const struct ovup_seccomp_prog *progs, size_t n,
-		      const struct seccomp_data *d, uint32_t *action, size_t *bad)
+int ovup_seccomp_eval(const struct ovup_seccomp_prog *progs, size_t n, const struct seccomp_data *d,
+		      uint32_t *action, size_t *bad)
 {
 	uint32_t ret = SECCOMP_RET_ALLOW, cur;
 	size_t i;

@@ -34,7 +34,7 @@ _Static_assert(sizeof(struct slot_hdr) == HDR, "slot header is 32 bytes");
 
 struct area {
 	uint64_t addr, size;
-	uint64_t best_gen;   /* 0: no valid slot */
+	uint64_t best_gen; /* 0: no valid slot */
 	int best_slot;
 };
 
@@ -134,7 +134,8 @@ static uint64_t best_gen(const struct area *a, size_t n)
  * mapped and never filled, all of them once nothing is applied.  Only a
  * warning if the target will not let go of one (a seccomp filter that
  * forbids munmap): the record in the newest slot is still the truth. */
-static void drop_areas(struct proc_target *p, const struct area *a, size_t n, const struct area *keep)
+static void drop_areas(struct proc_target *p, const struct area *a, size_t n,
+		       const struct area *keep)
 {
 	char *saved = ovup_err_save();
 	size_t i;
@@ -143,8 +144,8 @@ static void drop_areas(struct proc_target *p, const struct area *a, size_t n, co
 		if (&a[i] == keep)
 			continue;
 		if (ovup_proc_unmap(p, a[i].addr, a[i].size, OVUP_MEMFD_RECORD))
-			ovup_warn("%s: could not release 0x%" PRIx64 ": %s", p->base.desc, a[i].addr,
-				  ovup_err_msg() ? ovup_err_msg() : "unmap failed");
+			ovup_warn("%s: could not release 0x%" PRIx64 ": %s", p->base.desc,
+				  a[i].addr, ovup_err_msg() ? ovup_err_msg() : "unmap failed");
 		ovup_err_clear();
 	}
 	ovup_err_restore(saved);
@@ -187,9 +188,9 @@ static int write_slot(struct proc_target *p, uint64_t at, uint64_t gen, const ch
 	h.hash = fnv(gen, text, len);
 	if ((len && pwrite(p->memfd, text, len, (off_t)(at + HDR)) != (ssize_t)len) ||
 	    pwrite(p->memfd, &h, sizeof(h), (off_t)at) != (ssize_t)sizeof(h))
-		return ovup_err(-errno ? -errno : -EIO, "pid %d: cannot write ovup's record at 0x%"
-							PRIx64 ": %m",
-				p->pid, at);
+		return ovup_err(-errno ? -errno : -EIO,
+				"pid %d: cannot write ovup's record at 0x%" PRIx64 ": %m", p->pid,
+				at);
 	return 0;
 }
 

@@ -36,11 +36,11 @@ static void add_sym(void *arg, const struct ovup_elf_sym *s)
 	struct label_ctx *c = arg;
 
 	ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size, s->type, s->bind,
-			s->file)->vis = s->vis;
+			s->file)
+		->vis = s->vis;
 }
 
-static int open_debug(const struct ovup_elf_info *info, const char *path, char **found,
-		      char **hint)
+static int open_debug(const struct ovup_elf_info *info, const char *path, char **found, char **hint)
 {
 	char hex[2 * OVUP_BUILD_ID_MAX + 1];
 	char *cand[3] = { NULL, NULL, NULL };
@@ -252,8 +252,8 @@ int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 	return 0;
 }
 
-int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st,
-		      const struct ovup_sym *s, char ***callers, size_t *n)
+int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st, const struct ovup_sym *s,
+		      char ***callers, size_t *n)
 {
 	const struct ovup_object *o = &st->objs[s->obj];
 	const char *dwarf;

@@ -33,8 +33,8 @@ int ovup_maps_parse(const char *text, struct ovup_map **out, size_t *np)
 		line = eol ? eol + 1 : NULL;
 		if (!len)
 			continue;
-		if (sscanf(buf, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %31s %" SCNu64 " %n", &start,
-			   &end, perms, &off, dev, &ino, &pathpos) < 6 ||
+		if (sscanf(buf, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %31s %" SCNu64 " %n",
+			   &start, &end, perms, &off, dev, &ino, &pathpos) < 6 ||
 		    strlen(perms) != 4 || end <= start)
 			goto bad;
 		if (n == cap) {

@@ -125,6 +125,7 @@ int ovup_proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size
 		return 0;
 	if (ovup_proc_dead(p->pid))
 		return ovup_proc_gone(p);
-	return ovup_err(n < 0 ? -errno : -EIO, "pid %d: cannot write %zu bytes at 0x%" PRIx64 ": %s",
-			p->pid, len, addr, n < 0 ? strerror(errno) : "short write");
+	return ovup_err(n < 0 ? -errno : -EIO,
+			"pid %d: cannot write %zu bytes at 0x%" PRIx64 ": %s", p->pid, len, addr,
+			n < 0 ? strerror(errno) : "short write");
 }

@@ -91,7 +91,8 @@ int ovup_target_process_open(int pid, enum ovup_open_mode offline, struct ovup_t
 		return ovup_err(-EINVAL, "invalid pid %d", pid);
 	tgid = leader_of(pid);
 	if (tgid <= 0)
-		return ovup_err(-ESRCH, "pid %d: no such process; check the pid (ps -p %d)", pid, pid);
+		return ovup_err(-ESRCH, "pid %d: no such process; check the pid (ps -p %d)", pid,
+				pid);
 	if (tgid != pid)
 		ovup_note("pid %d is a thread of process %d: working on the process", pid, tgid);
 	p = ovup_xcalloc(1, sizeof(*p));
@@ -104,19 +105,21 @@ int ovup_target_process_open(int pid, enum ovup_open_mode offline, struct ovup_t
 	snprintf(path, sizeof(path), "/proc/%d/mem", tgid);
 	p->memfd = open(path, (offline ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (p->memfd < 0) {
-		ret = errno == ENOENT	   ? ovup_err(-ESRCH, "pid %d: no such process", tgid)
-		      : ovup_proc_dead(tgid) ? ovup_err(-ESRCH, "pid %d: the process has exited (a "
-							  "zombie); nothing to patch",
-						  tgid)
-				       : ovup_proc_denied(p, "open its memory");
+		ret = errno == ENOENT        ? ovup_err(-ESRCH, "pid %d: no such process", tgid)
+		      : ovup_proc_dead(tgid) ? ovup_err(-ESRCH,
+							"pid %d: the process has exited (a "
+							"zombie); nothing to patch",
+							tgid)
+					     : ovup_proc_denied(p, "open its memory");
 		goto out_free;
 	}
 	/* One ovup at a time per process, whoever runs it and wherever: the
 	 * lock is on the process's own /proc entry, and dies with ovup. */
 	if (!offline && flock(p->memfd, LOCK_EX | LOCK_NB) < 0) {
 		ret = errno == EWOULDBLOCK
-			      ? ovup_err(-EBUSY, "pid %d: another ovup is working on this process; "
-						 "try again",
+			      ? ovup_err(-EBUSY,
+					 "pid %d: another ovup is working on this process; "
+					 "try again",
 					 tgid)
 			      : ovup_err(-errno, "pid %d: cannot lock it: %m", tgid);
 		goto out_free;

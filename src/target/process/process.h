@@ -22,13 +22,13 @@
 struct proc_target {
 	struct ovup_target base;
 	int pid;
-	int memfd;                    /* /proc/PID/mem, flock()ed while working */
-	uint64_t gadget_syscall;      /* "syscall; ret" in the target's code */
-	uint64_t gadget_restorer;     /* "rax = rt_sigreturn; syscall" */
+	int memfd;                /* /proc/PID/mem, flock()ed while working */
+	uint64_t gadget_syscall;  /* "syscall; ret" in the target's code */
+	uint64_t gadget_restorer; /* "rax = rt_sigreturn; syscall" */
 	struct ovup_threads threads;
 	struct ovup_block planned[4]; /* dry-run choices, as if mapped */
 	size_t nplanned;
-	struct ovup_seccomp seccomp;  /* filters read from each thread */
+	struct ovup_seccomp seccomp; /* filters read from each thread */
 };
 
 static inline struct proc_target *ovup_to_proc(struct ovup_target *t)
@@ -51,8 +51,8 @@ int ovup_proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size
 
 /* labels.c */
 int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st);
-int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st,
-		      const struct ovup_sym *s, char ***callers, size_t *n);
+int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st, const struct ovup_sym *s,
+		      char ***callers, size_t *n);
 int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 			    const struct ovup_sym *s, uint64_t *impl);
 

@@ -25,7 +25,7 @@ enum ovup_stop {
 
 struct ovup_thread {
 	pid_t tid;
-	int interrupted;              /* asked to stop, stop not yet seen */
+	int interrupted; /* asked to stop, stop not yet seen */
 	enum ovup_stop stop;
 	int sig;                      /* OVUP_STOP_SIGNAL: the signal it carries */
 	int resend_stop;              /* a SIGSTOP arrived while it was injected */
@@ -36,7 +36,7 @@ struct ovup_threads {
 	pid_t pid;
 	struct ovup_thread *t;
 	size_t n, cap;
-	uint64_t t_first_stop;        /* monotonic ns of the first interrupt */
+	uint64_t t_first_stop; /* monotonic ns of the first interrupt */
 };
 
 /* Seizes and interrupts every task of pid, catching threads created

@@ -34,7 +34,8 @@ static size_t restorer_at(struct proc_target *p, uint64_t addr)
 	size_t k;
 
 	for (k = 0; ovup_arch_gadget_restorer[k]; k++)
-		if (gadget_at(p, addr, ovup_arch_gadget_restorer[k], ovup_arch_gadget_restorer_len[k]))
+		if (gadget_at(p, addr, ovup_arch_gadget_restorer[k],
+			      ovup_arch_gadget_restorer_len[k]))
 			return ovup_arch_gadget_restorer_len[k];
 	return 0;
 }
@@ -56,7 +57,8 @@ static int find_gadgets(struct proc_target *p)
 	size_t n, i, k;
 	int ret;
 
-	if (gadget_at(p, p->gadget_syscall, ovup_arch_gadget_syscall, ovup_arch_gadget_syscall_len) &&
+	if (gadget_at(p, p->gadget_syscall, ovup_arch_gadget_syscall,
+		      ovup_arch_gadget_syscall_len) &&
 	    restorer_at(p, p->gadget_restorer))
 		return 0;
 	p->gadget_syscall = p->gadget_restorer = 0;
@@ -76,8 +78,8 @@ static int find_gadgets(struct proc_target *p)
 			free(buf);
 			continue;
 		}
-		if (!p->gadget_syscall &&
-		    (hit = memmem(buf, len, ovup_arch_gadget_syscall, ovup_arch_gadget_syscall_len)))
+		if (!p->gadget_syscall && (hit = memmem(buf, len, ovup_arch_gadget_syscall,
+							ovup_arch_gadget_syscall_len)))
 			p->gadget_syscall = m[i].start + (uint64_t)(hit - buf);
 		for (k = 0; !p->gadget_restorer && ovup_arch_gadget_restorer[k]; k++)
 			if ((hit = memmem(buf, len, ovup_arch_gadget_restorer[k],
@@ -87,9 +89,10 @@ static int find_gadgets(struct proc_target *p)
 	}
 	ovup_maps_free(m, n);
 	if (!p->gadget_syscall || !p->gadget_restorer)
-		return ovup_err(-ENOTSUP, "pid %d: its code has no %s sequence, which ovup needs to "
-					  "make system calls in it that survive ovup's own death "
-					  "(a static binary without libc?); refusing to touch it",
+		return ovup_err(-ENOTSUP,
+				"pid %d: its code has no %s sequence, which ovup needs to "
+				"make system calls in it that survive ovup's own death "
+				"(a static binary without libc?); refusing to touch it",
 				p->pid, p->gadget_syscall ? "signal-return" : "'syscall; ret'");
 	return 0;
 }
@@ -134,7 +137,8 @@ static int seccomp_allows(struct proc_target *p, size_t i, long nr, const uint64
 	memcpy(calls[0].args, args, sizeof(calls[0].args));
 	calls[0].ip = ip;
 	calls[1] = (struct ovup_seccomp_call){ .nr = SYS_rt_sigreturn,
-					       .ip = p->gadget_restorer + restorer_at(p, p->gadget_restorer) };
+					       .ip = p->gadget_restorer +
+						     restorer_at(p, p->gadget_restorer) };
 	n = 2 + ovup_seccomp_injected(ip, calls + 2, OVUP_ARRAY_SIZE(calls) - 2);
 	ret = ovup_seccomp_check(&p->seccomp, p->pid, p->threads.t[i].tid, calls, n, why,
 				 sizeof(why));
@@ -241,8 +245,9 @@ int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const vo
 	if (!held)
 		ovup_ptrace_resume_all(&p->threads);
 	if (ret == -EAGAIN)
-		return ovup_err(-EAGAIN, "pid %d: no thread can make a system call for ovup: %s; "
-					 "try again",
+		return ovup_err(-EAGAIN,
+				"pid %d: no thread can make a system call for ovup: %s; "
+				"try again",
 				p->pid, why);
 	if (ret)
 		return ovup_proc_ptrace_err(p, ret, "run a system call in it");

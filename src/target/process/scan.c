@@ -23,8 +23,8 @@ struct scan {
 	struct proc_target *p;
 	const struct ovup_block *b;
 	size_t nb;
-	uint64_t lo, hi;        /* the blocks' envelope, a fast first test */
-	uint64_t guard;         /* glibc's pointer guard, 0 if unknown */
+	uint64_t lo, hi; /* the blocks' envelope, a fast first test */
+	uint64_t guard;  /* glibc's pointer guard, 0 if unknown */
 	uint64_t budget;
 	int pagemap;
 	struct ovup_busy *busy;
@@ -144,7 +144,8 @@ static int regs_in_blocks(struct proc_target *p, const struct scan *s, struct ov
 			if (points_in(s, w[j])) {
 				busy->tid = th->tid;
 				busy->addr = w[j];
-				ovup_proc_thread_comm(p->pid, th->tid, busy->comm, sizeof(busy->comm));
+				ovup_proc_thread_comm(p->pid, th->tid, busy->comm,
+						      sizeof(busy->comm));
 				return -EBUSY;
 			}
 	}
@@ -223,7 +224,8 @@ static void blame_stack_owner(struct proc_target *p, const struct ovup_map *m, s
 			if (sp >= m[i].start && sp < m[i].end && busy->ref >= sp &&
 			    busy->ref < m[i].end) {
 				busy->tid = th->tid;
-				ovup_proc_thread_comm(p->pid, th->tid, busy->comm, sizeof(busy->comm));
+				ovup_proc_thread_comm(p->pid, th->tid, busy->comm,
+						      sizeof(busy->comm));
 			}
 	}
 }

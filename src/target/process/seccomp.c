@@ -29,15 +29,24 @@
 static const char *syscall_name(long nr)
 {
 	switch (nr) {
-	case SYS_mmap: return "mmap";
-	case SYS_mprotect: return "mprotect";
-	case SYS_pkey_mprotect: return "pkey_mprotect";
-	case SYS_munmap: return "munmap";
-	case SYS_memfd_create: return "memfd_create";
-	case SYS_ftruncate: return "ftruncate";
-	case SYS_close: return "close";
-	case SYS_rt_sigreturn: return "rt_sigreturn";
-	default: return NULL;
+	case SYS_mmap:
+		return "mmap";
+	case SYS_mprotect:
+		return "mprotect";
+	case SYS_pkey_mprotect:
+		return "pkey_mprotect";
+	case SYS_munmap:
+		return "munmap";
+	case SYS_memfd_create:
+		return "memfd_create";
+	case SYS_ftruncate:
+		return "ftruncate";
+	case SYS_close:
+		return "close";
+	case SYS_rt_sigreturn:
+		return "rt_sigreturn";
+	default:
+		return NULL;
 	}
 }
 
@@ -48,7 +57,8 @@ static void call_text(long nr, const uint64_t args[6], char *buf, size_t len)
 	static const struct {
 		uint64_t bit;
 		const char *name;
-	} prots[] = { { PROT_READ, "PROT_READ" }, { PROT_WRITE, "PROT_WRITE" },
+	} prots[] = { { PROT_READ, "PROT_READ" },
+		      { PROT_WRITE, "PROT_WRITE" },
 		      { PROT_EXEC, "PROT_EXEC" } };
 	const char *name = syscall_name(nr);
 	char prot[48] = "PROT_NONE";
@@ -69,8 +79,7 @@ static void call_text(long nr, const uint64_t args[6], char *buf, size_t len)
 	snprintf(buf, len, "%s(%s)", name, prot);
 }
 
-void ovup_seccomp_describe(uint32_t action, long nr, const uint64_t args[6], char *buf,
-			   size_t len)
+void ovup_seccomp_describe(uint32_t action, long nr, const uint64_t args[6], char *buf, size_t len)
 {
 	unsigned data = action & SECCOMP_RET_DATA;
 	const char *ename;
@@ -244,9 +253,10 @@ static int unreadable(int n, pid_t tid, char *why, size_t whylen)
 
 	switch (n) {
 	case -EACCES:
-		reason = self_filtered() ? "ovup itself runs under a seccomp filter, and the kernel "
-					   "lets only an unconfined tracer read them"
-					 : "needs CAP_SYS_ADMIN";
+		reason = self_filtered()
+				 ? "ovup itself runs under a seccomp filter, and the kernel "
+				   "lets only an unconfined tracer read them"
+				 : "needs CAP_SYS_ADMIN";
 		break;
 	case -EINVAL:
 		/* Seccomp: 2 said there is a filter: it is the kernel that
@@ -328,10 +338,11 @@ int ovup_seccomp_check(struct ovup_seccomp *c, pid_t pid, pid_t tid,
 
 		memcpy(d.args, calls[i].args, sizeof(d.args));
 		if (ovup_seccomp_eval(th->progs, th->nprogs, &d, &action, &bad)) {
-			snprintf(why, whylen,
-				 "%s (number %zu of %zu, newest first) is not a program the kernel "
-				 "accepts; ovup cannot prove the system calls it injects are allowed",
-				 whose, bad + 1, th->nprogs);
+			snprintf(
+				why, whylen,
+				"%s (number %zu of %zu, newest first) is not a program the kernel "
+				"accepts; ovup cannot prove the system calls it injects are allowed",
+				whose, bad + 1, th->nprogs);
 			return -EPERM;
 		}
 		if (ovup_seccomp_allowed(action))

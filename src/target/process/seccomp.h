@@ -40,8 +40,8 @@ int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct s
  * at equal precedence the most recent filter's value, with its data, wins.
  * No program gives SECCOMP_RET_ALLOW.  -EINVAL with the program's index in
  * *bad if one cannot be run. */
-int ovup_seccomp_eval(const struct ovup_seccomp_prog *progs, size_t n,
-		      const struct seccomp_data *d, uint32_t *action, size_t *bad);
+int ovup_seccomp_eval(const struct ovup_seccomp_prog *progs, size_t n, const struct seccomp_data *d,
+		      uint32_t *action, size_t *bad);
 
 /* 1 if the syscall runs plainly: SECCOMP_RET_ALLOW or SECCOMP_RET_LOG. */
 int ovup_seccomp_allowed(uint32_t action);
@@ -49,8 +49,7 @@ int ovup_seccomp_allowed(uint32_t action);
 /* What the kernel does with action, as the end of "its seccomp filter
  * would ..." (e.g. "kill the process on mmap(PROT_READ|PROT_EXEC)
  * (SECCOMP_RET_KILL_PROCESS)"). */
-void ovup_seccomp_describe(uint32_t action, long nr, const uint64_t args[6], char *buf,
-			   size_t len);
+void ovup_seccomp_describe(uint32_t action, long nr, const uint64_t args[6], char *buf, size_t len);
 
 /* A syscall ovup is about to inject: number, arguments, and the address
  * the kernel reports as instruction_pointer (after the syscall

@@ -109,12 +109,14 @@ static int write_sites(struct proc_target *p, struct ovup_txn *txn, size_t *done
 		struct ovup_site *s = &txn->sites[*done];
 
 		if (ovup_fault_n("pawrite", *done + 1))
-			ret = ovup_err(-EIO, "pid %d: write of site %zu failed (fault injected by "
-					     "OVUP_FAULT)", p->pid, *done + 1);
+			ret = ovup_err(-EIO,
+				       "pid %d: write of site %zu failed (fault injected by "
+				       "OVUP_FAULT)",
+				       p->pid, *done + 1);
 		else if (pwrite(p->memfd, s->write, s->len, (off_t)s->addr) != (ssize_t)s->len)
 			ret = ovup_err(-errno ? -errno : -EIO,
-				       "pid %d: cannot write the branch at 0x%" PRIx64 ": %m", p->pid,
-				       s->addr);
+				       "pid %d: cannot write the branch at 0x%" PRIx64 ": %m",
+				       p->pid, s->addr);
 		if (ret)
 			break;
 	}
@@ -131,7 +133,8 @@ static void undo_sites(struct proc_target *p, struct ovup_txn *txn, size_t done)
 		if (ovup_fault("pawrite-undo") ||
 		    pwrite(p->memfd, s->expect, s->len, (off_t)s->addr) != (ssize_t)s->len) {
 			ovup_err_set_inconsistent();
-			ovup_err_prefix("pid %d: could not restore 0x%" PRIx64 " after a failed write; ",
+			ovup_err_prefix("pid %d: could not restore 0x%" PRIx64
+					" after a failed write; ",
 					p->pid, s->addr);
 		}
 	}
