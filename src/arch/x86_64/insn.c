@@ -15,7 +15,9 @@
 #define REG_UNKNOWN (-2) /* a register the contract does not model */
 
 /* The bit of a register written, for every width it is written at: a
- * write to %r8b or %ymm3 changes r8 or xmm3 as a caller sees them. */
+ * write to %r8b or %ymm3 changes r8 or xmm3 as a caller sees them.  A
+ * table in the form of a switch, one case per capstone register name, so
+ * longer than 60 lines. */
 static int reg_bit(unsigned r)
 {
 	switch (r) {

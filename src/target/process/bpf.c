@@ -134,9 +134,10 @@ int ovup_seccomp_validate(const struct sock_filter *insns, size_t len, size_t *b
 	return check_scratch(insns, len, bad);
 }
 
-/* The interpreter is one switch over the opcodes seccomp accepts, one line
- * each, as the kernel's: read as a table, it is longer than 60 lines, and
- * cut in pieces it would be harder to compare with the kernel's. */
+/* The interpreter is one switch over the opcodes seccomp accepts, a case
+ * and its statement per opcode, as the kernel's: read as a table, it is
+ * longer than 60 lines, and cut in pieces it would be harder to compare
+ * with the kernel's. */
 int ovup_seccomp_run(const struct sock_filter *insns, size_t len, const struct seccomp_data *d,
 		     uint32_t *ret)
 {
