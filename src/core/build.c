@@ -27,6 +27,9 @@ static int compile_only(struct ovup_plan *p, size_t *nfuncs)
 	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
 	if (!ret)
 		ret = ovup_elf_obj_read(p->objpath, &p->obj);
+	/* what apply would refuse in the object, refused now */
+	if (!ret)
+		ret = ovup_plan_check_sections(p);
 	if (ret)
 		return ret;
 	for (s = 0; s < p->obj.nsyms; s++)

@@ -104,7 +104,10 @@ static int compile(struct ovup_plan *p)
 	return ret;
 }
 
-static int check_sections(struct ovup_plan *p)
+/* Every section of the patch has a place in the target, or the patch is
+ * refused naming the section and why.  Apply checks it, and build already
+ * (the same message), so a patch the target cannot take is not shipped. */
+int ovup_plan_check_sections(struct ovup_plan *p)
 {
 	size_t i;
 
@@ -163,7 +166,7 @@ int ovup_plan_read_patch(struct ovup_plan *p)
 	if (ret)
 		return ovup_err(ret, "%s: cannot read it as an ELF object: %s", p->objpath,
 				strerror(-ret));
-	ret = check_sections(p);
+	ret = ovup_plan_check_sections(p);
 	if (!ret)
 		ret = parse_meta(p);
 	return ret;

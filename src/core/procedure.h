@@ -96,6 +96,8 @@ int ovup_step_branch(struct ovup_plan *p);             /* 8, branch.c, switch.c 
 
 /* resolve: the patch object read and checked (patch.c) */
 int ovup_plan_read_patch(struct ovup_plan *p);
+/* each section classified into p->obj, or refused (patch.c) */
+int ovup_plan_check_sections(struct ovup_plan *p);
 /* resolve: each function's patch site, its bytes checked (sites.c) */
 int ovup_plan_sites(struct ovup_plan *p);
 /* link step: each function's register contract; wrappers into p->img */
