@@ -28,8 +28,8 @@ struct walk {
 	size_t nasked, capasked;
 	uint64_t *done; /* starts of the code already decoded */
 	size_t ndone, capdone;
-	uint64_t *todo; /* addresses still to follow */
-	size_t ntodo, captodo;
+	uint64_t *pending; /* addresses still to follow */
+	size_t npending, cappending;
 	csh h;
 	cs_insn *insn;
 	struct ovup_arch_clobbers *out;
@@ -97,8 +97,8 @@ static void append(struct walk *w, uint64_t **v, size_t *n, size_t *cap, uint64_
 
 static void push(struct walk *w, uint64_t a)
 {
-	if (!member(w->asked, w->nasked, a) && !member(w->todo, w->ntodo, a))
-		append(w, &w->todo, &w->ntodo, &w->captodo, a);
+	if (!member(w->asked, w->nasked, a) && !member(w->pending, w->npending, a))
+		append(w, &w->pending, &w->npending, &w->cappending, a);
 }
 
 /* A `call`/`jmp` through [rip+disp]: the slot's address, else 0. */
@@ -130,8 +130,8 @@ static void follow_slot(struct walk *w, const cs_insn *in, const char *kind)
  * the sweep cannot be trusted from here on, and an instruction it
  * mis-decoded could add a register the compiler never counted, which then
  * would go unsaved: this function contributes nothing (the wrapper saves
- * more, never less), its callees found so far (from first_todo) dropped. */
-static void undecodable(struct walk *w, uint64_t a, size_t first_todo)
+ * more, never less), its callees found so far (from first_pending) dropped. */
+static void undecodable(struct walk *w, uint64_t a, size_t first_pending)
 {
 	char buf[128];
 
@@ -139,7 +139,7 @@ static void undecodable(struct walk *w, uint64_t a, size_t first_todo)
 		full(w, "bytes that do not decode", a);
 		return;
 	}
-	w->ntodo = first_todo;
+	w->npending = first_pending;
 	note(w, "left out a function: its bytes at %s do not decode",
 	     where(w, a, buf, sizeof(buf)));
 }
@@ -178,7 +178,7 @@ static void branch(struct walk *w, const struct ovup_arch_code *c, const cs_insn
 static void sweep(struct walk *w, const struct ovup_arch_code *c)
 {
 	const uint8_t *p = c->code;
-	size_t left = c->size, first_todo = w->ntodo;
+	size_t left = c->size, first_pending = w->npending;
 	uint64_t a = c->start;
 	ovup_regset s = 0;
 
@@ -187,7 +187,7 @@ static void sweep(struct walk *w, const struct ovup_arch_code *c)
 		unsigned unknown = 0;
 
 		if (!cs_disasm_iter(w->h, &p, &left, &a, w->insn)) {
-			undecodable(w, a, first_todo);
+			undecodable(w, a, first_pending);
 			return;
 		}
 		s |= ovup_x86_insn_writes(w->h, in, &unknown);
@@ -249,8 +249,8 @@ int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum o
 	cs_option(w.h, CS_OPT_DETAIL, CS_OPT_ON);
 	w.insn = cs_malloc(w.h);
 	push(&w, entry);
-	while (w.ntodo && !w.full && !w.oom) {
-		uint64_t a = w.todo[--w.ntodo];
+	while (w.npending && !w.full && !w.oom) {
+		uint64_t a = w.pending[--w.npending];
 		struct ovup_arch_code c;
 		char buf[128];
 
@@ -289,6 +289,6 @@ int ovup_arch_clobbers(const struct ovup_arch_machine *m, uint64_t entry, enum o
 	cs_close(&w.h);
 	free(w.asked);
 	free(w.done);
-	free(w.todo);
+	free(w.pending);
 	return ret;
 }
