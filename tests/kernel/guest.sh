@@ -70,8 +70,10 @@ klog_add() {
 	case "|$klog_bad|" in *"|$1|"*) ;; *) klog_bad="$klog_bad|$1" ;; esac
 }
 
+# each scenario's start says the guest's uptime: where a guest that ran out
+# of time spent it
 for name; do
-	echo "# scenario $name"
+	echo "# scenario $name (at $(cut -d' ' -f1 /proc/uptime) s)"
 	if [ -f "/tmp/$name.sh" ]; then
 		. "/tmp/$name.sh"
 	else
