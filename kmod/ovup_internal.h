@@ -173,4 +173,7 @@ void ovup_deps_put(struct ovup_record *rec);
 int ovup_deps_init(void);
 void ovup_deps_exit(void);
 
+/* ovup_cpu.c */
+long ovup_ioc_cpu(struct file *file, void *arg);
+
 #endif

@@ -241,7 +241,8 @@ enum ovup_ioc_out {
  * would (LOCKDOWN_KCORE).  FREE and REVERT are allowed under lockdown: they
  * write nothing but the bytes a record saved before lockdown was raised, so
  * an operator can still back a patch out.  VERSION, RECORD, BEGIN, END,
- * IDLE and RETIRED change no text: neither slot nor lockdown check.
+ * IDLE and RETIRED change no text: neither slot nor lockdown check.  CPU
+ * tells kernel addresses, as READ does: the KCORE check only.
  */
 struct ovup_ioc {
 	unsigned int cmd;
@@ -295,6 +296,9 @@ static const struct ovup_ioc ovup_iocs[] = {
 	OVUP_IOC(OVUP_IOC_IDLE, struct ovup_k_idle, .fn = ovup_ioc_idle),
 	OVUP_IOC(OVUP_IOC_RETIRED, struct ovup_k_retired, .out = OVUP_OUT_OK,
 		 .check = ovup_check_retired, .fn = ovup_ioc_retired),
+	/* kernel addresses (return thunks): as READ, not under confidentiality */
+	{ .cmd = OVUP_IOC_CPU, .size = sizeof(struct ovup_k_cpu), .lockdown = LOCKDOWN_KCORE,
+	  .out = OVUP_OUT_OK, .fn = ovup_ioc_cpu },
 };
 
 static const struct ovup_ioc *ovup_ioc_find(unsigned int cmd)

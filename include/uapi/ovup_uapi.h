@@ -21,7 +21,7 @@
 #include <sys/ioctl.h>
 #endif
 
-#define OVUP_UAPI_VERSION 2
+#define OVUP_UAPI_VERSION 3
 
 #define OVUP_NAME_MAX 64     /* patch name, NUL included */
 #define OVUP_SITE_BYTES 16   /* longest branch/restore write */
@@ -279,5 +279,32 @@ struct ovup_k_retired {
 };
 
 #define OVUP_IOC_RETIRED _IOWR(OVUP_IOC_MAGIC, 12, struct ovup_k_retired)
+
+/*
+ * What the module loader would patch in a module for this CPU, so that
+ * the tool makes the same edits in a patch before loading it (read-only):
+ * the boot CPU's capability words (boot_cpu_has(f) is bit f % 32 of word
+ * f / 32, bug bits included), for .altinstructions; and where a return
+ * goes, for .return_sites, as the loader decided it for a return site of
+ * ovup.ko itself at an address with bit 5 clear.
+ */
+#define OVUP_CPU_WORDS 32
+#define OVUP_RET_PLAIN 1   /* the site became `ret` */
+#define OVUP_RET_THUNK 2   /* the site became `jmp ret_thunk` */
+#define OVUP_RET_UNKNOWN 3 /* neither: the tool refuses return sites */
+struct ovup_k_cpu {
+	__u32 nwords;              /* out: words filled in caps */
+	__u32 ret_how;             /* out: OVUP_RET_* */
+	__u32 caps[OVUP_CPU_WORDS]; /* out: boot_cpu_data.x86_capability */
+	__u64 ret_site;            /* out: the return site read */
+	__u64 ret_thunk;           /* out: its jump's target (OVUP_RET_THUNK) */
+	/* out: its_return_thunk, 0 if the kernel has none; where the
+	 * return thunk is that one, a return site at an address with bit 5
+	 * set becomes `ret` (the ITS rule)
+	 */
+	__u64 its_thunk;
+};
+
+#define OVUP_IOC_CPU     _IOR(OVUP_IOC_MAGIC, 13, struct ovup_k_cpu)
 
 #endif

@@ -144,6 +144,36 @@ size_t ovup_arch_branch_candidates(const uint8_t *code, size_t n, uint64_t addr,
  * or 0 if they do not decode. */
 size_t ovup_arch_insn_cover(const uint8_t *code, size_t n, uint64_t addr, size_t min_len);
 
+/* ---- kernel code, edited as the kernel's module loader edits a module
+ * for the running CPU (kcode.c) ---- */
+
+/* Fills buf with len bytes of the kernel's long NOPs. */
+void ovup_arch_nops(uint8_t *buf, size_t len);
+
+/* A return site: code (n bytes at addr) must be the compiler's `jmp
+ * thunk_was`; it becomes `jmp thunk`, or `ret` padded with int3 when thunk
+ * is 0.  -EINVAL when the code is not that jump, -ERANGE when thunk is out
+ * of reach. */
+int ovup_arch_return_site(uint8_t *code, size_t n, uint64_t addr, uint64_t thunk_was,
+			  uint64_t thunk);
+
+/* One CPU alternative: the original instructions (edited in place) and
+ * their replacement, each with its address. */
+struct ovup_arch_alt {
+	uint8_t *instr;
+	uint64_t instr_addr;
+	size_t instrlen;
+	const uint8_t *repl;
+	uint64_t repl_addr;
+	size_t repllen;
+};
+/* Checks that the replacement moves as the loader moves it (no PC-relative
+ * reference but branches inside it, or a replacement that is one 5-byte
+ * call or jmp); if patch, copies it over the original with the loader's
+ * fix-ups and NOP padding; either way runs of one-byte NOPs in the
+ * original become long NOPs.  0, or -ENOTSUP/-EINVAL/-ENOSYS with why. */
+int ovup_arch_alternative(const struct ovup_arch_alt *a, int patch, char *why, size_t whylen);
+
 /* ---- register contracts (machine.c: the sets; regs.c: capstone; wrapper.c) ----
  *
  * A caller compiled with GCC's -fipa-ra (on at -O2 in user space) may keep

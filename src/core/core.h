@@ -93,8 +93,9 @@ struct ovup_mapfile_in {
 	uint64_t text_base, ro_base, rw_base;
 	const struct ovup_label *labels;
 	size_t nlabels;
-	const char *const *keep_ro; /* extra input sections kept read-only */
-	const char *const *discard; /* extra input sections dropped */
+	const char *const *keep_ro;   /* extra input sections kept read-only */
+	const char *const *discard;   /* extra input sections dropped */
+	const char *const *keep_text; /* extra input sections in the code */
 };
 char *ovup_mapfile(const struct ovup_mapfile_in *in);
 

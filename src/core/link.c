@@ -50,6 +50,7 @@ int ovup_step_mapfile(struct ovup_plan *p)
 	in.nlabels = p->nlabels;
 	in.keep_ro = p->t->ops->mapfile_keep_ro;
 	in.discard = p->t->ops->mapfile_discard;
+	in.keep_text = p->t->ops->mapfile_keep_text;
 	p->mapfile = ovup_mapfile(&in);
 	path = ovup_xasprintf("%s/mapfile.ld", p->tmp);
 	ret = ovup_write_file_atomic(path, p->mapfile, strlen(p->mapfile));

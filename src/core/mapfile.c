@@ -18,6 +18,14 @@ static void list(struct ovup_buf *b, const char *const *secs)
 		ovup_buf_printf(b, " *(%s)", *secs);
 }
 
+/* Each kept section is an output section of its own name, so that the
+ * target's fixups find it in the image by that name. */
+static void own_sections(struct ovup_buf *b, const char *const *secs)
+{
+	for (; secs && *secs; secs++)
+		ovup_buf_printf(b, "  %s : { *(%s) }\n", *secs, *secs);
+}
+
 char *ovup_mapfile(const struct ovup_mapfile_in *in)
 {
 	struct ovup_buf b = { 0 };
@@ -27,14 +35,14 @@ char *ovup_mapfile(const struct ovup_mapfile_in *in)
 	ovup_buf_printf(&b, "SECTIONS\n{\n");
 	ovup_buf_printf(&b, "  . = 0x%" PRIx64 ";\n", in->text_base);
 	ovup_buf_printf(&b, "  .text : { *(.text .text.*) }\n");
+	own_sections(&b, in->keep_text);
 	/* sections ld may synthesize; the link step checks they stay empty */
 	ovup_buf_printf(&b, "  .plt : { *(.plt) *(.iplt) }\n");
 	ovup_buf_printf(&b, "  . = 0x%" PRIx64 ";\n", in->ro_base);
 	/* read-only after load: constants, and the GOT that ld fills with the
 	 * final addresses (nothing relocates it at run time) */
-	ovup_buf_printf(&b, "  .rodata : { *(.rodata .rodata.*)");
-	list(&b, in->keep_ro);
-	ovup_buf_printf(&b, " }\n");
+	ovup_buf_printf(&b, "  .rodata : { *(.rodata .rodata.*) }\n");
+	own_sections(&b, in->keep_ro);
 	ovup_buf_printf(&b, "  .data.rel.ro : { *(.data.rel.ro .data.rel.ro.*) }\n");
 	ovup_buf_printf(&b, "  .got : { *(.got) *(.igot) }\n");
 	ovup_buf_printf(&b, "  .got.plt : { *(.got.plt) *(.igot.plt) }\n");

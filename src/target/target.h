@@ -95,8 +95,10 @@ struct ovup_target_ops {
 	 * that cannot be known */
 	int (*inlined)(struct ovup_target *t, const struct ovup_symtab *st,
 		       const struct ovup_sym *s, char ***callers, size_t *n);
-	/* the mapfile's target-specific sections, and why a section is refused */
+	/* the mapfile's target-specific sections (each kept one an output
+	 * section of its own name), and why a section is refused */
 	const char *const *mapfile_keep_ro;
+	const char *const *mapfile_keep_text;
 	const char *const *mapfile_discard;
 	const char *(*reject_hint)(const char *section);
 	void (*close)(struct ovup_target *t);

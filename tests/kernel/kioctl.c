@@ -488,12 +488,34 @@ static void t_version(int fd)
 	   "text area %#llx is within +-2 GiB of kernel text", v.text_base);
 }
 
+/* CPU: the boot CPU's words, and a return site of ovup.ko's that the
+ * loader rewrote (the probe is 64-byte aligned: bit 5 clear). */
+static void t_cpu(int fd)
+{
+	struct ovup_k_cpu c;
+	uint32_t any = 0;
+
+	memset(&c, 0xff, sizeof(c));
+	is_err(io(fd, OVUP_IOC_CPU, &c), 0, "CPU");
+	ok(c.nwords >= 20 && c.nwords <= OVUP_CPU_WORDS, "CPU tells %u capability words", c.nwords);
+	for (uint32_t i = 0; i < c.nwords && i < OVUP_CPU_WORDS; i++)
+		any |= c.caps[i];
+	/* X86_FEATURE_ALWAYS (3*32+21) is set on every CPU */
+	ok(c.nwords > 3 && (c.caps[3] >> 21 & 1), "... with X86_FEATURE_ALWAYS set");
+	ok(c.ret_site % 64 == 0 && !(c.ret_site & 0x20), "the return probe %#llx: 64-byte aligned",
+	   (unsigned long long)c.ret_site);
+	ok(c.ret_how == OVUP_RET_PLAIN || (c.ret_how == OVUP_RET_THUNK && c.ret_thunk),
+	   "... rewritten by the loader (how %u, thunk %#llx)", c.ret_how,
+	   (unsigned long long)c.ret_thunk);
+	ok(any != 0, "some capability bit is set");
+}
+
 static void t_ioctl(int fd)
 {
 	static const unsigned long cmds[] = {
 		OVUP_IOC_VERSION, OVUP_IOC_ALLOC,   OVUP_IOC_FREE,   OVUP_IOC_COPYIN,
 		OVUP_IOC_CHGPROT, OVUP_IOC_PAWRITE, OVUP_IOC_REVERT, OVUP_IOC_RECORD,
-		OVUP_IOC_READ,    OVUP_IOC_BEGIN,
+		OVUP_IOC_READ,    OVUP_IOC_BEGIN,   OVUP_IOC_CPU,
 	};
 	char name[64];
 
@@ -2140,6 +2162,12 @@ static void t_confidentiality(int fd)
 
 	ok(lockdown_set("confidentiality"), "lockdown raised to confidentiality");
 	is_err(kread(fd, f_cmdline, b, 8), -EACCES, "confidentiality: READ -> EACCES");
+	{
+		struct ovup_k_cpu c;
+
+		is_err(io(fd, OVUP_IOC_CPU, &c), -EACCES,
+		       "confidentiality: CPU (kernel addresses) -> EACCES");
+	}
 	is_err(io(fd, OVUP_IOC_VERSION, &v), 0, "confidentiality: VERSION still works");
 }
 
@@ -2223,9 +2251,10 @@ int main(int argc, char **argv)
 		const char *g = *groups;
 
 		diag("group %s", g);
-		if (!strcmp(g, "version"))
+		if (!strcmp(g, "version")) {
 			t_version(fd);
-		else if (!strcmp(g, "ioctl"))
+			t_cpu(fd);
+		} else if (!strcmp(g, "ioctl"))
 			t_ioctl(fd);
 		else if (!strcmp(g, "alloc"))
 			t_alloc(fd);

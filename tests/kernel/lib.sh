@@ -10,6 +10,7 @@ KT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KT_SCENARIOS=$KT_ROOT/tests/kernel/scenarios
 VMRUN=$KT_ROOT/tools/vmrun
 OVUP=$KT_ROOT/build/ovup
+KT_VM=()
 . "$KT_ROOT/tests/lib/tap.sh"
 
 # kt_import <FILE: a guest program's TAP lines, renumbered into ours, and
@@ -52,7 +53,8 @@ kt_file() {
 # "# patches:" headers name are built (one result each), then each
 # scenario's NAME.host.sh, if there is one, prepares more files.  Then one
 # boot runs them in the order given (those with a "# last:" header after
-# the others), and their TAP joins ours.  Needs kt_workdir.
+# the others), and their TAP joins ours.  Needs kt_workdir.  KT_VM (an
+# array) holds more tools/vmrun options, e.g. (--cpu max).
 kt_scenarios() {
 	local name f p src rc timeout=120 t built=" " first=() last=()
 
@@ -90,7 +92,7 @@ kt_scenarios() {
 	done
 	# the budgets are this machine's times with room to spare; CI's hosts
 	# ran the same guests about twice as slowly: the hang guard is double
-	"$VMRUN" --timeout "$((timeout * 2))" "${kt_files[@]}" -- \
+	"$VMRUN" "${KT_VM[@]}" --timeout "$((timeout * 2))" "${kt_files[@]}" -- \
 		sh /usr/share/ovup-tests/guest.sh "${first[@]}" "${last[@]}" >"$work/guest" 2>&1
 	rc=$?
 	kt_import <"$work/guest"

@@ -26,10 +26,16 @@ refused() { # PATCH SECTION REASON-REGEX WHAT
 refused warn __bug_table 'BUG\(\)/WARN\(\) need bug-table entries' "WARN_ON_ONCE()"
 refused statickey __jump_table 'static keys \(static_branch_\*\(\), tracepoints\)' \
 	"static_branch_unlikely()"
-refused accessok .altinstructions 'it holds CPU alternatives' "access_ok()"
+refused uaccess __ex_table 'user-memory access \(copy_from_user\(\), get_user\(\)\) needs exception-table entries' \
+	"unsafe_get_user()"
 
 # the same check passes a patch without those sections
 build cmdline
 is "$RC" 0 "a patch without them builds${ERR:+ ($ERR)}"
+ok $([ -s "$OUT" ]; echo $?) "... into an object"
+# and one with CPU alternatives and return sites, which ovup now applies
+# (tests/kernel/alt.t), where it refused them before
+build alt
+is "$RC" 0 "a patch with .altinstructions and .return_sites builds${ERR:+ ($ERR)}"
 ok $([ -s "$OUT" ]; echo $?) "... into an object"
 done_testing

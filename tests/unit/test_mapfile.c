@@ -83,6 +83,43 @@ int main(void)
 		src, obj, src, out, ld, obj);
 	ok(system(cmd) != 0, "an unplaced section is an error, not silently placed");
 	free(cmd);
+
+	/* sections a target keeps are output sections of their own names, so
+	 * its fixups find them in the image: read-only ones in the read-only
+	 * part, code ones after .text */
+	{
+		static const char *const ro[] = { "keep_ro", NULL }, *const tx[] = { "keep_tx",
+										     NULL };
+		int ro_ok = 0, tx_ok = 0;
+
+		in.keep_ro = ro;
+		in.keep_text = tx;
+		free(map);
+		map = ovup_mapfile(&in);
+		has_str(map, "  keep_tx : { *(keep_tx) }", "a kept code section has its own name");
+		ovup_write_file_atomic(ld, map, strlen(map));
+		cmd = ovup_xasprintf(
+			"printf 'const int r __attribute__((section(\"keep_ro\"))) = 1;\n"
+			"int f(void) __attribute__((section(\"keep_tx\")));\n"
+			"int f(void) { return r; }\n' > %s && "
+			"cc -c -O2 -fno-asynchronous-unwind-tables -o %s %s && ld -o %s -T %s -e 0 "
+			"-nostdlib --orphan-handling=error %s",
+			src, obj, src, out, ld, obj);
+		is_int(system(cmd), 0, "ld places kept sections");
+		is_int(ovup_elf_img_read(out, &img), 0, "... and the image reads back");
+		for (i = 0; i < img.nsecs; i++) {
+			const struct ovup_img_sec *s = &img.secs[i];
+
+			ro_ok |= !strcmp(s->name, "keep_ro") && s->addr >= 0x555555601000ull &&
+				 s->addr < 0x555555602000ull;
+			tx_ok |= !strcmp(s->name, "keep_tx") && s->addr >= 0x555555600000ull &&
+				 s->addr < 0x555555601000ull;
+		}
+		ok(ro_ok, "keep_ro is a section of the read-only part");
+		ok(tx_ok, "keep_tx is a section of the code");
+		ovup_elf_img_free(&img);
+		free(cmd);
+	}
 	free(src);
 	free(obj);
 	free(out);

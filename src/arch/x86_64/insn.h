@@ -2,7 +2,7 @@
 /*
  * What one x86-64 instruction does to the registers of ovup_regset, from
  * capstone's detail (insn.c); used by the analysis of regs.c.  Only these
- * files and relocate.c include capstone.
+ * files, relocate.c and kcode.c include capstone.
  */
 #ifndef OVUP_X86_INSN_H
 #define OVUP_X86_INSN_H

@@ -4,7 +4,8 @@
  * function, and everything it calls or tail-calls, may write.  core uses it
  * on the old function (what its callers were compiled against) and on the
  * new one (what the replacement may do).  What one instruction writes is
- * insn.c's; with those and relocate.c, the only files that call capstone.
+ * insn.c's; with those, relocate.c and kcode.c, the only files that call
+ * capstone.
  */
 #include "../arch.h"
 #include "insn.h"

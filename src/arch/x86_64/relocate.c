@@ -3,8 +3,8 @@
  * x86-64 instruction work with the capstone decoder: copying the
  * instructions a branch displaces to a trampoline elsewhere (so a patch can
  * call the original function), and finding branches that land inside the
- * displaced bytes.  With regs.c (register contracts), the only files that
- * call capstone.
+ * displaced bytes.  With regs.c (register contracts) and kcode.c (kernel
+ * alternatives), the only files that call capstone.
  */
 #include "../arch.h"
 

@@ -219,6 +219,27 @@ int ovup_kern_take_writer(struct kern_target *k)
 	return 0;
 }
 
+/* What the module loader would patch for this CPU: asked once per run. */
+int ovup_kern_cpu(struct kern_target *k, const struct ovup_k_cpu **out)
+{
+	int ret;
+
+	if (!k->have_cpu) {
+		ret = ovup_kern_ioctl(k, OVUP_IOC_CPU, &k->cpu, "cpu");
+		if (ret) /* the first message stays: ovup_kern_ioctl()'s if set */
+			return ovup_err(ret, "kernel: ovup.ko cannot tell the CPU's features: %s",
+					strerror(-ret));
+		if (k->cpu.nwords > OVUP_CPU_WORDS)
+			return ovup_err(-EPROTO,
+					"kernel: ovup.ko tells %u CPU feature words, "
+					"more than the %u this ovup reads",
+					k->cpu.nwords, OVUP_CPU_WORDS);
+		k->have_cpu = 1;
+	}
+	*out = &k->cpu;
+	return 0;
+}
+
 /* ---- the primitives: alloc, free, copyin, chgprot, read ---- */
 
 int ovup_kern_alloc(struct ovup_target *t, enum ovup_block_kind kind, const char *owner,

@@ -45,6 +45,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.verify_entry = ovup_kern_verify_entry,
 	.fixup = ovup_kern_fixup,
 	.mapfile_keep_ro = ovup_kern_mapfile_keep_ro,
+	.mapfile_keep_text = ovup_kern_mapfile_keep_text,
 	.mapfile_discard = ovup_kern_mapfile_discard,
 	.reject_hint = ovup_kern_reject_hint,
 	.close = kern_close,

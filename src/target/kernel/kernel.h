@@ -4,7 +4,8 @@
  * file answers.  kernel.c holds the ops table and opens the target;
  * device.c is /dev/ovup (the only file that opens it or calls ioctl());
  * labels.c reads /proc/kallsyms, build.c runs kbuild, sections.c sorts a
- * patch's sections, sites.c checks a patch site, switch.c turns a
+ * patch's sections, finalize.c edits the linked patch as the module
+ * loader would edit a module, sites.c checks a patch site, switch.c turns a
  * transaction into the module's pawrite or revert, records.c reads the
  * record and the retired blocks the module keeps.
  */
@@ -24,6 +25,8 @@ struct kern_target {
 	const char *dev; /* its path */
 	char kver[128];  /* headers to build with */
 	struct ovup_k_version v;
+	struct ovup_k_cpu cpu; /* ovup_kern_cpu(), once have_cpu */
+	int have_cpu;
 };
 
 static inline struct kern_target *ovup_to_kern(struct ovup_target *t)
@@ -53,6 +56,9 @@ int ovup_kern_free(struct ovup_target *t, const struct ovup_block *b, size_t n,
 int ovup_kern_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size_t len);
 int ovup_kern_chgprot(struct ovup_target *t, uint64_t addr, uint64_t len, enum ovup_prot prot);
 int ovup_kern_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len);
+/* The CPU's features and return thunk as the module loader sees them
+ * (OVUP_IOC_CPU, asked once): 0 or -errno with the message set. */
+int ovup_kern_cpu(struct kern_target *k, const struct ovup_k_cpu **out);
 
 /* ---- labels.c: /proc/kallsyms ---- */
 
@@ -79,7 +85,11 @@ const char *ovup_kern_reject_hint(const char *section);
 /* the mapfile's lists, drawn from the same table by ovup_kern_sections_init() */
 extern const char *ovup_kern_mapfile_discard[];
 extern const char *ovup_kern_mapfile_keep_ro[];
+extern const char *ovup_kern_mapfile_keep_text[];
 void ovup_kern_sections_init(void);
+
+/* ---- finalize.c: the module loader's edits, made in the linked patch ---- */
+
 int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);
 
 /* ---- sites.c: the patch site at a function's entry ---- */

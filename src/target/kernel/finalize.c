@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The last edits of a linked kernel patch: those Linux's module loader
+ * makes to a module's code before it runs (module_finalize()), in its
+ * order.  Each `call __fentry__` becomes the ftrace NOP; each return
+ * (.return_sites) goes where the kernel's own returns go on this CPU; each
+ * CPU alternative (.altinstructions) is applied as the boot CPU selects.
+ * The bytes are not live yet: these are plain edits of the image before it
+ * is copied in, and the module only tells what the loader decided
+ * (OVUP_IOC_CPU).  docs/kernel.md says which sections ovup honours.
+ */
+#define _GNU_SOURCE
+#include "kernel.h"
+#include "../../arch/arch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ALTINSTR_FLAG_INV 0x8000 /* replacement when the feature is absent */
+#define ALT_ENTRY 12             /* struct alt_instr, packed */
+
+static struct ovup_img_sec *sec_named(struct ovup_img *img, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < img->nsecs; i++)
+		if (!strcmp(img->secs[i].name, name) && img->secs[i].data)
+			return &img->secs[i];
+	return NULL;
+}
+
+/* The image's bytes [addr, addr + n) inside one section, or NULL. */
+static uint8_t *bytes_at(struct ovup_img *img, uint64_t addr, uint64_t n,
+			 const struct ovup_img_sec **in)
+{
+	size_t i;
+
+	for (i = 0; i < img->nsecs; i++) {
+		const struct ovup_img_sec *s = &img->secs[i];
+
+		if (s->data && addr >= s->addr && addr - s->addr <= s->size &&
+		    n <= s->size - (addr - s->addr)) {
+			if (in)
+				*in = s;
+			return s->data + (addr - s->addr);
+		}
+	}
+	return NULL;
+}
+
+/* "func+0x1a" for a place in the patch's code, for the messages. */
+static const char *where(const struct ovup_img *img, uint64_t addr)
+{
+	static char buf[160];
+	const struct ovup_img_sym *best = NULL;
+	size_t i;
+
+	for (i = 0; i < img->nsyms; i++) {
+		const struct ovup_img_sym *y = &img->syms[i];
+
+		if (y->type == OVUP_SYM_FUNC && y->value <= addr && addr < y->value + y->size)
+			best = y;
+	}
+	if (best)
+		snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, best->name, addr - best->value);
+	else
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+	return buf;
+}
+
+/* The address an s32 self-relative field points to (the loader's
+ * `(void *)s + *s`). */
+static uint64_t rel_target(const struct ovup_img_sec *s, uint64_t off)
+{
+	int32_t v;
+
+	memcpy(&v, s->data + off, 4);
+	return s->addr + off + (uint64_t)(int64_t)v;
+}
+
+static uint64_t label(const struct ovup_symtab *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nsyms; i++)
+		if (!strcmp(st->syms[i].name, name))
+			return st->syms[i].addr;
+	return 0;
+}
+
+/* Every `call __fentry__` the compiler put at a function entry becomes the
+ * NOP5 the loader would have made of it. */
+static void fentry_nops(struct ovup_img *img, const struct ovup_symtab *st)
+{
+	const struct ovup_img_sec *mc = sec_named(img, "__mcount_loc");
+	uint64_t fentry = label(st, "__fentry__"), k;
+
+	for (k = 0; mc && k + 8 <= mc->size; k += 8) {
+		uint64_t site, to;
+		uint8_t *at;
+
+		memcpy(&site, mc->data + k, 8);
+		at = bytes_at(img, site, 5, NULL);
+		if (at && ovup_arch_branch_decode(site, at, 5, &to) == OVUP_ARCH_CALL &&
+		    (!fentry || to == fentry))
+			ovup_arch_ftrace_nop(at);
+	}
+}
+
+/* Where a return at addr goes on this CPU: the thunk, or 0 for `ret`.  The
+ * loader's rule (cpu_wants_rethunk_at()): a kernel whose thunk is the ITS
+ * one returns in place from an address with bit 5 set. */
+static uint64_t return_to(const struct ovup_k_cpu *c, uint64_t addr)
+{
+	if (c->ret_how != OVUP_RET_THUNK)
+		return 0;
+	if (c->its_thunk && c->ret_thunk == c->its_thunk && (addr & 0x20))
+		return 0;
+	return c->ret_thunk;
+}
+
+static int returns(struct kern_target *k, struct ovup_img *img, const struct ovup_symtab *st)
+{
+	const struct ovup_img_sec *rs = sec_named(img, ".return_sites");
+	const struct ovup_k_cpu *c;
+	uint64_t was = label(st, "__x86_return_thunk"), off;
+	int ret;
+
+	if (!rs || !rs->size)
+		return 0;
+	ret = ovup_kern_cpu(k, &c);
+	if (ret)
+		return ret;
+	if (!was || c->ret_how == OVUP_RET_UNKNOWN)
+		return ovup_err(-ENOTSUP,
+				"kernel: cannot tell how this kernel returns (%s); the patch's "
+				"returns cannot be made the kernel's",
+				!was ? "no __x86_return_thunk in /proc/kallsyms"
+				     : "ovup.ko's return site is neither ret nor a jmp");
+	for (off = 0; off + 4 <= rs->size; off += 4) {
+		uint64_t site = rel_target(rs, off);
+		uint8_t *at = bytes_at(img, site, 5, NULL);
+
+		ret = at ? ovup_arch_return_site(at, 5, site, was, return_to(c, site)) : -EFAULT;
+		if (ret)
+			return ovup_err(ret,
+					"kernel: .return_sites: the return at %s is not a jump to "
+					"__x86_return_thunk in the patch's code",
+					where(img, site));
+	}
+	return 0;
+}
+
+/* One entry of .altinstructions, as apply_alternatives() reads it. */
+static int alternative(struct ovup_img *img, const struct ovup_img_sec *alt, uint64_t off,
+		       const struct ovup_k_cpu *c)
+{
+	const struct ovup_img_sec *is, *rs;
+	struct ovup_arch_alt a;
+	uint16_t cpuid, feature;
+	char why[256];
+	int has, ret;
+
+	memcpy(&cpuid, alt->data + off + 8, 2);
+	feature = cpuid & ~ALTINSTR_FLAG_INV;
+	a.instr_addr = rel_target(alt, off);
+	a.repl_addr = rel_target(alt, off + 4);
+	a.instrlen = alt->data[off + 10];
+	a.repllen = alt->data[off + 11];
+	a.instr = bytes_at(img, a.instr_addr, a.instrlen, &is);
+	a.repl = bytes_at(img, a.repl_addr, a.repllen, &rs);
+	if (!a.instr || !(is->flags & SHF_EXECINSTR))
+		return ovup_err(-EINVAL,
+				"kernel: .altinstructions entry %" PRIu64 " (feature %u*32+%u): "
+				"its instructions at 0x%" PRIx64 " are not in the patch's code",
+				off / ALT_ENTRY, feature >> 5, feature & 31, a.instr_addr);
+	if (!a.repl || strcmp(rs->name, ".altinstr_replacement"))
+		return ovup_err(-EINVAL,
+				"kernel: .altinstructions entry at %s (feature %u*32+%u): its "
+				"replacement is not in .altinstr_replacement",
+				where(img, a.instr_addr), feature >> 5, feature & 31);
+	if (feature >= c->nwords * 32u)
+		return ovup_err(-ENOTSUP,
+				"kernel: .altinstructions entry at %s: feature %u*32+%u is "
+				"beyond the %u words the kernel's CPU data has",
+				where(img, a.instr_addr), feature >> 5, feature & 31, c->nwords);
+	has = !!(c->caps[feature / 32] & (1u << (feature % 32)));
+	ret = ovup_arch_alternative(&a, has != !!(cpuid & ALTINSTR_FLAG_INV), why, sizeof(why));
+	if (ret)
+		return ovup_err(ret, "kernel: .altinstructions entry at %s (feature %u*32+%u): %s",
+				where(img, a.instr_addr), feature >> 5, feature & 31, why);
+	return 0;
+}
+
+/* In the table's order: where two entries patch the same instructions
+ * (ALTERNATIVE_2), the later one wins, as in the loader. */
+static int alternatives(struct kern_target *k, struct ovup_img *img)
+{
+	const struct ovup_img_sec *alt = sec_named(img, ".altinstructions");
+	const struct ovup_k_cpu *c;
+	uint64_t off;
+	int ret;
+
+	if (!alt || !alt->size)
+		return 0;
+	if (alt->size % ALT_ENTRY)
+		return ovup_err(-EINVAL,
+				"kernel: .altinstructions is %" PRIu64 " bytes, not whole "
+				"%d-byte entries; built for another kernel?",
+				alt->size, ALT_ENTRY);
+	ret = ovup_kern_cpu(k, &c);
+	for (off = 0; !ret && off < alt->size; off += ALT_ENTRY)
+		ret = alternative(img, alt, off, c);
+	return ret;
+}
+
+int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st)
+{
+	struct kern_target *k = ovup_to_kern(t);
+	int ret;
+
+	fentry_nops(img, st);
+	ret = returns(k, img, st);
+	return ret ? ret : alternatives(k, img);
+}
