@@ -31,6 +31,7 @@ long ovup_ioc_cpu(struct file *file, void *arg)
 	s32 rel;
 
 	BUILD_BUG_ON(sizeof(boot_cpu_data.x86_capability) > sizeof(c->caps));
+	memset(c, 0, sizeof(*c));
 	c->nwords = sizeof(boot_cpu_data.x86_capability) / sizeof(u32);
 	memcpy(c->caps, boot_cpu_data.x86_capability, sizeof(boot_cpu_data.x86_capability));
 	c->ret_site = (unsigned long)p;
@@ -45,6 +46,8 @@ long ovup_ioc_cpu(struct file *file, void *arg)
 	}
 #ifdef CONFIG_MITIGATION_ITS
 	c->its_thunk = (unsigned long)its_return_thunk;
+	if (cpu_feature_enabled(X86_FEATURE_INDIRECT_THUNK_ITS))
+		c->flags |= OVUP_CPU_ITS_INDIRECT;
 #endif
 	return 0;
 }

@@ -292,6 +292,12 @@ struct ovup_k_retired {
 #define OVUP_RET_PLAIN 1   /* the site became `ret` */
 #define OVUP_RET_THUNK 2   /* the site became `jmp ret_thunk` */
 #define OVUP_RET_UNKNOWN 3 /* neither: the tool refuses return sites */
+/*
+ * flags: indirect branches must go through ITS-safe thunks the loader
+ * makes per module (X86_FEATURE_INDIRECT_THUNK_ITS); the tool refuses
+ * patches with indirect calls (.retpoline_sites) then
+ */
+#define OVUP_CPU_ITS_INDIRECT 1
 struct ovup_k_cpu {
 	__u32 nwords;              /* out: words filled in caps */
 	__u32 ret_how;             /* out: OVUP_RET_* */
@@ -303,6 +309,8 @@ struct ovup_k_cpu {
 	 * set becomes `ret` (the ITS rule)
 	 */
 	__u64 its_thunk;
+	__u32 flags;               /* out: OVUP_CPU_* */
+	__u32 pad;
 };
 
 #define OVUP_IOC_CPU     _IOR(OVUP_IOC_MAGIC, 13, struct ovup_k_cpu)

@@ -2,7 +2,8 @@
 /*
  * The last edits of a linked kernel patch: those Linux's module loader
  * makes to a module's code before it runs (module_finalize()), in its
- * order.  Each `call __fentry__` becomes the ftrace NOP; each return
+ * order.  Each `call __fentry__` becomes the ftrace NOP; indirect calls
+ * are refused where the ITS mitigation needs per-module thunks; each return
  * (.return_sites) goes where the kernel's own returns go on this CPU; each
  * CPU alternative (.altinstructions) is applied as the boot CPU selects.
  * The bytes are not live yet: these are plain edits of the image before it
@@ -154,6 +155,31 @@ static int returns(struct kern_target *k, struct ovup_img *img, const struct ovu
 	return 0;
 }
 
+/*
+ * Indirect calls (.retpoline_sites) stay calls of the kernel's
+ * __x86_indirect_thunk_REG, which the kernel set up at boot for its
+ * Spectre v2 mode; only the ITS mitigation without retpolines needs the
+ * per-module thunks the loader makes (its_init_mod()), which ovup does not.
+ */
+static int indirect_calls(struct kern_target *k, struct ovup_img *img)
+{
+	const struct ovup_img_sec *rs = sec_named(img, ".retpoline_sites");
+	const struct ovup_k_cpu *c;
+	int ret;
+
+	if (!rs || rs->size < 4)
+		return 0;
+	ret = ovup_kern_cpu(k, &c);
+	if (ret || !(c->flags & OVUP_CPU_ITS_INDIRECT))
+		return ret;
+	return ovup_err(-ENOTSUP,
+			"kernel: .retpoline_sites: the patch makes %" PRIu64 " indirect "
+			"call(s), the first at %s, and this CPU's ITS mitigation needs "
+			"them through thunks the module loader makes per module, which "
+			"ovup does not; call the functions directly",
+			rs->size / 4, where(img, rel_target(rs, 0)));
+}
+
 /* One entry of .altinstructions, as apply_alternatives() reads it. */
 static int alternative(struct ovup_img *img, const struct ovup_img_sec *alt, uint64_t off,
 		       const struct ovup_k_cpu *c)
@@ -223,6 +249,8 @@ int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ov
 	int ret;
 
 	fentry_nops(img, st);
-	ret = returns(k, img, st);
+	ret = indirect_calls(k, img);
+	if (!ret)
+		ret = returns(k, img, st);
 	return ret ? ret : alternatives(k, img);
 }

@@ -19,15 +19,21 @@ struct kern_section {
 };
 
 static const struct kern_section kern_sections[] = {
-	/* objtool's and kbuild's metadata for the module loader: ovup's code
-	 * needs none of it (no ORC: the module treats its blocks as busy) */
-	{ ".retpoline_sites", OVUP_SEC_IGNORE, NULL },
-	{ ".call_sites", OVUP_SEC_IGNORE, NULL },
-	{ ".ibt_endbr_seal", OVUP_SEC_IGNORE, NULL },
+	/* objtool's and kbuild's metadata for the module loader that ovup's
+	 * code does without, each for the reason docs/kernel.md gives: */
+	/* no ORC: the module treats its blocks as busy */
 	{ ".orc_unwind", OVUP_SEC_IGNORE, NULL },
 	{ ".orc_unwind_ip", OVUP_SEC_IGNORE, NULL },
 	{ ".orc_header", OVUP_SEC_IGNORE, NULL },
+	/* calls stay on the trampoline, which every update rewrites */
+	{ ".static_call_sites", OVUP_SEC_IGNORE, NULL },
+	/* pv_ops calls stay indirect; native inlines come from alternatives */
+	{ ".parainstructions", OVUP_SEC_IGNORE, NULL },
+	/* lock prefixes stay: the kernel drops them only on a UP boot */
 	{ ".smp_locks", OVUP_SEC_IGNORE, NULL },
+	/* not emitted for this kernel (6.2+ call depth, IBT off) */
+	{ ".call_sites", OVUP_SEC_IGNORE, NULL },
+	{ ".ibt_endbr_seal", OVUP_SEC_IGNORE, NULL },
 	{ ".discard", OVUP_SEC_IGNORE, NULL },
 	{ ".discard.*", OVUP_SEC_IGNORE, NULL },
 	{ ".modinfo", OVUP_SEC_IGNORE, NULL },
@@ -38,9 +44,11 @@ static const struct kern_section kern_sections[] = {
 	{ ".BTF_ids", OVUP_SEC_IGNORE, NULL },
 	/* what ovup_kern_fixup() (finalize.c) reads in the linked image to
 	 * edit the code as the module loader would: the __fentry__ calls, the
-	 * returns, the CPU alternatives (never executed where they are) */
+	 * returns, the CPU alternatives (never executed where they are), the
+	 * indirect calls through the kernel's thunks */
 	{ "__mcount_loc", OVUP_SEC_RO, NULL },
 	{ ".return_sites", OVUP_SEC_RO, NULL },
+	{ ".retpoline_sites", OVUP_SEC_RO, NULL },
 	{ ".altinstructions", OVUP_SEC_RO, NULL },
 	{ ".altinstr_replacement", OVUP_SEC_RO, NULL },
 	/* static_cpu_has()'s test of the boot CPU's bit, run until patched */
@@ -58,7 +66,9 @@ static const struct kern_section kern_sections[] = {
 	  "does not register" },
 	{ "__bug_table", OVUP_SEC_REJECT,
 	  "BUG()/WARN() need bug-table entries ovup does not register" },
-	{ ".static_call*", OVUP_SEC_REJECT, "static calls need registration ovup does not do" },
+	{ ".static_call*", OVUP_SEC_REJECT,
+	  "a patch cannot define static calls (their trampolines and keys are registered at "
+	  "module load)" },
 	{ ".noinstr.text", OVUP_SEC_REJECT, NULL },
 	{ ".entry.text", OVUP_SEC_REJECT, NULL },
 };
