@@ -37,6 +37,9 @@ int ovup_step_size(struct ovup_plan *p)
 	 * thing ld adds is the GOT, at most one slot per symbol plus its
 	 * reserved header.  The link step checks the image fits. */
 	p->text_size = sum_class(&p->obj, OVUP_SEC_TEXT);
+	/* and what the target's fixup adds after it (kernel: jump-label stubs) */
+	if (p->t->ops->text_extra)
+		p->text_size += p->t->ops->text_extra(&p->obj);
 	p->ro_size = sum_class(&p->obj, OVUP_SEC_RO);
 	if (p->t->ops->links_got)
 		p->ro_size += 8 * (p->obj.nsyms + 4) + 8;

@@ -46,7 +46,9 @@ char *ovup_mapfile(const struct ovup_mapfile_in *in)
 	ovup_buf_printf(&b, "  .data.rel.ro : { *(.data.rel.ro .data.rel.ro.*) }\n");
 	ovup_buf_printf(&b, "  .got : { *(.got) *(.igot) }\n");
 	ovup_buf_printf(&b, "  .got.plt : { *(.got.plt) *(.igot.plt) }\n");
-	ovup_buf_printf(&b, "  .rela.dyn : { *(.rela.*) }\n");
+	/* input relocations are consumed; these patterns only keep ld's
+	 * orphan check quiet about those of writable sections (.rela__x) */
+	ovup_buf_printf(&b, "  .rela.dyn : { *(.rela.*) *(.rela_*) }\n");
 	ovup_buf_printf(&b, "  . = 0x%" PRIx64 ";\n", in->rw_base);
 	ovup_buf_printf(&b, "  .data : { *(.data .data.*) }\n");
 	ovup_buf_printf(&b, "  .bss : { *(.bss .bss.*) *(COMMON) }\n");

@@ -119,6 +119,10 @@ struct ovup_img {
 };
 int ovup_elf_img_read(const char *path, struct ovup_img *img);
 void ovup_elf_img_free(struct ovup_img *img);
+/* Appends a section of size zero bytes at addr (code a fixup generates);
+ * returns its bytes, owned by the image. */
+uint8_t *ovup_elf_img_add(struct ovup_img *img, const char *name, uint64_t addr, uint64_t size,
+			  uint64_t flags);
 
 /* dwarf_call.c: how the function `name` defined in the relocatable object at
  * path is called, by its prototype in the object's DWARF and the SysV

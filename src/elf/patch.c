@@ -279,6 +279,22 @@ out:
 	return ret;
 }
 
+uint8_t *ovup_elf_img_add(struct ovup_img *img, const char *name, uint64_t addr, uint64_t size,
+			  uint64_t flags)
+{
+	struct ovup_img_sec *s;
+
+	img->secs = ovup_xrealloc(img->secs, (img->nsecs + 1) * sizeof(*img->secs));
+	s = &img->secs[img->nsecs++];
+	memset(s, 0, sizeof(*s));
+	s->name = ovup_xstrdup(name);
+	s->addr = addr;
+	s->size = size;
+	s->flags = flags;
+	s->data = ovup_xcalloc(1, size ? size : 1);
+	return s->data;
+}
+
 void ovup_elf_img_free(struct ovup_img *img)
 {
 	size_t i;

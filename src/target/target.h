@@ -88,6 +88,9 @@ struct ovup_target_ops {
 	 * hook?  1 with a description in why, else 0. */
 	int (*hooked)(struct ovup_target *t, const struct ovup_symtab *st, uint64_t site,
 		      const uint8_t *bytes, char *why, size_t len);
+	/* code the fixup adds after the patch's own (bytes at most, 0 for
+	 * none), from the compiled object; may be NULL */
+	uint64_t (*text_extra)(const struct ovup_obj *o);
 	/* last edits of the linked image before load (e.g. NOP the kernel's
 	 * __fentry__ calls) */
 	int (*fixup)(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);

@@ -38,3 +38,16 @@ unsigned ovup_edit_distance(const char *a, const char *b)
 	free(row);
 	return d;
 }
+
+uint64_t ovup_fnv1a(uint64_t seed, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = seed;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}

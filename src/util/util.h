@@ -111,6 +111,9 @@ int ovup_check_signal(const char *what);
 
 /* Damerau-free Levenshtein distance, for "did you mean". */
 unsigned ovup_edit_distance(const char *a, const char *b);
+/* FNV-1a over n bytes, from `seed` (OVUP_FNV_BASIS for the plain hash). */
+#define OVUP_FNV_BASIS 0xcbf29ce484222325ull
+uint64_t ovup_fnv1a(uint64_t seed, const void *p, size_t n);
 
 /* ---- fault.c ---- */
 

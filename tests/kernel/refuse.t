@@ -24,8 +24,8 @@ refused() { # PATCH SECTION REASON-REGEX WHAT
 }
 
 refused warn __bug_table 'BUG\(\)/WARN\(\) need bug-table entries' "WARN_ON_ONCE()"
-refused statickey __jump_table 'static keys \(static_branch_\*\(\), tracepoints\)' \
-	"static_branch_unlikely()"
+refused dyndbg __dyndbg 'pr_debug\(\)/dynamic debug descriptors are registered at module load' \
+	"pr_debug()"
 refused uaccess __ex_table 'user-memory access \(copy_from_user\(\), get_user\(\)\) needs exception-table entries' \
 	"unsafe_get_user()"
 
@@ -33,9 +33,24 @@ refused uaccess __ex_table 'user-memory access \(copy_from_user\(\), get_user\(\
 build cmdline
 is "$RC" 0 "a patch without them builds${ERR:+ ($ERR)}"
 ok $([ -s "$OUT" ]; echo $?) "... into an object"
-# and one with CPU alternatives and return sites, which ovup now applies
-# (tests/kernel/alt.t), where it refused them before
-build alt
-is "$RC" 0 "a patch with .altinstructions and .return_sites builds${ERR:+ ($ERR)}"
-ok $([ -s "$OUT" ]; echo $?) "... into an object"
+# and those with what ovup now honours, where it refused them before:
+# CPU alternatives and return sites (alt.t), static branches and a
+# tracepoint (jumplabel.t), a static call and paravirt inlines (staticcall.t)
+for p in alt jumplabel tracepoint staticcall; do
+	build $p
+	is "$RC" 0 "$p.c builds${ERR:+ ($ERR)}"
+	ok $([ -s "$OUT" ]; echo $?) "... into an object"
+done
+# a static branch is a 5-byte jump ovup can redirect, never objtool's NOP
+# or a 2-byte jump (include/kernel/ovup_jump_label.h): the instruction at
+# each __jump_table entry's code offset (its first field's relocation)
+build jumplabel
+n=0 five=0
+while read -r off _ _ _ sec _ addend; do
+	[ $((0x$off % 16)) = 0 ] && [ "$sec" = .text ] || continue
+	n=$((n + 1))
+	objdump -d --start-address=$((0x$addend)) --stop-address=$((0x$addend + 5)) "$OUT" |
+		grep -qE "^ +$addend:\s+e9( [0-9a-f]{2}){4}\s+jmp" && five=$((five + 1))
+done < <(readelf -rW "$OUT" | sed -n '/\.rela__jump_table/,/^$/p' | grep R_X86_64_PC32)
+ok $([ $n -ge 2 ] && [ $five = $n ]; echo $?) "each static branch is a 5-byte jmp ($five of $n)"
 done_testing

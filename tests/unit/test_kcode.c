@@ -117,6 +117,29 @@ static void alternatives(void)
 	}
 }
 
+/* a static-branch stub: cmpl $0, key(%rip); jg/jle target; jmp resume */
+static void key_stubs(void)
+{
+	uint8_t b[OVUP_ARCH_KEY_STUB];
+	uint64_t at = INSTR + 0x800, key = 0xffffffff82000000ull;
+	int32_t d;
+
+	is_int(ovup_arch_key_stub(b, at, key, 1, INSTR + 0x40, INSTR + 0x15), OVUP_ARCH_KEY_STUB,
+	       "a stub for an unlikely branch");
+	memcpy(&d, b + 2, 4);
+	ok(b[0] == 0x83 && b[1] == 0x3d && b[6] == 0 && at + 7 + (int64_t)d == key,
+	   "... compares the key's count with 0, RIP-relative");
+	memcpy(&d, b + 9, 4);
+	ok(b[7] == 0x0f && b[8] == 0x8f && at + 13 + (int64_t)d == INSTR + 0x40,
+	   "... jumps to the branch when it is above 0 (jg)");
+	memcpy(&d, b + 14, 4);
+	ok(b[13] == 0xe9 && at + 18 + (int64_t)d == INSTR + 0x15, "... else back after the site");
+	ovup_arch_key_stub(b, at, key, 0, INSTR + 0x40, INSTR + 0x15);
+	ok(b[8] == 0x8e, "a likely branch jumps when the count is at most 0 (jle)");
+	is_int(ovup_arch_key_stub(b, at, 0x7f0000000000ull, 1, INSTR, INSTR), -ERANGE,
+	       "a key out of reach is refused");
+}
+
 int main(void)
 {
 	uint8_t nops[12];
@@ -127,5 +150,6 @@ int main(void)
 	   "12 bytes of NOPs: NOP8 + NOP4, the kernel's");
 	returns();
 	alternatives();
+	key_stubs();
 	return tap_done();
 }

@@ -72,6 +72,34 @@ int ovup_arch_return_site(uint8_t *code, size_t n, uint64_t addr, uint64_t thunk
 	return 0;
 }
 
+static int rel32_to(uint8_t *p, uint64_t next, uint64_t to)
+{
+	int64_t rel = (int64_t)(to - next);
+
+	if (rel < INT32_MIN || rel > INT32_MAX)
+		return -ERANGE;
+	put32(p, rel);
+	return 0;
+}
+
+int ovup_arch_key_stub(uint8_t *buf, uint64_t at, uint64_t key, int jump_when_enabled,
+		       uint64_t target, uint64_t resume)
+{
+	/* cmpl $0, key(%rip): the key's count, static_key_enabled()'s test */
+	buf[0] = 0x83;
+	buf[1] = 0x3d;
+	buf[6] = 0x00;
+	/* jg (count > 0) or jle to the branch's target */
+	buf[7] = 0x0f;
+	buf[8] = jump_when_enabled ? 0x8f : 0x8e;
+	/* else back after the site */
+	buf[13] = 0xe9;
+	if (rel32_to(buf + 2, at + 7, key) || rel32_to(buf + 9, at + 13, target) ||
+	    rel32_to(buf + 14, at + 18, resume))
+		return -ERANGE;
+	return OVUP_ARCH_KEY_STUB;
+}
+
 /* The loader's optimize_nops(): each run of one-byte NOPs in the window
  * becomes long NOPs; it stops where an instruction does not decode. */
 static void optimize_nops(csh h, cs_insn *in, uint8_t *code, size_t len, uint64_t addr)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,12 +95,62 @@ void ovup_kern_header_identity(struct kern_target *k)
 	}
 }
 
+/* x86 asm/jump_label.h files that include/kernel/ovup_jump_label.h stands
+ * in for, by FNV-1a of their bytes: Linux 6.1 (Debian 12). */
+static const uint64_t known_jump_label_h[] = { 0x2273f56768363798ull };
+
+/* The kernel's asm/jump_label.h: in the headers' tree, or in the common
+ * tree its Makefile includes (Debian splits the headers in two). */
+static char *kernel_header(const char *kdir, const char *rel)
+{
+	char *path = ovup_xasprintf("%s/%s", kdir, rel), *mk, *text, *inc, *end;
+	size_t len;
+
+	if (!access(path, R_OK))
+		return path;
+	free(path);
+	mk = ovup_xasprintf("%s/Makefile", kdir);
+	text = ovup_read_file(mk, &len);
+	free(mk);
+	inc = text ? strstr(text, "include /") : NULL;
+	end = inc ? strstr(inc, "/Makefile") : NULL;
+	path = end ? ovup_xasprintf("%.*s/%s", (int)(end - inc - 8), inc + 8, rel) : NULL;
+	free(text);
+	return path;
+}
+
+/* "-include .../ovup_jump_label.h" when the kernel's header is a known
+ * one, else NULL: the patch is then built with the kernel's, and a static
+ * branch in it is refused at apply (2-byte or NOP sites). */
+static char *jump_label_flag(struct kern_target *k)
+{
+	char kbuf[512], *path = kernel_header(kbuild_dir(k, kbuf, sizeof(kbuf)),
+					      "arch/x86/include/asm/jump_label.h");
+	char *text = path ? ovup_read_file(path, NULL) : NULL, *flag = NULL;
+	size_t len = text ? strlen(text) : 0, i;
+	uint64_t h = ovup_fnv1a(OVUP_FNV_BASIS, text, len);
+
+	for (i = 0; text && i < OVUP_ARRAY_SIZE(known_jump_label_h); i++)
+		if (h == known_jump_label_h[i])
+			flag = ovup_xasprintf("-include %s/kernel/ovup_jump_label.h",
+					      ovup_include_dir());
+	if (!flag)
+		ovup_info("kernel: %s is not a jump_label.h ovup knows (hash %016" PRIx64
+			  "): static branches keep the kernel's form",
+			  path ? path : "asm/jump_label.h", h);
+	free(path);
+	free(text);
+	return flag;
+}
+
 /* The module's directory: the patch as ovup_patch.c, and a Kbuild file
- * that builds it with ovup.h's directory and the extra flags. */
-static int write_module_dir(const char *dir, const char *src, char *const extra[], size_t nextra)
+ * that builds it with ovup.h's directory, the jump-label header and the
+ * extra flags. */
+static int write_module_dir(struct kern_target *k, const char *dir, const char *src,
+			    char *const extra[], size_t nextra)
 {
 	struct ovup_buf flags = { 0 };
-	char *text, *path;
+	char *text, *path, *jl;
 	size_t i, len;
 	int ret;
 
@@ -113,6 +164,10 @@ static int write_module_dir(const char *dir, const char *src, char *const extra[
 	if (ret)
 		return ret;
 	ovup_buf_printf(&flags, "obj-m := ovup_patch.o\nccflags-y := -I%s", ovup_include_dir());
+	jl = jump_label_flag(k);
+	if (jl)
+		ovup_buf_printf(&flags, " %s", jl);
+	free(jl);
 	for (i = 0; i < nextra; i++)
 		ovup_buf_printf(&flags, " %s", extra[i]);
 	ovup_buf_printf(&flags, "\n");
@@ -173,7 +228,7 @@ int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, c
 	dir = ovup_tmpdir();
 	if (!dir)
 		return ovup_err(-errno, "cannot create a temporary directory: %m");
-	ret = write_module_dir(dir, src, extra, nextra);
+	ret = write_module_dir(k, dir, src, extra, nextra);
 	if (!ret)
 		ret = run_kbuild(k, dir, src);
 	if (!ret)

@@ -5,7 +5,8 @@
  * order.  Each `call __fentry__` becomes the ftrace NOP; indirect calls
  * are refused where the ITS mitigation needs per-module thunks; each return
  * (.return_sites) goes where the kernel's own returns go on this CPU; each
- * CPU alternative (.altinstructions) is applied as the boot CPU selects.
+ * CPU alternative (.altinstructions) is applied as the boot CPU selects;
+ * each static branch (__jump_table) jumps to a stub that reads its key.
  * The bytes are not live yet: these are plain edits of the image before it
  * is copied in, and the module only tells what the loader decided
  * (OVUP_IOC_CPU).  docs/kernel.md says which sections ovup honours.
@@ -22,6 +23,8 @@
 
 #define ALTINSTR_FLAG_INV 0x8000 /* replacement when the feature is absent */
 #define ALT_ENTRY 12             /* struct alt_instr, packed */
+#define JUMP_ENTRY 16            /* struct jump_entry: s32 code, target; long key */
+#define STUBS ".ovup.key_stubs"  /* the image section of the stubs */
 
 static struct ovup_img_sec *sec_named(struct ovup_img *img, const char *name)
 {
@@ -243,6 +246,93 @@ static int alternatives(struct kern_target *k, struct ovup_img *img)
 	return ret;
 }
 
+uint64_t ovup_kern_text_extra(const struct ovup_obj *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsecs; i++)
+		if (!strcmp(o->secs[i].name, "__jump_table"))
+			return o->secs[i].size / JUMP_ENTRY * OVUP_ARCH_KEY_STUB + 16;
+	return 0;
+}
+
+/* Where the patch's code ends in its block: the stubs go after it, in the
+ * room ovup_kern_text_extra() reserved. */
+static uint64_t code_end(const struct ovup_img *img)
+{
+	uint64_t end = 0;
+	size_t i;
+
+	for (i = 0; i < img->nsecs; i++) {
+		const struct ovup_img_sec *s = &img->secs[i];
+
+		if (!strcmp(s->name, ".text") || !strcmp(s->name, ".altinstr_aux"))
+			end = OVUP_MAX(end, s->addr + s->size);
+	}
+	return OVUP_ALIGN_UP(end, 16);
+}
+
+/* One __jump_table entry: the site, a 5-byte jmp to the branch's target
+ * as include/kernel/ovup_jump_label.h compiles it, becomes a jmp to stub
+ * i, which tests the key each time. */
+static int jump_label(struct ovup_img *img, const struct ovup_img_sec *jt, uint64_t off,
+		      uint8_t *stub, uint64_t stub_addr)
+{
+	uint64_t code = rel_target(jt, off), target = rel_target(jt, off + 4), key, to;
+	const struct ovup_img_sec *in;
+	uint8_t *at = bytes_at(img, code, 5, &in);
+	int64_t kv;
+	int ret;
+
+	memcpy(&kv, jt->data + off + 8, 8);
+	key = (jt->addr + off + 8 + (uint64_t)kv) & ~3ull;
+	if (!at || strcmp(in->name, ".text") ||
+	    ovup_arch_branch_decode(code, at, 5, &to) != OVUP_ARCH_JMP || to != target ||
+	    at[0] != 0xe9)
+		return ovup_err(-ENOTSUP,
+				"kernel: __jump_table: the static branch at %s is not a 5-byte "
+				"jump in the patch's code (built without ovup's jump_label.h: "
+				"rebuild with this ovup's `build -k`)",
+				where(img, code));
+	ret = ovup_arch_key_stub(stub, stub_addr, key, !(kv & 1), target, code + 5);
+	if (ret < 0)
+		return ovup_err(ret,
+				"kernel: __jump_table: the key at 0x%" PRIx64 " of the static "
+				"branch at %s is out of reach of the patch's code",
+				key, where(img, code));
+	return ovup_arch_jump(code, stub_addr, at) == 5 ? 0 : -ERANGE;
+}
+
+/* Static keys and tracepoints: the kernel patches a module's sites when
+ * a key changes because the module registered its __jump_table; ovup
+ * registers nothing, so no site is ever patched: each reads its key. */
+static int jump_labels(struct ovup_img *img)
+{
+	const struct ovup_img_sec *jt = sec_named(img, "__jump_table");
+	uint64_t base, off;
+	uint8_t *stubs;
+	int ret = 0;
+
+	if (!jt || !jt->size)
+		return 0;
+	if (jt->size % JUMP_ENTRY)
+		return ovup_err(-EINVAL,
+				"kernel: __jump_table is %" PRIu64 " bytes, not whole %d-byte "
+				"entries; built for another kernel?",
+				jt->size, JUMP_ENTRY);
+	base = code_end(img);
+	stubs = ovup_elf_img_add(img, STUBS, base, jt->size / JUMP_ENTRY * OVUP_ARCH_KEY_STUB,
+				 SHF_ALLOC | SHF_EXECINSTR);
+	jt = sec_named(img, "__jump_table"); /* the table moved with the add */
+	for (off = 0; !ret && off < jt->size; off += JUMP_ENTRY) {
+		uint64_t i = off / JUMP_ENTRY;
+
+		ret = jump_label(img, jt, off, stubs + i * OVUP_ARCH_KEY_STUB,
+				 base + i * OVUP_ARCH_KEY_STUB);
+	}
+	return ret;
+}
+
 int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st)
 {
 	struct kern_target *k = ovup_to_kern(t);
@@ -252,5 +342,7 @@ int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ov
 	ret = indirect_calls(k, img);
 	if (!ret)
 		ret = returns(k, img, st);
-	return ret ? ret : alternatives(k, img);
+	if (!ret)
+		ret = alternatives(k, img);
+	return ret ? ret : jump_labels(img);
 }

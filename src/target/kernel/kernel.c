@@ -43,6 +43,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.retired = ovup_kern_retired,
 	.hooked = ovup_kern_hooked,
 	.verify_entry = ovup_kern_verify_entry,
+	.text_extra = ovup_kern_text_extra,
 	.fixup = ovup_kern_fixup,
 	.mapfile_keep_ro = ovup_kern_mapfile_keep_ro,
 	.mapfile_keep_text = ovup_kern_mapfile_keep_text,

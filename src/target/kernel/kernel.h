@@ -91,6 +91,8 @@ void ovup_kern_sections_init(void);
 /* ---- finalize.c: the module loader's edits, made in the linked patch ---- */
 
 int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);
+/* room for the jump-label stubs the fixup adds after the code */
+uint64_t ovup_kern_text_extra(const struct ovup_obj *o);
 
 /* ---- sites.c: the patch site at a function's entry ---- */
 

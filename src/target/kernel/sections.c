@@ -47,6 +47,7 @@ static const struct kern_section kern_sections[] = {
 	 * returns, the CPU alternatives (never executed where they are), the
 	 * indirect calls through the kernel's thunks */
 	{ "__mcount_loc", OVUP_SEC_RO, NULL },
+	{ "__jump_table", OVUP_SEC_RO, NULL },
 	{ ".return_sites", OVUP_SEC_RO, NULL },
 	{ ".retpoline_sites", OVUP_SEC_RO, NULL },
 	{ ".altinstructions", OVUP_SEC_RO, NULL },
@@ -59,8 +60,28 @@ static const struct kern_section kern_sections[] = {
 	{ ".init.*", OVUP_SEC_REJECT, "__init/__exit code is never run by ovup" },
 	{ ".exit.*", OVUP_SEC_REJECT, "__init/__exit code is never run by ovup" },
 	{ "__ksymtab*", OVUP_SEC_REJECT, "a patch cannot export symbols" },
-	{ "__jump_table", OVUP_SEC_REJECT,
-	  "static keys (static_branch_*(), tracepoints) need registration ovup does not do" },
+	{ "__tracepoints*", OVUP_SEC_REJECT,
+	  "a patch cannot define tracepoints (they are registered at module load); use the "
+	  "kernel's" },
+	{ "_ftrace_events", OVUP_SEC_REJECT,
+	  "a patch cannot define trace events (they are registered at module load)" },
+	{ "_ftrace_eval_map", OVUP_SEC_REJECT,
+	  "a patch cannot define trace events (they are registered at module load)" },
+	{ "__bpf_raw_tp_map", OVUP_SEC_REJECT,
+	  "a patch cannot define tracepoints (they are registered at module load)" },
+	{ "__tracepoint_str", OVUP_SEC_REJECT,
+	  "tracepoint strings are registered at module load; use a plain string" },
+	{ "__trace_printk_fmt", OVUP_SEC_REJECT,
+	  "trace_printk() formats are registered at module load (and the trace buffer would "
+	  "keep pointers into the patch after revert); use pr_info()" },
+	{ "__dyndbg*", OVUP_SEC_REJECT,
+	  "pr_debug()/dynamic debug descriptors are registered at module load; use pr_info()" },
+	{ "__param", OVUP_SEC_REJECT, "a patch cannot add module parameters" },
+	{ "__kcrctab*", OVUP_SEC_REJECT, "a patch cannot export symbols" },
+	{ ".kprobes.text", OVUP_SEC_REJECT,
+	  "code kprobes must not probe is registered at module load" },
+	{ "_kprobe_blacklist", OVUP_SEC_REJECT,
+	  "code kprobes must not probe is registered at module load" },
 	{ "__ex_table", OVUP_SEC_REJECT,
 	  "user-memory access (copy_from_user(), get_user()) needs exception-table entries ovup "
 	  "does not register" },

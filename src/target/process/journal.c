@@ -40,14 +40,7 @@ struct area {
 
 static uint64_t fnv(uint64_t gen, const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ gen;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return ovup_fnv1a(OVUP_FNV_BASIS ^ gen, s, len);
 }
 
 /* The text of slot k of area a if it checks out, else NULL. */
