@@ -37,6 +37,8 @@ struct ovup_block {
 	struct file *file;           /* allocating fd, or NULL once owned */
 	struct ovup_record *record;  /* owner after pawrite, or NULL */
 	bool retired;                /* left by a revert; freed by ovup_retire.c */
+	struct ovup_k_sym *syms;     /* names of the code in it (ovup_tables.c) */
+	u32 nsyms;
 };
 
 /* An applied patch. */
@@ -175,5 +177,14 @@ void ovup_deps_exit(void);
 
 /* ovup_cpu.c */
 long ovup_ioc_cpu(struct file *file, void *arg);
+
+/* ovup_tables.c: bug table and kallsyms of patch code, with ovup_lock */
+extern struct list_head ovup_blocks;  /* ovup_mem.c: every block */
+int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u32 nblocks);
+void ovup_tables_publish(void);  /* inside the apply's stop */
+void ovup_tables_cancel(void);
+void ovup_tables_forget(struct ovup_block *b);
+int ovup_tables_init(void);
+void ovup_tables_exit(void);
 
 #endif

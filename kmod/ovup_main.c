@@ -401,6 +401,9 @@ static int __init ovup_init(void)
 	ret = ovup_mem_init();
 	if (ret)
 		return ret;
+	ret = ovup_tables_init();
+	if (ret)
+		goto exit_mem;
 	ret = ovup_deps_init();
 	if (ret)
 		goto exit_mem;
@@ -415,6 +418,7 @@ static int __init ovup_init(void)
 exit_deps:
 	ovup_deps_exit();
 exit_mem:
+	ovup_tables_exit();
 	ovup_mem_exit();
 	return ret;
 }
@@ -457,6 +461,7 @@ static void __exit ovup_exit(void)
 	/* only rmmod -f gets here with patches applied: undo them first */
 	ovup_deps_exit();
 	ovup_retire_exit();
+	ovup_tables_exit();
 	ovup_mem_exit();
 }
 

@@ -22,7 +22,7 @@
 struct ovup_area ovup_text = { .name = "text", .kind = OVUP_K_TEXT };
 struct ovup_area ovup_data = { .name = "data", .kind = OVUP_K_DATA };
 
-static LIST_HEAD(ovup_blocks);
+LIST_HEAD(ovup_blocks);
 
 /* Both the kernel image and the module area lie in this range; text is
  * told apart from data by the page's own protection below.
@@ -260,6 +260,7 @@ void ovup_block_free(struct ovup_block *b)
 {
 	struct ovup_area *a = b->area;
 
+	ovup_tables_forget(b);
 	/* Free pages keep the area's default protection: the next alloc of
 	 * a text block must not start out non-executable, nor data writable
 	 * pages start out read-only.  The ptes were 4 KiB when alloc handed

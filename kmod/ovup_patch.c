@@ -228,6 +228,7 @@ struct ovup_stop {
 	bool revert;                      /* compare `write`, put back `expect` */
 	struct ovup_scan scan;            /* the stack check */
 	bool nocheck;                     /* no stack check (ovup_sites_restore) */
+	bool publish;                     /* publish the prepared tables (apply) */
 	int ret;
 	u32 failed;
 	u64 stop_ns;                      /* first CPU in -> work done */
@@ -262,6 +263,9 @@ static int ovup_stop_main(struct ovup_stop *st)
 	ret = st->nocheck ? 0 : ovup_scan_stop(&st->scan);
 	if (ret)
 		return ret;
+	/* the patch's bug entries, before any site can lead into it */
+	if (st->publish)
+		ovup_tables_publish();
 
 	for (i = 0; i < st->nsites; i++) {
 		const struct ovup_k_site *s = &st->sites[i];
@@ -574,7 +578,7 @@ static int ovup_record_take_sites(struct ovup_record *rec, const struct ovup_k_s
 static int ovup_pawrite_switch(struct ovup_record *rec, struct ovup_k_range *ranges,
 			       struct ovup_k_pawrite *pw)
 {
-	struct ovup_stop st = { .revert = false };
+	struct ovup_stop st = { .revert = false, .publish = true };
 	int ret;
 
 	st.sites = rec->sites;
@@ -633,11 +637,16 @@ int ovup_pawrite(struct file *file, struct ovup_k_pawrite *pw)
 	/* pinned before the switch: from then on the patch may call them */
 	if (!ret)
 		ret = ovup_deps_pin(rec, in.deps, pw->ndeps, &pw->failed);
+	/* names and bug entries, published before the switch / in its stop */
+	if (!ret)
+		ret = ovup_tables_prepare(pw, rec->blocks, rec->nblocks);
 	if (!ret)
 		ret = ovup_pawrite_switch(rec, in.ranges, pw);
 	if (!ret) {
 		ovup_record_add(rec, pw);
 		rec = NULL;
+	} else {
+		ovup_tables_cancel();
 	}
 	mutex_unlock(&ovup_lock);
 

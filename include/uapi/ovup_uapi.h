@@ -163,6 +163,31 @@ struct ovup_k_pawrite {
 	 * never reused while the module is loaded)
 	 */
 	__u64 seq;
+	/*
+	 * in: the patch's __bug_table (the kernel's struct bug_entry[], as ld
+	 * linked it) inside one of `blocks`, 0 for none; bugs_len its bytes.
+	 * Each entry must point at a ud2 in a text block of `blocks`, and its
+	 * file at a string in one of `blocks` (ENOEXEC: `failed` is its index;
+	 * ENOSPC: ovup.ko's table is full).
+	 * WARN/BUG at those addresses then report as in a module, until the
+	 * blocks are freed.
+	 */
+	__u64 bugs;
+	__u32 bugs_len;
+	/* in: names for the patch's code in kallsyms, until the blocks are
+	 * freed: user pointer to struct ovup_k_sym[nsyms], each inside a text
+	 * block of `blocks` (else ENOEXEC with `failed` U32_MAX)
+	 */
+	__u32 nsyms;
+	__u64 syms;
+};
+
+#define OVUP_SYMS_MAX 1024
+#define OVUP_SYM_NAME_MAX 128 /* NUL included; [A-Za-z0-9_.] */
+struct ovup_k_sym {
+	__u64 addr;
+	__u64 size;
+	char name[OVUP_SYM_NAME_MAX];
 };
 
 /* Revert: restore every site of record `name` (must be the newest write on

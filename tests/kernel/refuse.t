@@ -23,7 +23,6 @@ refused() { # PATCH SECTION REASON-REGEX WHAT
 	ok $([ ! -e "$OUT" ]; echo $?) "... and writes no object"
 }
 
-refused warn __bug_table 'BUG\(\)/WARN\(\) need bug-table entries' "WARN_ON_ONCE()"
 refused dyndbg __dyndbg 'pr_debug\(\)/dynamic debug descriptors are registered at module load' \
 	"pr_debug()"
 refused uaccess __ex_table 'user-memory access \(copy_from_user\(\), get_user\(\)\) needs exception-table entries' \
@@ -35,8 +34,9 @@ is "$RC" 0 "a patch without them builds${ERR:+ ($ERR)}"
 ok $([ -s "$OUT" ]; echo $?) "... into an object"
 # and those with what ovup now honours, where it refused them before:
 # CPU alternatives and return sites (alt.t), static branches and a
-# tracepoint (jumplabel.t), a static call and paravirt inlines (staticcall.t)
-for p in alt jumplabel tracepoint staticcall; do
+# tracepoint (jumplabel.t), a static call and paravirt inlines (staticcall.t),
+# WARN/BUG (bug.t)
+for p in alt jumplabel tracepoint staticcall warn; do
 	build $p
 	is "$RC" 0 "$p.c builds${ERR:+ ($ERR)}"
 	ok $([ -s "$OUT" ]; echo $?) "... into an object"

@@ -168,6 +168,9 @@ static int write_module_dir(struct kern_target *k, const char *dir, const char *
 	if (jl)
 		ovup_buf_printf(&flags, " %s", jl);
 	free(jl);
+	/* __FILE__ (WARN/BUG reports) is the user's file, not ours */
+	if (!strpbrk(src, " \t\n\"'$\\#"))
+		ovup_buf_printf(&flags, " -fmacro-prefix-map=%s/ovup_patch.c=%s", dir, src);
 	for (i = 0; i < nextra; i++)
 		ovup_buf_printf(&flags, " %s", extra[i]);
 	ovup_buf_printf(&flags, "\n");

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ALTINSTR_FLAG_INV 0x8000 /* replacement when the feature is absent */
@@ -333,11 +334,42 @@ static int jump_labels(struct ovup_img *img)
 	return ret;
 }
 
+/* What ovup.ko adds to its tables for this patch: the linked
+ * __bug_table, and each function of the code with its size (named at
+ * pawrite, switch.c). */
+static void module_tables(struct kern_target *k, const struct ovup_img *img)
+{
+	const struct ovup_img_sec *bt = sec_named((struct ovup_img *)img, "__bug_table");
+	const struct ovup_img_sec *text = sec_named((struct ovup_img *)img, ".text");
+	size_t i;
+
+	k->bugs = bt && bt->size ? bt->addr : 0;
+	k->bugs_len = bt ? (uint32_t)bt->size : 0;
+	free(k->syms);
+	k->syms = NULL;
+	k->nsyms = 0;
+	for (i = 0; text && i < img->nsyms; i++) {
+		const struct ovup_img_sym *y = &img->syms[i];
+		struct ovup_k_sym *s;
+
+		if (y->type != OVUP_SYM_FUNC || !y->size || y->value < text->addr ||
+		    y->value + y->size > text->addr + text->size || k->nsyms == OVUP_SYMS_MAX)
+			continue;
+		k->syms = ovup_xrealloc(k->syms, (k->nsyms + 1) * sizeof(*k->syms));
+		s = &k->syms[k->nsyms++];
+		memset(s, 0, sizeof(*s));
+		s->addr = y->value;
+		s->size = y->size;
+		snprintf(s->name, sizeof(s->name), "%s", y->name);
+	}
+}
+
 int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st)
 {
 	struct kern_target *k = ovup_to_kern(t);
 	int ret;
 
+	module_tables(k, img);
 	fentry_nops(img, st);
 	ret = indirect_calls(k, img);
 	if (!ret)

@@ -27,6 +27,12 @@ struct kern_target {
 	struct ovup_k_version v;
 	struct ovup_k_cpu cpu; /* ovup_kern_cpu(), once have_cpu */
 	int have_cpu;
+	/* what the fixup found in the linked patch for the module's tables:
+	 * its __bug_table, and its functions (named at pawrite) */
+	uint64_t bugs;
+	uint32_t bugs_len;
+	struct ovup_k_sym *syms;
+	size_t nsyms;
 };
 
 static inline struct kern_target *ovup_to_kern(struct ovup_target *t)

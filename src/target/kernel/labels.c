@@ -136,6 +136,10 @@ static void add_line(struct kread *r, const struct kline *l)
 	}
 	if (sym_kind(l->type, &st_type, &bind))
 		return;
+	/* ovup.ko's names for patch code (func.ovup_patch): never a target
+	 * of another patch's references */
+	if (l->mod && !strcmp(l->mod, "ovup") && strstr(l->name, ".ovup_"))
+		return;
 	if (st_type == OVUP_SYM_FUNC) {
 		if (r->nkt == r->cap) {
 			r->cap = r->cap ? r->cap * 2 : 65536;

@@ -48,6 +48,8 @@ static const struct kern_section kern_sections[] = {
 	 * indirect calls through the kernel's thunks */
 	{ "__mcount_loc", OVUP_SEC_RO, NULL },
 	{ "__jump_table", OVUP_SEC_RO, NULL },
+	/* WARN/BUG: copied by ovup.ko into its own bug table (flags live there) */
+	{ "__bug_table", OVUP_SEC_RO, NULL },
 	{ ".return_sites", OVUP_SEC_RO, NULL },
 	{ ".retpoline_sites", OVUP_SEC_RO, NULL },
 	{ ".altinstructions", OVUP_SEC_RO, NULL },
@@ -85,8 +87,6 @@ static const struct kern_section kern_sections[] = {
 	{ "__ex_table", OVUP_SEC_REJECT,
 	  "user-memory access (copy_from_user(), get_user()) needs exception-table entries ovup "
 	  "does not register" },
-	{ "__bug_table", OVUP_SEC_REJECT,
-	  "BUG()/WARN() need bug-table entries ovup does not register" },
 	{ ".static_call*", OVUP_SEC_REJECT,
 	  "a patch cannot define static calls (their trampolines and keys are registered at "
 	  "module load)" },

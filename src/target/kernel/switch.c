@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "kernel.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,12 +83,36 @@ static void arrays_free(struct kern_arrays *a)
 	free(a->deps);
 }
 
+/* "func.ovup_patch": the function, and the patch it came from (its name
+ * reduced to what a symbol may hold), as kallsyms will show it. */
+static void sym_name(char *out, size_t len, const char *func, const char *patch)
+{
+	char p[OVUP_NAME_MAX];
+	size_t i;
+
+	snprintf(p, sizeof(p), "%s", patch);
+	for (i = 0; p[i]; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+			p[i] = '_';
+	snprintf(out, len, "%.*s.ovup_%s", (int)(len - sizeof(p) - 8), func, p);
+}
+
 static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struct kern_arrays *a,
 			uint64_t *stop_ns)
 {
 	struct ovup_k_pawrite p = { 0 };
+	struct ovup_k_sym *named = k->nsyms ? ovup_xcalloc(k->nsyms, sizeof(*named)) : NULL;
+	size_t i;
 	int ret;
 
+	for (i = 0; i < k->nsyms; i++) {
+		named[i] = k->syms[i];
+		sym_name(named[i].name, sizeof(named[i].name), k->syms[i].name, txn->name);
+	}
+	p.bugs = k->bugs;
+	p.bugs_len = k->bugs_len;
+	p.syms = (uint64_t)(uintptr_t)named;
+	p.nsyms = (uint32_t)k->nsyms;
 	snprintf(p.name, sizeof(p.name), "%s", txn->name);
 	p.sites = (uint64_t)(uintptr_t)a->sites;
 	p.ranges = (uint64_t)(uintptr_t)a->ranges;
@@ -101,6 +126,7 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 	p.deps = txn->ndeps ? (uint64_t)(uintptr_t)a->deps : 0;
 	p.ndeps = (uint32_t)txn->ndeps;
 	ret = ovup_kern_ioctl(k, OVUP_IOC_PAWRITE, &p, "pawrite");
+	free(named);
 	*stop_ns = p.stats.stop_ns;
 	txn->stop_tasks = p.stats.tasks;
 	txn->stop_rechecked = p.stats.rechecked;
@@ -108,6 +134,15 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 		ovup_kern_copy_busy(&txn->busy, &p.busy);
 	if (ret == -ESTALE)
 		txn->failed_site = p.failed;
+	if (ret == -ENOEXEC)
+		ret = p.failed == UINT32_MAX
+			      ? ovup_err(ret, "kernel: ovup.ko refused the names of the patch's "
+					      "functions (outside its code, or not symbol names)")
+			      : ovup_err(ret,
+					 "kernel: ovup.ko refused entry %u of the patch's __bug_table "
+					 "(not a ud2 in its code, or its file not a string in its "
+					 "blocks)",
+					 p.failed);
 	if (ret == -ENXIO && p.failed < txn->ndeps) {
 		/* transient: busy (exit 3), retried like a busy stack */
 		txn->failed_dep = p.failed;

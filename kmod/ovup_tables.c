@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * What the kernel looks up for an address by the module that contains it,
+ * for patch code as for any code of ovup.ko (patch code lies in ovup.ko's
+ * own text area):
+ *
+ *  - the bug table (WARN/BUG: report_bug() -> module_find_bug() walks each
+ *    module's bug_table[num_bugs], comparing addresses).  THIS_MODULE's
+ *    pointer goes to one of two equal halves below (in ovup.ko's .bss,
+ *    within reach of every block for the relative fields): ovup's own
+ *    entries and every live patch's.  An apply builds the idle half
+ *    outside the stop and publishes it inside the stop that switches the
+ *    patch in; a freed block's entries are made never to match, in place.
+ *    The tail of each half never matches either, so a reader racing a
+ *    publish (only an NMI can, inside the stop) stays in bounds.
+ *  - the symbols (kallsyms: %pS, /proc/kallsyms, /proc/PID/stack): a copy
+ *    of the loader's table with one symbol per patch function, published
+ *    by RCU (no stop needed), from before the switch until the blocks are
+ *    freed.
+ *
+ * All with ovup_lock held; see docs/kernel.md for the picture.
+ */
+#define pr_fmt(fmt) "ovup: " fmt
+
+#include <linux/bug.h>
+#include <linux/ctype.h>
+#include <linux/elf.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "ovup_internal.h"
+
+#if !defined(CONFIG_GENERIC_BUG_RELATIVE_POINTERS) || !defined(CONFIG_DEBUG_BUGVERBOSE) || \
+	!defined(CONFIG_KALLSYMS)
+#error "ovup.ko expects relative bug entries with file and line, and kallsyms"
+#endif
+
+#define OVUP_BUGS_MAX 2048
+
+static struct bug_entry ovup_bugs[2][OVUP_BUGS_MAX];
+static int ovup_bugs_live = -1;		/* the half published, -1: the loader's table */
+static int ovup_bugs_next = -1;		/* the half prepared for the next publish */
+static unsigned int ovup_bugs_nnext;
+static struct bug_entry *ovup_bugs_loader;	/* the loader's, put back at exit */
+static unsigned int ovup_bugs_nloader;
+
+static unsigned long ovup_bug_addr(const struct bug_entry *b)
+{
+	return (unsigned long)&b->bug_addr_disp + b->bug_addr_disp;
+}
+
+static unsigned long ovup_bug_file(const struct bug_entry *b)
+{
+	return (unsigned long)&b->file_disp + b->file_disp;
+}
+
+/* disp 0: the entry's own address, never a trapping instruction's */
+static bool ovup_bug_dead(const struct bug_entry *b)
+{
+	return !READ_ONCE(b->bug_addr_disp);
+}
+
+static int ovup_rel(unsigned long to, const void *field, int *disp)
+{
+	long d = (long)(to - (unsigned long)field);
+
+	if (d != (int)d)
+		return -ERANGE;
+	*disp = (int)d;
+	return 0;
+}
+
+/* s moved to d: the relative fields still point where they did */
+static int ovup_bug_copy(struct bug_entry *d, const struct bug_entry *s)
+{
+	unsigned long addr = ovup_bug_addr(s), file = ovup_bug_file(s);
+
+	*d = *s;
+	if (ovup_rel(addr, &d->bug_addr_disp, &d->bug_addr_disp) ||
+	    ovup_rel(file, &d->file_disp, &d->file_disp))
+		return -ERANGE;
+	return 0;
+}
+
+static bool ovup_in_blocks(unsigned long addr, unsigned long len, struct ovup_block **blocks,
+			   u32 nblocks, u32 kind, unsigned long *end)
+{
+	u32 i;
+
+	for (i = 0; i < nblocks; i++) {
+		const struct ovup_block *b = blocks[i];
+		unsigned long size = b->npages << PAGE_SHIFT;
+
+		if ((!kind || b->area->kind == kind) && addr >= b->addr &&
+		    addr - b->addr < size && len <= size - (addr - b->addr)) {
+			if (end)
+				*end = b->addr + size;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The patch's __bug_table at [addr, addr + len): each entry a ud2 in one
+ * of the record's text blocks, its file a string in one of its blocks.
+ * *failed: the entry that is not.
+ */
+static int ovup_bugs_check(unsigned long addr, u32 len, struct ovup_block **blocks,
+			   u32 nblocks, u32 *failed)
+{
+	const struct bug_entry *e = (const struct bug_entry *)addr;
+	u32 i, n = len / sizeof(*e);
+
+	/* ld may place it at any byte (the section asks for no alignment) */
+	if (len % sizeof(*e) || !ovup_in_blocks(addr, len, blocks, nblocks, 0, NULL))
+		return -ENOEXEC;
+	if (n > OVUP_BUGS_MAX / 2)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		unsigned long at = ovup_bug_addr(&e[i]), file = ovup_bug_file(&e[i]), end;
+
+		*failed = i;
+		if (!ovup_in_blocks(at, 2, blocks, nblocks, OVUP_K_TEXT, NULL) ||
+		    *(const u16 *)at != 0x0b0f)
+			return -ENOEXEC;
+		if (!ovup_in_blocks(file, 1, blocks, nblocks, 0, &end) ||
+		    strnlen((const char *)file, end - file) == end - file)
+			return -ENOEXEC;
+	}
+	*failed = U32_MAX;
+	return 0;
+}
+
+/* The idle half: the live entries (ovup's own and the live patches',
+ * their _ONCE flags kept) without the dead ones, then the new patch's.
+ */
+static int ovup_bugs_prepare(unsigned long addr, u32 len)
+{
+	const struct bug_entry *cur = THIS_MODULE->bug_table, *add = (const void *)addr;
+	unsigned int ncur = THIS_MODULE->num_bugs, nadd = len / sizeof(*add), i, n = 0;
+	int half = ovup_bugs_live == 0;
+	struct bug_entry *d = ovup_bugs[half];
+
+	memset(d, 0, sizeof(ovup_bugs[half]));
+	for (i = 0; i < ncur; i++) {
+		if (ovup_bug_dead(&cur[i]))
+			continue;
+		if (n == OVUP_BUGS_MAX)
+			return -ENOSPC;
+		if (ovup_bug_copy(&d[n++], &cur[i]))
+			return -ERANGE;
+	}
+	for (i = 0; i < nadd; i++) {
+		if (n == OVUP_BUGS_MAX)
+			return -ENOSPC;
+		if (ovup_bug_copy(&d[n], &add[i]))
+			return -ERANGE;
+		d[n++].flags &= ~BUGFLAG_DONE;
+	}
+	ovup_bugs_next = half;
+	ovup_bugs_nnext = n;
+	return 0;
+}
+
+/* Inside the stop: the prepared half becomes the module's bug table. */
+void ovup_tables_publish(void)
+{
+	if (ovup_bugs_next < 0)
+		return;
+	WRITE_ONCE(THIS_MODULE->bug_table, ovup_bugs[ovup_bugs_next]);
+	WRITE_ONCE(THIS_MODULE->num_bugs, ovup_bugs_nnext);
+	ovup_bugs_live = ovup_bugs_next;
+	ovup_bugs_next = -1;
+}
+
+/* A block is being freed: its entries never match again. */
+static void ovup_bugs_forget(const struct ovup_block *b)
+{
+	struct bug_entry *e = THIS_MODULE->bug_table;
+	unsigned long size = b->npages << PAGE_SHIFT;
+	unsigned int i;
+
+	if (ovup_bugs_live < 0)
+		return;
+	for (i = 0; i < THIS_MODULE->num_bugs; i++) {
+		unsigned long at = ovup_bug_addr(&e[i]), file = ovup_bug_file(&e[i]);
+
+		if (!ovup_bug_dead(&e[i]) &&
+		    ((at >= b->addr && at - b->addr < size) ||
+		     (file >= b->addr && file - b->addr < size)))
+			WRITE_ONCE(e[i].bug_addr_disp, 0);
+	}
+}
+
+/* ---- kallsyms -------------------------------------------------------------- */
+
+static bool ovup_sym_name_ok(const char *name)
+{
+	size_t i, n = strnlen(name, OVUP_SYM_NAME_MAX);
+
+	if (!n || n == OVUP_SYM_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '.')
+			return false;
+	return true;
+}
+
+/* The names, copied in and checked: each in a text block of the record. */
+static int ovup_syms_in(struct ovup_k_pawrite *pw, struct ovup_block **blocks,
+			u32 nblocks, struct ovup_k_sym **out)
+{
+	struct ovup_k_sym *s;
+	u32 i;
+
+	*out = NULL;
+	if (!pw->nsyms)
+		return 0;
+	if (pw->nsyms > OVUP_SYMS_MAX)
+		return -E2BIG;
+	s = kvmalloc_array(pw->nsyms, sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	if (copy_from_user(s, u64_to_user_ptr(pw->syms), pw->nsyms * sizeof(*s))) {
+		kvfree(s);
+		return -EFAULT;
+	}
+	for (i = 0; i < pw->nsyms; i++)
+		if (!ovup_sym_name_ok(s[i].name) || !s[i].size ||
+		    !ovup_in_blocks(s[i].addr, s[i].size, blocks, nblocks, OVUP_K_TEXT, NULL)) {
+			kvfree(s);
+			pw->failed = U32_MAX;
+			return -ENOEXEC;
+		}
+	*out = s;
+	return 0;
+}
+
+/* copies a name with its NUL; returns where the next one goes */
+static char *ovup_put_name(char *p, const char *name)
+{
+	size_t n = strlen(name) + 1;
+
+	memcpy(p, name, n);
+	return p + n;
+}
+
+static struct mod_kallsyms *ovup_syms_build(void)
+{
+	const struct mod_kallsyms *base = &THIS_MODULE->core_kallsyms;
+	struct mod_kallsyms *k;
+	struct ovup_block *b;
+	unsigned int n = base->num_symtab, i, j;
+	size_t slen = 1;
+	char *p;
+
+	for (i = 0; i < base->num_symtab; i++)
+		slen += strlen(base->strtab + base->symtab[i].st_name) + 1;
+	list_for_each_entry(b, &ovup_blocks, node)
+		for (i = 0; i < b->nsyms; i++, n++)
+			slen += strlen(b->syms[i].name) + 1;
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return NULL;
+	k->symtab = kvcalloc(n, sizeof(*k->symtab), GFP_KERNEL);
+	k->strtab = kvmalloc(slen, GFP_KERNEL);
+	k->typetab = kvmalloc(n, GFP_KERNEL);
+	if (!k->symtab || !k->strtab || !k->typetab)
+		goto fail;
+	/* [0] the loader's null symbol, then the patches' names, then the
+	 * loader's others: where two share an address (a patch at the start
+	 * of ovup_text_area) lookups take the first, the patch's
+	 */
+	p = k->strtab;
+	*p++ = 0;
+	k->symtab[0] = base->symtab[0];
+	k->symtab[0].st_name = 0;
+	k->typetab[0] = base->typetab[0];
+	i = 1;
+	list_for_each_entry(b, &ovup_blocks, node) {
+		u32 j;
+
+		for (j = 0; j < b->nsyms; j++, i++) {
+			typeof(*k->symtab) *s = &k->symtab[i];
+
+			s->st_name = p - k->strtab;
+			s->st_value = b->syms[j].addr;
+			s->st_size = b->syms[j].size;
+			s->st_info = (STB_LOCAL << 4) | STT_FUNC;
+			s->st_shndx = SHN_ABS;
+			k->typetab[i] = 't';
+			p = ovup_put_name(p, b->syms[j].name);
+		}
+	}
+	for (j = 1; j < base->num_symtab; j++, i++) {
+		k->symtab[i] = base->symtab[j];
+		k->symtab[i].st_name = p - k->strtab;
+		k->typetab[i] = base->typetab[j];
+		p = ovup_put_name(p, base->strtab + base->symtab[j].st_name);
+	}
+	k->num_symtab = n;
+	return k;
+fail:
+	kvfree(k->symtab);
+	kvfree(k->strtab);
+	kvfree(k->typetab);
+	kfree(k);
+	return NULL;
+}
+
+static void ovup_syms_free(struct mod_kallsyms *k)
+{
+	if (!k || k == &THIS_MODULE->core_kallsyms)
+		return;
+	kvfree(k->symtab);
+	kvfree(k->strtab);
+	kvfree(k->typetab);
+	kfree(k);
+}
+
+/* The module's symbols become the loader's plus every block's names. */
+static int ovup_syms_publish(bool none)
+{
+	struct mod_kallsyms *old, *k = none ? &THIS_MODULE->core_kallsyms : ovup_syms_build();
+
+	if (!k)
+		return -ENOMEM;
+	old = rcu_dereference_protected(THIS_MODULE->kallsyms, true);
+	rcu_assign_pointer(THIS_MODULE->kallsyms, k);
+	/* readers are preempt-off (rcu_dereference_sched) */
+	synchronize_rcu();
+	ovup_syms_free(old);
+	return 0;
+}
+
+/* ---- the apply, the free, the module ---------------------------------------- */
+
+/*
+ * Before the stop of an apply: the patch's names published (attached to
+ * its first text block), its bug entries checked and the next bug table
+ * prepared.  On error nothing is published but names a retry replaces.
+ */
+int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u32 nblocks)
+{
+	struct ovup_block *owner = NULL;
+	struct ovup_k_sym *syms;
+	u32 i;
+	int ret;
+
+	ovup_bugs_next = -1;
+	if (pw->bugs || pw->bugs_len) {
+		ret = ovup_bugs_check(pw->bugs, pw->bugs_len, blocks, nblocks, &pw->failed);
+		if (!ret)
+			ret = ovup_bugs_prepare(pw->bugs, pw->bugs_len);
+		if (ret)
+			return ret;
+	}
+	ret = ovup_syms_in(pw, blocks, nblocks, &syms);
+	if (ret || !syms)
+		return ret;
+	for (i = 0; i < nblocks && !owner; i++)
+		if (blocks[i]->area->kind == OVUP_K_TEXT)
+			owner = blocks[i];
+	if (!owner) {
+		kvfree(syms);
+		return -EINVAL;
+	}
+	kvfree(owner->syms);
+	owner->syms = syms;
+	owner->nsyms = pw->nsyms;
+	return ovup_syms_publish(false);
+}
+
+/* The apply failed after the prepare: the prepared bug table is dropped. */
+void ovup_tables_cancel(void)
+{
+	ovup_bugs_next = -1;
+}
+
+/* b is about to be freed (nobody runs in it any more). */
+void ovup_tables_forget(struct ovup_block *b)
+{
+	ovup_bugs_forget(b);
+	if (!b->syms)
+		return;
+	kvfree(b->syms);
+	b->syms = NULL;
+	b->nsyms = 0;
+	/* no memory for the new table: the old one goes on naming the block
+	 * (names only; its code is gone)
+	 */
+	if (ovup_syms_publish(false))
+		pr_warn("no memory to drop a freed block's names from kallsyms\n");
+}
+
+/* Init: the loader's bug entries move to half 0 (same count, same order,
+ * so a reader sees the same table either way).
+ */
+int ovup_tables_init(void)
+{
+	unsigned int i, n = THIS_MODULE->num_bugs;
+
+	ovup_bugs_loader = THIS_MODULE->bug_table;
+	ovup_bugs_nloader = n;
+	if (n > OVUP_BUGS_MAX / 2)
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		if (ovup_bug_copy(&ovup_bugs[0][i], &ovup_bugs_loader[i]))
+			return -ERANGE;
+	WRITE_ONCE(THIS_MODULE->bug_table, ovup_bugs[0]);
+	ovup_bugs_live = 0;
+	return 0;
+}
+
+/* Exit, every block freed: the loader's tables again. */
+void ovup_tables_exit(void)
+{
+	if (ovup_bugs_live >= 0) {
+		/* ovup's own entries are the first nloader of the live half, in
+		 * the loader's order: shrink to them, let readers of the longer
+		 * table finish, then point back at the loader's
+		 */
+		WRITE_ONCE(THIS_MODULE->num_bugs, ovup_bugs_nloader);
+		synchronize_rcu();
+		WRITE_ONCE(THIS_MODULE->bug_table, ovup_bugs_loader);
+		ovup_bugs_live = -1;
+	}
+	if (rcu_access_pointer(THIS_MODULE->kallsyms) != &THIS_MODULE->core_kallsyms)
+		ovup_syms_publish(true);
+}
