@@ -13,6 +13,10 @@
  *    patch in; a freed block's entries are made never to match, in place.
  *    The tail of each half never matches either, so a reader racing a
  *    publish (only an NMI can, inside the stop) stays in bounds.
+ *  - the exception table (a fault at a user access: fixup_exception() ->
+ *    search_module_extables() bsearches the module's extable): the same
+ *    two halves, sorted; a freed block's entries stay until the next
+ *    apply drops them (nothing runs at their addresses until then);
  *  - the symbols (kallsyms: %pS, /proc/kallsyms, /proc/PID/stack): a copy
  *    of the loader's table with one symbol per patch function, published
  *    by RCU (no stop needed), from before the switch until the blocks are
@@ -22,6 +26,7 @@
  */
 #define pr_fmt(fmt) "ovup: " fmt
 
+#include <linux/bitfield.h>
 #include <linux/bug.h>
 #include <linux/ctype.h>
 #include <linux/elf.h>
@@ -29,6 +34,9 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <asm/extable.h>
+#include <asm/extable_fixup_types.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "ovup_internal.h"
@@ -39,6 +47,8 @@
 #endif
 
 #define OVUP_BUGS_MAX 2048
+
+static void ovup_ext_publish(void);
 
 static struct bug_entry ovup_bugs[2][OVUP_BUGS_MAX];
 static int ovup_bugs_live = -1;		/* the half published, -1: the loader's table */
@@ -169,6 +179,7 @@ static int ovup_bugs_prepare(unsigned long addr, u32 len)
 /* Inside the stop: the prepared half becomes the module's bug table. */
 void ovup_tables_publish(void)
 {
+	ovup_ext_publish();
 	if (ovup_bugs_next < 0)
 		return;
 	WRITE_ONCE(THIS_MODULE->bug_table, ovup_bugs[ovup_bugs_next]);
@@ -194,6 +205,135 @@ static void ovup_bugs_forget(const struct ovup_block *b)
 		     (file >= b->addr && file - b->addr < size)))
 			WRITE_ONCE(e[i].bug_addr_disp, 0);
 	}
+}
+
+/* ---- exception table ---------------------------------------------------------- */
+
+#define OVUP_EXT_MAX 2048
+
+static struct exception_table_entry ovup_ext[2][OVUP_EXT_MAX];
+static int ovup_ext_live = -1;
+static int ovup_ext_next = -1;
+static unsigned int ovup_ext_nnext;
+static struct exception_table_entry *ovup_ext_loader;
+static unsigned int ovup_ext_nloader;
+
+/* An entry with absolute addresses, while the next table is sorted. */
+struct ovup_ext_abs {
+	unsigned long insn, fixup;
+	int data;
+};
+
+static unsigned long ovup_ext_insn(const struct exception_table_entry *e)
+{
+	return (unsigned long)&e->insn + e->insn;
+}
+
+static unsigned long ovup_ext_fixup(const struct exception_table_entry *e)
+{
+	return (unsigned long)&e->fixup + e->fixup;
+}
+
+static int ovup_ext_cmp(const void *a, const void *b)
+{
+	const struct ovup_ext_abs *x = a, *y = b;
+
+	return x->insn < y->insn ? -1 : x->insn > y->insn;
+}
+
+/* Code an old entry may stand for: ovup's own, or a block a record owns
+ * or retired code (a task may still fault there).  Not a block of the
+ * apply in progress: its pages may be a freed block's.
+ */
+static bool ovup_ext_keep(unsigned long insn)
+{
+	struct ovup_block *b;
+
+	if (insn < ovup_text.base || insn >= ovup_text.base + (ovup_text.npages << PAGE_SHIFT))
+		return true;
+	list_for_each_entry(b, &ovup_blocks, node)
+		if ((b->record || b->retired) && insn >= b->addr &&
+		    insn - b->addr < (b->npages << PAGE_SHIFT))
+			return true;
+	return false;
+}
+
+/* The patch's __ex_table: each insn and fixup in the record's text, a
+ * type the kernel knows and that is not BPF's.
+ */
+static int ovup_ext_check(unsigned long addr, u32 len, struct ovup_block **blocks, u32 nblocks,
+			  u32 *failed)
+{
+	const struct exception_table_entry *e = (const void *)addr;
+	u32 i, n = len / sizeof(*e);
+
+	if (len % sizeof(*e) || !ovup_in_blocks(addr, len, blocks, nblocks, 0, NULL))
+		return -ENOEXEC;
+	if (n > OVUP_EXT_MAX / 2)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		int type = FIELD_GET(EX_DATA_TYPE_MASK, e[i].data);
+
+		*failed = i | OVUP_FAILED_EXTABLE;
+		if (!ovup_in_blocks(ovup_ext_insn(&e[i]), 1, blocks, nblocks, OVUP_K_TEXT, NULL) ||
+		    !ovup_in_blocks(ovup_ext_fixup(&e[i]), 1, blocks, nblocks, OVUP_K_TEXT, NULL) ||
+		    type > EX_TYPE_ZEROPAD || type == EX_TYPE_BPF)
+			return -ENOEXEC;
+	}
+	*failed = U32_MAX;
+	return 0;
+}
+
+/* The idle half: the live entries still standing for code, and the
+ * patch's, sorted by instruction as bsearch needs.
+ */
+static int ovup_ext_prepare(unsigned long addr, u32 len)
+{
+	const struct exception_table_entry *cur = THIS_MODULE->extable, *add = (const void *)addr;
+	unsigned int ncur = THIS_MODULE->num_exentries, nadd = len / sizeof(*add), i, n = 0;
+	int half = ovup_ext_live == 0, ret = 0;
+	struct exception_table_entry *d = ovup_ext[half];
+	struct ovup_ext_abs *t;
+
+	t = kvmalloc_array(ncur + nadd ?: 1, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < ncur; i++)
+		if (ovup_ext_keep(ovup_ext_insn(&cur[i])))
+			t[n++] = (struct ovup_ext_abs){ ovup_ext_insn(&cur[i]),
+							ovup_ext_fixup(&cur[i]), cur[i].data };
+	for (i = 0; i < nadd; i++)
+		t[n++] = (struct ovup_ext_abs){ ovup_ext_insn(&add[i]), ovup_ext_fixup(&add[i]),
+						add[i].data };
+	if (n > OVUP_EXT_MAX) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	sort(t, n, sizeof(*t), ovup_ext_cmp, NULL);
+	memset(d, 0, sizeof(ovup_ext[half]));
+	for (i = 0; i < n && !ret; i++) {
+		d[i].data = t[i].data;
+		ret = ovup_rel(t[i].insn, &d[i].insn, &d[i].insn);
+		if (!ret)
+			ret = ovup_rel(t[i].fixup, &d[i].fixup, &d[i].fixup);
+	}
+	if (!ret) {
+		ovup_ext_next = half;
+		ovup_ext_nnext = n;
+	}
+out:
+	kvfree(t);
+	return ret;
+}
+
+static void ovup_ext_publish(void)
+{
+	if (ovup_ext_next < 0)
+		return;
+	WRITE_ONCE(THIS_MODULE->extable, ovup_ext[ovup_ext_next]);
+	WRITE_ONCE(THIS_MODULE->num_exentries, ovup_ext_nnext);
+	ovup_ext_live = ovup_ext_next;
+	ovup_ext_next = -1;
 }
 
 /* ---- kallsyms -------------------------------------------------------------- */
@@ -352,6 +492,14 @@ int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u
 	int ret;
 
 	ovup_bugs_next = -1;
+	ovup_ext_next = -1;
+	if (pw->extable || pw->extable_len) {
+		ret = ovup_ext_check(pw->extable, pw->extable_len, blocks, nblocks, &pw->failed);
+		if (!ret)
+			ret = ovup_ext_prepare(pw->extable, pw->extable_len);
+		if (ret)
+			return ret;
+	}
 	if (pw->bugs || pw->bugs_len) {
 		ret = ovup_bugs_check(pw->bugs, pw->bugs_len, blocks, nblocks, &pw->failed);
 		if (!ret)
@@ -379,6 +527,7 @@ int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u
 void ovup_tables_cancel(void)
 {
 	ovup_bugs_next = -1;
+	ovup_ext_next = -1;
 }
 
 /* b is about to be freed (nobody runs in it any more). */
@@ -413,6 +562,24 @@ int ovup_tables_init(void)
 			return -ERANGE;
 	WRITE_ONCE(THIS_MODULE->bug_table, ovup_bugs[0]);
 	ovup_bugs_live = 0;
+
+	/* the loader's exception table, sorted, to half 0 in its order */
+	ovup_ext_loader = THIS_MODULE->extable;
+	ovup_ext_nloader = THIS_MODULE->num_exentries;
+	n = ovup_ext_nloader;
+	if (n > OVUP_EXT_MAX / 2)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		const struct exception_table_entry *e = &ovup_ext_loader[i];
+		struct exception_table_entry *d = &ovup_ext[0][i];
+
+		d->data = e->data;
+		if (ovup_rel(ovup_ext_insn(e), &d->insn, &d->insn) ||
+		    ovup_rel(ovup_ext_fixup(e), &d->fixup, &d->fixup))
+			return -ERANGE;
+	}
+	WRITE_ONCE(THIS_MODULE->extable, ovup_ext[0]);
+	ovup_ext_live = 0;
 	return 0;
 }
 
@@ -428,6 +595,16 @@ void ovup_tables_exit(void)
 		synchronize_rcu();
 		WRITE_ONCE(THIS_MODULE->bug_table, ovup_bugs_loader);
 		ovup_bugs_live = -1;
+	}
+	if (ovup_ext_live >= 0) {
+		/* none, then the loader's: never the loader's pointer with a
+		 * longer count
+		 */
+		WRITE_ONCE(THIS_MODULE->num_exentries, 0);
+		synchronize_rcu();
+		WRITE_ONCE(THIS_MODULE->extable, ovup_ext_loader);
+		WRITE_ONCE(THIS_MODULE->num_exentries, ovup_ext_nloader);
+		ovup_ext_live = -1;
 	}
 	if (rcu_access_pointer(THIS_MODULE->kallsyms) != &THIS_MODULE->core_kallsyms)
 		ovup_syms_publish(true);

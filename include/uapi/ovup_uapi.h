@@ -180,8 +180,20 @@ struct ovup_k_pawrite {
 	 */
 	__u32 nsyms;
 	__u64 syms;
+	/*
+	 * in: the patch's __ex_table (the kernel's struct
+	 * exception_table_entry[], as ld linked it) inside one of `blocks`,
+	 * 0 for none: each insn and fixup in a text block of `blocks`, a
+	 * fixup type of this kernel but BPF's (ENOEXEC: `failed` is its
+	 * index | OVUP_FAILED_EXTABLE).  A fault at those instructions is then fixed up as in a
+	 * module, until the blocks are freed.
+	 */
+	__u64 extable;
+	__u32 extable_len;
+	__u32 pad;
 };
 
+#define OVUP_FAILED_EXTABLE (1u << 31)
 #define OVUP_SYMS_MAX 1024
 #define OVUP_SYM_NAME_MAX 128 /* NUL included; [A-Za-z0-9_.] */
 struct ovup_k_sym {

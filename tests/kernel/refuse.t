@@ -25,8 +25,9 @@ refused() { # PATCH SECTION REASON-REGEX WHAT
 
 refused dyndbg __dyndbg 'pr_debug\(\)/dynamic debug descriptors are registered at module load' \
 	"pr_debug()"
-refused uaccess __ex_table 'user-memory access \(copy_from_user\(\), get_user\(\)\) needs exception-table entries' \
-	"unsafe_get_user()"
+refused percpu .data..percpu 'a patch cannot add per-CPU variables' "DEFINE_PER_CPU()"
+refused traceprintk __trace_printk_fmt 'trace_printk\(\) formats are registered at module load' \
+	"trace_printk()"
 
 # the same check passes a patch without those sections
 build cmdline
@@ -35,8 +36,8 @@ ok $([ -s "$OUT" ]; echo $?) "... into an object"
 # and those with what ovup now honours, where it refused them before:
 # CPU alternatives and return sites (alt.t), static branches and a
 # tracepoint (jumplabel.t), a static call and paravirt inlines (staticcall.t),
-# WARN/BUG (bug.t)
-for p in alt jumplabel tracepoint staticcall warn; do
+# WARN/BUG (bug.t), user-memory access (extable.t)
+for p in alt jumplabel tracepoint staticcall warn uaccess getcpu; do
 	build $p
 	is "$RC" 0 "$p.c builds${ERR:+ ($ERR)}"
 	ok $([ -s "$OUT" ]; echo $?) "... into an object"

@@ -335,16 +335,19 @@ static int jump_labels(struct ovup_img *img)
 }
 
 /* What ovup.ko adds to its tables for this patch: the linked
- * __bug_table, and each function of the code with its size (named at
+ * __bug_table and __ex_table, and each function of the code with its size (named at
  * pawrite, switch.c). */
 static void module_tables(struct kern_target *k, const struct ovup_img *img)
 {
 	const struct ovup_img_sec *bt = sec_named((struct ovup_img *)img, "__bug_table");
+	const struct ovup_img_sec *ex = sec_named((struct ovup_img *)img, "__ex_table");
 	const struct ovup_img_sec *text = sec_named((struct ovup_img *)img, ".text");
 	size_t i;
 
 	k->bugs = bt && bt->size ? bt->addr : 0;
 	k->bugs_len = bt ? (uint32_t)bt->size : 0;
+	k->extable = ex && ex->size ? ex->addr : 0;
+	k->extable_len = ex ? (uint32_t)ex->size : 0;
 	free(k->syms);
 	k->syms = NULL;
 	k->nsyms = 0;

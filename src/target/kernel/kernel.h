@@ -31,6 +31,8 @@ struct kern_target {
 	 * its __bug_table, and its functions (named at pawrite) */
 	uint64_t bugs;
 	uint32_t bugs_len;
+	uint64_t extable;
+	uint32_t extable_len;
 	struct ovup_k_sym *syms;
 	size_t nsyms;
 };

@@ -50,6 +50,8 @@ static const struct kern_section kern_sections[] = {
 	{ "__jump_table", OVUP_SEC_RO, NULL },
 	/* WARN/BUG: copied by ovup.ko into its own bug table (flags live there) */
 	{ "__bug_table", OVUP_SEC_RO, NULL },
+	/* user access fixups: merged by ovup.ko into its own exception table */
+	{ "__ex_table", OVUP_SEC_RO, NULL },
 	{ ".return_sites", OVUP_SEC_RO, NULL },
 	{ ".retpoline_sites", OVUP_SEC_RO, NULL },
 	{ ".altinstructions", OVUP_SEC_RO, NULL },
@@ -84,9 +86,6 @@ static const struct kern_section kern_sections[] = {
 	  "code kprobes must not probe is registered at module load" },
 	{ "_kprobe_blacklist", OVUP_SEC_REJECT,
 	  "code kprobes must not probe is registered at module load" },
-	{ "__ex_table", OVUP_SEC_REJECT,
-	  "user-memory access (copy_from_user(), get_user()) needs exception-table entries ovup "
-	  "does not register" },
 	{ ".static_call*", OVUP_SEC_REJECT,
 	  "a patch cannot define static calls (their trampolines and keys are registered at "
 	  "module load)" },

@@ -111,6 +111,8 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 	}
 	p.bugs = k->bugs;
 	p.bugs_len = k->bugs_len;
+	p.extable = k->extable;
+	p.extable_len = k->extable_len;
 	p.syms = (uint64_t)(uintptr_t)named;
 	p.nsyms = (uint32_t)k->nsyms;
 	snprintf(p.name, sizeof(p.name), "%s", txn->name);
@@ -134,15 +136,20 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 		ovup_kern_copy_busy(&txn->busy, &p.busy);
 	if (ret == -ESTALE)
 		txn->failed_site = p.failed;
-	if (ret == -ENOEXEC)
-		ret = p.failed == UINT32_MAX
-			      ? ovup_err(ret, "kernel: ovup.ko refused the names of the patch's "
-					      "functions (outside its code, or not symbol names)")
-			      : ovup_err(ret,
-					 "kernel: ovup.ko refused entry %u of the patch's __bug_table "
-					 "(not a ud2 in its code, or its file not a string in its "
-					 "blocks)",
-					 p.failed);
+	if (ret == -ENOEXEC && p.failed == UINT32_MAX)
+		ret = ovup_err(ret, "kernel: ovup.ko refused the names of the patch's functions "
+				    "(outside its code, or not symbol names)");
+	else if (ret == -ENOEXEC && (p.failed & OVUP_FAILED_EXTABLE))
+		ret = ovup_err(ret,
+			       "kernel: ovup.ko refused entry %u of the patch's __ex_table (its "
+			       "instruction or fixup outside its code, or a fixup type it does not "
+			       "take)",
+			       p.failed & ~OVUP_FAILED_EXTABLE);
+	else if (ret == -ENOEXEC)
+		ret = ovup_err(ret,
+			       "kernel: ovup.ko refused entry %u of the patch's __bug_table (not a "
+			       "ud2 in its code, or its file not a string in its blocks)",
+			       p.failed);
 	if (ret == -ENXIO && p.failed < txn->ndeps) {
 		/* transient: busy (exit 3), retried like a busy stack */
 		txn->failed_dep = p.failed;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* An inline user-memory access: exception-table entries, which ovup does
- * not register yet (tests/kernel/refuse.t). */
+/* An inline user-memory access: exception-table entries and stac/clac
+ * alternatives (tests/kernel/refuse.t: it builds; extable.t runs one). */
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
