@@ -39,6 +39,7 @@ struct ovup_block {
 	bool retired;                /* left by a revert; freed by ovup_retire.c */
 	struct ovup_k_sym *syms;     /* names of the code in it (ovup_tables.c) */
 	u32 nsyms;
+	unsigned long orc_end;       /* ORC rows cover [addr, orc_end), 0: none */
 };
 
 /* An applied patch. */
@@ -184,6 +185,8 @@ int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u
 void ovup_tables_publish(void);  /* inside the apply's stop */
 void ovup_tables_cancel(void);
 void ovup_tables_forget(struct ovup_block *b);
+/* is addr in patch code the unwinder has rows for (ovup_stack.c) */
+bool ovup_orc_covers(unsigned long addr);
 int ovup_tables_init(void);
 void ovup_tables_exit(void);
 

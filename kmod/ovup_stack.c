@@ -99,8 +99,9 @@ static int ovup_walk_busy(struct ovup_k_busy *busy, struct task_struct *t, u32 r
 }
 
 /*
- * The unwinder stopped at a frame in ovup's text: patch code has no ORC
- * data, so its callers cannot be named.  Every return address of theirs
+ * The unwinder stopped at a frame in ovup's text that has no ORC rows
+ * (a trampoline, a stub, a patch whose rows did not fit), so its callers
+ * cannot be named.  Every return address of theirs
  * is a word of the rest of the stack, so look at every word from the
  * frame's sp up: none in a hard range means no caller returns there.
  */
@@ -135,6 +136,7 @@ int ovup_walk_task(struct task_struct *t, const struct ovup_walk_ranges *wr,
 {
 	struct unwind_state state;
 	unsigned long addr;
+	int soft = 0;
 
 	/* A dead task's stack is gone; it runs no code any more. */
 	if (!t->stack || !refcount_read(&t->stack_refcount))
@@ -145,8 +147,8 @@ int ovup_walk_task(struct task_struct *t, const struct ovup_walk_ranges *wr,
 	     unwind_next_frame(&state)) {
 		struct pt_regs *regs = unwind_get_entry_regs(&state, NULL);
 
-		if (regs && user_mode(regs))
-			return OVUP_WALK_CLEAN;  /* the kernel part is done */
+		if (regs && user_mode(regs))  /* the kernel part is done */
+			return soft ? OVUP_WALK_SOFT : OVUP_WALK_CLEAN;
 		addr = unwind_get_return_address(&state);
 		if (!addr)
 			return ovup_walk_busy(busy, t, OVUP_BUSY_UNWIND, state.ip,
@@ -158,16 +160,18 @@ int ovup_walk_task(struct task_struct *t, const struct ovup_walk_ranges *wr,
 			return ovup_walk_busy(busy, t, state.signal ? OVUP_BUSY_EXEC :
 					      OVUP_BUSY_FRAME, addr, OVUP_WALK_HARD);
 		if (ovup_area_of(addr, 1) == &ovup_text) {
-			int soft = ovup_in(wr->soft, wr->nsoft, addr);
-
-			if (soft)
+			if (!soft && ovup_in(wr->soft, wr->nsoft, addr)) {
+				soft = 1;
 				ovup_walk_busy(busy, t, OVUP_BUSY_FRAME, addr, 0);
-			return ovup_walk_rest(t, &state, wr, busy, soft);
+			}
+			/* patch code with ORC rows: the unwinder goes on */
+			if (!ovup_orc_covers(addr))
+				return ovup_walk_rest(t, &state, wr, busy, soft);
 		}
 	}
 	if (unwind_error(&state))
 		return ovup_walk_busy(busy, t, OVUP_BUSY_UNWIND, state.ip, OVUP_WALK_UNWIND);
-	return OVUP_WALK_CLEAN;
+	return soft ? OVUP_WALK_SOFT : OVUP_WALK_CLEAN;
 }
 
 static unsigned long ovup_switches(struct task_struct *t)

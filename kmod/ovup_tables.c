@@ -17,6 +17,10 @@
  *    search_module_extables() bsearches the module's extable): the same
  *    two halves, sorted; a freed block's entries stay until the next
  *    apply drops them (nothing runs at their addresses until then);
+ *  - the unwind data (ORC: orc_find() -> orc_module_find() bsearches the
+ *    module's orc_unwind_ip): the same two halves, sorted, section
+ *    terminators first among equals as the loader sorts them; the stack
+ *    check then walks through patch code (ovup_orc_covers());
  *  - the symbols (kallsyms: %pS, /proc/kallsyms, /proc/PID/stack): a copy
  *    of the loader's table with one symbol per patch function, published
  *    by RCU (no stop needed), from before the switch until the blocks are
@@ -37,6 +41,7 @@
 #include <linux/sort.h>
 #include <asm/extable.h>
 #include <asm/extable_fixup_types.h>
+#include <asm/orc_types.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "ovup_internal.h"
@@ -49,6 +54,7 @@
 #define OVUP_BUGS_MAX 2048
 
 static void ovup_ext_publish(void);
+static void ovup_orc_publish(void);
 
 static struct bug_entry ovup_bugs[2][OVUP_BUGS_MAX];
 static int ovup_bugs_live = -1;		/* the half published, -1: the loader's table */
@@ -179,6 +185,7 @@ static int ovup_bugs_prepare(unsigned long addr, u32 len)
 /* Inside the stop: the prepared half becomes the module's bug table. */
 void ovup_tables_publish(void)
 {
+	ovup_orc_publish();
 	ovup_ext_publish();
 	if (ovup_bugs_next < 0)
 		return;
@@ -334,6 +341,146 @@ static void ovup_ext_publish(void)
 	WRITE_ONCE(THIS_MODULE->num_exentries, ovup_ext_nnext);
 	ovup_ext_live = ovup_ext_next;
 	ovup_ext_next = -1;
+}
+
+/* ---- ORC ------------------------------------------------------------------------ */
+
+#define OVUP_ORC_MAX 8192
+
+static int ovup_orc_ip[2][OVUP_ORC_MAX];
+static struct orc_entry ovup_orc[2][OVUP_ORC_MAX];
+static int ovup_orc_live = -1;
+static int ovup_orc_next = -1;
+static unsigned int ovup_orc_nnext;
+static int *ovup_orc_loader_ip;
+static struct orc_entry *ovup_orc_loader;
+static unsigned int ovup_orc_nloader;
+
+struct ovup_orc_abs {
+	unsigned long ip;
+	struct orc_entry e;
+};
+
+static unsigned long ovup_orc_at(const int *p)
+{
+	return (unsigned long)p + *p;
+}
+
+/* by ip; a section terminator ("weak": sp undefined, not an end) first */
+static int ovup_orc_cmp(const void *a, const void *b)
+{
+	const struct ovup_orc_abs *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return (x->e.sp_reg == ORC_REG_UNDEFINED && !x->e.end) ? -1 : 1;
+}
+
+bool ovup_orc_covers(unsigned long addr)
+{
+	struct ovup_block *b;
+
+	list_for_each_entry(b, &ovup_blocks, node)
+		if (b->orc_end && addr >= b->addr && addr < b->orc_end)
+			return true;
+	return false;
+}
+
+/* The patch's rows: each ip in one of the record's text blocks (its end
+ * included: objtool's terminator sits at the end of .text).
+ */
+static int ovup_orc_check(const struct ovup_k_pawrite *pw, struct ovup_block **blocks,
+			  u32 nblocks, u32 *failed)
+{
+	const int *ip = (const int *)pw->orc_ip;
+	u32 i;
+
+	if (pw->norc > OVUP_ORC_MAX / 2)
+		return -E2BIG;
+	if (!ovup_in_blocks(pw->orc_ip, pw->norc * sizeof(int), blocks, nblocks, 0, NULL) ||
+	    !ovup_in_blocks(pw->orc, pw->norc * sizeof(struct orc_entry), blocks, nblocks, 0,
+			    NULL))
+		return -ENOEXEC;
+	for (i = 0; i < pw->norc; i++) {
+		unsigned long at = ovup_orc_at(&ip[i]);
+
+		*failed = i | OVUP_FAILED_ORC;
+		if (!ovup_in_blocks(at, 1, blocks, nblocks, OVUP_K_TEXT, NULL) &&
+		    !ovup_in_blocks(at - 1, 1, blocks, nblocks, OVUP_K_TEXT, NULL))
+			return -ENOEXEC;
+	}
+	*failed = U32_MAX;
+	return 0;
+}
+
+static int ovup_orc_prepare(const struct ovup_k_pawrite *pw)
+{
+	const int *cip = THIS_MODULE->arch.orc_unwind_ip, *aip = (const int *)pw->orc_ip;
+	const struct orc_entry *ce = THIS_MODULE->arch.orc_unwind, *ae = (const void *)pw->orc;
+	unsigned int ncur = THIS_MODULE->arch.num_orcs, i, n = 0;
+	int half = ovup_orc_live == 0, ret = 0;
+	struct ovup_orc_abs *t;
+
+	t = kvmalloc_array(ncur + pw->norc ?: 1, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < ncur; i++)
+		if (ovup_ext_keep(ovup_orc_at(&cip[i])))
+			t[n++] = (struct ovup_orc_abs){ ovup_orc_at(&cip[i]), ce[i] };
+	for (i = 0; i < pw->norc; i++)
+		t[n++] = (struct ovup_orc_abs){ ovup_orc_at(&aip[i]), ae[i] };
+	if (n > OVUP_ORC_MAX) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	sort(t, n, sizeof(*t), ovup_orc_cmp, NULL);
+	memset(ovup_orc_ip[half], 0, sizeof(ovup_orc_ip[half]));
+	memset(ovup_orc[half], 0, sizeof(ovup_orc[half]));
+	for (i = 0; i < n && !ret; i++) {
+		ovup_orc[half][i] = t[i].e;
+		ret = ovup_rel(t[i].ip, &ovup_orc_ip[half][i], &ovup_orc_ip[half][i]);
+	}
+	if (!ret) {
+		ovup_orc_next = half;
+		ovup_orc_nnext = n;
+	}
+out:
+	kvfree(t);
+	return ret;
+}
+
+static void ovup_orc_publish(void)
+{
+	if (ovup_orc_next < 0)
+		return;
+	/* a torn read (only an NMI's, in the stop) stays in the halves */
+	WRITE_ONCE(THIS_MODULE->arch.orc_unwind_ip, ovup_orc_ip[ovup_orc_next]);
+	WRITE_ONCE(THIS_MODULE->arch.orc_unwind, ovup_orc[ovup_orc_next]);
+	WRITE_ONCE(THIS_MODULE->arch.num_orcs, ovup_orc_nnext);
+	ovup_orc_live = ovup_orc_next;
+	ovup_orc_next = -1;
+}
+
+/* The record's text blocks: where the rows say the code ends. */
+static void ovup_orc_mark(const struct ovup_k_pawrite *pw, struct ovup_block **blocks,
+			  u32 nblocks)
+{
+	const int *ip = (const int *)pw->orc_ip;
+	u32 i, k;
+
+	for (k = 0; k < nblocks; k++)
+		blocks[k]->orc_end = 0;
+	for (i = 0; i < pw->norc; i++) {
+		unsigned long at = ovup_orc_at(&ip[i]);
+
+		for (k = 0; k < nblocks; k++) {
+			struct ovup_block *b = blocks[k];
+
+			if (b->area->kind == OVUP_K_TEXT && at > b->addr &&
+			    at <= b->addr + (b->npages << PAGE_SHIFT) && at > b->orc_end)
+				b->orc_end = at;
+		}
+	}
 }
 
 /* ---- kallsyms -------------------------------------------------------------- */
@@ -493,6 +640,18 @@ int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u
 
 	ovup_bugs_next = -1;
 	ovup_ext_next = -1;
+	ovup_orc_next = -1;
+	/* without the loader's rows in a half (too many), patch code keeps
+	 * none: the stack check scans its callers' words, as before ORC
+	 */
+	if (pw->norc && ovup_orc_live >= 0) {
+		ret = ovup_orc_check(pw, blocks, nblocks, &pw->failed);
+		if (!ret)
+			ret = ovup_orc_prepare(pw);
+		if (ret)
+			return ret;
+		ovup_orc_mark(pw, blocks, nblocks);
+	}
 	if (pw->extable || pw->extable_len) {
 		ret = ovup_ext_check(pw->extable, pw->extable_len, blocks, nblocks, &pw->failed);
 		if (!ret)
@@ -528,12 +687,14 @@ void ovup_tables_cancel(void)
 {
 	ovup_bugs_next = -1;
 	ovup_ext_next = -1;
+	ovup_orc_next = -1;
 }
 
 /* b is about to be freed (nobody runs in it any more). */
 void ovup_tables_forget(struct ovup_block *b)
 {
 	ovup_bugs_forget(b);
+	b->orc_end = 0;
 	if (!b->syms)
 		return;
 	kvfree(b->syms);
@@ -580,6 +741,23 @@ int ovup_tables_init(void)
 	}
 	WRITE_ONCE(THIS_MODULE->extable, ovup_ext[0]);
 	ovup_ext_live = 0;
+
+	/* the loader's ORC rows (sorted by it) to half 0, in its order */
+	ovup_orc_loader_ip = THIS_MODULE->arch.orc_unwind_ip;
+	ovup_orc_loader = THIS_MODULE->arch.orc_unwind;
+	n = THIS_MODULE->arch.num_orcs;
+	ovup_orc_nloader = n;
+	if (!ovup_orc_loader_ip || !ovup_orc_loader || n > OVUP_ORC_MAX / 2)
+		return 0; /* no rows to merge with: patch code keeps none */
+	for (i = 0; i < n; i++) {
+		ovup_orc[0][i] = ovup_orc_loader[i];
+		if (ovup_rel(ovup_orc_at(&ovup_orc_loader_ip[i]), &ovup_orc_ip[0][i],
+			     &ovup_orc_ip[0][i]))
+			return -ERANGE;
+	}
+	WRITE_ONCE(THIS_MODULE->arch.orc_unwind_ip, ovup_orc_ip[0]);
+	WRITE_ONCE(THIS_MODULE->arch.orc_unwind, ovup_orc[0]);
+	ovup_orc_live = 0;
 	return 0;
 }
 
@@ -605,6 +783,14 @@ void ovup_tables_exit(void)
 		WRITE_ONCE(THIS_MODULE->extable, ovup_ext_loader);
 		WRITE_ONCE(THIS_MODULE->num_exentries, ovup_ext_nloader);
 		ovup_ext_live = -1;
+	}
+	if (ovup_orc_live >= 0) {
+		WRITE_ONCE(THIS_MODULE->arch.num_orcs, 0);
+		synchronize_rcu();
+		WRITE_ONCE(THIS_MODULE->arch.orc_unwind_ip, ovup_orc_loader_ip);
+		WRITE_ONCE(THIS_MODULE->arch.orc_unwind, ovup_orc_loader);
+		WRITE_ONCE(THIS_MODULE->arch.num_orcs, ovup_orc_nloader);
+		ovup_orc_live = -1;
 	}
 	if (rcu_access_pointer(THIS_MODULE->kallsyms) != &THIS_MODULE->core_kallsyms)
 		ovup_syms_publish(true);

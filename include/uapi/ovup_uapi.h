@@ -190,10 +190,21 @@ struct ovup_k_pawrite {
 	 */
 	__u64 extable;
 	__u32 extable_len;
-	__u32 pad;
+	/*
+	 * in: the patch's ORC rows as ld linked them (objtool's
+	 * .orc_unwind_ip, int[norc], and .orc_unwind, struct orc_entry[norc])
+	 * inside `blocks`, each ip in a text block of `blocks` (ENOEXEC:
+	 * `failed` is index | OVUP_FAILED_ORC).  The unwinder then walks
+	 * through patch code as through any module's, and so does the stack
+	 * check; until the blocks are freed.
+	 */
+	__u32 norc;
+	__u64 orc_ip;
+	__u64 orc;
 };
 
 #define OVUP_FAILED_EXTABLE (1u << 31)
+#define OVUP_FAILED_ORC (1u << 30)
 #define OVUP_SYMS_MAX 1024
 #define OVUP_SYM_NAME_MAX 128 /* NUL included; [A-Za-z0-9_.] */
 struct ovup_k_sym {

@@ -337,8 +337,10 @@ static int jump_labels(struct ovup_img *img)
 /* What ovup.ko adds to its tables for this patch: the linked
  * __bug_table and __ex_table, and each function of the code with its size (named at
  * pawrite, switch.c). */
-static void module_tables(struct kern_target *k, const struct ovup_img *img)
+static int module_tables(struct kern_target *k, const struct ovup_img *img)
 {
+	const struct ovup_img_sec *oip = sec_named((struct ovup_img *)img, ".orc_unwind_ip");
+	const struct ovup_img_sec *orc = sec_named((struct ovup_img *)img, ".orc_unwind");
 	const struct ovup_img_sec *bt = sec_named((struct ovup_img *)img, "__bug_table");
 	const struct ovup_img_sec *ex = sec_named((struct ovup_img *)img, "__ex_table");
 	const struct ovup_img_sec *text = sec_named((struct ovup_img *)img, ".text");
@@ -348,6 +350,14 @@ static void module_tables(struct kern_target *k, const struct ovup_img *img)
 	k->bugs_len = bt ? (uint32_t)bt->size : 0;
 	k->extable = ex && ex->size ? ex->addr : 0;
 	k->extable_len = ex ? (uint32_t)ex->size : 0;
+	k->orc_ip = oip ? oip->addr : 0;
+	k->orc = orc ? orc->addr : 0;
+	k->norc = oip ? (uint32_t)(oip->size / 4) : 0;
+	if (k->norc && (!orc || orc->size != (uint64_t)k->norc * 6))
+		return ovup_err(-EINVAL,
+				"kernel: .orc_unwind has %" PRIu64 " bytes for %u rows of "
+				".orc_unwind_ip; built for another kernel?",
+				orc ? orc->size : 0, k->norc);
 	free(k->syms);
 	k->syms = NULL;
 	k->nsyms = 0;
@@ -365,6 +375,7 @@ static void module_tables(struct kern_target *k, const struct ovup_img *img)
 		s->size = y->size;
 		snprintf(s->name, sizeof(s->name), "%s", y->name);
 	}
+	return 0;
 }
 
 int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st)
@@ -372,7 +383,9 @@ int ovup_kern_fixup(struct ovup_target *t, struct ovup_img *img, const struct ov
 	struct kern_target *k = ovup_to_kern(t);
 	int ret;
 
-	module_tables(k, img);
+	ret = module_tables(k, img);
+	if (ret)
+		return ret;
 	fentry_nops(img, st);
 	ret = indirect_calls(k, img);
 	if (!ret)

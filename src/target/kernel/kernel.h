@@ -33,6 +33,8 @@ struct kern_target {
 	uint32_t bugs_len;
 	uint64_t extable;
 	uint32_t extable_len;
+	uint64_t orc_ip, orc;
+	uint32_t norc;
 	struct ovup_k_sym *syms;
 	size_t nsyms;
 };

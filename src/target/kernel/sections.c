@@ -21,9 +21,6 @@ struct kern_section {
 static const struct kern_section kern_sections[] = {
 	/* objtool's and kbuild's metadata for the module loader that ovup's
 	 * code does without, each for the reason docs/kernel.md gives: */
-	/* no ORC: the module treats its blocks as busy */
-	{ ".orc_unwind", OVUP_SEC_IGNORE, NULL },
-	{ ".orc_unwind_ip", OVUP_SEC_IGNORE, NULL },
 	{ ".orc_header", OVUP_SEC_IGNORE, NULL },
 	/* calls stay on the trampoline, which every update rewrites */
 	{ ".static_call_sites", OVUP_SEC_IGNORE, NULL },
@@ -52,6 +49,9 @@ static const struct kern_section kern_sections[] = {
 	{ "__bug_table", OVUP_SEC_RO, NULL },
 	/* user access fixups: merged by ovup.ko into its own exception table */
 	{ "__ex_table", OVUP_SEC_RO, NULL },
+	/* unwind rows: merged by ovup.ko into its own ORC table */
+	{ ".orc_unwind_ip", OVUP_SEC_RO, NULL },
+	{ ".orc_unwind", OVUP_SEC_RO, NULL },
 	{ ".return_sites", OVUP_SEC_RO, NULL },
 	{ ".retpoline_sites", OVUP_SEC_RO, NULL },
 	{ ".altinstructions", OVUP_SEC_RO, NULL },

@@ -113,6 +113,9 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 	p.bugs_len = k->bugs_len;
 	p.extable = k->extable;
 	p.extable_len = k->extable_len;
+	p.orc_ip = k->orc_ip;
+	p.orc = k->orc;
+	p.norc = k->norc;
 	p.syms = (uint64_t)(uintptr_t)named;
 	p.nsyms = (uint32_t)k->nsyms;
 	snprintf(p.name, sizeof(p.name), "%s", txn->name);
@@ -139,6 +142,11 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 	if (ret == -ENOEXEC && p.failed == UINT32_MAX)
 		ret = ovup_err(ret, "kernel: ovup.ko refused the names of the patch's functions "
 				    "(outside its code, or not symbol names)");
+	else if (ret == -ENOEXEC && (p.failed & OVUP_FAILED_ORC))
+		ret = ovup_err(ret,
+			       "kernel: ovup.ko refused row %u of the patch's .orc_unwind_ip (not "
+			       "in its code)",
+			       p.failed & ~OVUP_FAILED_ORC);
 	else if (ret == -ENOEXEC && (p.failed & OVUP_FAILED_EXTABLE))
 		ret = ovup_err(ret,
 			       "kernel: ovup.ko refused entry %u of the patch's __ex_table (its "
