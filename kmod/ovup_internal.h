@@ -185,6 +185,9 @@ int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u
 void ovup_tables_publish(void);  /* inside the apply's stop */
 void ovup_tables_cancel(void);
 void ovup_tables_forget(struct ovup_block *b);
+int ovup_tables_prepare_revert(const struct ovup_record *rec);
+void ovup_tables_quiesce(void);
+void ovup_tables_count(struct ovup_k_version *v);
 /* is addr in patch code the unwinder has rows for (ovup_stack.c) */
 bool ovup_orc_covers(unsigned long addr);
 int ovup_tables_init(void);

@@ -34,6 +34,7 @@ static long ovup_ioc_version(struct file *file, void *arg)
 	v->text_size = ovup_text.npages << PAGE_SHIFT;
 	v->data_base = ovup_data.base;
 	v->data_size = ovup_data.npages << PAGE_SHIFT;
+	ovup_tables_count(v);
 	return 0;
 }
 
@@ -458,6 +459,7 @@ static void __exit ovup_exit(void)
 {
 	misc_deregister(&ovup_dev);
 	ovup_wait_files();
+	ovup_tables_quiesce();
 	/* only rmmod -f gets here with patches applied: undo them first */
 	ovup_deps_exit();
 	ovup_retire_exit();

@@ -263,8 +263,10 @@ static int ovup_stop_main(struct ovup_stop *st)
 	ret = st->nocheck ? 0 : ovup_scan_stop(&st->scan);
 	if (ret)
 		return ret;
-	/* the patch's bug entries, before any site can lead into it */
-	if (st->publish)
+	/* apply: the patch's entries, before any site can lead into it;
+	 * revert: the rows of its code dropped, if it is freed at once
+	 */
+	if (st->publish && !(st->revert && st->scan.soft_hit))
 		ovup_tables_publish();
 
 	for (i = 0; i < st->nsites; i++) {
@@ -740,6 +742,8 @@ static int ovup_revert_switch(struct ovup_record *rec, struct ovup_k_range *rang
 	struct ovup_k_range soft[OVUP_BLOCKS_MAX];
 	int ret;
 
+	/* without memory for it, the rows go when the blocks are freed */
+	st.publish = !ovup_tables_prepare_revert(rec);
 	st.sites = rec->sites;
 	st.nsites = rec->nsites;
 	st.scan.wr.hard = ranges;
@@ -748,6 +752,7 @@ static int ovup_revert_switch(struct ovup_record *rec, struct ovup_k_range *rang
 	st.scan.wr.nsoft = ovup_record_soft_ranges(rec, soft);
 	ret = ovup_stop_and_write(&st);
 	ovup_stats_out(&rv->stats, &st);
+	ovup_tables_cancel();
 	if (ret) {
 		rv->failed = st.failed;
 		rv->busy = st.scan.busy;

@@ -39,6 +39,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/stop_machine.h>
 #include <asm/extable.h>
 #include <asm/extable_fixup_types.h>
 #include <asm/orc_types.h>
@@ -252,6 +253,10 @@ static int ovup_ext_cmp(const void *a, const void *b)
  * or retired code (a task may still fault there).  Not a block of the
  * apply in progress: its pages may be a freed block's.
  */
+static const struct ovup_record *ovup_drop_rec;	/* blocks about to be freed */
+static const struct ovup_block *ovup_drop_block;
+static bool ovup_tables_exiting;
+
 static bool ovup_ext_keep(unsigned long insn)
 {
 	struct ovup_block *b;
@@ -259,7 +264,8 @@ static bool ovup_ext_keep(unsigned long insn)
 	if (insn < ovup_text.base || insn >= ovup_text.base + (ovup_text.npages << PAGE_SHIFT))
 		return true;
 	list_for_each_entry(b, &ovup_blocks, node)
-		if ((b->record || b->retired) && insn >= b->addr &&
+		if ((b->record || b->retired) && b != ovup_drop_block &&
+		    (!ovup_drop_rec || b->record != ovup_drop_rec) && insn >= b->addr &&
 		    insn - b->addr < (b->npages << PAGE_SHIFT))
 			return true;
 	return false;
@@ -413,21 +419,21 @@ static int ovup_orc_check(const struct ovup_k_pawrite *pw, struct ovup_block **b
 	return 0;
 }
 
-static int ovup_orc_prepare(const struct ovup_k_pawrite *pw)
+static int ovup_orc_prepare(const int *aip, const struct orc_entry *ae, u32 nadd)
 {
-	const int *cip = THIS_MODULE->arch.orc_unwind_ip, *aip = (const int *)pw->orc_ip;
-	const struct orc_entry *ce = THIS_MODULE->arch.orc_unwind, *ae = (const void *)pw->orc;
+	const int *cip = THIS_MODULE->arch.orc_unwind_ip;
+	const struct orc_entry *ce = THIS_MODULE->arch.orc_unwind;
 	unsigned int ncur = THIS_MODULE->arch.num_orcs, i, n = 0;
 	int half = ovup_orc_live == 0, ret = 0;
 	struct ovup_orc_abs *t;
 
-	t = kvmalloc_array(ncur + pw->norc ?: 1, sizeof(*t), GFP_KERNEL);
+	t = kvmalloc_array(ncur + nadd ?: 1, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
 	for (i = 0; i < ncur; i++)
 		if (ovup_ext_keep(ovup_orc_at(&cip[i])))
 			t[n++] = (struct ovup_orc_abs){ ovup_orc_at(&cip[i]), ce[i] };
-	for (i = 0; i < pw->norc; i++)
+	for (i = 0; i < nadd; i++)
 		t[n++] = (struct ovup_orc_abs){ ovup_orc_at(&aip[i]), ae[i] };
 	if (n > OVUP_ORC_MAX) {
 		ret = -ENOSPC;
@@ -481,6 +487,73 @@ static void ovup_orc_mark(const struct ovup_k_pawrite *pw, struct ovup_block **b
 				b->orc_end = at;
 		}
 	}
+}
+
+/* ---- dropping the rows of freed code -------------------------------------------- */
+
+/* Does the live exception or ORC table hold rows for [lo, hi)? */
+static bool ovup_rows_in(unsigned long lo, unsigned long hi)
+{
+	const struct exception_table_entry *e = THIS_MODULE->extable;
+	const int *ip = THIS_MODULE->arch.orc_unwind_ip;
+	unsigned int i;
+
+	for (i = 0; ovup_ext_live >= 0 && i < THIS_MODULE->num_exentries; i++)
+		if (ovup_ext_insn(&e[i]) >= lo && ovup_ext_insn(&e[i]) < hi)
+			return true;
+	for (i = 0; ovup_orc_live >= 0 && i < THIS_MODULE->arch.num_orcs; i++)
+		if (ovup_orc_at(&ip[i]) >= lo && ovup_orc_at(&ip[i]) <= hi)
+			return true;
+	return false;
+}
+
+/* The next exception and ORC tables without the rows of rec's blocks (or
+ * of block b): published by the revert's stop when it frees them at once.
+ */
+static int ovup_tables_prepare_drop(const struct ovup_record *rec, const struct ovup_block *b)
+{
+	int ret;
+
+	ovup_drop_rec = rec;
+	ovup_drop_block = b;
+	ovup_ext_next = -1;
+	ovup_orc_next = -1;
+	ovup_bugs_next = -1;
+	ret = ovup_ext_live >= 0 ? ovup_ext_prepare(0, 0) : 0;
+	if (!ret && ovup_orc_live >= 0)
+		ret = ovup_orc_prepare(NULL, NULL, 0);
+	ovup_drop_rec = NULL;
+	ovup_drop_block = NULL;
+	if (ret)
+		ovup_tables_cancel();
+	return ret;
+}
+
+int ovup_tables_prepare_revert(const struct ovup_record *rec)
+{
+	return ovup_tables_prepare_drop(rec, NULL);
+}
+
+/* stop_machine() with no cpumask: runs on one CPU, the others wait */
+static int ovup_tables_drop_stop(void *unused)
+{
+	ovup_orc_publish();
+	ovup_ext_publish();
+	return 0;
+}
+
+/* Retired code freed after its revert: its rows go in a stop of their own. */
+static void ovup_rows_drop(const struct ovup_block *b)
+{
+	unsigned long hi = b->addr + (b->npages << PAGE_SHIFT);
+
+	if (ovup_tables_exiting || b->area->kind != OVUP_K_TEXT || !ovup_rows_in(b->addr, hi))
+		return;
+	if (ovup_tables_prepare_drop(NULL, b)) {
+		pr_warn("no memory to drop freed code's rows from ovup.ko's tables\n");
+		return;
+	}
+	stop_machine(ovup_tables_drop_stop, NULL, NULL);
 }
 
 /* ---- kallsyms -------------------------------------------------------------- */
@@ -647,7 +720,8 @@ int ovup_tables_prepare(struct ovup_k_pawrite *pw, struct ovup_block **blocks, u
 	if (pw->norc && ovup_orc_live >= 0) {
 		ret = ovup_orc_check(pw, blocks, nblocks, &pw->failed);
 		if (!ret)
-			ret = ovup_orc_prepare(pw);
+			ret = ovup_orc_prepare((const int *)pw->orc_ip, (const void *)pw->orc,
+					       pw->norc);
 		if (ret)
 			return ret;
 		ovup_orc_mark(pw, blocks, nblocks);
@@ -694,6 +768,7 @@ void ovup_tables_cancel(void)
 void ovup_tables_forget(struct ovup_block *b)
 {
 	ovup_bugs_forget(b);
+	ovup_rows_drop(b);
 	b->orc_end = 0;
 	if (!b->syms)
 		return;
@@ -759,6 +834,34 @@ int ovup_tables_init(void)
 	WRITE_ONCE(THIS_MODULE->arch.orc_unwind, ovup_orc[0]);
 	ovup_orc_live = 0;
 	return 0;
+}
+
+/* What the tables hold now: live bug entries (not killed), exception
+ * entries, ORC rows, kallsyms symbols.
+ */
+void ovup_tables_count(struct ovup_k_version *v)
+{
+	const struct bug_entry *b = THIS_MODULE->bug_table;
+	const struct mod_kallsyms *k;
+	unsigned int i;
+
+	v->nbugs = 0;
+	for (i = 0; i < THIS_MODULE->num_bugs; i++)
+		v->nbugs += !ovup_bug_dead(&b[i]);
+	v->nexentries = THIS_MODULE->num_exentries;
+	v->norcs = THIS_MODULE->arch.num_orcs;
+	rcu_read_lock_sched();
+	k = rcu_dereference_sched(THIS_MODULE->kallsyms);
+	v->nsyms = k->num_symtab;
+	rcu_read_unlock_sched();
+}
+
+/* Module exit starts: blocks freed from now on keep their rows until
+ * ovup_tables_exit() puts the loader's tables back (nothing runs there).
+ */
+void ovup_tables_quiesce(void)
+{
+	ovup_tables_exiting = true;
 }
 
 /* Exit, every block freed: the loader's tables again. */

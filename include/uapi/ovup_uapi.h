@@ -49,6 +49,13 @@ struct ovup_k_version {
 	__u64 text_size;
 	__u64 data_base;  /* out: data area */
 	__u64 data_size;
+	/* out: entries in ovup.ko's own tables, its and the patches' (for
+	 * tests: back to the count before an apply once its code is freed)
+	 */
+	__u32 nbugs;
+	__u32 nexentries;
+	__u32 norcs;
+	__u32 nsyms;
 };
 
 struct ovup_k_alloc {

@@ -5,6 +5,8 @@
  * unchanged after a refused apply.
  * kpeek -b ADDR: the instruction there, as far as return sites go: "ret",
  * "jmp 0xTARGET" (e9 rel32), or else its first 5 bytes in hex.
+ * kpeek -t: the sizes of ovup.ko's own tables (OVUP_IOC_VERSION):
+ * "bugs N extable N orc N syms N".
  */
 #include "uapi/ovup_uapi.h"
 
@@ -41,6 +43,15 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "-b") && fd >= 0)
 		return branch(fd, argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "-t") && fd >= 0) {
+		struct ovup_k_version v;
+
+		if (ioctl(fd, OVUP_IOC_VERSION, &v))
+			return 1;
+		printf("bugs %u extable %u orc %u syms %u\n", v.nbugs, v.nexentries, v.norcs,
+		       v.nsyms);
+		return 0;
+	}
 
 	if (argc < 3 || argc % 2 == 0) {
 		fprintf(stderr, "usage: kpeek ADDR LEN [ADDR LEN]...\n");

@@ -14,8 +14,10 @@ fire() { sh -c "printf $1 >/proc/self/comm; read -r x </proc/cmdline; echo \"\$x
 warnings() { since | grep -c "WARNING: CPU: [0-9]* PID: [0-9]* at $1"; }
 F="[^ ]*tests/kernel/patches/warn.c"
 mark
+TABLES0=$(kpeek -t)
 run apply -k /tmp/warn.o
 is "$RC" 0 "a patch with WARN_ON_ONCE, WARN and BUG_ON applies${ERR:+ ($ERR)}"
+ok $([ "$(kpeek -t)" != "$TABLES0" ]; echo $?) "... its entries join ovup.ko's tables ($(kpeek -t))"
 like "$(grep 'cmdline_proc_show\.ovup_warn' /proc/kallsyms)" "^[0-9a-f]+ t cmdline_proc_show\\.ovup_warn	\\[ovup\\]" \
 	"kallsyms names the patch's code cmdline_proc_show.ovup_warn [ovup]"
 is "$(fire ovup-quiet)" ovup-warn "the patched function runs, no warning when none fires"
@@ -48,3 +50,5 @@ is "$(fire ovup-warn)" "$CMDLINE" "the original function is back"
 is "$(since | grep -c WARNING)" 0 "... and warns about nothing"
 # the expected reports leave the log, so the final check sees the rest
 dmesg -c >/dev/null
+ok $(wait_freed 15; echo $?) "the code is freed"
+is "$(kpeek -t)" "$TABLES0" "ovup.ko's tables are back to their size: no entry for freed code ($TABLES0)"

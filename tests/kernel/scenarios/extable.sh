@@ -8,8 +8,10 @@
 
 set -- $(kgetcpu)
 is "${1:-}/${3:-}" "0/$((${3:-0} % 1000))" "getcpu before the patch: the CPU number"
+TABLES0=$(kpeek -t)
 run apply -k /tmp/getcpu.o
 is "$RC" 0 "a patch with __ex_table and stac/clac alternatives applies${ERR:+ ($ERR)}"
+ok $([ "$(kpeek -t)" != "$TABLES0" ]; echo $?) "... its entries join ovup.ko's tables ($(kpeek -t))"
 set -- $(kgetcpu)
 ok $([ "${1:-}" = 0 ] && [ "${3:-0}" -ge 1000 ]; echo $?) "the patched getcpu writes through a good pointer ($*)"
 mark
@@ -25,3 +27,5 @@ is "$RC" 0 "revert${ERR:+ ($ERR)}"
 wait_freed 10
 set -- $(kgetcpu)
 ok $([ "${1:-}" = 0 ] && [ "${3:-1000}" -lt 1000 ]; echo $?) "the original getcpu is back ($*)"
+ok $(wait_freed 15; echo $?) "the code is freed"
+is "$(kpeek -t)" "$TABLES0" "ovup.ko's tables are back to their size: no entry for freed code ($TABLES0)"

@@ -5,8 +5,10 @@
 # patches: sleep version
 # timeout: 150
 
+TABLES0=$(kpeek -t)
 run apply -k /tmp/sleep.o
 is "$RC" 0 "a patch that sleeps 6 s applies${ERR:+ ($ERR)}"
+ok $([ "$(kpeek -t)" != "$TABLES0" ]; echo $?) "... its entries join ovup.ko's tables ($(kpeek -t))"
 cat /proc/cmdline >/tmp/slept &
 P=$!
 sleep 2
@@ -32,3 +34,5 @@ wait $P
 is "$(cat /tmp/slept)" "ovup-slept" "the sleeper finished in the retired code"
 ok $(wait_freed 15; echo $?) "... which is freed after it left"
 is "$(cat /proc/cmdline)" "$CMDLINE" "/proc/cmdline is back"
+ok $(wait_freed 15; echo $?) "the code is freed"
+is "$(kpeek -t)" "$TABLES0" "ovup.ko's tables are back to their size: no entry for freed code ($TABLES0)"
