@@ -42,21 +42,26 @@ static struct task_struct *ovup_idle_read(unsigned long var, int cpu)
 
 /*
  * Accept var as &idle_threads only if it reads like it on every possible
- * CPU: CPU 0 holds init_task, each CPU an idle task.  The per-CPU offset
+ * CPU: CPU 0 holds init_task, each other CPU an idle task.  The per-CPU offset
  * is bounded first (x86-64 per-CPU symbols are offsets from 0 into the
  * static per-CPU area, far below 1 GiB), so a wrong number is an errno,
  * read through copy_from_kernel_nofault, never an oops.
  */
 int ovup_idle_set(u64 var)
 {
+	struct task_struct *t0;
 	int cpu;
 
 	if (!var || var >= SZ_1G)
 		return -EINVAL;
-	if (ovup_idle_read(var, 0) != &init_task)
+	/* CPU 0's is init_task itself, whose PF_IDLE a one-CPU kernel
+	 * does not always show: the pointer is the proof there
+	 */
+	if (copy_from_kernel_nofault(&t0, per_cpu_ptr((struct task_struct * __percpu *)var, 0),
+				     sizeof(t0)) || t0 != &init_task)
 		return -EINVAL;
 	for_each_possible_cpu(cpu)
-		if (!ovup_idle_read(var, cpu))
+		if (cpu && !ovup_idle_read(var, cpu))
 			return -EINVAL;
 	WRITE_ONCE(ovup_idle_threads, var);
 	return 0;
