@@ -9,9 +9,11 @@
  */
 #define _GNU_SOURCE
 #include "kernel.h"
+#include "kfiles.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,11 +172,43 @@ static int switch_apply(struct kern_target *k, struct ovup_txn *txn, const struc
 	return ret;
 }
 
+/* A kprobe placed on the patch's code (by its kallsyms name, or by
+ * address: kprobes/list names it the same) would keep its int3 and saved
+ * bytes in memory the revert frees and a later apply reuses.  When the
+ * list cannot be read, the revert goes ahead: backing out must work. */
+static int kprobe_on_patch(struct kern_target *k, const char *patch)
+{
+	struct ovup_kprobe kp[8];
+	char name[OVUP_SYM_NAME_MAX];
+	int i, n;
+
+	n = ovup_kprobes_in(k->v.text_base, k->v.text_base + k->v.text_size, kp, 8);
+	if (n < 0) {
+		ovup_err_clear();
+		return 0;
+	}
+	sym_name(name, sizeof(name), "", patch);
+	strcat(name, "+");
+	for (i = 0; i < n && i < 8; i++)
+		if (strstr(kp[i].where, name))
+			return ovup_err(-EADDRINUSE,
+					"kernel: a kprobe at 0x%" PRIx64
+					" (%s) lies in the code of "
+					"patch '%s'; remove it first (its breakpoint would stay in "
+					"freed memory)",
+					kp[i].addr, kp[i].where, patch);
+	return 0;
+}
+
 static int switch_revert(struct kern_target *k, struct ovup_txn *txn, const struct kern_arrays *a,
 			 uint64_t *stop_ns)
 {
 	struct ovup_k_revert r = { 0 };
 	int ret;
+
+	ret = kprobe_on_patch(k, txn->name);
+	if (ret)
+		return ret;
 
 	snprintf(r.name, sizeof(r.name), "%s", txn->name);
 	r.ranges = (uint64_t)(uintptr_t)a->ranges;

@@ -33,6 +33,16 @@ fire ovup-warn2 >/dev/null
 fire ovup-warn2 >/dev/null
 is "$(since | grep -c 'ovup: warned for ovup-warn2')" 2 "WARN fires every time, with its message"
 is "$(since | grep -cE 'invalid opcode|Oops|BUG:|general protection')" 0 "no oops, no BUG"
+# a kprobe on the patch's code, by its name: the revert must not free it
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+mount -t tracefs none /sys/kernel/tracing 2>/dev/null
+echo 'p:ovup_kp cmdline_proc_show.ovup_warn' >>/sys/kernel/tracing/kprobe_events
+run revert -k warn
+is "$RC" 1 "a revert while a kprobe sits on the patch's code: refused"
+like "$ERR" "a kprobe at 0x[0-9a-f]+ \\(cmdline_proc_show\\.ovup_warn\\+0x0.*\\) lies in the code of patch 'warn'; remove it first" \
+	"... naming the probe and the fix"
+like "$(ovup list -k)" "warn" "... the patch stays applied"
+echo '-:ovup_kp' >>/sys/kernel/tracing/kprobe_events
 run revert -k warn
 is "$RC" 0 "revert${ERR:+ ($ERR)}"
 wait_freed 10
