@@ -104,11 +104,11 @@ static int ovup_walk_busy(struct ovup_k_busy *busy, struct task_struct *t, u32 r
 }
 
 /*
- * The unwinder stopped at a frame in ovup's text that has no ORC rows
- * (a trampoline, a stub, a patch whose rows did not fit), so its callers
- * cannot be named.  Every return address of theirs
- * is a word of the rest of the stack, so look at every word from the
- * frame's sp up: none in a hard range means no caller returns there.
+ * The unwinder stopped at a frame in ovup's text that has no ORC rows: a
+ * trampoline, a stub, or a patch whose rows did not fit.
+ * Its callers cannot be named, but each of their return addresses is a
+ * word of the rest of the stack.  So look at every word from the frame's
+ * sp up: none in a hard range means no caller returns there.
  */
 static int ovup_walk_rest(struct task_struct *t, struct unwind_state *state,
 			  const struct ovup_walk_ranges *wr, struct ovup_k_busy *busy, int soft)

@@ -6,9 +6,10 @@
  * skipped by its include guard.  The one difference: every static-branch
  * site is a 5-byte `jmp` to its yes-label, whatever the distance, and the
  * key carries no request to objtool to make it a NOP (the kernel's 2 in
- * "2 | branch").  ovup then turns each site into a jump to a small stub
- * that tests the key (src/target/kernel/finalize.c, docs/kernel.md).  The
- * __jump_table entries have the kernel's layout.
+ * "2 | branch").
+ * ovup then turns each site into a jump to a stub that tests the key
+ * (src/target/kernel/finalize.c, docs/kernel.md).
+ * The __jump_table entries have the kernel's layout.
  */
 #ifndef _ASM_X86_JUMP_LABEL_H
 #define _ASM_X86_JUMP_LABEL_H

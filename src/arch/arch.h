@@ -157,11 +157,11 @@ void ovup_arch_nops(uint8_t *buf, size_t len);
 int ovup_arch_return_site(uint8_t *code, size_t n, uint64_t addr, uint64_t thunk_was,
 			  uint64_t thunk);
 
-/* A static branch, made a jump to a stub at `at` that reads the key: the
- * stub goes to target when the key's count (the int at `key`, what
- * static_key_enabled() tests) is above 0 and jump_when_enabled, or at most
- * 0 and not, else to resume (after the site).  Writes
- * OVUP_ARCH_KEY_STUB bytes and returns that, or -ERANGE. */
+/* The stub at `at` that a static-branch site jumps to.
+ * It reads the key's count (the int at `key`, as static_key_enabled()).
+ * It goes to target when the count is above 0 and jump_when_enabled, or
+ * when it is at most 0 and not; else to resume, after the site.
+ * Writes OVUP_ARCH_KEY_STUB bytes and returns that, or -ERANGE. */
 #define OVUP_ARCH_KEY_STUB 18
 int ovup_arch_key_stub(uint8_t *buf, uint64_t at, uint64_t key, int jump_when_enabled,
 		       uint64_t target, uint64_t resume);

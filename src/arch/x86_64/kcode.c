@@ -6,9 +6,8 @@
  * fix-ups and optimize_nops).  The tool makes these edits in a linked patch
  * before loading it, so that patch code runs what a module's would.
  */
-#include "../arch.h"
+#include "insn.h"
 
-#include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,16 +123,6 @@ static void optimize_nops(csh h, cs_insn *in, uint8_t *code, size_t len, uint64_
 	}
 }
 
-static int is_rel_branch(const cs_insn *in)
-{
-	uint8_t i;
-
-	for (i = 0; i < in->detail->groups_count; i++)
-		if (in->detail->groups[i] == CS_GRP_BRANCH_RELATIVE)
-			return 1;
-	return 0;
-}
-
 /*
  * What the loader moves right: a replacement's relative branches that stay
  * inside it, and a leading 5-byte call or jmp when the replacement is just
@@ -164,7 +153,7 @@ static int check_movable(csh h, cs_insn *in, const struct ovup_arch_alt *a, char
 				break;
 		if (k < x->op_count)
 			goto refuse;
-		if (!is_rel_branch(in))
+		if (!ovup_x86_has_group(in, CS_GRP_BRANCH_RELATIVE))
 			continue;
 		to = (uint64_t)x->operands[0].imm;
 		if (to >= a->repl_addr && to < a->repl_addr + a->repllen)

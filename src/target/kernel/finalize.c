@@ -37,6 +37,25 @@ static struct ovup_img_sec *sec_named(struct ovup_img *img, const char *name)
 	return NULL;
 }
 
+/* A table section of whole `size`-byte entries: 0 with *out NULL when it
+ * is absent or empty, -EINVAL with the message set when it is not whole. */
+static int table_sec(struct ovup_img *img, const char *name, unsigned size,
+		     const struct ovup_img_sec **out)
+{
+	const struct ovup_img_sec *s = sec_named(img, name);
+
+	*out = NULL;
+	if (!s || !s->size)
+		return 0;
+	if (s->size % size)
+		return ovup_err(-EINVAL,
+				"kernel: %s is %" PRIu64 " bytes, not whole %u-byte entries; "
+				"built for another kernel?",
+				name, s->size, size);
+	*out = s;
+	return 0;
+}
+
 /* The image's bytes [addr, addr + n) inside one section, or NULL. */
 static uint8_t *bytes_at(struct ovup_img *img, uint64_t addr, uint64_t n,
 			 const struct ovup_img_sec **in)
@@ -229,18 +248,13 @@ static int alternative(struct ovup_img *img, const struct ovup_img_sec *alt, uin
  * (ALTERNATIVE_2), the later one wins, as in the loader. */
 static int alternatives(struct kern_target *k, struct ovup_img *img)
 {
-	const struct ovup_img_sec *alt = sec_named(img, ".altinstructions");
+	const struct ovup_img_sec *alt;
 	const struct ovup_k_cpu *c;
 	uint64_t off;
-	int ret;
+	int ret = table_sec(img, ".altinstructions", ALT_ENTRY, &alt);
 
-	if (!alt || !alt->size)
-		return 0;
-	if (alt->size % ALT_ENTRY)
-		return ovup_err(-EINVAL,
-				"kernel: .altinstructions is %" PRIu64 " bytes, not whole "
-				"%d-byte entries; built for another kernel?",
-				alt->size, ALT_ENTRY);
+	if (ret || !alt)
+		return ret;
 	ret = ovup_kern_cpu(k, &c);
 	for (off = 0; !ret && off < alt->size; off += ALT_ENTRY)
 		ret = alternative(img, alt, off, c);
@@ -309,18 +323,13 @@ static int jump_label(struct ovup_img *img, const struct ovup_img_sec *jt, uint6
  * registers nothing, so no site is ever patched: each reads its key. */
 static int jump_labels(struct ovup_img *img)
 {
-	const struct ovup_img_sec *jt = sec_named(img, "__jump_table");
+	const struct ovup_img_sec *jt;
 	uint64_t base, off;
 	uint8_t *stubs;
-	int ret = 0;
+	int ret = table_sec(img, "__jump_table", JUMP_ENTRY, &jt);
 
-	if (!jt || !jt->size)
-		return 0;
-	if (jt->size % JUMP_ENTRY)
-		return ovup_err(-EINVAL,
-				"kernel: __jump_table is %" PRIu64 " bytes, not whole %d-byte "
-				"entries; built for another kernel?",
-				jt->size, JUMP_ENTRY);
+	if (ret || !jt)
+		return ret;
 	base = code_end(img);
 	stubs = ovup_elf_img_add(img, STUBS, base, jt->size / JUMP_ENTRY * OVUP_ARCH_KEY_STUB,
 				 SHF_ALLOC | SHF_EXECINSTR);
