@@ -104,6 +104,18 @@ static int check_variable(struct ovup_plan *p, const struct ovup_obj_sym *s)
 	return 0;
 }
 
+/* Nothing chosen silently: the same-named functions left alone. */
+static void note_namesakes(struct ovup_plan *p, const struct ovup_sym *old)
+{
+	char others[2048], d[512];
+
+	ovup_symtab_namesakes(&p->st, old, others, sizeof(others));
+	if (!others[0])
+		return;
+	ovup_sym_describe(&p->st, old, d, sizeof(d));
+	ovup_note("%s: '%s' replaces %s; not replaced: %s", p->t->desc, old->name, d, others);
+}
+
 /* The target's function that the patch's function s replaces; *scope
  * narrows to its object, or -1 once two objects are involved. */
 static int add_function(struct ovup_plan *p, const struct ovup_obj_sym *s, long *scope)
@@ -116,6 +128,7 @@ static int add_function(struct ovup_plan *p, const struct ovup_obj_sym *s, long 
 	ret = ovup_symtab_resolve_func(&p->st, ovup_plan_selector(p, s->name), &old);
 	if (ret)
 		return ret;
+	note_namesakes(p, old);
 	if (old->type == OVUP_SYM_IFUNC) {
 		ret = resolve_ifunc_target(p, s->name, &old);
 		if (ret)

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,6 +176,64 @@ enum ovup_sym_bind ovup_elf_sym_bind(unsigned char info)
 	}
 }
 
+/* The names of a .dynsym's version definitions, by version index. */
+struct verdefs {
+	const char *name[256];
+	Elf_Data *versym;
+};
+
+static void read_verdefs(Elf *e, struct verdefs *v)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	Elf_Data *d;
+	size_t off = 0;
+	GElf_Verdef vd;
+
+	memset(v, 0, sizeof(*v));
+	scn = find_scn(e, SHT_GNU_versym, NULL, NULL);
+	v->versym = scn ? elf_getdata(scn, NULL) : NULL;
+	scn = find_scn(e, SHT_GNU_verdef, NULL, &sh);
+	d = scn ? elf_getdata(scn, NULL) : NULL;
+	while (d && gelf_getverdef(d, (int)off, &vd)) {
+		GElf_Verdaux va;
+
+		if (vd.vd_ndx < OVUP_ARRAY_SIZE(v->name) &&
+		    gelf_getverdaux(d, (int)(off + vd.vd_aux), &va))
+			v->name[vd.vd_ndx] = elf_strptr(e, sh.sh_link, va.vda_name);
+		if (!vd.vd_next)
+			break;
+		off += vd.vd_next;
+	}
+}
+
+/* The name a reference means, and the version: "f@@V" is f's default
+ * version V, "f@V" stays whole (only a reference naming V means it);
+ * in .dynsym the same comes from .gnu.version.  buf holds a built name. */
+static const char *versioned_name(const char *name, size_t i, const struct verdefs *v,
+				  const char **version, char *buf, size_t len)
+{
+	const char *at = strstr(name, "@@");
+	GElf_Versym vs;
+
+	*version = NULL;
+	if (at && (size_t)(at - name) < len) {
+		snprintf(buf, len, "%.*s", (int)(at - name), name);
+		*version = at + 2;
+		return buf;
+	}
+	if (!v->versym || !gelf_getversym(v->versym, (int)i, &vs) ||
+	    (vs & 0x7fff) >= OVUP_ARRAY_SIZE(v->name) || !v->name[vs & 0x7fff] ||
+	    (vs & 0x7fff) <= VER_NDX_GLOBAL)
+		return name;
+	if (vs & 0x8000) {
+		snprintf(buf, len, "%s@%s", name, v->name[vs & 0x7fff]);
+		return buf;
+	}
+	*version = v->name[vs & 0x7fff];
+	return name;
+}
+
 int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 {
 	Elf *e = ovup_elf_open(fd);
@@ -183,6 +242,8 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 	Elf_Data *d;
 	size_t i, n;
 	const char *file = NULL;
+	struct verdefs v;
+	char buf[512];
 
 	if (!e)
 		return -ENOEXEC;
@@ -193,6 +254,9 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 		elf_end(e);
 		return -ENOENT;
 	}
+	read_verdefs(e, &v);
+	if (sh.sh_type != SHT_DYNSYM)
+		v.versym = NULL;
 	d = elf_getdata(scn, NULL);
 	n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
 	for (i = 1; d && i < n; i++) {
@@ -214,13 +278,52 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 		os.type = ovup_elf_sym_type(s.st_info);
 		if (os.type == OVUP_SYM_OTHER || GELF_ST_TYPE(s.st_info) == STT_TLS)
 			continue;
-		os.name = name;
+		os.name = versioned_name(name, i, &v, &os.version, buf, sizeof(buf));
 		os.value = s.st_value;
 		os.size = s.st_size;
 		os.bind = ovup_elf_sym_bind(s.st_info);
 		os.vis = (enum ovup_sym_vis)GELF_ST_VISIBILITY(s.st_other);
 		os.file = os.bind == OVUP_BIND_LOCAL ? file : NULL;
 		fn(ctx, &os);
+	}
+	elf_end(e);
+	return 0;
+}
+
+int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	Elf *e = ovup_elf_open(fd);
+	Elf_Scn *scn = NULL, *dynsym;
+	GElf_Shdr dsh;
+	Elf_Data *syms;
+
+	if (!e)
+		return -ENOEXEC;
+	dynsym = find_scn(e, SHT_DYNSYM, NULL, &dsh);
+	syms = dynsym ? elf_getdata(dynsym, NULL) : NULL;
+	while (syms && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+		    elf_ndxscn(dynsym) != sh.sh_link)
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; d && i < n; i++) {
+			GElf_Rela r;
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getrela(d, (int)i, &r) || !GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &s) ||
+			    s.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(e, dsh.sh_link, s.st_name);
+			if (name && *name)
+				fn(ctx, name);
+		}
 	}
 	elf_end(e);
 	return 0;

@@ -48,9 +48,19 @@ struct ovup_elf_sym {
 	enum ovup_sym_bind bind;
 	enum ovup_sym_vis vis;
 	const char *file;
+	/* the default version of a versioned symbol (memcpy@@GLIBC_2.14 is
+	 * named "memcpy", version "GLIBC_2.14"), or NULL; a non-default one
+	 * keeps its whole name, "memcpy@GLIBC_2.2.5", which no unversioned
+	 * reference means */
+	const char *version;
 };
 typedef void (*ovup_elf_sym_fn)(void *ctx, const struct ovup_elf_sym *s);
 int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx);
+
+/* Calls fn with the name of every symbol that fd defines and also reaches
+ * through a dynamic relocation of its own (a PLT or GOT slot): the
+ * dynamic linker may bind those calls to another object's definition. */
+int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void *ctx);
 
 /* Reads len bytes at link-time address vaddr from the file's contents. */
 int ovup_elf_read_vaddr(int fd, uint64_t vaddr, void *buf, size_t len);

@@ -58,6 +58,32 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
+void ovup_symtab_add_self_import(struct ovup_symtab *st, uint32_t obj, const char *name)
+{
+	struct ovup_object *o = &st->objs[obj];
+
+	o->self_imports = ovup_xrealloc(o->self_imports,
+					(o->nself_imports + 1) * sizeof(*o->self_imports));
+	o->self_imports[o->nself_imports++] = name_hash(name);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether o calls its own definition of name through the PLT or GOT
+ * (a hash collision can only make a definition look interposable). */
+static int self_imported(const struct ovup_object *o, const char *name)
+{
+	uint64_t h = name_hash(name);
+
+	return o->nself_imports &&
+	       bsearch(&h, o->self_imports, o->nself_imports, sizeof(h), u64_cmp);
+}
+
 struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name,
 				 uint64_t addr, uint64_t size, enum ovup_sym_type type,
 				 enum ovup_sym_bind bind, const char *file)
@@ -80,6 +106,7 @@ struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const cha
 	s->pos = 0;
 	s->seq = (uint32_t)st->nsyms;
 	s->file = file ? ovup_symtab_intern(st, file) : NULL;
+	s->version = NULL;
 	st->nsyms++;
 	st->sorted = 0;
 	return s;
@@ -174,11 +201,20 @@ void ovup_symtab_finish(struct ovup_symtab *st)
 		struct ovup_sym *s = &st->syms[i];
 		struct ovup_sym *prev = out ? &st->syms[out - 1] : NULL;
 
-		/* the same symbol listed twice by one object (e.g. a local
-		 * alias table) is one symbol */
+		/* the same symbol listed twice by one object (a local alias,
+		 * memcpy and memcpy@@GLIBC_2.14) is one symbol, as global as
+		 * the most global of them */
 		if (prev && !strcmp(prev->name, s->name) && prev->obj == s->obj &&
-		    prev->addr == s->addr)
+		    prev->addr == s->addr) {
+			if (prev->bind == OVUP_BIND_LOCAL && s->bind != OVUP_BIND_LOCAL) {
+				prev->bind = s->bind;
+				prev->vis = s->vis;
+				prev->file = NULL;
+			}
+			if (!prev->version)
+				prev->version = s->version;
 			continue;
+		}
 		if (prev && !strcmp(prev->name, s->name) && prev->obj == s->obj)
 			s->pos = prev->pos + 1;
 		else
@@ -187,6 +223,10 @@ void ovup_symtab_finish(struct ovup_symtab *st)
 	}
 	st->nsyms = out;
 	st->sorted = 1;
+	for (i = 0; i < st->nobjs; i++)
+		if (st->objs[i].nself_imports)
+			qsort(st->objs[i].self_imports, st->objs[i].nself_imports, sizeof(uint64_t),
+			      u64_cmp);
 }
 
 void ovup_symtab_free(struct ovup_symtab *st)
@@ -201,6 +241,7 @@ void ovup_symtab_free(struct ovup_symtab *st)
 		free(st->objs[i].symsrc);
 		free(st->objs[i].debug_hint);
 		free(st->objs[i].open_path);
+		free(st->objs[i].self_imports);
 	}
 	free(st->pool);
 	free(st->objs);
@@ -361,12 +402,111 @@ static void stripped_hint(const struct ovup_symtab *st, char *buf, size_t len)
 		snprintf(buf + used, len - used, ")");
 }
 
+/* Where the dynamic linker looks for a global definition: the
+ * executable first, the loader last, the others in its search list (or,
+ * when that is unknown, in table order). */
+static unsigned long search_rank(const struct ovup_symtab *st, uint32_t obj)
+{
+	const struct ovup_object *o = &st->objs[obj];
+
+	if (o->is_main)
+		return 0;
+	if (o->is_loader)
+		return ~0ul;
+	return o->order ? o->order : 1ul + st->nobjs + obj;
+}
+
+static int is_global(const struct ovup_symtab *st, const struct ovup_sym *s, long arg)
+{
+	(void)st;
+	(void)arg;
+	return s->bind != OVUP_BIND_LOCAL && s->vis != OVUP_VIS_HIDDEN &&
+	       s->vis != OVUP_VIS_INTERNAL;
+}
+
+/* Global definitions first in search order: c[0] is the one every
+ * caller that goes through a PLT or GOT binds to. */
+static void sort_by_search(const struct ovup_symtab *st, const struct ovup_sym **c, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && search_rank(st, c[j]->obj) < search_rank(st, c[j - 1]->obj);
+		     j--) {
+			const struct ovup_sym *t = c[j];
+
+			c[j] = c[j - 1];
+			c[j - 1] = t;
+		}
+}
+
+/* An interposed definition still runs when its own object calls it
+ * directly (not through its PLT or GOT), or it is protected. */
+static int still_called(const struct ovup_symtab *st, const struct ovup_sym *s)
+{
+	return s->vis == OVUP_VIS_PROTECTED || !self_imported(&st->objs[s->obj], s->name);
+}
+
+static int ambiguous_func(const struct ovup_symtab *st, const char *name, const struct ovup_sym **c,
+			  size_t n, int globals)
+{
+	char list[2048];
+	size_t i, used = 0;
+
+	if (!globals) {
+		describe_list(st, c, n, list, sizeof(list));
+	} else {
+		for (i = 0; i < n && i < 8 && used + 2 < sizeof(list); i++) {
+			char d[512];
+
+			ovup_sym_describe(st, c[i], d, sizeof(d));
+			if (i == 0)
+				used += (size_t)snprintf(list + used, sizeof(list) - used,
+							 "%s, which every call through a PLT or "
+							 "GOT binds to",
+							 d);
+			else
+				used += (size_t)snprintf(list + used, sizeof(list) - used,
+							 ", %s, which %s's own calls reach", d,
+							 st->objs[c[i]->obj].name);
+		}
+	}
+	return ovup_err(-ENOTUNIQ,
+			"function '%s' is ambiguous: %s; say which in the patch with "
+			"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
+			name, list, name);
+}
+
+/* Among several candidates without a selector: the one global definition,
+ * or the one every caller binds to when the others are interposed and
+ * never called.  Two statics, or two globals both still called, are
+ * equals, and only the user can choose. */
+static int choose_func(const struct ovup_symtab *st, const struct ovup_selector *sel,
+		       const struct ovup_sym **c, size_t n, const struct ovup_sym **out)
+{
+	const struct ovup_sym *g[16];
+	size_t ng, i, used = 1;
+
+	ng = collect(st, sel, is_global, 0, g, OVUP_ARRAY_SIZE(g));
+	if (ng == 0 || ng > OVUP_ARRAY_SIZE(g))
+		return ambiguous_func(st, sel->name, c, n, 0);
+	sort_by_search(st, g, ng);
+	for (i = 1; i < ng; i++)
+		if (g[i]->obj != g[0]->obj && still_called(st, g[i]))
+			g[used++] = g[i];
+	if (used > 1)
+		return ambiguous_func(st, sel->name, g, used, 1);
+	*out = g[0];
+	return 0;
+}
+
 int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_selector *sel,
 			     const struct ovup_sym **out)
 {
 	const struct ovup_sym *c[16];
 	char list[2048], hint[1024];
 	size_t n;
+	int ret;
 
 	n = collect(st, sel, NULL, 0, c, OVUP_ARRAY_SIZE(c));
 	if (n == 0) {
@@ -388,13 +528,12 @@ int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_sel
 			"make it static if it is a new helper",
 			sel->name, list, hint);
 	}
+	if (n > 1 && (sel->object || sel->file || sel->pos))
+		return ambiguous_func(st, sel->name, c, n, 0);
 	if (n > 1) {
-		describe_list(st, c, n, list, sizeof(list));
-		return ovup_err(
-			-ENOTUNIQ,
-			"function '%s' is ambiguous: %s; say which in the patch with "
-			"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
-			sel->name, list, sel->name);
+		ret = choose_func(st, sel, c, n, &c[0]);
+		if (ret)
+			return ret;
 	}
 	if (!is_code(c[0]))
 		return ovup_err(-EINVAL,
@@ -403,6 +542,19 @@ int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_sel
 				sel->name, st->objs[c[0]->obj].name);
 	*out = c[0];
 	return 0;
+}
+
+void ovup_symtab_namesakes(const struct ovup_symtab *st, const struct ovup_sym *s, char *buf,
+			   size_t len)
+{
+	const struct ovup_sym *c[16], *others[16];
+	struct ovup_selector any = { .name = s->name };
+	size_t n = collect(st, &any, NULL, 0, c, OVUP_ARRAY_SIZE(c)), i, k = 0;
+
+	for (i = 0; i < n && i < OVUP_ARRAY_SIZE(c); i++)
+		if (c[i]->addr != s->addr)
+			others[k++] = c[i];
+	describe_list(st, others, k, buf, len);
 }
 
 static int in_obj_local(const struct ovup_symtab *st, const struct ovup_sym *s, long obj)
@@ -418,18 +570,41 @@ static int is_local(const struct ovup_symtab *st, const struct ovup_sym *s, long
 	return s->bind == OVUP_BIND_LOCAL;
 }
 
-static int is_global_in(const struct ovup_symtab *st, const struct ovup_sym *s, long obj)
+/* "the global symbols of app, libc.so.6 and ld-linux-x86-64.so.2", in
+ * search order, for a reference that is nowhere. */
+static void searched(const struct ovup_symtab *st, long scope, char *buf, size_t len)
 {
-	(void)st;
-	return s->bind != OVUP_BIND_LOCAL && (long)s->obj == obj;
+	uint32_t *ord = ovup_xmalloc((st->nobjs + 1) * sizeof(*ord));
+	size_t i, j, used = 0;
+
+	for (i = 0; i < st->nobjs; i++) {
+		for (j = i; j > 0 && search_rank(st, ord[j - 1]) > search_rank(st, (uint32_t)i);
+		     j--)
+			ord[j] = ord[j - 1];
+		ord[j] = (uint32_t)i;
+	}
+	buf[0] = 0;
+	if (scope >= 0)
+		used += (size_t)snprintf(buf, len, "the static symbols of %s and ",
+					 st->objs[scope].name);
+	used += (size_t)snprintf(buf + used, len - used, "the global symbols of ");
+	for (i = 0; i < st->nobjs && i < 12 && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i == 0               ? ""
+					 : i + 1 == st->nobjs ? " and "
+							      : ", ",
+					 st->objs[ord[i]].name);
+	if (st->nobjs > 12 && used < len)
+		snprintf(buf + used, len - used, " and %zu more", st->nobjs - 12);
+	free(ord);
 }
 
 int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_selector *sel,
 			    long scope, const struct ovup_sym **out)
 {
 	const struct ovup_sym *c[16];
-	char list[2048], hint[1024];
-	size_t n, i, pass;
+	char list[2048], hint[1024], where[1024];
+	size_t n;
 
 	if (sel->object || sel->file || sel->pos) {
 		n = collect(st, sel, NULL, 0, c, OVUP_ARRAY_SIZE(c));
@@ -450,34 +625,41 @@ int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_sele
 		if (n > 1)
 			goto ambiguous;
 	}
-	/* 2. global definitions, executable first and the loader last, as the
-	 * dynamic linker searches (copy relocations make this essential) */
-	for (pass = 0; pass < 3; pass++) {
-		for (i = 0; i < st->nobjs; i++) {
-			const struct ovup_object *o = &st->objs[i];
-			int want = pass == 0   ? o->is_main
-				   : pass == 2 ? o->is_loader
-					       : !o->is_main && !o->is_loader;
-
-			if (!want)
-				continue;
-			n = collect(st, sel, is_global_in, (long)i, c, OVUP_ARRAY_SIZE(c));
-			if (n >= 1) {
-				n = 1;
-				goto found;
-			}
-		}
-	}
-	/* 3. a static symbol, if exactly one object has it */
-	n = collect(st, sel, is_local, 0, c, OVUP_ARRAY_SIZE(c));
-	if (n == 1)
+	/* 2. the first global definition in the dynamic linker's search
+	 * order: the executable's copy of a copy-relocated variable, libc's
+	 * memcpy rather than ld.so's private one */
+	n = collect(st, sel, is_global, 0, c, OVUP_ARRAY_SIZE(c));
+	if (n >= 1) {
+		sort_by_search(st, c, OVUP_MIN(n, OVUP_ARRAY_SIZE(c)));
 		goto found;
-	if (n > 1)
-		goto ambiguous;
+	}
+	n = collect(st, sel, is_local, 0, c, OVUP_ARRAY_SIZE(c));
+	if (st->statics_shared) {
+		/* 3. the kernel: a static symbol, if exactly one object has it */
+		if (n == 1)
+			goto found;
+		if (n > 1)
+			goto ambiguous;
+		suggestions(st, sel->name, 0, list, sizeof(list));
+		return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in the target%s",
+				sel->name, list);
+	}
+	/* other objects' statics are not the patch's to use unless it says
+	 * which */
+	searched(st, scope, where, sizeof(where));
+	if (n) {
+		describe_list(st, c, n, list, sizeof(list));
+		return ovup_err(
+			-ENOENT,
+			"symbol '%s' used by the patch is not in %s; static symbols of "
+			"that name elsewhere: %s; to use one, say which with "
+			"OVUP_OBJECT(%s, \"...\"), OVUP_FILE or OVUP_SYMPOS (include/ovup.h)",
+			sel->name, where, list, sel->name);
+	}
 	suggestions(st, sel->name, 0, list, sizeof(list));
 	stripped_hint(st, hint, sizeof(hint));
-	return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in the target%s%s",
-			sel->name, list, hint);
+	return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in %s%s%s", sel->name, where,
+			list, hint);
 found:
 	*out = c[0];
 	return 0;

@@ -26,6 +26,13 @@ struct ovup_object {
 	char *symsrc;     /* where the symbols came from */
 	char *debug_hint; /* without .symtab: the debug file that would help */
 	char *open_path;  /* path that opens the mapped file itself */
+	/* 1-based place in the dynamic loader's search list, 0 if unknown
+	 * (then: the executable, the others in table order, the loader) */
+	unsigned order;
+	/* hashes (sorted) of the names it defines and still calls through its
+	 * own PLT or GOT: another object's definition can take those calls */
+	uint64_t *self_imports;
+	size_t nself_imports;
 };
 
 struct ovup_sym {
@@ -39,6 +46,7 @@ struct ovup_sym {
 	uint32_t pos;          /* 1-based rank among same-named symbols of obj */
 	uint32_t seq;          /* insertion order, for pos */
 	const char *file;      /* source file of a local symbol, or NULL */
+	const char *version;   /* default version of a versioned global, or NULL */
 };
 
 struct ovup_symtab {
@@ -49,6 +57,10 @@ struct ovup_symtab {
 	char **pool; /* owned string chunks */
 	size_t npool, poolcap, chunk_used, chunk_size;
 	int sorted;
+	/* a static symbol any object holds is usable when it is the only
+	 * one of its name (the kernel's, where kallsyms names them all); a
+	 * process's are the patch's only in its own object or when selected */
+	int statics_shared;
 };
 
 /* What a patch says about which same-named symbol it means. */
@@ -60,6 +72,9 @@ struct ovup_selector {
 };
 
 size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *o);
+/* Records that object obj reaches its own symbol name through the PLT or
+ * GOT (before finish). */
+void ovup_symtab_add_self_import(struct ovup_symtab *st, uint32_t obj, const char *name);
 /* The symbol added, valid until the next add (for fields set rarely). */
 struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const char *name,
 				 uint64_t addr, uint64_t size, enum ovup_sym_type type,
@@ -79,13 +94,20 @@ void ovup_sym_describe(const struct ovup_symtab *st, const struct ovup_sym *s, c
 		       size_t len);
 
 /* The function a patch replaces.  0 and *out, or -errno with the message
- * recorded (not found + suggestions, ambiguous + candidates, not a function). */
+ * recorded (not found + suggestions, ambiguous + candidates, not a function).
+ * One global definition wins over local namesakes in other objects, and
+ * the definition every caller binds to wins over interposed ones. */
 int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_selector *sel,
 			     const struct ovup_sym **out);
 /* A symbol a patch uses.  scope: the object the patch's functions are in
  * (its local symbols win), or -1. */
 int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_selector *sel,
 			    long scope, const struct ovup_sym **out);
+
+/* Writes into buf the same-named symbols at other addresses than s (what
+ * s was chosen over), "" when there are none. */
+void ovup_symtab_namesakes(const struct ovup_symtab *st, const struct ovup_sym *s, char *buf,
+			   size_t len);
 
 /* Appends up to max "did you mean" names of functions close to name. */
 size_t ovup_symtab_suggest(const struct ovup_symtab *st, const char *name, int funcs_only,

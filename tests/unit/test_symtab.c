@@ -37,6 +37,28 @@ static void count_sym(void *arg, const struct ovup_elf_sym *s)
 	c->dyn++;
 }
 
+struct vcount {
+	int memcpy_default, memcpy_old, versioned_plain, malloc_self, strlen_self;
+};
+
+static void version_sym(void *arg, const struct ovup_elf_sym *s)
+{
+	struct vcount *c = arg;
+
+	c->memcpy_default += !strcmp(s->name, "memcpy") && s->version &&
+			     !strcmp(s->version, "GLIBC_2.14") && s->type == OVUP_SYM_IFUNC;
+	c->memcpy_old += !strcmp(s->name, "memcpy@GLIBC_2.2.5") && !s->version;
+	c->versioned_plain += strstr(s->name, "@@") != NULL;
+}
+
+static void self_import(void *arg, const char *name)
+{
+	struct vcount *c = arg;
+
+	c->malloc_self |= !strcmp(name, "malloc");
+	c->strlen_self |= !strcmp(name, "strlen");
+}
+
 static uint32_t obj(struct ovup_symtab *st, const char *path, int is_main, int is_loader)
 {
 	struct ovup_object o = { 0 };
@@ -53,9 +75,11 @@ int main(void)
 {
 	struct ovup_elf_info info;
 	struct count c = { 0 };
+	struct vcount vc;
 	struct ovup_symtab st = { 0 };
 	const struct ovup_sym *s;
 	const char *sug[3];
+	char buf[1024];
 	uint32_t exe, libc, lib2, ld;
 	int fd;
 
@@ -91,6 +115,18 @@ int main(void)
 	is_int(ovup_elf_info(fd, &info), -ENOEXEC, "a text file is not ELF");
 	close(fd);
 
+	/* symbol versions and self-imports of the real libc */
+	fd = open("/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY);
+	memset(&vc, 0, sizeof(vc));
+	is_int(ovup_elf_symbols(fd, 1, version_sym, &vc), 0, "libc's .dynsym reads");
+	is_int(vc.memcpy_default, 1, "memcpy is named plainly with its default version GLIBC_2.14");
+	is_int(vc.memcpy_old, 1, "memcpy@GLIBC_2.2.5 keeps its whole name");
+	is_int(vc.versioned_plain, 0, "no name keeps an '@' of .dynsym's version table");
+	is_int(ovup_elf_self_imports(fd, self_import, &vc), 0, "libc's dynamic relocations read");
+	ok(vc.malloc_self, "libc calls its own malloc through its PLT (so it can be interposed)");
+	is_int(vc.strlen_self, 0, "... but its strlen directly");
+	close(fd);
+
 	/* lookup rules on a hand-made table */
 	exe = obj(&st, "/usr/bin/app", 1, 0);
 	libc = obj(&st, "/lib/libc.so.6", 0, 0);
@@ -110,6 +146,20 @@ int main(void)
 	ovup_symtab_add(&st, ld, "malloc", 0xa000, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_add(&st, libc, "malloc", 0x7200, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_add(&st, libc, "strlen", 0x7300, 40, OVUP_SYM_IFUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "getpid", 0x7500, 8, OVUP_SYM_FUNC, OVUP_BIND_WEAK, NULL);
+	ovup_symtab_add(&st, ld, "getpid", 0xa100, 8, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, "rtld.c");
+	/* libc's .symtab: a static alias, then the default and an old version */
+	ovup_symtab_add(&st, libc, "memcpy", 0x7400, 40, OVUP_SYM_IFUNC, OVUP_BIND_LOCAL, "m.c");
+	ovup_symtab_add(&st, libc, "memcpy@GLIBC_2.2.5", 0x7480, 40, OVUP_SYM_FUNC,
+			OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "memcpy", 0x7400, 40, OVUP_SYM_IFUNC, OVUP_BIND_GLOBAL, NULL)
+		->version = "GLIBC_2.14";
+	ovup_symtab_add(&st, ld, "memcpy", 0xa200, 40, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, "rtld.c");
+	ovup_symtab_add(&st, exe, "interposed", 0x1500, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, lib2, "interposed", 0x9500, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add_self_import(&st, lib2, "interposed");
+	ovup_symtab_add(&st, exe, "both", 0x1600, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, lib2, "both", 0x9600, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_finish(&st);
 
 #define SEL(...) (&(struct ovup_selector){ __VA_ARGS__ })
@@ -156,14 +206,51 @@ int main(void)
 	       "a static name resolves in the patched object's scope");
 	is_int(s->addr, 0x9100, "... to the scope's own");
 	ovup_err_clear();
-	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "helper"), (long)libc, &s), -ENOTUNIQ,
-	       "outside any scope it is ambiguous");
-	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "only_here"), -1, &s), 0,
-	       "a unique static anywhere resolves");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "helper"), (long)libc, &s), -ENOENT,
+	       "other objects' statics are not candidates (was: ambiguous)");
+	has_str(ovup_err_msg(), "static symbols of that name elsewhere: app:a.c#1",
+		"... the message lists them");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "only_here"), (long)exe, &s), -ENOENT,
+	       "another object's static is not used without a selector (was: resolved)");
+	has_str(ovup_err_msg(),
+		"not in the static symbols of app and the global symbols of app, "
+		"libc.so.6, libfoo.so.1 and ld-linux.so.2",
+		"... the message names the objects searched, in search order");
+	has_str(ovup_err_msg(), "libfoo.so.1:c.c#1", "... and the static namesake");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "only_here", .object = "libfoo.so.1"),
+				       (long)exe, &s),
+	       0, "... which a selector chooses");
 	ovup_err_clear();
 	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "prinft"), -1, &s), -ENOENT,
 	       "an unknown symbol");
 	has_str(ovup_err_msg(), "did you mean 'printf'", "... suggests the nearest");
+
+	/* the dynamic linker's choices */
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "getpid"), &s), 0,
+	       "one global getpid and a static one in the loader: not ambiguous");
+	is_int(s->obj, libc, "... libc's global is replaced");
+	ovup_symtab_namesakes(&st, s, buf, sizeof(buf));
+	has_str(buf, "ld-linux.so.2:rtld.c#1 (static",
+		"... the loader's static namesake is listed");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "memcpy"), (long)lib2, &s), 0,
+	       "memcpy: libc's global, not the loader's static");
+	is_int(s->addr, 0x7400, "... the default version, not memcpy@GLIBC_2.2.5");
+	is_int(s->bind, OVUP_BIND_GLOBAL, "... a static alias at its address does not hide it");
+	is_str(s->version, "GLIBC_2.14", "... and its version is kept");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "interposed"), &s), 0,
+	       "a global the executable interposes, called by its library through the PLT");
+	is_int(s->obj, exe, "... the executable's, which every call reaches");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "both"), &s), -ENOTUNIQ,
+	       "two globals both called (the library calls its own directly): ambiguous");
+	has_str(ovup_err_msg(),
+		"app#1 (global, 0x1600), which every call through a PLT or GOT "
+		"binds to, libfoo.so.1#1 (global, 0x9600), which libfoo.so.1's own "
+		"calls reach",
+		"... the message says which callers bind to each");
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "both", .object = "libfoo.so.1"), &s), 0,
+	       "... a selector chooses");
 
 	is_int(ovup_symtab_suggest(&st, "compute_", 1, sug, 3), 1, "one function near 'compute_'");
 	is_int(ovup_symtab_suggest(&st, "zzzzzzzzzzzz", 1, sug, 3), 0, "nothing near nonsense");

@@ -222,6 +222,7 @@ int ovup_kern_labels(struct ovup_target *t, struct ovup_symtab *st)
 	struct kread r = { .st = st, .cur_mod = "vmlinux" };
 
 	(void)t;
+	st->statics_shared = 1; /* as kpatch and livepatch resolve them */
 	if (!text)
 		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
 	object_of(st, "vmlinux");

@@ -35,9 +35,18 @@ static void add_sym(void *arg, const struct ovup_elf_sym *s)
 {
 	struct label_ctx *c = arg;
 
-	ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size, s->type, s->bind,
-			s->file)
-		->vis = s->vis;
+	struct ovup_sym *sym = ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size,
+					       s->type, s->bind, s->file);
+
+	sym->vis = s->vis;
+	sym->version = s->version ? ovup_symtab_intern(c->st, s->version) : NULL;
+}
+
+static void add_self_import(void *arg, const char *name)
+{
+	struct label_ctx *c = arg;
+
+	ovup_symtab_add_self_import(c->st, c->obj, name);
 }
 
 static int open_debug(const struct ovup_elf_info *info, const char *path, char **found, char **hint)
@@ -214,6 +223,7 @@ static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
 		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
 		ovup_elf_symbols(fd, 1, add_sym, &c);
 	}
+	ovup_elf_self_imports(fd, add_self_import, &c);
 }
 
 int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
