@@ -66,6 +66,40 @@ ok $? "... the two differ"
 run_ovup revert -p "$VPID"
 stop_victim z
 
+# two global definitions: equals only when both are still called
+start_victim v "$V/victim-pie"
+is "$(ask v call lib_overridden 1)" 100002 "libvictim.so's call of overridden() reaches the executable's"
+patch ovr <<'P'
+int overridden(int x) { return x + 50; }
+P
+run_ovup apply -p "$VPID" "$WORK/ovr.c"
+is "$RC" 0 "a global the executable interposes is not ambiguous"
+like "$ERR" "'overridden' replaces victim-pie#1 \(global.*not replaced: libvictim\.so#1 \(global" \
+	"... the library's definition, which nothing calls, is named as not replaced"
+is "$(ask v call overridden 1)" 51 "the executable's calls run the new code"
+is "$(ask v call lib_overridden 1)" 51 "... and so do the library's, through its PLT"
+run_ovup revert -p "$VPID"
+patch twin <<'P'
+int twin(int x) { return x + 70; }
+P
+before=$(snap "$VPID")
+run_ovup apply -p "$VPID" "$WORK/twin.c"
+is "$RC" 1 "two globals both called (one protected) are ambiguous"
+like "$ERR" "'twin' is ambiguous: victim-pie#1 \(global, 0x[0-9a-f]+\), which every call through a PLT or GOT binds to, libvictim\.so#1 \(global, 0x[0-9a-f]+\), which libvictim\.so's own calls reach" \
+	"... the message says which callers bind to each"
+same_mem "$before" "$(snap "$VPID")" "... the target is untouched"
+patch twinlib <<'P'
+#include <ovup.h>
+OVUP_OBJECT(twin, "libvictim.so");
+int twin(int x) { return x + 70; }
+P
+run_ovup apply -p "$VPID" "$WORK/twinlib.c"
+is "$RC" 0 "OVUP_OBJECT chooses the library's twin"
+is "$(ask v call lib_twin 1)" 71 "... the library's own calls run it"
+is "$(ask v call twin 1)" 100003 "... the executable's twin is unchanged"
+run_ovup revert -p "$VPID"
+stop_victim v
+
 # getpid in a running multi-threaded daemon
 port=$((20000 + $$ % 20000))
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done

@@ -118,6 +118,19 @@ extern int entered(int x);         /* spin.S: another function jumps into its fi
 extern int scale(int x);           /* ipa.c: callers rely on its registers */
 extern int scale_sum(int n);       /* ipa.c: such a caller */
 extern int lib_sum(int n);         /* ipa.c: calls lib_compute through the PLT */
+extern int lib_overridden(int x);  /* libvictim.so: calls overridden() through its PLT */
+extern int lib_twin(int x);        /* libvictim.so: calls its own protected twin() */
+
+/* libvictim.so defines these two as well (see there) */
+__attribute__((noinline)) int overridden(int x)
+{
+	return x + 100001;
+}
+
+__attribute__((noinline)) int twin(int x)
+{
+	return x + 100002;
+}
 
 static void *blocker(void *arg)
 {
@@ -145,11 +158,24 @@ static const struct {
 	const char *name;
 	int (*fn)(int);
 } table[] = {
-	{ "compute", compute },     { "secret", secret },       { "lib_compute", lib_compute },
-	{ "dup_a", dup_a },         { "dup_b", dup_b },         { "tiny", tiny },
-	{ "strlen", call_strlen },  { "inl_scale", inl_scale }, { "uses_inline", uses_inline },
-	{ "loopy", loopy },         { "entered", entered },     { "scale", scale },
-	{ "scale_sum", scale_sum }, { "lib_sum", lib_sum },
+	{ "compute", compute },
+	{ "secret", secret },
+	{ "lib_compute", lib_compute },
+	{ "dup_a", dup_a },
+	{ "dup_b", dup_b },
+	{ "tiny", tiny },
+	{ "strlen", call_strlen },
+	{ "inl_scale", inl_scale },
+	{ "uses_inline", uses_inline },
+	{ "loopy", loopy },
+	{ "entered", entered },
+	{ "scale", scale },
+	{ "scale_sum", scale_sum },
+	{ "lib_sum", lib_sum },
+	{ "overridden", overridden },
+	{ "lib_overridden", lib_overridden },
+	{ "twin", twin },
+	{ "lib_twin", lib_twin },
 };
 
 #define MAXV 8
