@@ -245,8 +245,13 @@ static int plan_refs(struct ovup_plan *p)
 				return ovup_err(ret,
 						"symbol '%s' used by the patch is an IFUNC in %s "
 						"and the implementation the target selected "
-						"cannot be found",
-						s->name, p->st.objs[ref->obj].name);
+						"cannot be found: %s has no slot of its own for "
+						"it, and no object of the target has called it "
+						"yet (the dynamic linker selects at the first "
+						"call); name an implementation with OVUP_OBJECT, "
+						"or apply once the target has called it",
+						s->name, p->st.objs[ref->obj].name,
+						p->st.objs[ref->obj].name);
 		}
 		ovup_plan_add_label(p, s->name, addr, (long)ref->obj);
 	}

@@ -329,6 +329,89 @@ int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void 
 	return 0;
 }
 
+/* The version a .dynsym entry that is undefined asks for, from
+ * .gnu.version_r, or NULL. */
+static const char *needed_version(Elf *e, Elf_Data *versym, size_t i)
+{
+	GElf_Versym vs;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	Elf_Data *d;
+	GElf_Verneed vn;
+	size_t off = 0;
+
+	if (!versym || !gelf_getversym(versym, (int)i, &vs) || (vs & 0x7fff) <= VER_NDX_GLOBAL)
+		return NULL;
+	scn = find_scn(e, SHT_GNU_verneed, NULL, &sh);
+	d = scn ? elf_getdata(scn, NULL) : NULL;
+	while (d && gelf_getverneed(d, (int)off, &vn)) {
+		size_t aoff = off + vn.vn_aux, k;
+		GElf_Vernaux va;
+
+		for (k = 0; k < vn.vn_cnt && gelf_getvernaux(d, (int)aoff, &va); k++) {
+			if (va.vna_other == (vs & 0x7fff))
+				return elf_strptr(e, sh.sh_link, va.vna_name);
+			aoff += va.vna_next;
+		}
+		if (!vn.vn_next)
+			break;
+		off += vn.vn_next;
+	}
+	return NULL;
+}
+
+int ovup_elf_import_slot(int fd, const char *name, const char *version, uint64_t *slot)
+{
+	Elf *e = ovup_elf_open(fd);
+	Elf_Scn *scn = NULL, *dynsym, *vscn;
+	GElf_Shdr dsh;
+	Elf_Data *syms, *versym;
+	int ret = -ENOENT;
+
+	if (!e)
+		return -ENOEXEC;
+	dynsym = find_scn(e, SHT_DYNSYM, NULL, &dsh);
+	syms = dynsym ? elf_getdata(dynsym, NULL) : NULL;
+	vscn = find_scn(e, SHT_GNU_versym, NULL, NULL);
+	versym = vscn ? elf_getdata(vscn, NULL) : NULL;
+	while (ret && syms && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+		    elf_ndxscn(dynsym) != sh.sh_link)
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; d && i < n; i++) {
+			GElf_Rela r;
+			GElf_Sym s;
+			const char *sn, *v;
+			size_t si;
+
+			if (!gelf_getrela(d, (int)i, &r) ||
+			    (GELF_R_TYPE(r.r_info) != R_X86_64_GLOB_DAT &&
+			     GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT))
+				continue;
+			si = GELF_R_SYM(r.r_info);
+			if (!si || !gelf_getsym(syms, (int)si, &s) || s.st_shndx != SHN_UNDEF)
+				continue;
+			sn = elf_strptr(e, dsh.sh_link, s.st_name);
+			if (!sn || strcmp(sn, name))
+				continue;
+			v = needed_version(e, versym, si);
+			if (version && v && strcmp(v, version))
+				continue;
+			*slot = r.r_offset;
+			ret = 0;
+			break;
+		}
+	}
+	elf_end(e);
+	return ret;
+}
+
 int ovup_elf_read_vaddr(int fd, uint64_t vaddr, void *buf, size_t len)
 {
 	struct ovup_elf_info info;

@@ -62,6 +62,11 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx);
  * dynamic linker may bind those calls to another object's definition. */
 int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void *ctx);
 
+/* Finds the GOT slot (link-time address) that a GLOB_DAT or JUMP_SLOT
+ * relocation fills with another object's name, of version (NULL: any);
+ * -ENOENT when fd imports no such symbol. */
+int ovup_elf_import_slot(int fd, const char *name, const char *version, uint64_t *slot);
+
 /* Reads len bytes at link-time address vaddr from the file's contents. */
 int ovup_elf_read_vaddr(int fd, uint64_t vaddr, void *buf, size_t len);
 

@@ -36,6 +36,31 @@ run_ovup revert -p "$VPID"
 is "$RC" 0 "reverted"
 is "$(ask z zerror -3)" "data error" "the old zError is back"
 
+# an IFUNC that only another object's slot knows: libm has none of its
+# own for floor, so its choice is known once the program has called it
+patch zfloor <<'P'
+#include <math.h>
+#include <stdio.h>
+const char *zError(int err)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "floor %g", floor(err * 2.5));
+	return buf;
+}
+P
+before=$(snap "$VPID")
+run_ovup apply -p "$VPID" "$WORK/zfloor.c"
+is "$RC" 1 "floor, which nothing has called yet: refused"
+like "$ERR" "'floor' used by the patch is an IFUNC in libm\.so\.6 .*no object of the target has called it yet" \
+	"... saying why and what to do"
+same_mem "$before" "$(snap "$VPID")" "... the target is untouched"
+is "$(ask z floor 3)" 4 "the program calls floor once"
+run_ovup apply -p "$VPID" "$WORK/zfloor.c"
+is "$RC" 0 "now the patch applies: the program's bound slot names the implementation (was: refused)"
+is "$(ask z zerror 3)" "floor 7" "... and the patch's floor computes"
+run_ovup revert -p "$VPID"
+
 # symbol versions: plain memcpy is the default version; the old one only
 # when the patch asks for it by version
 run_ovup symbols -p "$VPID" 'memcpy*'

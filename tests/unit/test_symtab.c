@@ -127,6 +127,22 @@ int main(void)
 	is_int(vc.strlen_self, 0, "... but its strlen directly");
 	close(fd);
 
+	/* the slots through which a program reaches another object's symbol */
+	{
+		uint64_t slot = 0;
+
+		fd = open(VICTIMS "zvictim", O_RDONLY);
+		is_int(ovup_elf_import_slot(fd, "floor", "GLIBC_2.2.5", &slot), 0,
+		       "zvictim imports floor@GLIBC_2.2.5 through a GOT slot");
+		ok(slot != 0, "... at a link-time address");
+		is_int(ovup_elf_import_slot(fd, "floor", NULL, &slot), 0, "... of any version");
+		is_int(ovup_elf_import_slot(fd, "floor", "GLIBC_9.9", &slot), -ENOENT,
+		       "... but not of another version");
+		is_int(ovup_elf_import_slot(fd, "zError", NULL, &slot), 0, "and zlib's zError");
+		is_int(ovup_elf_import_slot(fd, "main", NULL, &slot), -ENOENT, "not its own main");
+		close(fd);
+	}
+
 	/* lookup rules on a hand-made table */
 	exe = obj(&st, "/usr/bin/app", 1, 0);
 	libc = obj(&st, "/lib/libc.so.6", 0, 0);

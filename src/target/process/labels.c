@@ -226,6 +226,26 @@ static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
 	ovup_elf_self_imports(fd, add_self_import, &c);
 }
 
+/* Each object's place in the loader's own list, which is the order it
+ * searches for a global definition (the maps' address order is not). */
+static void search_order(struct proc_target *p, struct ovup_symtab *st)
+{
+	struct ovup_linkmap *lm;
+	size_t n, i;
+
+	if (ovup_proc_link_maps(p, &lm, &n)) {
+		ovup_err_clear(); /* a static program: table order it is */
+		return;
+	}
+	for (i = 0; i < st->nobjs; i++) {
+		const struct ovup_linkmap *e = ovup_linkmap_find(lm, n, &st->objs[i]);
+
+		if (e)
+			st->objs[i].order = (unsigned)(e - lm) + 1;
+	}
+	ovup_linkmaps_free(lm, n);
+}
+
 int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
 	struct proc_target *p = ovup_to_proc(t);
@@ -258,6 +278,7 @@ int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 		close(fd);
 	}
 	ovup_maps_free(m, n);
+	search_order(p, st);
 	ovup_symtab_finish(st);
 	return 0;
 }
@@ -279,6 +300,34 @@ int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st, const
 	return ovup_dwarf_inlined_callers(dwarf, s->addr - o->bias, s->name, callers, n);
 }
 
+/* Another object's GOT slot for the IFUNC, already bound: the dynamic
+ * linker stored the implementation it selected there. */
+static int bound_import(struct ovup_target *t, const struct ovup_symtab *st,
+			const struct ovup_sym *s, uint64_t *impl)
+{
+	const struct ovup_object *def = &st->objs[s->obj];
+	size_t i;
+
+	for (i = 0; i < st->nobjs; i++) {
+		const struct ovup_object *o = &st->objs[i];
+		uint64_t slot, v;
+		int fd, ret;
+
+		if (i == s->obj || (fd = open(o->open_path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		ret = ovup_elf_import_slot(fd, s->name, s->version, &slot);
+		close(fd);
+		if (ret || ovup_proc_read(t, slot + o->bias, &v, sizeof(v)))
+			continue;
+		/* a lazy slot still points into its own object's PLT */
+		if (v >= def->lo && v < def->hi && v != s->addr) {
+			*impl = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 			    const struct ovup_sym *s, uint64_t *impl)
 {
@@ -290,10 +339,10 @@ int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 	if (fd < 0)
 		return -errno;
 	/* the loader stored the resolver's choice in the object's own GOT
-	 * slot for its internal calls */
+	 * slot for its internal calls, or else in a caller's */
 	ret = ovup_elf_irelative_slot(fd, s->addr - o->bias, &slot);
 	close(fd);
 	if (ret)
-		return ret;
+		return bound_import(t, st, s, impl);
 	return ovup_proc_read(t, slot + o->bias, impl, sizeof(*impl));
 }
