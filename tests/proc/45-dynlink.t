@@ -125,6 +125,24 @@ is "$(ask v call twin 1)" 100003 "... the executable's twin is unchanged"
 run_ovup revert -p "$VPID"
 stop_victim v
 
+# a copy-relocated variable: the executable's copy, the one libc's own
+# code uses too (libc's original is never used again)
+start_victim n "$V/victim-nopie"
+run_ovup symbols -p "$VPID" optarg
+like "$OUT" "global optarg +victim-nopie" \
+	"'symbols' names the executable's copy 'optarg' (its .symtab says optarg@GLIBC_2.2.5)"
+copy=$(echo "$OUT" | awk '$6 == "victim-nopie" { print $1 }' | sed 's/^0*//')
+patch opt <<'P'
+extern char *optarg;
+int lib_compute(int x) { return (int)(long)&optarg + x; }
+P
+run_ovup apply -p "$VPID" "$WORK/opt.c"
+is "$RC" 0 "a libvictim.so patch using libc's optarg applies to a non-PIE program"
+is "$(printf '%x' "$(ask n call lib_compute 0)")" "$copy" \
+	"... and uses the executable's copy, at 0x$copy (was: libc's original)"
+run_ovup revert -p "$VPID"
+stop_victim n
+
 # getpid in a running multi-threaded daemon
 port=$((20000 + $$ % 20000))
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done

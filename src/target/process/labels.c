@@ -223,6 +223,11 @@ static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
 		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
 		ovup_elf_symbols(fd, 1, add_sym, &c);
 	}
+	/* .dynsym too: its version table names a copy-relocated variable
+	 * "optarg" where the executable's .symtab says "optarg@GLIBC_2.2.5"
+	 * (ld writes the version it needs); same-named copies merge */
+	if (o->full)
+		ovup_elf_symbols(fd, 1, add_sym, &c);
 	ovup_elf_self_imports(fd, add_self_import, &c);
 }
 
