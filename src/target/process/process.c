@@ -7,7 +7,8 @@
  * and scan.c map and free ovup's blocks, threads.c stops the threads and
  * writes the branches, memory.c reads and writes its memory, original.c
  * reads its code as the files hold it, journal.c keeps the record in it,
- * access.c says why it cannot be reached.
+ * access.c says why it cannot be reached, linkmap.c reads the loader's
+ * list of objects (search order, TLS blocks).
  */
 #define _GNU_SOURCE
 #include "process.h"

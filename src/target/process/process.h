@@ -7,6 +7,7 @@
 #define OVUP_PROCESS_H
 
 #include "../target.h"
+#include "linkmap.h"
 #include "maps.h"
 #include "ptrace.h"
 #include "seccomp.h"
