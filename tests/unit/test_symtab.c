@@ -110,6 +110,11 @@ int main(void)
 	ovup_symtab_add(&st, ld, "malloc", 0xa000, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_add(&st, libc, "malloc", 0x7200, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_add(&st, libc, "strlen", 0x7300, 40, OVUP_SYM_IFUNC, OVUP_BIND_GLOBAL, NULL);
+	/* thread-local: the value is an offset in each object's TLS block */
+	ovup_symtab_add(&st, exe, "tbuf", 0x0, 8, OVUP_SYM_TLS, OVUP_BIND_LOCAL, "a.c");
+	ovup_symtab_add(&st, lib2, "tbuf", 0x0, 8, OVUP_SYM_TLS, OVUP_BIND_LOCAL, "c.c");
+	ovup_symtab_add(&st, libc, "terr", 0x10, 4, OVUP_SYM_TLS, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "__terr", 0x10, 4, OVUP_SYM_TLS, OVUP_BIND_LOCAL, NULL);
 	ovup_symtab_finish(&st);
 
 #define SEL(...) (&(struct ovup_selector){ __VA_ARGS__ })
@@ -164,6 +169,18 @@ int main(void)
 	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "prinft"), -1, &s), -ENOENT,
 	       "an unknown symbol");
 	has_str(ovup_err_msg(), "did you mean 'printf'", "... suggests the nearest");
+
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "tbuf"), -1, &s), -ENOTUNIQ,
+	       "two static TLS variables at the same offset of two objects are two, not aliases");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "tbuf"), (long)lib2, &s), 0,
+	       "... the patched object's own resolves");
+	ok(s->obj == lib2 && s->type == OVUP_SYM_TLS, "... a TLS symbol of that object");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "terr"), &s), -EINVAL,
+	       "a thread-local variable cannot be replaced");
+	has_str(ovup_err_msg(), "is a variable", "... it is a variable");
+	ok(!ovup_symtab_by_addr(&st, 0x10), "a TLS offset names no function");
 
 	is_int(ovup_symtab_suggest(&st, "compute_", 1, sug, 3), 1, "one function near 'compute_'");
 	is_int(ovup_symtab_suggest(&st, "zzzzzzzzzzzz", 1, sug, 3), 0, "nothing near nonsense");
