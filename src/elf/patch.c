@@ -237,7 +237,7 @@ void ovup_elf_obj_free(struct ovup_obj *obj)
  * addend, so the code loads the slot's contents where it loaded the GOT
  * entry's.  The count of relocations changed in *n; -ENOTSUP for a
  * variable the object defines itself. */
-static int retarget_gottpoff(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, unsigned char *is_tls,
+static int retarget_gottpoff(Elf_Scn *scn, const GElf_Shdr *sh, const unsigned char *is_tls,
 			     size_t nsyms, size_t *n)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
@@ -261,14 +261,13 @@ static int retarget_gottpoff(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, unsigned
 	}
 	if (dirty)
 		elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
-	(void)e;
 	return 0;
 }
 
 /* Marks in is_tls the undefined TLS symbols (1) and the defined ones (2),
  * and turns the undefined ones into untyped symbols, which ld lets the
  * mapfile define at their slots. */
-static int untype_tls(Elf_Scn *scn, const GElf_Shdr *sh, unsigned char *is_tls, size_t nsyms)
+static int untype_tls(Elf_Scn *scn, unsigned char *is_tls, size_t nsyms)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t k;
@@ -289,7 +288,6 @@ static int untype_tls(Elf_Scn *scn, const GElf_Shdr *sh, unsigned char *is_tls, 
 	}
 	if (dirty)
 		elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
-	(void)sh;
 	return 0;
 }
 
@@ -330,13 +328,13 @@ int ovup_elf_obj_tls_slots(const char *in, const char *out, size_t *n)
 	symscn = scn;
 	nsyms = symsh.sh_size / symsh.sh_entsize;
 	is_tls = ovup_xcalloc(nsyms ? nsyms : 1, 1);
-	ret = untype_tls(symscn, &symsh, is_tls, nsyms);
+	ret = untype_tls(symscn, is_tls, nsyms);
 	for (scn = NULL; !ret && (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_RELA && sh.sh_entsize &&
 		    alloc_target(e, sh.sh_info) && elf_getscn(e, sh.sh_link) == symscn)
-			ret = retarget_gottpoff(e, scn, &sh, is_tls, nsyms, n);
+			ret = retarget_gottpoff(scn, &sh, is_tls, nsyms, n);
 	}
 	if (!ret && elf_update(e, ELF_C_WRITE) < 0)
 		ret = -EIO;

@@ -21,7 +21,9 @@ int tls_get(int x)
 }
 P
 
-for bin in victim-pie victim-nopie; do
+# victim-stripped: its symbols, tls_exe's too, from the split debug file
+export OVUP_DEBUG_ROOT=$V/debug
+for bin in victim-pie victim-nopie victim-stripped; do
 	start_victim v "$V/$bin"
 	is "$(ask v tls 0 1)" 31 "$bin: tls_get(1) reads tls_exe 10 and lib_tls 20 (main thread)"
 	is "$(ask v tls 1 1)" 31 "$bin: ... and the same in another thread"
