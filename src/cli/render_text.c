@@ -221,7 +221,10 @@ void ovup_render_text_list(const struct ovup_list_result *r)
 
 const char *ovup_sym_kind(const struct ovup_sym *s)
 {
-	return s->type == OVUP_SYM_FUNC ? "func" : s->type == OVUP_SYM_IFUNC ? "ifunc" : "var";
+	return s->type == OVUP_SYM_FUNC    ? "func"
+	       : s->type == OVUP_SYM_IFUNC ? "ifunc"
+	       : s->type == OVUP_SYM_TLS   ? "tls"
+					   : "var";
 }
 
 const char *ovup_sym_bind(const struct ovup_sym *s)

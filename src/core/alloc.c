@@ -43,6 +43,9 @@ int ovup_step_size(struct ovup_plan *p)
 	p->ro_size = sum_class(&p->obj, OVUP_SEC_RO);
 	if (p->t->ops->links_got)
 		p->ro_size += 8 * (p->obj.nsyms + 4) + 8;
+	/* a slot per thread-local variable (mapfile.c) */
+	if (p->ntls)
+		p->ro_size += 8 * p->ntls + 8;
 	p->rw_size = sum_class(&p->obj, OVUP_SEC_RW) + sum_class(&p->obj, OVUP_SEC_BSS);
 	/* trampolines for OVUP_ORIG go after the code */
 	p->code_size = OVUP_ALIGN_UP(p->text_size, 16);

@@ -96,6 +96,10 @@ struct ovup_mapfile_in {
 	const char *const *keep_ro;   /* extra input sections kept read-only */
 	const char *const *discard;   /* extra input sections dropped */
 	const char *const *keep_text; /* extra input sections in the code */
+	/* thread-local variables: name, and in addr the offset from the
+	 * thread pointer its slot holds (two's complement) */
+	const struct ovup_label *tls;
+	size_t ntls;
 };
 char *ovup_mapfile(const struct ovup_mapfile_in *in);
 

@@ -48,6 +48,8 @@ int ovup_step_mapfile(struct ovup_plan *p)
 	in.rw_base = rob + OVUP_ALIGN_UP(p->ro_size, OVUP_PAGE);
 	in.labels = p->labels;
 	in.nlabels = p->nlabels;
+	in.tls = p->tls;
+	in.ntls = p->ntls;
 	in.keep_ro = p->t->ops->mapfile_keep_ro;
 	in.discard = p->t->ops->mapfile_discard;
 	in.keep_text = p->t->ops->mapfile_keep_text;
@@ -101,8 +103,32 @@ static int build_trampolines(struct ovup_plan *p)
 	return 0;
 }
 
+/* The object ld links: the patch's own, or a copy whose initial-exec
+ * accesses read the slots of the mapfile (see ovup_elf_obj_tls_slots):
+ * ld itself would refuse a TLS access of a symbol the mapfile defines,
+ * and turn a GOT slot's offset into a different one, its own. */
+static int link_object(struct ovup_plan *p, char **obj)
+{
+	size_t n = 0;
+	int ret;
+
+	*obj = ovup_xstrdup(p->objpath);
+	if (!p->ntls)
+		return 0;
+	free(*obj);
+	*obj = ovup_xasprintf("%s/patch-tls.o", p->tmp);
+	ret = ovup_elf_obj_tls_slots(p->objpath, *obj, &n);
+	if (ret)
+		return ovup_err(ret,
+				"%s: cannot point its thread-local accesses at their slots: %s",
+				p->source, strerror(-ret));
+	ovup_info("%s: %zu initial-exec access(es) of %zu thread-local variable(s)", p->source, n,
+		  p->ntls);
+	return 0;
+}
+
 /* ld, with the mapfile: an image that needs no relocation at run time. */
-static int run_ld(struct ovup_plan *p, const char *map, const char *out)
+static int run_ld(struct ovup_plan *p, const char *map, const char *obj, const char *out)
 {
 	char *ld = getenv("OVUP_LD") && *getenv("OVUP_LD") ? getenv("OVUP_LD") : "ld";
 	char *argv[] = {
@@ -124,7 +150,7 @@ static int run_ld(struct ovup_plan *p, const char *map, const char *out)
 		"norelro",
 		"--no-warn-rwx-segments",
 		"--orphan-handling=error",
-		p->objpath,
+		(char *)obj,
 		NULL,
 	};
 	char *output = NULL;
@@ -213,9 +239,12 @@ int ovup_step_link(struct ovup_plan *p)
 {
 	char *map = ovup_xasprintf("%s/mapfile.ld", p->tmp);
 	char *out = ovup_xasprintf("%s/patch.elf", p->tmp);
+	char *obj = NULL;
 	int ret;
 
-	ret = run_ld(p, map, out);
+	ret = link_object(p, &obj);
+	if (!ret)
+		ret = run_ld(p, map, obj, out);
 	if (!ret)
 		ret = read_image(p, out);
 	if (!ret && p->t->ops->fixup)
@@ -228,6 +257,7 @@ int ovup_step_link(struct ovup_plan *p)
 		ret = ovup_plan_contracts(p);
 	if (!ret)
 		ret = make_jumps(p);
+	free(obj);
 	free(map);
 	free(out);
 	return ret;

@@ -46,6 +46,16 @@ char *ovup_mapfile(const struct ovup_mapfile_in *in)
 	ovup_buf_printf(&b, "  .data.rel.ro : { *(.data.rel.ro .data.rel.ro.*) }\n");
 	ovup_buf_printf(&b, "  .got : { *(.got) *(.igot) }\n");
 	ovup_buf_printf(&b, "  .got.plt : { *(.got.plt) *(.igot.plt) }\n");
+	/* a thread-local variable is its slot: the patch's initial-exec code,
+	 * pointed here instead of at a GOT entry (ovup_elf_obj_tls_slots),
+	 * loads its offset from the thread pointer */
+	if (in->ntls) {
+		ovup_buf_printf(&b, "  .got.tpoff : {");
+		for (i = 0; i < in->ntls; i++)
+			ovup_buf_printf(&b, " \"%s\" = .; QUAD(0x%" PRIx64 ");", in->tls[i].name,
+					in->tls[i].addr);
+		ovup_buf_printf(&b, " }\n");
+	}
 	/* input relocations are consumed; these patterns only keep ld's
 	 * orphan check quiet about those of writable sections (.rela__x) */
 	ovup_buf_printf(&b, "  .rela.dyn : { *(.rela.*) *(.rela_*) }\n");

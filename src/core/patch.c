@@ -104,6 +104,27 @@ static int compile(struct ovup_plan *p)
 	return ret;
 }
 
+/* A thread-local variable the patch defines: every thread that exists
+ * got its TLS block when it started, and none has room for a new one. */
+static int refuse_own_tls(const struct ovup_plan *p, const struct ovup_obj_sec *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->obj.nsyms; i++)
+		if (p->obj.syms[i].defined && p->obj.syms[i].type == OVUP_SYM_TLS)
+			return ovup_err(-ENOTSUP,
+					"%s: '%s' is a thread-local variable of the patch: "
+					"ovup cannot add one (the threads already running "
+					"have no room for it in their TLS blocks); use a "
+					"global, or 'extern __thread' for one of the "
+					"target's",
+					p->source, p->obj.syms[i].name);
+	return ovup_err(-ENOTSUP,
+			"%s: section %s: thread-local variables cannot be added by a patch; "
+			"use a global instead",
+			p->source, s->name);
+}
+
 /* Every section of the patch has a place in the target, or the patch is
  * refused naming the section and why.  Apply checks it, and build already
  * (the same message), so a patch the target cannot take is not shipped. */
@@ -126,10 +147,7 @@ int ovup_plan_check_sections(struct ovup_plan *p)
 		if (s->cls != OVUP_SEC_REJECT)
 			continue;
 		if (s->flags & SHF_TLS)
-			return ovup_err(-ENOTSUP,
-					"%s: section %s: thread-local variables cannot be "
-					"added by a patch; use a global instead",
-					p->source, s->name);
+			return refuse_own_tls(p, s);
 		if (strstr(s->name, "init_array") || strstr(s->name, "fini_array") ||
 		    strstr(s->name, "ctors") || strstr(s->name, "dtors"))
 			return ovup_err(-ENOTSUP,
@@ -140,11 +158,20 @@ int ovup_plan_check_sections(struct ovup_plan *p)
 				p->source, s->name, p->t->ops->kind,
 				p->t->ops->reject_hint ? p->t->ops->reject_hint(s->name) : "");
 	}
-	if (p->obj.has_tls_relocs)
+	if (p->obj.has_tls_relocs && !p->t->ops->tls_offset)
 		return ovup_err(-ENOTSUP,
-				"%s: the patch accesses thread-local variables directly; "
-				"that is not supported yet",
-				p->source);
+				"%s: the patch uses thread-local variables, which a %s "
+				"target does not have",
+				p->source, p->t->ops->kind);
+	/* the other models need the loader (__tls_get_addr) or assume the
+	 * patch is the executable; ovup compiles with initial-exec */
+	if (p->obj.tls_other_model)
+		return ovup_err(-ENOTSUP,
+				"%s: thread-local variable '%s' is accessed with the %s "
+				"model; ovup links only initial-exec accesses: compile "
+				"with -ftls-model=initial-exec (as 'ovup apply' and "
+				"'ovup build' do)",
+				p->source, p->obj.tls_other_sym, p->obj.tls_other_model);
 	return 0;
 }
 

@@ -72,6 +72,7 @@ void ovup_plan_release(struct ovup_plan *p)
 		free(p->funcs[i].code);
 	free(p->funcs);
 	free(p->labels);
+	free(p->tls);
 	free(p->sels);
 	free(p->mapfile);
 	free(p->name);

@@ -55,6 +55,8 @@ struct ovup_plan {
 	size_t nfuncs;
 	struct ovup_label *labels;
 	size_t nlabels;
+	struct ovup_label *tls; /* thread-local variables: addr is the offset */
+	size_t ntls;            /* from the thread pointer (mapfile.c) */
 	long scope;
 	uint64_t text_size, ro_size, rw_size;
 	uint64_t code_size; /* text_size without the trampolines */

@@ -210,6 +210,41 @@ static int plan_functions(struct ovup_plan *p)
 	return mark_orig(p);
 }
 
+/* A thread-local variable of the target the patch uses: a slot holding
+ * its offset from the thread pointer (mapfile.c), which the patch's
+ * initial-exec code reads as it would read its GOT entry.  Both sides
+ * must agree that it is thread-local: the code accesses it one way or
+ * the other. */
+static int add_tls(struct ovup_plan *p, const struct ovup_obj_sym *s, const struct ovup_sym *ref)
+{
+	const char *obj = p->st.objs[ref->obj].name;
+	int64_t tpoff = 0;
+	int ret;
+
+	if (s->type != OVUP_SYM_TLS)
+		return ovup_err(-EINVAL,
+				"%s: '%s' is a thread-local variable in %s; declare it "
+				"'extern __thread' in the patch",
+				p->source, s->name, obj);
+	if (ref->type != OVUP_SYM_TLS)
+		return ovup_err(-EINVAL,
+				"%s: '%s' is declared __thread in the patch but is not "
+				"thread-local in %s; declare it as the target does",
+				p->source, s->name, obj);
+	if (!p->t->ops->tls_offset)
+		return ovup_err(-ENOTSUP, "%s: '%s': a %s target has no thread-local variables",
+				p->source, s->name, p->t->ops->kind);
+	ret = p->t->ops->tls_offset(p->t, &p->st, ref, &tpoff);
+	if (ret)
+		return ret;
+	p->tls = ovup_xrealloc(p->tls, (p->ntls + 1) * sizeof(*p->tls));
+	p->tls[p->ntls].name = ovup_symtab_intern(&p->st, s->name);
+	p->tls[p->ntls].addr = (uint64_t)tpoff;
+	p->tls[p->ntls].obj = (long)ref->obj;
+	p->ntls++;
+	return 0;
+}
+
 /* Every symbol the patch uses and does not define, as a label: its
  * address in the target. */
 static int plan_refs(struct ovup_plan *p)
@@ -234,6 +269,12 @@ static int plan_refs(struct ovup_plan *p)
 					      &ref);
 		if (ret)
 			return ret;
+		if (s->type == OVUP_SYM_TLS || ref->type == OVUP_SYM_TLS) {
+			ret = add_tls(p, s, ref);
+			if (ret)
+				return ret;
+			continue;
+		}
 		addr = ref->addr;
 		if (ref->type == OVUP_SYM_IFUNC) {
 			/* calling the resolver would return a pointer, not do

@@ -155,8 +155,9 @@ enum ovup_sym_type ovup_elf_sym_type(unsigned char info)
 		return OVUP_SYM_FUNC;
 	case STT_OBJECT:
 	case STT_COMMON:
-	case STT_TLS:
 		return OVUP_SYM_OBJECT;
+	case STT_TLS:
+		return OVUP_SYM_TLS;
 	case STT_GNU_IFUNC:
 		return OVUP_SYM_IFUNC;
 	default:
@@ -276,7 +277,7 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 		if (!name || !*name || s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS)
 			continue;
 		os.type = ovup_elf_sym_type(s.st_info);
-		if (os.type == OVUP_SYM_OTHER || GELF_ST_TYPE(s.st_info) == STT_TLS)
+		if (os.type == OVUP_SYM_OTHER)
 			continue;
 		os.name = versioned_name(name, i, &v, &os.version, buf, sizeof(buf));
 		os.value = s.st_value;

@@ -11,8 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* symbol kinds and bindings, independent of <elf.h> */
-enum ovup_sym_type { OVUP_SYM_FUNC = 1, OVUP_SYM_OBJECT, OVUP_SYM_IFUNC, OVUP_SYM_OTHER };
+/* symbol kinds and bindings, independent of <elf.h>.  A thread-local
+ * variable (STT_TLS) has no address of its own: its value is its offset
+ * in its object's TLS block. */
+enum ovup_sym_type {
+	OVUP_SYM_FUNC = 1,
+	OVUP_SYM_OBJECT,
+	OVUP_SYM_IFUNC,
+	OVUP_SYM_OTHER,
+	OVUP_SYM_TLS
+};
 enum ovup_sym_bind { OVUP_BIND_LOCAL = 1, OVUP_BIND_GLOBAL, OVUP_BIND_WEAK };
 /* ELF's STV_*: only a default-visibility symbol can be interposed */
 enum ovup_sym_vis { OVUP_VIS_DEFAULT = 0, OVUP_VIS_INTERNAL, OVUP_VIS_HIDDEN, OVUP_VIS_PROTECTED };
@@ -37,7 +45,7 @@ struct ovup_elf_info {
 
 int ovup_elf_info(int fd, struct ovup_elf_info *info);
 
-/* Calls fn for every defined function/object/ifunc symbol of fd: from
+/* Calls fn for every defined function/object/ifunc/TLS symbol of fd: from
  * .symtab when present, else .dynsym.  `file` is the source file a local
  * symbol belongs to (from STT_FILE), or NULL; `pos` counts earlier symbols
  * of the same name in this file (1-based, as kernel livepatch's sympos). */
@@ -106,11 +114,23 @@ struct ovup_obj {
 	size_t nsyms;
 	char *meta; /* concatenated .ovup.meta strings, NUL-separated */
 	size_t metalen;
-	char *build; /* .ovup.build contents (text), or NULL */
-	int has_tls_relocs;
+	char *build;        /* .ovup.build contents (text), or NULL */
+	int has_tls_relocs; /* the code or data uses thread-local variables */
+	/* the first such use by another model than initial-exec, and the
+	 * symbol it names ("?" if none): "local-exec", "general-dynamic",
+	 * "local-dynamic", "TLS descriptors"; NULL if there is none */
+	const char *tls_other_model;
+	char *tls_other_sym;
 };
 int ovup_elf_obj_read(const char *path, struct ovup_obj *obj);
 void ovup_elf_obj_free(struct ovup_obj *obj);
+/* Writes to out a copy of the object at in for ld, where each
+ * initial-exec access of an undefined thread-local variable x
+ * (R_X86_64_GOTTPOFF) reads an 8-byte slot at the symbol x instead
+ * (R_X86_64_PC32), and x is no longer a TLS symbol: the mapfile defines x
+ * at a slot holding x's offset from the thread pointer.  *n: relocations
+ * changed.  -ENOTSUP if one names a variable the object defines. */
+int ovup_elf_obj_tls_slots(const char *in, const char *out, size_t *n);
 
 /* The linked image: allocated sections at their final addresses. */
 struct ovup_img_sec {

@@ -18,21 +18,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int is_tls_reloc(unsigned type)
+/* The TLS access model a relocation belongs to: NULL if it is none,
+ * "initial-exec" for the one ovup links (a GOT slot holding the variable's
+ * offset from the thread pointer). */
+static const char *tls_model(unsigned type)
 {
 	switch (type) {
+	case R_X86_64_GOTTPOFF:
+		return "initial-exec";
 	case R_X86_64_TPOFF32:
 	case R_X86_64_TPOFF64:
-	case R_X86_64_GOTTPOFF:
+		return "local-exec";
 	case R_X86_64_TLSGD:
+		return "general-dynamic";
 	case R_X86_64_TLSLD:
 	case R_X86_64_DTPOFF32:
 	case R_X86_64_DTPOFF64:
+		return "local-dynamic";
 	case R_X86_64_GOTPC32_TLSDESC:
 	case R_X86_64_TLSDESC_CALL:
-		return 1;
+		return "TLS descriptors";
 	}
-	return 0;
+	return NULL;
 }
 
 /* Every section lies inside the file: libelf reads a truncated object
@@ -64,6 +71,22 @@ static int alloc_target(Elf *e, size_t ndx)
 	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC);
 }
 
+/* The name of symbol ndx of the symbol table symtab, or "?" */
+static const char *sym_name(Elf *e, size_t symtab, size_t ndx)
+{
+	Elf_Scn *scn = elf_getscn(e, symtab);
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf_Data *d;
+	const char *n;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || !(d = elf_getdata(scn, NULL)) ||
+	    !gelf_getsym(d, (int)ndx, &sym))
+		return "?";
+	n = elf_strptr(e, sh.sh_link, sym.st_name);
+	return n && *n ? n : "?";
+}
+
 /* Relocations of code and data; those of .debug_* name thread-local
  * variables too, which the code may never use. */
 static void scan_obj_relocs(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ovup_obj *obj)
@@ -77,9 +100,17 @@ static void scan_obj_relocs(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ov
 	nr = sh->sh_size / sh->sh_entsize;
 	for (k = 0; d && k < nr; k++) {
 		GElf_Rela r;
+		const char *model;
 
-		if (gelf_getrela(d, (int)k, &r) && is_tls_reloc((unsigned)GELF_R_TYPE(r.r_info)))
-			obj->has_tls_relocs = 1;
+		if (!gelf_getrela(d, (int)k, &r) ||
+		    !(model = tls_model((unsigned)GELF_R_TYPE(r.r_info))))
+			continue;
+		obj->has_tls_relocs = 1;
+		if (strcmp(model, "initial-exec") && !obj->tls_other_model) {
+			obj->tls_other_model = model;
+			obj->tls_other_sym = ovup_xstrdup(
+				sym_name(e, sh->sh_link, GELF_R_SYM(r.r_info)));
+		}
 	}
 }
 
@@ -197,7 +228,122 @@ void ovup_elf_obj_free(struct ovup_obj *obj)
 	free(obj->syms);
 	free(obj->meta);
 	free(obj->build);
+	free(obj->tls_other_sym);
 	memset(obj, 0, sizeof(*obj));
+}
+
+/* Points every initial-exec access at a slot named after its variable:
+ * GOTTPOFF (G + GOT + A - P) becomes PC32 (S + A - P) with the same
+ * addend, so the code loads the slot's contents where it loaded the GOT
+ * entry's.  The count of relocations changed in *n; -ENOTSUP for a
+ * variable the object defines itself. */
+static int retarget_gottpoff(Elf_Scn *scn, const GElf_Shdr *sh, const unsigned char *is_tls,
+			     size_t nsyms, size_t *n)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t k, nr = sh->sh_size / sh->sh_entsize;
+	int dirty = 0;
+
+	for (k = 0; d && k < nr; k++) {
+		GElf_Rela r;
+		size_t sym;
+
+		if (!gelf_getrela(d, (int)k, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_GOTTPOFF)
+			continue;
+		sym = GELF_R_SYM(r.r_info);
+		if (sym >= nsyms || is_tls[sym] != 1)
+			return -ENOTSUP;
+		r.r_info = GELF_R_INFO(sym, R_X86_64_PC32);
+		if (!gelf_update_rela(d, (int)k, &r))
+			return -EIO;
+		dirty = 1;
+		(*n)++;
+	}
+	if (dirty)
+		elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
+	return 0;
+}
+
+/* Marks in is_tls the undefined TLS symbols (1) and the defined ones (2),
+ * and turns the undefined ones into untyped symbols, which ld lets the
+ * mapfile define at their slots. */
+static int untype_tls(Elf_Scn *scn, unsigned char *is_tls, size_t nsyms)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t k;
+	int dirty = 0;
+
+	for (k = 1; d && k < nsyms; k++) {
+		GElf_Sym s;
+
+		if (!gelf_getsym(d, (int)k, &s) || GELF_ST_TYPE(s.st_info) != STT_TLS)
+			continue;
+		is_tls[k] = s.st_shndx == SHN_UNDEF ? 1 : 2;
+		if (is_tls[k] != 1)
+			continue;
+		s.st_info = GELF_ST_INFO(GELF_ST_BIND(s.st_info), STT_NOTYPE);
+		if (!gelf_update_sym(d, (int)k, &s))
+			return -EIO;
+		dirty = 1;
+	}
+	if (dirty)
+		elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
+	return 0;
+}
+
+int ovup_elf_obj_tls_slots(const char *in, const char *out, size_t *n)
+{
+	size_t len, nsyms = 0;
+	char *bytes = ovup_read_file(in, &len);
+	unsigned char *is_tls = NULL;
+	Elf_Scn *scn = NULL, *symscn = NULL;
+	GElf_Shdr symsh;
+	Elf *e = NULL;
+	int fd = -1, ret;
+
+	*n = 0;
+	if (!bytes)
+		return -errno;
+	ret = ovup_write_file_atomic(out, bytes, len);
+	free(bytes);
+	if (ret)
+		return ret;
+	fd = open(out, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (elf_version(EV_CURRENT) == EV_NONE || !(e = elf_begin(fd, ELF_C_RDWR, NULL)) ||
+	    elf_kind(e) != ELF_K_ELF) {
+		ret = -ENOEXEC;
+		goto out;
+	}
+	/* keep every offset: only entries change, never a size */
+	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &symsh) && symsh.sh_type == SHT_SYMTAB)
+			break;
+	if (!scn || !symsh.sh_entsize) {
+		ret = -ENOEXEC;
+		goto out;
+	}
+	symscn = scn;
+	nsyms = symsh.sh_size / symsh.sh_entsize;
+	is_tls = ovup_xcalloc(nsyms ? nsyms : 1, 1);
+	ret = untype_tls(symscn, is_tls, nsyms);
+	for (scn = NULL; !ret && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_RELA && sh.sh_entsize &&
+		    alloc_target(e, sh.sh_info) && elf_getscn(e, sh.sh_link) == symscn)
+			ret = retarget_gottpoff(scn, &sh, is_tls, nsyms, n);
+	}
+	if (!ret && elf_update(e, ELF_C_WRITE) < 0)
+		ret = -EIO;
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	free(is_tls);
+	return ret;
 }
 
 static void add_img_sec(Elf_Scn *scn, const GElf_Shdr *sh, const char *name, struct ovup_img *img)

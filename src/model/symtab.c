@@ -329,8 +329,11 @@ static size_t collect(const struct ovup_symtab *st, const struct ovup_selector *
 
 		if (!ovup_selector_match(st, s, sel) || (ok && !ok(st, s, arg)))
 			continue;
+		/* TLS offsets are per object: equal ones elsewhere are no alias */
 		for (k = 0; k < cnt && k < max; k++)
-			if (out[k]->addr == s->addr)
+			if (out[k]->addr == s->addr &&
+			    ((s->type != OVUP_SYM_TLS && out[k]->type != OVUP_SYM_TLS) ||
+			     out[k]->obj == s->obj))
 				break;
 		if (k < cnt)
 			continue;

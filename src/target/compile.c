@@ -97,6 +97,11 @@ static void cc_argv(char **argv, const char *inc, const char *src, const char *o
 	 * target's libraries lie farther than +-2 GiB from the patch */
 	argv[n++] = "-fPIC";
 	argv[n++] = "-fno-plt";
+	/* the target's thread-local variables through a slot holding their
+	 * offset from the thread pointer (core/link.c): the only model that
+	 * needs neither the loader (__tls_get_addr) nor the patch to be the
+	 * executable */
+	argv[n++] = "-ftls-model=initial-exec";
 	argv[n++] = "-fno-common";
 	argv[n++] = "-fno-asynchronous-unwind-tables";
 	argv[n++] = "-fno-exceptions";

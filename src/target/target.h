@@ -30,6 +30,13 @@ struct ovup_target_ops {
 	int (*site)(struct ovup_target *t, const uint8_t *entry, size_t n, uint32_t *keep);
 	/* where a patch section goes; see enum ovup_sec_class */
 	int (*classify)(const char *name, uint64_t flags, uint32_t type);
+	/* A thread-local variable s of the target (OVUP_SYM_TLS, addr: its
+	 * offset in its object's TLS block): its offset from the thread
+	 * pointer, the same in every thread; -errno with the message set where
+	 * no such constant exists (a block allocated on demand).  NULL: the
+	 * target has no thread-local storage. */
+	int (*tls_offset)(struct ovup_target *t, const struct ovup_symtab *st,
+			  const struct ovup_sym *s, int64_t *tpoff);
 	/* an IFUNC's implementation chosen in this target */
 	int (*resolve_ifunc)(struct ovup_target *t, const struct ovup_symtab *st,
 			     const struct ovup_sym *s, uint64_t *impl);

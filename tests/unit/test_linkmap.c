@@ -5,10 +5,12 @@
  * test's own loader shows it through _r_debug and the thread pointer. */
 #define _GNU_SOURCE
 #include "target/process/process.h"
+#include "elf/elf.h"
 #include "util/util.h"
 #include "tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +20,12 @@
 #include <unistd.h>
 
 static __thread int tvar = 5; /* in the executable's static TLS block */
+
+static void find_tvar(void *arg, const struct ovup_elf_sym *s)
+{
+	if (!strcmp(s->name, "tvar") && s->type == OVUP_SYM_TLS)
+		*(int64_t *)arg = (int64_t)s->value;
+}
 
 int main(void)
 {
@@ -66,6 +74,16 @@ int main(void)
 	is_int(n ? m[0].tls_modid : -2, 1, "the executable has TLS module id 1");
 	ok(n && m[0].tls_offset > 0 && tp - m[0].tls_offset <= (char *)&tvar && (char *)&tvar < tp,
 	   "its block [tp - l_tls_offset, tp) holds its thread-local variable");
+	{
+		int64_t st_value = -1;
+		int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+		ovup_elf_symbols(fd, 0, find_tvar, &st_value);
+		close(fd);
+		ok(st_value >= 0, "tvar is a TLS symbol, its value an offset in the block");
+		is_int(st_value - (n ? m[0].tls_offset : 0), (char *)&tvar - tp,
+		       "st_value - l_tls_offset is where tvar lies from the thread pointer");
+	}
 	ok(libc < n && m[libc].tls_modid > 1 && m[libc].tls_offset > m[0].tls_offset,
 	   "libc (loaded at start) is in static TLS, below the executable's block");
 	for (i = 0; i < n; i++)

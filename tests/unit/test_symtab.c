@@ -176,6 +176,11 @@ int main(void)
 	ovup_symtab_add_self_import(&st, lib2, "interposed");
 	ovup_symtab_add(&st, exe, "both", 0x1600, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
 	ovup_symtab_add(&st, lib2, "both", 0x9600, 40, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL, NULL);
+	/* thread-local: the value is an offset in each object's TLS block */
+	ovup_symtab_add(&st, exe, "tbuf", 0x0, 8, OVUP_SYM_TLS, OVUP_BIND_LOCAL, "a.c");
+	ovup_symtab_add(&st, lib2, "tbuf", 0x0, 8, OVUP_SYM_TLS, OVUP_BIND_LOCAL, "c.c");
+	ovup_symtab_add(&st, libc, "terr", 0x10, 4, OVUP_SYM_TLS, OVUP_BIND_GLOBAL, NULL);
+	ovup_symtab_add(&st, libc, "__terr", 0x10, 4, OVUP_SYM_TLS, OVUP_BIND_LOCAL, NULL);
 	ovup_symtab_finish(&st);
 
 #define SEL(...) (&(struct ovup_selector){ __VA_ARGS__ })
@@ -267,6 +272,19 @@ int main(void)
 		"... the message says which callers bind to each");
 	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "both", .object = "libfoo.so.1"), &s), 0,
 	       "... a selector chooses");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "tbuf"), -1, &s), -ENOENT,
+	       "static TLS variables of other objects are not candidates");
+	has_str(ovup_err_msg(), "app:a.c#1 (static, 0x0), libfoo.so.1:c.c#1 (static, 0x0)",
+		"... at the same offset of two objects they are two, not aliases");
+	is_int(ovup_symtab_resolve_ref(&st, SEL(.name = "tbuf"), (long)lib2, &s), 0,
+	       "... the patched object's own resolves");
+	ok(s->obj == lib2 && s->type == OVUP_SYM_TLS, "... a TLS symbol of that object");
+	ovup_err_clear();
+	is_int(ovup_symtab_resolve_func(&st, SEL(.name = "terr"), &s), -EINVAL,
+	       "a thread-local variable cannot be replaced");
+	has_str(ovup_err_msg(), "is a variable", "... it is a variable");
+	ok(!ovup_symtab_by_addr(&st, 0x10), "a TLS offset names no function");
 
 	is_int(ovup_symtab_suggest(&st, "compute_", 1, sug, 3), 1, "one function near 'compute_'");
 	is_int(ovup_symtab_suggest(&st, "zzzzzzzzzzzz", 1, sug, 3), 0, "nothing near nonsense");

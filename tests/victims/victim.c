@@ -27,6 +27,12 @@
  *   exec            -> execs itself (same pid, stdin and stdout), which
  *                      then prints "ready PID" again
  *   tid             -> the id of a thread other than the main one
+ *   tls K ARG       -> tls_get(ARG) run in thread K: 0 the thread serving
+ *                      commands, 1 and 2 two threads that live on
+ *   tpoff           -> "EXE LIB": where tls_exe and lib_tls lie in this
+ *                      thread, as offsets from its thread pointer
+ *   dlopen          -> loads libtlsdl.so (next to the victim) with dlopen
+ *                      and reads its thread-local variable; prints it
  *   forge SITE CUR ADDR SIZE -> maps a forged ovup record into itself: a
  *                      patch whose jump at SITE is CUR (the bytes there now),
  *                      whose saved bytes are int3s, and whose block is
@@ -39,6 +45,7 @@
  * another thread.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <ucontext.h>
@@ -65,6 +72,15 @@ int offset = 2; /* another build of the same program */
 int offset = 1; /* a variable patches read */
 #endif
 int calls; /* a variable patches write */
+
+/* thread-local variables patches read and write: each thread its own */
+__thread int tls_exe = 10;
+extern __thread int lib_tls; /* libvictim.so */
+
+NOINLINE int tls_get(int x)
+{
+	return x + tls_exe + lib_tls;
+}
 
 NOINLINE int compute(int x)
 {
@@ -429,6 +445,65 @@ static void on_rtsig(int sig, siginfo_t *si, void *uc)
 	atomic_fetch_add(&rt_received, 1);
 }
 
+/* threads that run tls_get when asked, keeping their TLS between asks */
+static struct tls_thread {
+	atomic_int req; /* 1: run tls_get(arg), then 0 */
+	int arg, res;
+	pthread_t th;
+} tls_threads[3];
+
+static void *tls_worker(void *arg)
+{
+	struct tls_thread *w = arg;
+
+	for (;;) {
+		if (!atomic_load(&w->req)) {
+			usleep(200);
+			continue;
+		}
+		w->res = tls_get(w->arg);
+		atomic_store(&w->req, 0);
+	}
+	return NULL;
+}
+
+static int tls_in(int k, int arg)
+{
+	struct tls_thread *w = &tls_threads[k];
+
+	if (k == 0)
+		return tls_get(arg);
+	if (!w->th)
+		pthread_create(&w->th, NULL, tls_worker, w);
+	w->arg = arg;
+	atomic_store(&w->req, 1);
+	while (atomic_load(&w->req))
+		usleep(200);
+	return w->res;
+}
+
+static const char *load_tlsdl(int *val)
+{
+	char path[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	void *h;
+	int (*get)(void);
+
+	if (n <= 0)
+		return "readlink";
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "libtlsdl.so");
+	h = dlopen(path, RTLD_NOW);
+	if (!h)
+		return dlerror();
+	get = (int (*)(void))dlsym(h, "dl_tls_get");
+	if (!get)
+		return dlerror();
+	*val = get(); /* its block, allocated by this first access */
+	return NULL;
+}
+
 static atomic_int other_tid;
 
 static void *sleeper2(void *arg)
@@ -526,7 +601,7 @@ int main(int argc, char **argv)
 static void serve(void)
 {
 	char line[256], name[64];
-	int arg, n = nworkers;
+	int arg, k, n = nworkers;
 
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
@@ -616,6 +691,21 @@ static void serve(void)
 			while (!atomic_load(&other_tid))
 				usleep(1000);
 			printf("%d\n", atomic_load(&other_tid));
+		} else if (sscanf(line, "tls %d %d", &k, &arg) == 2 && k >= 0 && k < 3) {
+			printf("%d\n", tls_in(k, arg));
+		} else if (!strncmp(line, "tpoff", 5)) {
+			char *tp = __builtin_thread_pointer();
+
+			printf("%td %td\n", (char *)&tls_exe - tp, (char *)&lib_tls - tp);
+		} else if (!strncmp(line, "dlopen", 6)) {
+			const char *why;
+			int val = 0;
+
+			why = load_tlsdl(&val);
+			if (why)
+				printf("error dlopen: %s\n", why);
+			else
+				printf("%d\n", val);
 		} else if (!strncmp(line, "nap", 3)) {
 			pthread_t th;
 

@@ -34,9 +34,12 @@ struct label_ctx {
 static void add_sym(void *arg, const struct ovup_elf_sym *s)
 {
 	struct label_ctx *c = arg;
+	/* a thread-local variable's value is its offset in the object's TLS
+	 * block, the same in every thread: no load address to add */
+	uint64_t addr = s->type == OVUP_SYM_TLS ? s->value : s->value + c->bias;
 
-	struct ovup_sym *sym = ovup_symtab_add(c->st, c->obj, s->name, s->value + c->bias, s->size,
-					       s->type, s->bind, s->file);
+	struct ovup_sym *sym = ovup_symtab_add(c->st, c->obj, s->name, addr, s->size, s->type,
+					       s->bind, s->file);
 
 	sym->vis = s->vis;
 	sym->version = s->version ? ovup_symtab_intern(c->st, s->version) : NULL;

@@ -99,7 +99,9 @@ int ovup_proc_read(struct ovup_target *t, uint64_t addr, void *buf, size_t len)
 
 	if (n == (ssize_t)len)
 		return 0;
-	if (ovup_proc_dead(p->pid))
+	/* 0 bytes: the address space is gone, before the process is a
+	 * zombie (an unmapped address fails with EIO instead) */
+	if (n == 0 || ovup_proc_dead(p->pid))
 		return ovup_proc_gone(p);
 	return ovup_err(n < 0 ? -errno : -EIO, "pid %d: cannot read %zu bytes at 0x%" PRIx64 ": %s",
 			p->pid, len, addr, n < 0 ? strerror(errno) : "short read");
@@ -123,7 +125,7 @@ int ovup_proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size
 	n = pwrite(p->memfd, buf, len, (off_t)addr);
 	if (n == (ssize_t)len)
 		return 0;
-	if (ovup_proc_dead(p->pid))
+	if (n == 0 || ovup_proc_dead(p->pid))
 		return ovup_proc_gone(p);
 	return ovup_err(n < 0 ? -errno : -EIO,
 			"pid %d: cannot write %zu bytes at 0x%" PRIx64 ": %s", p->pid, len, addr,

@@ -48,6 +48,7 @@ static const struct ovup_target_ops process_ops = {
 	.site = proc_site,
 	.classify = ovup_classify_user,
 	.resolve_ifunc = ovup_proc_resolve_ifunc,
+	.tls_offset = ovup_proc_tls_offset,
 	.inlined = ovup_proc_inlined,
 	.alloc = ovup_proc_alloc,
 	.free = ovup_proc_free,

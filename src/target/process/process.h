@@ -57,6 +57,10 @@ int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st, const
 int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 			    const struct ovup_sym *s, uint64_t *impl);
 
+/* tls.c */
+int ovup_proc_tls_offset(struct ovup_target *t, const struct ovup_symtab *st,
+			 const struct ovup_sym *s, int64_t *tpoff);
+
 /* original.c */
 int ovup_proc_pristine(struct ovup_target *t, const struct ovup_symtab *st,
 		       const struct ovup_sym *s, uint64_t addr, void *buf, size_t len);
