@@ -25,8 +25,14 @@ struct ovup_object {
 	int full;         /* local symbols are known (.symtab or debuginfo) */
 	char *symsrc;     /* where the symbols came from */
 	char *debug_hint; /* without .symtab: the debug file that would help */
+	char *debuginfod; /* NULL: no server asked; else what came of asking */
 	char *open_path;  /* path that opens the mapped file itself */
 };
+
+/* For an object without local symbols (!full): "has only .dynsym ...
+ * (build-id X); install PKG or its debug file F, or set DEBUGINFOD_URLS
+ * ...", to follow its name (debughint.c; runs dpkg-query, so for messages). */
+char *ovup_object_symbols_hint(const struct ovup_object *o);
 
 struct ovup_sym {
 	const char *name;
