@@ -73,6 +73,11 @@ like "$OUT" "\"dynsym_only\": ?\[.*\"object\": ?\"[^\"]*victim-stripped\", ?\"bu
 # 3. a real debuginfod serving the debug file
 mkdir -p "$WORK/srv" "$WORK/db"
 cp "$DBG" "$WORK/srv/victim-stripped.debug"
+# libc's too (libc6-dbg): big enough for a progress line
+LIBC=$(awk '/libc\.so/ { print $6; exit }' "/proc/$VPID/maps")
+LIBC_BID=$(readelf -n "$LIBC" | sed -n 's/.*Build ID: //p')
+LIBC_DBG=/usr/lib/debug/.build-id/${LIBC_BID:0:2}/${LIBC_BID:2}.debug
+[ -f "$LIBC_DBG" ] && cp "$LIBC_DBG" "$WORK/srv/libc.debug"
 PORT=$(free_port)
 debuginfod -F -p "$PORT" -d "$WORK/db/db.sqlite" "$WORK/srv" >"$WORK/debuginfod.log" 2>&1 &
 DPID=$!
@@ -84,14 +89,31 @@ for i in $(seq 300); do
 	sleep 0.1
 done
 is "$code" 200 "debuginfod serves the victim's debug file"
-export DEBUGINFOD_CACHE_PATH=$WORK/cache
 export DEBUGINFOD_URLS=http://127.0.0.1:$PORT
+# on a terminal, one line that updates (\r) and is cleared at the end
+if [ -f "$LIBC_DBG" ] && command -v script >/dev/null; then
+	for i in $(seq 100); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/buildid/$LIBC_BID/debuginfo" 2>/dev/null)
+		[ "$code" = 200 ] && break
+		sleep 0.1
+	done
+	export DEBUGINFOD_CACHE_PATH=$WORK/cache-tty
+	tty=$(script -qec "'$OVUP' symbols -p $VPID secret" /dev/null | tr '\r\033' 'RE')
+	like "$tty" "Rovup: downloading debug symbols of libc\.so\.6 \(build-id $LIBC_BID\): [0-9]+/[0-9]+ KiBE\[K" \
+		"on a terminal: a progress line names the object, build-id and KiB"
+	like "$tty" "RE\[Kovup: |RE\[K[0-9a-f]{16} " "... and is cleared before what follows"
+	like "$tty" "func +static secret +victim-stripped" "... and the static function is found"
+else
+	pass "# SKIP no libc6-dbg or no script(1): progress line not checked"
+fi
+export DEBUGINFOD_CACHE_PATH=$WORK/cache
 run_ovup symbols -p "$VPID" secret
 is "$RC" 0 "with debuginfod: symbols exits 0"
 like "$OUT" "func +static secret +victim-stripped:victim.c" "... shows the static function from the server's file"
 unlike "$ERR" "victim-stripped has only \.dynsym" "... and no longer says the victim has only .dynsym"
-like "$ERR" "libc\.so\.6 has only \.dynsym.*the debuginfod servers of DEBUGINFOD_URLS \(http://127\.0\.0\.1:$PORT\) do not have it" \
-	"... libc, which the server has not, is noted with what the server said"
+like "$ERR" "ld-linux-x86-64\.so\.2 has only \.dynsym.*the debuginfod servers of DEBUGINFOD_URLS \(http://127\.0\.0\.1:$PORT\) do not have it" \
+	"... ld.so, which the server has not, is noted with what the server said"
+unlike "$ERR" "downloading" "... no progress line: stderr is no terminal"
 ok "$([ -n "$(find "$WORK/cache" -name debuginfo -size +0)" ]; echo $?)" "... the file is in DEBUGINFOD_CACHE_PATH"
 run_ovup apply -p "$VPID" "$WORK/sec.c"
 is "$RC" 0 "apply with the symbols from debuginfod succeeds"
