@@ -90,7 +90,11 @@ const struct ovup_verb ovup_verbs[] = {
 	  .open_kernel = OVUP_OPEN_READ,
 	  .run = ovup_run_symbols,
 	  .summary = "list the target's functions and variables (the labels a patch can use)",
-	  .help = TARGET_HELP "      --json        machine-readable output\n" },
+	  .help = TARGET_HELP
+	  "      --json        machine-readable output\n"
+	  "\nObjects with only .dynsym (no .symtab, no debug file by build-id, "
+	  "debuglink or\nDEBUGINFOD_URLS) are named on stderr with their "
+	  "build-id and how to get their\nstatic symbols.  No match exits 0.\n" },
 	{ .name = "help",
 	  .args = "[VERB]",
 	  .max_args = 1,

@@ -231,11 +231,14 @@ void ovup_render_json_list(const struct ovup_list_result *r)
 
 void ovup_render_json_symbols(const struct ovup_symbols_result *r)
 {
+	char hex[2 * OVUP_BUILD_ID_MAX + 1];
 	struct ovup_json j;
 	size_t i;
 
 	ovup_json_init(&j, stdout);
-	ovup_json_array(&j, NULL);
+	ovup_json_object(&j, NULL);
+	ovup_json_str(&j, "target", r->target);
+	ovup_json_array(&j, "symbols");
 	for (i = 0; i < r->n; i++) {
 		const struct ovup_sym *s = r->syms[i];
 
@@ -250,6 +253,21 @@ void ovup_render_json_symbols(const struct ovup_symbols_result *r)
 		ovup_json_u64(&j, "pos", s->pos);
 		ovup_json_end(&j);
 	}
+	ovup_json_end(&j);
+	ovup_json_array(&j, "dynsym_only");
+	for (i = 0; i < r->ndynsym; i++) {
+		const struct ovup_object *o = &r->st.objs[r->dynsym[i].obj];
+
+		ovup_hex(hex, o->build_id, o->build_id_len);
+		ovup_json_object(&j, NULL);
+		ovup_json_str(&j, "object", nz(o->path));
+		ovup_json_str(&j, "build_id", o->build_id_len ? hex : NULL);
+		ovup_json_str(&j, "debug_file", o->debug_hint);
+		ovup_json_str(&j, "debuginfod", o->debuginfod);
+		ovup_json_str(&j, "hint", r->dynsym[i].hint);
+		ovup_json_end(&j);
+	}
+	ovup_json_end(&j);
 	ovup_json_end(&j);
 }
 

@@ -249,6 +249,18 @@ void ovup_render_text_symbols(const struct ovup_symbols_result *r)
 			printf("#%u", s->pos);
 		printf("\n");
 	}
+	/* with no match, where the symbol may be hiding is the answer, so it
+	 * shows even with -q; with matches, a note */
 	if (!r->n && r->glob)
-		fprintf(stderr, "ovup: %s: no symbol matches '%s'\n", r->target, r->glob);
+		fprintf(stderr, "ovup: %s: no symbol matches '%s'%s\n", r->target, r->glob,
+			r->ndynsym ? "; the static symbols of these objects are unknown:" : "");
+	for (i = 0; i < r->ndynsym; i++) {
+		const struct ovup_object *o = &r->st.objs[r->dynsym[i].obj];
+
+		if (!r->n && r->glob)
+			fprintf(stderr, "ovup: %s: %s %s\n", r->target, o->name, r->dynsym[i].hint);
+		else
+			ovup_note("%s: %s %s; its static symbols are not listed", r->target,
+				  o->name, r->dynsym[i].hint);
+	}
 }

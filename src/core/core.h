@@ -210,6 +210,13 @@ struct ovup_symbols_result {
 	struct ovup_symtab st;
 	const struct ovup_sym **syms; /* the matches, by name */
 	size_t n;
+	/* the objects with only .dynsym, whose static symbols are unknown:
+	 * index into st.objs, and ovup_object_symbols_hint() */
+	struct ovup_symbols_dynsym {
+		size_t obj;
+		char *hint;
+	} * dynsym;
+	size_t ndynsym;
 };
 
 int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o,

@@ -46,16 +46,15 @@ static int resolve_ifunc_target(struct ovup_plan *p, const char *name, const str
 				name, o->name);
 	impl = ovup_symtab_by_addr(&p->st, addr);
 	if (!impl || impl->addr != addr || !impl->size) {
-		char *pkg = ovup_debug_package(o->path);
+		char *hint = o->full ? NULL : ovup_object_symbols_hint(o);
 
 		ret = ovup_err(-ENOTSUP,
 			       "function '%s' in %s is an IFUNC; this process selected "
 			       "the implementation at 0x%" PRIx64 ", which has no symbol "
-			       "with a size; install %s's debug symbols%s%s%s%s%s",
-			       name, o->name, addr, o->name, o->debug_hint ? " (" : "",
-			       o->debug_hint ? o->debug_hint : "", pkg ? ", package " : "",
-			       pkg ? pkg : "", o->debug_hint ? ")" : "");
-		free(pkg);
+			       "with a size%s%s%s%s",
+			       name, o->name, addr, hint ? "; " : "", hint ? o->name : "",
+			       hint ? " " : "", hint ? hint : "");
+		free(hint);
 		return ret;
 	}
 	ovup_info("%s: '%s' is an IFUNC: replacing the implementation it selected, '%s'",

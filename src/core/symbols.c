@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The verb symbols: the target's functions and variables (the labels a
- * patch can use), those matching a glob, ordered by name.
+ * patch can use), those matching a glob, ordered by name; and the objects
+ * whose static symbols are unknown (only .dynsym), with how to get them.
  */
 #define _GNU_SOURCE
 #include "verbs.h"
@@ -45,11 +46,23 @@ int ovup_symbols(struct ovup_target *t, const char *glob, struct ovup_symbols_re
 		if (!glob || !fnmatch(glob, st->syms[i].name, 0))
 			res->syms[res->n++] = &st->syms[i];
 	qsort(res->syms, res->n, sizeof(*res->syms), sym_by_name);
+	res->dynsym = ovup_xcalloc(st->nobjs ? st->nobjs : 1, sizeof(*res->dynsym));
+	for (i = 0; i < st->nobjs; i++) {
+		if (st->objs[i].full)
+			continue;
+		res->dynsym[res->ndynsym].obj = i;
+		res->dynsym[res->ndynsym++].hint = ovup_object_symbols_hint(&st->objs[i]);
+	}
 	return 0;
 }
 
 void ovup_symbols_result_free(struct ovup_symbols_result *res)
 {
+	size_t i;
+
+	for (i = 0; i < res->ndynsym; i++)
+		free(res->dynsym[i].hint);
+	free(res->dynsym);
 	free(res->syms);
 	ovup_symtab_free(&res->st);
 	memset(res, 0, sizeof(*res));

@@ -240,6 +240,7 @@ void ovup_symtab_free(struct ovup_symtab *st)
 		free(st->objs[i].name);
 		free(st->objs[i].symsrc);
 		free(st->objs[i].debug_hint);
+		free(st->objs[i].debuginfod);
 		free(st->objs[i].open_path);
 		free(st->objs[i].self_imports);
 	}
@@ -386,17 +387,14 @@ static void stripped_hint(const struct ovup_symtab *st, char *buf, size_t len)
 	buf[0] = 0;
 	for (i = 0; i < st->nobjs && used < len; i++) {
 		const struct ovup_object *o = &st->objs[i];
+		char *hint;
 
-		char *pkg;
-
-		if (o->full || !o->debug_hint)
+		if (o->full)
 			continue;
-		pkg = o->path[0] == '/' ? ovup_debug_package(o->path) : NULL;
-		used += (size_t)snprintf(buf + used, len - used,
-					 "%s%s has no symbol table; install %s%s%s%s",
-					 any ? "; " : " (if it is static: ", o->name, o->debug_hint,
-					 pkg ? " (package " : "", pkg ? pkg : "", pkg ? ")" : "");
-		free(pkg);
+		hint = ovup_object_symbols_hint(o);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s %s",
+					 any ? "; " : " (if it is static: ", o->name, hint);
+		free(hint);
 		any = 1;
 		if (used > 600)
 			break;

@@ -25,6 +25,7 @@ struct ovup_object {
 	int full;         /* local symbols are known (.symtab or debuginfo) */
 	char *symsrc;     /* where the symbols came from */
 	char *debug_hint; /* without .symtab: the debug file that would help */
+	char *debuginfod; /* NULL: no server asked; else what came of asking */
 	char *open_path;  /* path that opens the mapped file itself */
 	/* 1-based place in the dynamic loader's search list, 0 if unknown
 	 * (then: the executable, the others in table order, the loader) */
@@ -34,6 +35,11 @@ struct ovup_object {
 	uint64_t *self_imports;
 	size_t nself_imports;
 };
+
+/* For an object without local symbols (!full): "has only .dynsym ...
+ * (build-id X); install PKG or its debug file F, or set DEBUGINFOD_URLS
+ * ...", to follow its name (debughint.c; runs dpkg-query, so for messages). */
+char *ovup_object_symbols_hint(const struct ovup_object *o);
 
 struct ovup_sym {
 	const char *name;

@@ -11,6 +11,9 @@ KT_SCENARIOS=$KT_ROOT/tests/kernel/scenarios
 VMRUN=$KT_ROOT/tools/vmrun
 OVUP=$KT_ROOT/build/ovup
 KT_VM=()
+# ovup on the host (build -k) reads no process's symbols, but no test may
+# ever ask a debuginfod server (Debian's login shells set this)
+unset DEBUGINFOD_URLS
 . "$KT_ROOT/tests/lib/tap.sh"
 
 # kt_import <FILE: a guest program's TAP lines, renumbered into ours, and

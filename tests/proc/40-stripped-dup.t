@@ -11,7 +11,7 @@ P
 OVUP_DEBUG_ROOT=$WORK/nodebug run_ovup apply -p "$VPID" "$WORK/sec.c"
 is "$RC" 1 "stripped, no debuginfo: a static function is not found"
 like "$ERR" "secret.*not found in the target" "... says so"
-like "$ERR" "victim-stripped has no symbol table; install .*/\.build-id/[0-9a-f]{2}/[0-9a-f]+\.debug" \
+like "$ERR" "victim-stripped has only \.dynsym, no symbol table \(build-id [0-9a-f]+\); install .*/\.build-id/[0-9a-f]{2}/[0-9a-f]+\.debug" \
 	"... and names the debug file that would provide it"
 export OVUP_DEBUG_ROOT=$V/debug
 run_ovup symbols -p "$VPID" secret

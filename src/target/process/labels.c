@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Step "labels" for a process: every ELF object it maps, at its load bias,
- * with the symbols of its .symtab, of its separate debug file (build-id or
- * debuglink), or else of its .dynsym; and what else the object files tell
- * of a symbol (the callers it was inlined into, an ifunc's choice).
+ * with the symbols of its .symtab, of its separate debug file (build-id,
+ * debuglink or debuginfod: debuginfo.c), or else of its .dynsym; and what
+ * else the object files tell of a symbol (the callers it was inlined into,
+ * an ifunc's choice).
  */
 #define _GNU_SOURCE
 #include "process.h"
@@ -17,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *debug_root(void)
-{
-	const char *d = getenv("OVUP_DEBUG_ROOT");
-
-	return d && *d ? d : "/usr/lib/debug";
-}
 
 struct label_ctx {
 	struct ovup_symtab *st;
@@ -50,53 +44,6 @@ static void add_self_import(void *arg, const char *name)
 	struct label_ctx *c = arg;
 
 	ovup_symtab_add_self_import(c->st, c->obj, name);
-}
-
-static int open_debug(const struct ovup_elf_info *info, const char *path, char **found, char **hint)
-{
-	char hex[2 * OVUP_BUILD_ID_MAX + 1];
-	char *cand[3] = { NULL, NULL, NULL };
-	size_t i;
-	int fd = -1;
-
-	*found = NULL;
-	*hint = NULL;
-	if (info->build_id_len > 1) {
-		ovup_hex(hex, info->build_id, info->build_id_len);
-		cand[0] = ovup_xasprintf("%s/.build-id/%.2s/%s.debug", debug_root(), hex, hex + 2);
-	}
-	if (info->debuglink[0]) {
-		char *dir = ovup_xstrdup(path), *slash = strrchr(dir, '/');
-
-		if (slash)
-			*slash = 0;
-		cand[1] = ovup_xasprintf("%s%s/%s", debug_root(), dir, info->debuglink);
-		cand[2] = ovup_xasprintf("%s/.debug/%s", dir, info->debuglink);
-		free(dir);
-	}
-	for (i = 0; i < 3 && fd < 0; i++) {
-		struct ovup_elf_info di;
-
-		if (!cand[i])
-			continue;
-		fd = open(cand[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		/* a debug file for another build would give wrong addresses */
-		if (ovup_elf_info(fd, &di) || !di.has_symtab ||
-		    (info->build_id_len &&
-		     (di.build_id_len != info->build_id_len ||
-		      memcmp(di.build_id, info->build_id, di.build_id_len)))) {
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		*found = ovup_xstrdup(cand[i]);
-	}
-	*hint = ovup_xstrdup(cand[0] ? cand[0] : cand[1] ? cand[1] : "its debug symbols");
-	for (i = 0; i < 3; i++)
-		free(cand[i]);
-	return fd;
 }
 
 /* What every object is compared with: the main program's path, and the
@@ -200,12 +147,13 @@ static void describe_object(const struct ovup_map *m, size_t n, size_t i,
 }
 
 /* Adds the object and its symbols: .symtab if it has one, else its debug
- * file's, else .dynsym with a hint of where the debug file was looked for. */
-static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
+ * file's (debuginfo.c), else .dynsym with a hint of the debug file that
+ * would help and, if debuginfod was asked, what came of it. */
+static void add_object(struct ovup_symtab *st, struct proc_debug *d, struct ovup_object *o, int fd,
 		       const struct ovup_elf_info *info)
 {
 	struct label_ctx c = { .st = st, .bias = o->bias };
-	char *dbg = NULL, *hint = NULL;
+	char *dbg = NULL, *hint = NULL, *note = NULL;
 	int dfd;
 
 	if (info->has_symtab) {
@@ -213,7 +161,8 @@ static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
 		o->symsrc = ovup_xstrdup(".symtab");
 		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
 		ovup_elf_symbols(fd, 0, add_sym, &c);
-	} else if ((dfd = open_debug(info, o->path, &dbg, &hint)) >= 0) {
+	} else if ((dfd = ovup_proc_debug_open(d, o->name, o->path, info, &dbg, &hint, &note)) >=
+		   0) {
 		o->full = 1;
 		o->symsrc = dbg;
 		free(hint);
@@ -223,6 +172,7 @@ static void add_object(struct ovup_symtab *st, struct ovup_object *o, int fd,
 	} else {
 		o->symsrc = ovup_xstrdup(".dynsym");
 		o->debug_hint = hint;
+		o->debuginfod = note;
 		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
 		ovup_elf_symbols(fd, 1, add_sym, &c);
 	}
@@ -258,6 +208,7 @@ int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
 	struct proc_target *p = ovup_to_proc(t);
 	struct label_proc lp;
+	struct proc_debug *d;
 	struct ovup_map *m;
 	size_t n, i, j;
 	int ret;
@@ -266,6 +217,7 @@ int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 	ret = ovup_proc_read_maps(p, &m, &n);
 	if (ret)
 		return ret;
+	d = ovup_proc_debug_begin();
 	for (i = 0; i < n; i++) {
 		struct ovup_object o = { 0 };
 		struct ovup_elf_info info;
@@ -282,9 +234,10 @@ int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st)
 		if (fd < 0)
 			continue;
 		describe_object(m, n, i, &info, &lp, &o);
-		add_object(st, &o, fd, &info);
+		add_object(st, d, &o, fd, &info);
 		close(fd);
 	}
+	ovup_proc_debug_end(d);
 	ovup_maps_free(m, n);
 	search_order(p, st);
 	ovup_symtab_finish(st);

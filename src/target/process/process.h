@@ -61,6 +61,17 @@ int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 int ovup_proc_tls_offset(struct ovup_target *t, const struct ovup_symtab *st,
 			 const struct ovup_sym *s, int64_t *tpoff);
 
+/* debuginfo.c: the separate debug file of an object without .symtab,
+ * found locally or from debuginfod; one session per labels run */
+struct proc_debug;
+struct proc_debug *ovup_proc_debug_begin(void);
+void ovup_proc_debug_end(struct proc_debug *d);
+/* The fd of its verified debug file, its path in *found; or -1, with the
+ * local file that would help in *hint (NULL without build-id or
+ * debuglink) and, if debuginfod was asked, what came of it in *note. */
+int ovup_proc_debug_open(struct proc_debug *d, const char *name, const char *path,
+			 const struct ovup_elf_info *info, char **found, char **hint, char **note);
+
 /* original.c */
 int ovup_proc_pristine(struct ovup_target *t, const struct ovup_symtab *st,
 		       const struct ovup_sym *s, uint64_t addr, void *buf, size_t len);
