@@ -11,9 +11,9 @@ if ! command -v debuginfod >/dev/null || ! command -v curl >/dev/null; then
 	pass "# SKIP debuginfod or curl is not installed (make check installs them)"
 	done_testing
 fi
-DBG=$(find "$V/debug/.build-id" -name '*.debug' | head -n 1)
-# the victim's build-id, as its debug file's path spells it
-BID=$(basename "$(dirname "$DBG")")$(basename "$DBG" .debug)
+# the victim's build-id (readelf, from binutils), and its debug file
+BID=$(readelf -n "$V/victim-stripped" | sed -n 's/.*Build ID: *//p')
+DBG=$V/debug/.build-id/${BID:0:2}/${BID:2}.debug
 like "$BID" "^[0-9a-f]{40}$" "the victim's debug file is named by its build-id"
 # no local debug file for any object (libc6-dbg's are hidden too)
 export OVUP_DEBUG_ROOT=$WORK/nodebug
