@@ -61,6 +61,27 @@ is "$RC" 0 "now the patch applies: the program's bound slot names the implementa
 is "$(ask z zerror 3)" "floor 7" "... and the patch's floor computes"
 run_ovup revert -p "$VPID"
 
+# a thread-local variable of Debian's libc: errno itself
+patch zerrno <<'P'
+#include <stdio.h>
+extern __thread int errno; /* libc's, not <errno.h>'s macro */
+const char *zError(int err)
+{
+	static char buf[64];
+	int e = errno;
+
+	errno = err; /* and written */
+	snprintf(buf, sizeof(buf), "errno %d", e);
+	return buf;
+}
+P
+run_ovup apply -p "$VPID" "$WORK/zerrno.c"
+is "$RC" 0 "a patch using libc's thread-local errno applies"
+is "$(ask z seterrno 42)" ok "the program sets errno = 42"
+is "$(ask z zerror 7)" "errno 42" "... the patch reads libc's errno of the calling thread"
+is "$(ask z zerror 0)" "errno 7" "... and wrote it"
+run_ovup revert -p "$VPID"
+
 # symbol versions: plain memcpy is the default version; the old one only
 # when the patch asks for it by version
 run_ovup symbols -p "$VPID" 'memcpy*'

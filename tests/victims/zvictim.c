@@ -4,6 +4,7 @@
  * commands on stdin, one line of answer each.  Patches replace zlib's own
  * functions, which call libc's memcpy and strlen and libm's floor (IFUNCs).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ int main(void)
 			/* libm's floor, an IFUNC its loader binds at this
 			 * first call (libm has no slot of its own for it) */
 			printf("%g\n", floor(n * 1.5));
+		} else if (sscanf(line, "seterrno %d", &n) == 1) {
+			errno = n; /* libc's thread-local errno, this thread's */
+			printf("ok\n");
 		} else if (!strncmp(line, "getpid", 6)) {
 			printf("%d\n", (int)getpid());
 		} else if (!strncmp(line, "quit", 4)) {
