@@ -47,6 +47,7 @@ int ovup_symbols(struct ovup_target *t, const char *glob, struct ovup_symbols_re
 			res->syms[res->n++] = &st->syms[i];
 	qsort(res->syms, res->n, sizeof(*res->syms), sym_by_name);
 	res->dynsym = ovup_xcalloc(st->nobjs ? st->nobjs : 1, sizeof(*res->dynsym));
+	ovup_symbols_hints_prefetch(st);
 	for (i = 0; i < st->nobjs; i++) {
 		if (st->objs[i].full)
 			continue;

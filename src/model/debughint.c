@@ -39,3 +39,16 @@ char *ovup_object_symbols_hint(const struct ovup_object *o)
 	free(pkg);
 	return b.s;
 }
+
+void ovup_symbols_hints_prefetch(const struct ovup_symtab *st)
+{
+	const char **paths = ovup_xcalloc(st->nobjs + 1, sizeof(*paths));
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nobjs; i++)
+		if (!st->objs[i].full && st->objs[i].path[0] == '/')
+			paths[n++] = st->objs[i].path;
+	if (n)
+		ovup_debug_packages_prefetch(paths, n);
+	free(paths);
+}

@@ -385,6 +385,7 @@ static void stripped_hint(const struct ovup_symtab *st, char *buf, size_t len)
 	int any = 0;
 
 	buf[0] = 0;
+	ovup_symbols_hints_prefetch(st);
 	for (i = 0; i < st->nobjs && used < len; i++) {
 		const struct ovup_object *o = &st->objs[i];
 		char *hint;

@@ -40,6 +40,10 @@ struct ovup_object {
  * (build-id X); install PKG or its debug file F, or set DEBUGINFOD_URLS
  * ...", to follow its name (debughint.c; runs dpkg-query, so for messages). */
 char *ovup_object_symbols_hint(const struct ovup_object *o);
+struct ovup_symtab;
+/* The packages of all objects with only .dynsym, asked of dpkg at once,
+ * before hints for several of them are written. */
+void ovup_symbols_hints_prefetch(const struct ovup_symtab *st);
 
 struct ovup_sym {
 	const char *name;

@@ -127,5 +127,8 @@ int ovup_fault_n(const char *name, size_t n);
 /* The Debian package with the debug symbols of the file at path ("libc6-dbg",
  * "nginx-light-dbgsym"), or NULL; runs dpkg-query, so for error paths. */
 char *ovup_debug_package(const char *path);
+/* Asks dpkg once about several paths, for the ovup_debug_package calls
+ * that follow (each run reads dpkg's whole database). */
+void ovup_debug_packages_prefetch(const char *const paths[], size_t n);
 
 #endif
