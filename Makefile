@@ -69,6 +69,19 @@ test-bins: $(BUILD)/ovup unit $(HELPER_BIN)
 deps:
 	@tools/deps check
 
+# Manual pages: docs/man/NAME.scd -> build/man/NAME (what install copies).
+# Not part of `all`, so building ovup needs no scdoc; `check` builds them
+# for tests/proc/12-man.t.
+MAN_OUT := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
+.PHONY: man
+man:
+	@tools/deps man
+	@$(MAKE) --no-print-directory $(MAN_OUT)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
 kmod:
 	$(MAKE) -C kmod
 
@@ -100,7 +113,7 @@ check:
 	@$(MAKE) --no-print-directory lint
 	@tools/deps check
 	@tools/deps kernel
-	@$(MAKE) --no-print-directory test-bins kmod
+	@$(MAKE) --no-print-directory test-bins kmod man
 	@prove --exec '' -f $(UNIT_BIN) $(sort $(wildcard tests/proc/*.t)) $(sort $(wildcard tests/kernel/*.t))
 
 bench: all
