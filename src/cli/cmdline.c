@@ -138,7 +138,7 @@ void ovup_usage(const struct ovup_verb *v, void *file)
 			"  -V, --version     show the version\n"
 			"\nexit codes: 0 done; 1 failed, target untouched; 2 usage; "
 			"3 busy, try again;\n            4 the target may be inconsistent\n"
-			"\nRun 'ovup VERB --help' for a verb's options; docs/ has the details.\n");
+			"\nRun 'ovup VERB --help' for a verb's options; ovup(1) and docs/ have the details.\n");
 		return;
 	}
 	fprintf(f, "usage: ovup %s%s%s%s %s\n\n%s.\n\n", v->name,
