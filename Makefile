@@ -183,9 +183,9 @@ uninstall:
 		$(foreach f,$(notdir $(INST_DOC)),'$(DESTDIR)$(DOCDIR)/$(f)') \
 		$(foreach f,$(notdir $(INST_DOC_D)),'$(DESTDIR)$(DOCDIR)/design/$(f)') \
 		$(foreach f,$(notdir $(INST_EX)),'$(DESTDIR)$(DOCDIR)/examples/$(f)')
-	-rmdir '$(DESTDIR)$(OVUP_INCDIR)/kernel' '$(DESTDIR)$(OVUP_INCDIR)' \
+	rmdir '$(DESTDIR)$(OVUP_INCDIR)/kernel' '$(DESTDIR)$(OVUP_INCDIR)' \
 		'$(DESTDIR)$(DATADIR)/ovup' '$(DESTDIR)$(DOCDIR)/design' \
-		'$(DESTDIR)$(DOCDIR)/examples' '$(DESTDIR)$(DOCDIR)' 2>/dev/null
+		'$(DESTDIR)$(DOCDIR)/examples' '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true
 # ---- end of version, install, uninstall --------------------------------
 
 clean:
