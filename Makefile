@@ -120,6 +120,87 @@ bench: all
 	@$(MAKE) --no-print-directory test-bins
 	bench/run
 
+# ---- version, install, uninstall ---------------------------------------
+# The version is the top-level VERSION file's, everywhere: `ovup -V`, the
+# module's MODULE_VERSION (kmod/Kbuild reads the file too), packages.
+# `make install [PREFIX=/usr/local] [DESTDIR=]` lays out what a Debian
+# package would: the binary in PREFIX/bin, ovup.h in
+# PREFIX/share/ovup/include (compiled into ovup, which also looks next to
+# itself first: ../share/ovup/include, and ../include for build/ovup in
+# the source tree; OVUP_INCLUDE overrides both), the man pages and bash
+# completion when built, examples and docs in PREFIX/share/doc/ovup.
+VERSION     := $(shell cat VERSION)
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR       = $(PREFIX)/bin
+DATADIR      = $(PREFIX)/share
+OVUP_INCDIR  = $(DATADIR)/ovup/include
+MANDIR       = $(DATADIR)/man
+DOCDIR       = $(DATADIR)/doc/ovup
+BASHCOMPDIR  = $(DATADIR)/bash-completion/completions
+
+# The values compiled in, in a file rewritten only when they change: the
+# objects that use them are rebuilt when VERSION or PREFIX does (make
+# install PREFIX=/usr after a plain make relinks with /usr's directory).
+OVUP_DEFS   = -DOVUP_VERSION='"$(VERSION)"' -DOVUP_INCLUDE_DIR='"$(OVUP_INCDIR)"'
+DEFS_USERS  := src/cli/run.o src/target/compile.o
+$(addprefix $(BUILD)/,$(DEFS_USERS)) $(addprefix $(BUILD)/san/,$(DEFS_USERS)): \
+	ALL_CFLAGS += $(OVUP_DEFS)
+$(addprefix $(BUILD)/,$(DEFS_USERS)) $(addprefix $(BUILD)/san/,$(DEFS_USERS)): $(BUILD)/defs
+$(BUILD)/defs: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(OVUP_DEFS)' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+FORCE:
+
+# What install puts where, one list each, read by install and uninstall
+# alike.  Man pages and completion: whatever exists when install runs
+# (recursively expanded, so after the prerequisites are built).
+INST_HDR     := include/ovup.h
+INST_HDR_K   := include/kernel/ovup_jump_label.h
+INST_DOC     := README.md CHANGELOG.md LICENSE $(sort $(wildcard docs/*.md))
+INST_DOC_D   := $(sort $(wildcard docs/design/*.md))
+INST_EX      := $(sort $(wildcard examples/*.c examples/*.sh)) examples/Makefile
+INST_MAN1     = $(wildcard $(BUILD)/man/*.1)
+INST_MAN5     = $(wildcard $(BUILD)/man/*.5)
+INST_COMP     = $(firstword $(wildcard tools/completion/ovup.bash tools/completion/ovup))
+# the man pages' names also from their scdoc sources (ovup.1.scd), so that
+# uninstall finds them after make clean
+MAN_NAMES     = $(sort $(notdir $(INST_MAN1) $(INST_MAN5)) \
+		$(basename $(notdir $(wildcard docs/man/*.scd))))
+
+# inst FILES,DIR,MODE: FILES into DESTDIR/DIR (nothing if FILES is empty)
+inst = $(if $(strip $(1)),install -d '$(DESTDIR)$(2)' && install -m $(3) $(1) '$(DESTDIR)$(2)/')
+
+.PHONY: install uninstall
+install: $(BUILD)/ovup man
+	$(call inst,$(BUILD)/ovup,$(BINDIR),755)
+	$(call inst,$(INST_HDR),$(OVUP_INCDIR),644)
+	$(call inst,$(INST_HDR_K),$(OVUP_INCDIR)/kernel,644)
+	$(call inst,$(INST_MAN1),$(MANDIR)/man1,644)
+	$(call inst,$(INST_MAN5),$(MANDIR)/man5,644)
+	$(if $(INST_COMP),install -d '$(DESTDIR)$(BASHCOMPDIR)' && \
+		install -m 644 $(INST_COMP) '$(DESTDIR)$(BASHCOMPDIR)/ovup')
+	$(call inst,$(INST_DOC),$(DOCDIR),644)
+	$(call inst,$(INST_DOC_D),$(DOCDIR)/design,644)
+	$(call inst,$(INST_EX),$(DOCDIR)/examples,644)
+
+# exactly the files install puts, then the directories that are ovup's
+# alone if they are empty (never bin/ or man1/, which others share)
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/ovup' '$(DESTDIR)$(BASHCOMPDIR)/ovup' \
+		$(foreach f,$(notdir $(INST_HDR)),'$(DESTDIR)$(OVUP_INCDIR)/$(f)') \
+		$(foreach f,$(notdir $(INST_HDR_K)),'$(DESTDIR)$(OVUP_INCDIR)/kernel/$(f)') \
+		$(foreach f,$(filter %.1,$(MAN_NAMES)),'$(DESTDIR)$(MANDIR)/man1/$(f)') \
+		$(foreach f,$(filter %.5,$(MAN_NAMES)),'$(DESTDIR)$(MANDIR)/man5/$(f)') \
+		$(foreach f,$(notdir $(INST_DOC)),'$(DESTDIR)$(DOCDIR)/$(f)') \
+		$(foreach f,$(notdir $(INST_DOC_D)),'$(DESTDIR)$(DOCDIR)/design/$(f)') \
+		$(foreach f,$(notdir $(INST_EX)),'$(DESTDIR)$(DOCDIR)/examples/$(f)')
+	rmdir '$(DESTDIR)$(OVUP_INCDIR)/kernel' '$(DESTDIR)$(OVUP_INCDIR)' \
+		'$(DESTDIR)$(DATADIR)/ovup' '$(DESTDIR)$(DOCDIR)/design' \
+		'$(DESTDIR)$(DOCDIR)/examples' '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true
+# ---- end of version, install, uninstall --------------------------------
+
 clean:
 	rm -rf $(BUILD)
 

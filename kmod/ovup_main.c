@@ -472,3 +472,4 @@ module_exit(ovup_exit);
 MODULE_LICENSE("Dual MIT/GPL");
 MODULE_DESCRIPTION("ovup: dynamic version up of kernel functions (alloc, copyin, chgprot, pawrite)");
 MODULE_AUTHOR("ovup");
+MODULE_VERSION(OVUP_VERSION);

@@ -9,8 +9,9 @@
 
 #include <stdio.h>
 
+/* the top-level VERSION file, passed by the Makefile */
 #ifndef OVUP_VERSION
-#define OVUP_VERSION "0.1"
+#error "OVUP_VERSION is not defined: build with the top-level Makefile (it reads VERSION)"
 #endif
 
 static void apply_opts(const struct ovup_cmdline *c, struct ovup_apply_opts *o)

@@ -47,38 +47,89 @@ int ovup_classify_user(const char *name, uint64_t flags, uint32_t type)
 	return OVUP_SEC_REJECT;
 }
 
+/* The directory `make install` put ovup.h in, PREFIX/share/ovup/include
+ * (the Makefile passes it); this default is the Makefile's own. */
+#ifndef OVUP_INCLUDE_DIR
+#define OVUP_INCLUDE_DIR "/usr/local/share/ovup/include"
+#endif
+
+/* Where ovup.h may be, in the order it is looked for: next to the
+ * executable first, an install (BIN/../share/ovup/include: a DESTDIR
+ * staging or a moved prefix too) or the source tree (build/../include),
+ * so that build/ovup uses its own tree's header even where an older ovup
+ * is installed; then the configured directory, for a binary copied
+ * elsewhere.  Returns how many of max were filled. */
+static size_t include_candidates(char dirs[][PATH_MAX], size_t max)
+{
+	static const char *const rel[] = { "/../share/ovup/include", "/../include" };
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t n = 0, i;
+	char *slash;
+
+	if (len > 0) {
+		exe[len] = 0;
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		for (i = 0; i < OVUP_ARRAY_SIZE(rel) && n < max; i++)
+			if (strlen(exe) + strlen(rel[i]) < PATH_MAX)
+				snprintf(dirs[n++], PATH_MAX, "%s%s", exe, rel[i]);
+	}
+	if (n < max)
+		snprintf(dirs[n++], PATH_MAX, "%s", OVUP_INCLUDE_DIR);
+	return n;
+}
+
+static int has_header(const char *dir)
+{
+	char probe[PATH_MAX + 16];
+
+	snprintf(probe, sizeof(probe), "%s/ovup.h", dir);
+	return !access(probe, R_OK);
+}
+
 const char *ovup_include_dir(void)
 {
-	static char dir[PATH_MAX];
-	char exe[PATH_MAX];
+	static char found[PATH_MAX];
+	char dirs[4][PATH_MAX];
 	const char *env = getenv("OVUP_INCLUDE");
-	ssize_t n;
-	char *slash;
-	static const char *const rel[] = { "/../include", "/../share/ovup/include",
-					   "/../../include" };
-	size_t i;
+	size_t n, i;
 
 	if (env && *env)
 		return env;
-	if (dir[0])
-		return dir;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return "/usr/local/share/ovup/include";
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	for (i = 0; i < OVUP_ARRAY_SIZE(rel); i++) {
-		char probe[PATH_MAX + 64];
-
-		snprintf(probe, sizeof(probe), "%s%s/ovup.h", exe, rel[i]);
-		if (!access(probe, R_OK)) {
-			snprintf(dir, sizeof(dir), "%s%s", exe, rel[i]);
-			return dir;
+	if (found[0])
+		return found;
+	n = include_candidates(dirs, OVUP_ARRAY_SIZE(dirs));
+	for (i = 0; i < n; i++)
+		if (has_header(dirs[i])) {
+			snprintf(found, sizeof(found), "%s", dirs[i]);
+			return found;
 		}
-	}
-	return "/usr/local/share/ovup/include";
+	/* none: the configured one, which the diagnosis names */
+	return OVUP_INCLUDE_DIR;
+}
+
+char *ovup_include_missing(void)
+{
+	const char *env = getenv("OVUP_INCLUDE");
+	struct ovup_buf b = { 0 };
+	char dirs[4][PATH_MAX];
+	size_t n, i;
+
+	if (has_header(ovup_include_dir()))
+		return NULL;
+	if (env && *env)
+		return ovup_xasprintf("ovup.h is not in %s (OVUP_INCLUDE); set OVUP_INCLUDE to "
+				      "the directory that holds it, or unset it",
+				      env);
+	ovup_buf_printf(&b, "ovup.h was not found (looked in");
+	n = include_candidates(dirs, OVUP_ARRAY_SIZE(dirs));
+	for (i = 0; i < n; i++)
+		ovup_buf_printf(&b, "%s %s", i ? "," : "", dirs[i]);
+	ovup_buf_printf(&b, "); install ovup ('make install') or set OVUP_INCLUDE to the "
+			    "directory that holds ovup.h");
+	return b.s;
 }
 
 /* The compiler's command line, in argv (room for 32 + nextra); argv[0]
@@ -129,7 +180,7 @@ static void cc_argv(char **argv, const char *inc, const char *src, const char *o
 int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
 		    size_t nextra)
 {
-	char *argv[64 + 32], *inc, *output = NULL;
+	char *argv[64 + 32], *inc, *output = NULL, *missing;
 	int ret;
 
 	(void)t;
@@ -141,6 +192,9 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 	if (ret != 0) {
 		if (output && *output)
 			fputs(output, stderr);
+		/* the compiler names the header it did not find: say where
+		 * ovup looked for it, and how to point it there */
+		missing = output && strstr(output, "ovup.h") ? ovup_include_missing() : NULL;
 		free(output);
 		free(inc);
 		if (ret < 0)
@@ -148,6 +202,11 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 					"cannot run the compiler '%s': %s; install gcc "
 					"(apt-get install gcc) or set CC",
 					argv[0], strerror(-ret));
+		if (missing) {
+			ret = ovup_err(-EINVAL, "%s: the patch does not compile: %s", src, missing);
+			free(missing);
+			return ret;
+		}
 		return ovup_err(-EINVAL,
 				"%s: the patch does not compile (compiler errors above); "
 				"fix them and try again",

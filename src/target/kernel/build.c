@@ -185,7 +185,7 @@ static int write_module_dir(struct kern_target *k, const char *dir, const char *
  * stderr either way (the compiler's warnings too). */
 static int run_kbuild(struct kern_target *k, const char *dir, const char *src)
 {
-	char kbuf[512], *mdir = ovup_xasprintf("M=%s", dir), *output = NULL;
+	char kbuf[512], *mdir = ovup_xasprintf("M=%s", dir), *output = NULL, *missing;
 	char *argv[] = { "make", "-s",           "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
 			 mdir,   "ovup_patch.o", NULL };
 	int ret = ovup_run(argv, &output);
@@ -193,14 +193,21 @@ static int run_kbuild(struct kern_target *k, const char *dir, const char *src)
 	free(mdir);
 	if (output && (ret || *output))
 		fputs(output, stderr);
+	missing = ret > 0 && output && strstr(output, "ovup.h") ? ovup_include_missing() : NULL;
 	free(output);
 	if (!ret)
 		return 0;
-	return ret < 0 ? ovup_err(ret, "cannot run make: %s; install make and gcc", strerror(-ret))
-		       : ovup_err(-EINVAL,
-				  "%s: the kernel patch does not compile against the "
-				  "%s headers (messages above)",
-				  src, k->kver);
+	if (ret < 0)
+		return ovup_err(ret, "cannot run make: %s; install make and gcc", strerror(-ret));
+	if (missing)
+		ret = ovup_err(-EINVAL, "%s: the kernel patch does not compile: %s", src, missing);
+	else
+		ret = ovup_err(-EINVAL,
+			       "%s: the kernel patch does not compile against the "
+			       "%s headers (messages above)",
+			       src, k->kver);
+	free(missing);
+	return ret;
 }
 
 static int copy_object(const char *dir, const char *out)
