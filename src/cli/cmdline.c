@@ -56,6 +56,7 @@ const struct ovup_verb ovup_verbs[] = {
 	  .summary = "compile a patch for the target into an object 'apply' accepts",
 	  .help = TARGET_HELP
 	  "  -o, --output FILE the object to write (required)\n"
+	  "      --name NAME   name of the patch (default: the file name without extension)\n"
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags\n"
 	  "\nThe object records the build-ids it was resolved against; apply refuses it for "
