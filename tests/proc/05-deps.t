@@ -7,9 +7,10 @@
 # `command -v` and `dpkg -S`; a command not installed here fails.
 # Not checked here: the guest side of the kernel tests (tests/kernel/
 # guest.sh, scenarios/NAME.sh, examples/kernel-demo.sh, vmrun's init) runs
-# under busybox, whose applets vmrun links (checked below against
-# `busybox --list`); bench/ is not run by make check or make demo; the
-# compiler and linker ovup runs are in the build list.
+# under busybox-static, whose applets vmrun links, not under Debian's
+# packages (not checked yet against `busybox --list`); bench/ is not run by
+# make check or make demo; the compiler and linker ovup runs are in the
+# build list.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 # root's PATH on Debian: what a bare machine finds (not a pyenv shim)
