@@ -5,12 +5,13 @@
 # words of the scripts and of the Makefile recipes, found by parsing them
 # (tests/lib/shcmds.awk), not from a list.  Each command is resolved with
 # `command -v` and `dpkg -S`; a command not installed here fails.
-# Not checked here: the guest side of the kernel tests (tests/kernel/
-# guest.sh, scenarios/NAME.sh, examples/kernel-demo.sh, vmrun's init) runs
-# under busybox-static, whose applets vmrun links, not under Debian's
-# packages (not checked yet against `busybox --list`); bench/ is not run by
-# make check or make demo; the compiler and linker ovup runs are in the
-# build list.
+# The guest side of the kernel tests (tests/kernel/guest.sh,
+# scenarios/NAME.sh, examples/kernel-demo.sh) runs under busybox sh in the
+# QEMU guest, not on Debian's packages: its commands must be busybox
+# builtins or applets (vmrun links every applet), or what vmrun copies in
+# (ovup, ld, strace, the helpers built from tests/kernel/NAME.c).  Not
+# checked: vmrun's init (a here-document), bench/ (not run by make check or
+# make demo), and the compiler and linker ovup runs (the build list).
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 # root's PATH on Debian: what a bare machine finds (not a pyenv shim)
@@ -156,5 +157,33 @@ check "make check" "build check kernel lint" \
 	tests/kernel/run tests/kernel/scenarios/*.host.sh tools/vmrun tools/deps tools/include-graph \
 	tools/completion/ovup.bash "$WORK"/{Makefile,victims,kernel,kmod}.sh
 check "make demo" "demo kernel" examples/demo.sh tools/vmrun tools/deps "$WORK"/{demo,examples,kmod}.sh
+
+# guest FILE...: each command of FILE... exists in the guest
+guest() {
+	local funcs applets w n=0 why
+	funcs=" $(grep -hoE '^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(\)' tests/lib/tap.sh "$@" |
+		sed -E 's/^[[:space:]]*//; s/[[:space:]]*\(\)//' | sort -u | tr '\n' ' ') "
+	applets=" $(busybox --list | tr '\n' ' ') "
+	for w in $(cmds "$@" | awk '{ print $2 }' | sort -u); do
+		case $w in *'$'* | */* | -* | *=* | [0-9]*) continue ;; esac
+		case $funcs in *" $w "*) continue ;; esac
+		n=$((n + 1))
+		why=
+		case $(busybox sh -c "type $w" 2>&1) in
+		*builtin* | *keyword*) why="busybox sh builtin" ;;
+		esac
+		[ -n "$why" ] || case $applets in *" $w "*) why="busybox applet" ;; esac
+		[ -n "$why" ] || case $w in ovup | ld | strace) why="copied in by tools/vmrun" ;; esac
+		[ -n "$why" ] || [ ! -f "tests/kernel/$w.c" ] || why="helper built from tests/kernel/$w.c"
+		if [ -n "$why" ]; then
+			pass "guest: $w ($why)"
+		else
+			fail "guest: $w is no busybox builtin or applet, nor copied into the guest (called in $(cmds "$@" | grep -m1 " $w\$" | cut -d' ' -f1))"
+		fi
+	done
+	[ "$n" -gt 10 ]
+	ok $? "guest: $n commands found in $# files"
+}
+guest tests/kernel/guest.sh $(ls tests/kernel/scenarios/*.sh | grep -v '\.host\.sh$') examples/kernel-demo.sh
 
 done_testing
