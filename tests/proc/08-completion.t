@@ -26,6 +26,8 @@ want=$("$OVUP" --help | sed -n '/^verbs:/,/^$/p' | awk 'NF { print $1 }' | grep 
 is "$(comp '' | words)" "$want" "ovup <TAB>: the verbs of 'ovup --help'"
 like "$want" "apply .*revert" "... which include apply and revert"
 is "$(comp re | words)" "revert " "ovup re<TAB>: revert"
+is "$(comp help '' | words)" "$want" "ovup help <TAB>: the verbs"
+is "$(comp --h | words)" "--help " "ovup --h<TAB>: --help"
 
 # a verb's options: every option word of its --help, and the common ones
 for verb in apply build revert list symbols; do

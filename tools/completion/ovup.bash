@@ -4,6 +4,9 @@
 # cached), running pids after -p, the applied patches of that target after
 # `revert` (from `ovup list --json`), and patch files for apply and build.
 # Standalone: COMP_WORDS and compgen only, no bash-completion helpers.
+# Completing a patch name runs `ovup list -p PID --json` (or -k), which,
+# like any `list -p`, takes the process's lock for a moment and settles
+# what a killed ovup left (docs/cli.md); it gives up after 10 s.
 # Install: source it, or copy it to /usr/share/bash-completion/completions/ovup.
 
 declare -gA _ovup_cache
