@@ -36,6 +36,27 @@ recipes() {
 		sed -E 's/\$\$/\x01/g; s/\$\(MAKE\)/make/g; s/\$\(CC\)/cc/g; :a; s/\$\([^()]*\)/$M/g; ta; s/\$[@<^*]/$M/g; s/\x01/$/g'
 }
 
+# reached TARGET...: the make targets TARGET's recipe runs ($(MAKE) in this
+# directory, recursively), and the tools/deps lists their recipes install,
+# as "target T" and "deps LIST" lines: what make check and make demo need
+# is read from the Makefile, not listed here
+reached() {
+	local t todo="$*" seen=" "
+	while [ -n "${todo// /}" ]; do
+		set -- $todo
+		t=$1
+		shift
+		todo="$*"
+		case $seen in *" $t "*) continue ;; esac
+		seen="$seen$t "
+		echo "target $t"
+		recipes Makefile "$t" >"$WORK/reached.sh"
+		grep -o 'tools/deps [a-z]*' "$WORK/reached.sh" | sed 's/^tools\/deps /deps /'
+		todo="$todo $(grep '^make ' "$WORK/reached.sh" | grep -v -- ' -C ' |
+			tr ' ' '\n' | grep -v -e '^-' -e '=' -e '\$' -e '^make$' | tr '\n' ' ')"
+	done | sort -u
+}
+
 # the extractor itself, on cases it must get right (a test that cannot fail
 # is a defect: these show that it finds words, and skips what is no command)
 printf '%s\n' 'x=$(foo a "$(bar)") baz <<<"$(qux)" | quux; if ! corge; then grault; fi' \
@@ -146,17 +167,21 @@ check() {
 }
 
 recipes Makefile >"$WORK/Makefile.sh"
-recipes Makefile demo all kmod '$(BUILD)/ovup' '$(BUILD)/%.o' >"$WORK/demo.sh"
+recipes Makefile $(reached demo | sed -n 's/^target //p') '$(BUILD)/ovup' '$(BUILD)/%.o' >"$WORK/demo.sh"
 recipes examples/Makefile >"$WORK/examples.sh"
 recipes tests/victims/Makefile >"$WORK/victims.sh"
 recipes tests/kernel/Makefile >"$WORK/kernel.sh"
 recipes kmod/Makefile >"$WORK/kmod.sh"
 
-check "make check" "build check kernel lint" \
+lists=$(reached check | sed -n 's/^deps //p' | tr '\n' ' ')
+like "$lists" "check .*kernel" "make check runs tools/deps $lists"
+check "make check" "$lists" \
 	tests/proc/*.t tests/proc/lib.sh tests/lib/tap.sh tests/kernel/*.t tests/kernel/lib.sh \
 	tests/kernel/run tests/kernel/scenarios/*.host.sh tools/vmrun tools/deps tools/include-graph \
 	tools/completion/ovup.bash "$WORK"/{Makefile,victims,kernel,kmod}.sh
-check "make demo" "demo kernel" examples/demo.sh tools/vmrun tools/deps "$WORK"/{demo,examples,kmod}.sh
+lists=$(reached demo | sed -n 's/^deps //p' | tr '\n' ' ')
+like "$lists" "demo .*kernel" "make demo runs tools/deps $lists"
+check "make demo" "$lists" examples/demo.sh tools/vmrun tools/deps "$WORK"/{demo,examples,kmod}.sh
 
 # guest FILE...: each command of FILE... exists in the guest
 guest() {
