@@ -25,14 +25,15 @@ cmds() {
 }
 # recipes MAKEFILE [TARGET...]: its recipe lines (of the rules whose first
 # target is one of TARGET...) as a shell script: $(MAKE) is make, $(CC) is
-# cc, other make expansions become a variable, skipped
+# cc, other make expansions become a variable, skipped; a tab-indented
+# make assignment (in a conditional) is no recipe
 recipes() {
 	local mk=$1
 	shift
 	awk -v want=" $* " '/^[^\t#][^=]*:/ { t = $1; sub(/:.*/, "", t); on = (want == "  " || index(want, " " t " ")) }
 		/^\t/ && on { l = substr($0, 2); while (l ~ /\\$/ && (getline n) > 0) {
 		sub(/\\$/, "", l); sub(/^\t/, "", n); l = l " " n }
-		sub(/^[@+-]+/, "", l); print l }' "$mk" |
+		sub(/^[@+-]+/, "", l); if (l !~ /^[A-Za-z_]+ *[:+?]?= /) print l }' "$mk" |
 		sed -E 's/\$\$/\x01/g; s/\$\(MAKE\)/make/g; s/\$\(CC\)/cc/g; :a; s/\$\([^()]*\)/$M/g; ta; s/\$[@<^*]/$M/g; s/\x01/$/g'
 }
 
@@ -71,7 +72,7 @@ is "$(cmds "$WORK/sample.sh" | awk '{ print $2 }' | tr '\n' ' ')" \
 deps_list() {
 	local build
 	build=$(sed -n 's/^build="\(.*\)"$/\1/p' tools/deps)
-	sed -n "s/^$1) want=\"\(.*\)\" ;;\$/\1/p" tools/deps | sed "s/\\\$build/$build/"
+	sed -n "s/^$1) want=\"\([^\"]*\)\".*/\1/p" tools/deps | sed "s/\\\$build/$build/"
 }
 # closure PKG...: the packages with every Depends and Pre-Depends (the
 # first of alternatives, a virtual one through what provides it here)
