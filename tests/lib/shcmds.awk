@@ -6,7 +6,9 @@
 # redirections.  Skipped: here-document bodies, comments, the text of
 # quotes (but not the $(...) inside double quotes), ${...}, [[ ]], (( )),
 # case patterns, for/select word lists.  An approximation of the shell's
-# grammar that errs towards reporting too many words, never too few.
+# grammar; it does not see commands hidden in data: a string run by
+# `sh -c` or `eval`, `find -exec`, a command name in a variable (none of
+# which the host scripts use for a system command today).
 # Run with: awk -f shcmds.awk FILE (one file per run: the state of an
 # unterminated construct must not leak into the next file).
 
