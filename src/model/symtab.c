@@ -577,7 +577,8 @@ static int is_local(const struct ovup_symtab *st, const struct ovup_sym *s, long
 static void searched(const struct ovup_symtab *st, long scope, char *buf, size_t len)
 {
 	uint32_t *ord = ovup_xmalloc((st->nobjs + 1) * sizeof(*ord));
-	size_t i, j, used = 0;
+	struct ovup_buf b = { 0 };
+	size_t i, j;
 
 	for (i = 0; i < st->nobjs; i++) {
 		for (j = i; j > 0 && search_rank(st, ord[j - 1]) > search_rank(st, (uint32_t)i);
@@ -585,19 +586,19 @@ static void searched(const struct ovup_symtab *st, long scope, char *buf, size_t
 			ord[j] = ord[j - 1];
 		ord[j] = (uint32_t)i;
 	}
-	buf[0] = 0;
 	if (scope >= 0)
-		used += (size_t)snprintf(buf, len, "the static symbols of %s and ",
-					 st->objs[scope].name);
-	used += (size_t)snprintf(buf + used, len - used, "the global symbols of ");
-	for (i = 0; i < st->nobjs && i < 12 && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-					 i == 0               ? ""
-					 : i + 1 == st->nobjs ? " and "
-							      : ", ",
-					 st->objs[ord[i]].name);
-	if (st->nobjs > 12 && used < len)
-		snprintf(buf + used, len - used, " and %zu more", st->nobjs - 12);
+		ovup_buf_printf(&b, "the static symbols of %s and ", st->objs[scope].name);
+	ovup_buf_printf(&b, "the global symbols of ");
+	for (i = 0; i < st->nobjs && i < 12; i++)
+		ovup_buf_printf(&b, "%s%s",
+				i == 0               ? ""
+				: i + 1 == st->nobjs ? " and "
+						     : ", ",
+				st->objs[ord[i]].name);
+	if (st->nobjs > 12)
+		ovup_buf_printf(&b, " and %zu more", st->nobjs - 12);
+	snprintf(buf, len, "%s", b.s ? b.s : "");
+	ovup_buf_free(&b);
 	free(ord);
 }
 
