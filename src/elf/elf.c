@@ -291,18 +291,32 @@ int ovup_elf_symbols(int fd, int want_dynsym, ovup_elf_sym_fn fn, void *ctx)
 	return 0;
 }
 
-int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void *ctx)
+/* A dynamic relocation against a named .dynsym entry, as each_dynrel
+ * hands it over. */
+struct dynrel {
+	Elf *e;
+	GElf_Rela r;
+	GElf_Sym sym;
+	size_t symndx;
+	const char *name;
+};
+
+/* Calls fn for every relocation, against a named symbol, of the sections
+ * that refer to .dynsym (.rela.dyn, .rela.plt), until fn returns nonzero;
+ * that value, or 0; -ENOEXEC if fd is no ELF file. */
+static int each_dynrel(int fd, int (*fn)(void *ctx, const struct dynrel *dr), void *ctx)
 {
-	Elf *e = ovup_elf_open(fd);
+	struct dynrel dr = { .e = ovup_elf_open(fd) };
 	Elf_Scn *scn = NULL, *dynsym;
 	GElf_Shdr dsh;
 	Elf_Data *syms;
+	int ret = 0;
 
-	if (!e)
+	if (!dr.e)
 		return -ENOEXEC;
-	dynsym = find_scn(e, SHT_DYNSYM, NULL, &dsh);
+	dynsym = find_scn(dr.e, SHT_DYNSYM, NULL, &dsh);
 	syms = dynsym ? elf_getdata(dynsym, NULL) : NULL;
-	while (syms && (scn = elf_nextscn(e, scn))) {
+	while (!ret && syms && (scn = elf_nextscn(dr.e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
 		size_t i, n;
@@ -312,22 +326,41 @@ int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void 
 			continue;
 		d = elf_getdata(scn, NULL);
 		n = sh.sh_size / sh.sh_entsize;
-		for (i = 0; d && i < n; i++) {
-			GElf_Rela r;
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getrela(d, (int)i, &r) || !GELF_R_SYM(r.r_info) ||
-			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &s) ||
-			    s.st_shndx == SHN_UNDEF)
+		for (i = 0; !ret && d && i < n; i++) {
+			if (!gelf_getrela(d, (int)i, &dr.r) || !GELF_R_SYM(dr.r.r_info))
 				continue;
-			name = elf_strptr(e, dsh.sh_link, s.st_name);
-			if (name && *name)
-				fn(ctx, name);
+			dr.symndx = GELF_R_SYM(dr.r.r_info);
+			if (!gelf_getsym(syms, (int)dr.symndx, &dr.sym))
+				continue;
+			dr.name = elf_strptr(dr.e, dsh.sh_link, dr.sym.st_name);
+			if (dr.name && *dr.name)
+				ret = fn(ctx, &dr);
 		}
 	}
-	elf_end(e);
+	elf_end(dr.e);
+	return ret;
+}
+
+struct self_ctx {
+	void (*fn)(void *ctx, const char *name);
+	void *ctx;
+};
+
+static int self_import(void *arg, const struct dynrel *dr)
+{
+	struct self_ctx *c = arg;
+
+	if (dr->sym.st_shndx != SHN_UNDEF)
+		c->fn(c->ctx, dr->name);
 	return 0;
+}
+
+int ovup_elf_self_imports(int fd, void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	struct self_ctx c = { fn, ctx };
+	int ret = each_dynrel(fd, self_import, &c);
+
+	return ret < 0 ? ret : 0;
 }
 
 /* The version a .dynsym entry that is undefined asks for, from
@@ -361,56 +394,46 @@ static const char *needed_version(Elf *e, Elf_Data *versym, size_t i)
 	return NULL;
 }
 
+struct slot_ctx {
+	const char *name, *version;
+	Elf_Data *versym; /* of the file each_dynrel opened, found on first use */
+	int versym_read;
+	uint64_t slot;
+};
+
+static int import_slot(void *arg, const struct dynrel *dr)
+{
+	struct slot_ctx *c = arg;
+	const char *v;
+
+	if ((GELF_R_TYPE(dr->r.r_info) != R_X86_64_GLOB_DAT &&
+	     GELF_R_TYPE(dr->r.r_info) != R_X86_64_JUMP_SLOT) ||
+	    dr->sym.st_shndx != SHN_UNDEF || strcmp(dr->name, c->name))
+		return 0;
+	if (!c->versym_read) {
+		Elf_Scn *vscn = find_scn(dr->e, SHT_GNU_versym, NULL, NULL);
+
+		c->versym = vscn ? elf_getdata(vscn, NULL) : NULL;
+		c->versym_read = 1;
+	}
+	v = needed_version(dr->e, c->versym, dr->symndx);
+	if (c->version && v && strcmp(v, c->version))
+		return 0;
+	c->slot = dr->r.r_offset;
+	return 1;
+}
+
 int ovup_elf_import_slot(int fd, const char *name, const char *version, uint64_t *slot)
 {
-	Elf *e = ovup_elf_open(fd);
-	Elf_Scn *scn = NULL, *dynsym, *vscn;
-	GElf_Shdr dsh;
-	Elf_Data *syms, *versym;
-	int ret = -ENOENT;
+	struct slot_ctx c = { .name = name, .version = version };
+	int ret = each_dynrel(fd, import_slot, &c);
 
-	if (!e)
-		return -ENOEXEC;
-	dynsym = find_scn(e, SHT_DYNSYM, NULL, &dsh);
-	syms = dynsym ? elf_getdata(dynsym, NULL) : NULL;
-	vscn = find_scn(e, SHT_GNU_versym, NULL, NULL);
-	versym = vscn ? elf_getdata(vscn, NULL) : NULL;
-	while (ret && syms && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
-		    elf_ndxscn(dynsym) != sh.sh_link)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = sh.sh_size / sh.sh_entsize;
-		for (i = 0; d && i < n; i++) {
-			GElf_Rela r;
-			GElf_Sym s;
-			const char *sn, *v;
-			size_t si;
-
-			if (!gelf_getrela(d, (int)i, &r) ||
-			    (GELF_R_TYPE(r.r_info) != R_X86_64_GLOB_DAT &&
-			     GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT))
-				continue;
-			si = GELF_R_SYM(r.r_info);
-			if (!si || !gelf_getsym(syms, (int)si, &s) || s.st_shndx != SHN_UNDEF)
-				continue;
-			sn = elf_strptr(e, dsh.sh_link, s.st_name);
-			if (!sn || strcmp(sn, name))
-				continue;
-			v = needed_version(e, versym, si);
-			if (version && v && strcmp(v, version))
-				continue;
-			*slot = r.r_offset;
-			ret = 0;
-			break;
-		}
-	}
-	elf_end(e);
-	return ret;
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		return -ENOENT;
+	*slot = c.slot;
+	return 0;
 }
 
 int ovup_elf_read_vaddr(int fd, uint64_t vaddr, void *buf, size_t len)
