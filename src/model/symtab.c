@@ -378,30 +378,73 @@ static void suggestions(const struct ovup_symtab *st, const char *name, int func
 		snprintf(buf + used, len - used, "?");
 }
 
-/* Where a symbol of that name may be hiding: objects without .symtab. */
-static void stripped_hint(const struct ovup_symtab *st, char *buf, size_t len)
+static unsigned long search_rank(const struct ovup_symtab *st, uint32_t obj);
+
+/* Where a symbol of that name may be hiding: the objects without .symtab,
+ * in search order (stable from run to run, unlike addresses), prefer
+ * (the patched object, or -1) first.  At most two more lines: how to get
+ * the first one's symbols, and the names of the others. */
+static void stripped_hint(const struct ovup_symtab *st, long prefer, char *buf, size_t len)
 {
-	size_t i, used = 0;
-	int any = 0;
+	struct ovup_buf b = { 0 };
+	uint32_t first = 0, i, k, nothers = 0;
+	unsigned long best = ~0ul;
+	int found = 0;
+	char *hint;
 
-	buf[0] = 0;
-	ovup_symbols_hints_prefetch(st);
-	for (i = 0; i < st->nobjs && used < len; i++) {
-		const struct ovup_object *o = &st->objs[i];
-		char *hint;
+	for (i = 0; i < st->nobjs; i++) {
+		unsigned long r = (long)i == prefer ? 0 : search_rank(st, i);
 
-		if (o->full)
-			continue;
-		hint = ovup_object_symbols_hint(o);
-		used += (size_t)snprintf(buf + used, len - used, "%s%s %s",
-					 any ? "; " : " (if it is static: ", o->name, hint);
-		free(hint);
-		any = 1;
-		if (used > 600)
-			break;
+		/* the preferred object before even the executable (rank 0) */
+		if ((long)i != prefer && r != ~0ul)
+			r++;
+
+		if (!st->objs[i].full && (!found || r < best)) {
+			first = i;
+			best = r;
+			found = 1;
+		}
 	}
-	if (any && used < len)
-		snprintf(buf + used, len - used, ")");
+	buf[0] = 0;
+	if (!found)
+		return;
+	ovup_symbols_hints_prefetch(st);
+	hint = ovup_object_symbols_hint(&st->objs[first]);
+	ovup_buf_printf(&b, "\n  if it is static: %s %s", st->objs[first].name, hint);
+	free(hint);
+	for (i = 0; i < st->nobjs; i++)
+		nothers += !st->objs[i].full && i != first;
+	/* the others by name, in search order */
+	for (k = 0; nothers && k < st->nobjs; k++) {
+		unsigned long rank = ~0ul;
+		uint32_t next = 0;
+		int any = 0;
+
+		for (i = 0; i < st->nobjs; i++) {
+			unsigned long r = search_rank(st, i);
+
+			if (st->objs[i].full || i == first || (k && r <= best) ||
+			    (any && r >= rank))
+				continue;
+			rank = r;
+			next = i;
+			any = 1;
+		}
+		if (!any)
+			break;
+		best = rank;
+		ovup_buf_printf(&b, "%s%s",
+				k == 0             ? "\n  "
+				: k + 1 == nothers ? " and "
+						   : ", ",
+				st->objs[next].name);
+	}
+	if (nothers)
+		ovup_buf_printf(&b, " %s only .dynsym too ('ovup symbols' says how to get %s)",
+				nothers == 1 ? "has" : "have",
+				nothers == 1 ? "its symbols" : "theirs");
+	snprintf(buf, len, "%s", b.s);
+	ovup_buf_free(&b);
 }
 
 /* Where the dynamic linker looks for a global definition: the
@@ -523,11 +566,11 @@ int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_sel
 				sel->name, list);
 		}
 		suggestions(st, sel->name, 1, list, sizeof(list));
-		stripped_hint(st, hint, sizeof(hint));
+		stripped_hint(st, -1, hint, sizeof(hint));
 		return ovup_err(
 			-ENOENT,
-			"function '%s' is defined by the patch but not found in the target%s%s; "
-			"make it static if it is a new helper",
+			"function '%s' is defined by the patch but not found in the target%s (make "
+			"it static if it is a new helper)%s",
 			sel->name, list, hint);
 	}
 	if (n > 1 && (sel->object || sel->file || sel->pos))
@@ -660,7 +703,7 @@ int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_sele
 			sel->name, where, list, sel->name);
 	}
 	suggestions(st, sel->name, 0, list, sizeof(list));
-	stripped_hint(st, hint, sizeof(hint));
+	stripped_hint(st, scope, hint, sizeof(hint));
 	return ovup_err(-ENOENT, "symbol '%s' used by the patch is not in %s%s%s", sel->name, where,
 			list, hint);
 found:

@@ -10,6 +10,12 @@ int secret(int x) { return x - 1; }
 P
 OVUP_DEBUG_ROOT=$WORK/nodebug run_ovup apply -p "$VPID" "$WORK/sec.c"
 is "$RC" 1 "stripped, no debuginfo: a static function is not found"
+is "$(printf '%s\n' "$ERR" | wc -l)" 3 "... in three lines"
+like "$(printf '%s\n' "$ERR" | sed -n 3p)" "^  libc\.so\.6 and ld-linux-x86-64\.so\.2 have only \.dynsym too" \
+	"... the third names the other stripped objects, in search order"
+first=$ERR
+OVUP_DEBUG_ROOT=$WORK/nodebug run_ovup apply -p "$VPID" "$WORK/sec.c"
+is "$ERR" "$first" "... the same message again (a stable order, not one by address)"
 like "$ERR" "secret.*not found in the target" "... says so"
 like "$ERR" "victim-stripped has only \.dynsym, no symbol table \(build-id [0-9a-f]+\); install .*/\.build-id/[0-9a-f]{2}/[0-9a-f]+\.debug" \
 	"... and names the debug file that would provide it"
