@@ -43,9 +43,14 @@ static void build_record(const struct ovup_plan *p, struct ovup_buf *rec)
 {
 	const struct ovup_target *t = p->t;
 	char hex[2 * OVUP_BUILD_ID_MAX + 1];
+	char *abs = realpath(p->source, NULL);
 	size_t i, k;
 
 	ovup_buf_printf(rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
+
+	/* for 'ovup info'; apply skips lines it does not know */
+	ovup_buf_printf(rec, "patch %s\nsource %s\n", p->name, abs ? abs : p->source);
+	free(abs);
 	if (t->release[0])
 		ovup_buf_printf(rec, "kernel-release %s\n", t->release);
 	if (t->version[0])
