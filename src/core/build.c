@@ -48,8 +48,12 @@ static void build_record(const struct ovup_plan *p, struct ovup_buf *rec)
 
 	ovup_buf_printf(rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
 
-	/* for 'ovup info'; apply skips lines it does not know */
-	ovup_buf_printf(rec, "patch %s\nsource %s\n", p->name, abs ? abs : p->source);
+	/* for 'ovup info'; apply skips lines it does not know.  A path with
+	 * a newline would add a line of its own: info then takes the
+	 * object's STT_FILE name instead. */
+	ovup_buf_printf(rec, "patch %s\n", p->name);
+	if (!strchr(abs ? abs : p->source, '\n'))
+		ovup_buf_printf(rec, "source %s\n", abs ? abs : p->source);
 	free(abs);
 	if (t->release[0])
 		ovup_buf_printf(rec, "kernel-release %s\n", t->release);
