@@ -96,6 +96,15 @@ const struct ovup_verb ovup_verbs[] = {
 	  "\nObjects with only .dynsym (no .symtab, no debug file by build-id, "
 	  "debuglink or\nDEBUGINFOD_URLS) are named on stderr with their "
 	  "build-id and how to get their\nstatic symbols.  No match exits 0.\n" },
+	{ .name = "info",
+	  .args = "PATCH.o",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .opts = OPT_JSON,
+	  .run = ovup_run_info,
+	  .summary = "show what an object from 'build' replaces, uses and was built for",
+	  .help = "      --json        machine-readable output\n"
+		  "\nReads the object only: no target, nothing changes.\n" },
 	{ .name = "help",
 	  .args = "[VERB]",
 	  .max_args = 1,

@@ -63,14 +63,16 @@ int main(int argc, char **argv)
 	}
 	ovup_verbose = c.verbose;
 	ovup_quiet = c.quiet;
-	if (!c.verb->needs_target)
-		return c.verb->run(NULL, &c) ? OVUP_EXIT_FAIL : OVUP_EXIT_OK;
-	ovup_signals_init();
-	ret = open_target(&c, &t);
-	if (!ret)
-		ret = c.verb->run(t, &c);
-	if (t)
-		t->ops->close(t);
+	if (!c.verb->needs_target) {
+		ret = c.verb->run(NULL, &c);
+	} else {
+		ovup_signals_init();
+		ret = open_target(&c, &t);
+		if (!ret)
+			ret = c.verb->run(t, &c);
+		if (t)
+			t->ops->close(t);
+	}
 	if (!ret)
 		return OVUP_EXIT_OK;
 	msg = ovup_err_msg();

@@ -14,12 +14,14 @@ void ovup_render_text_build(const struct ovup_build_result *r);
 void ovup_render_text_revert(const struct ovup_revert_result *r);
 void ovup_render_text_list(const struct ovup_list_result *r);
 void ovup_render_text_symbols(const struct ovup_symbols_result *r);
+void ovup_render_text_info(const struct ovup_info_result *r);
 
 void ovup_render_json_apply(const struct ovup_apply_result *r);
 void ovup_render_json_build(const struct ovup_build_result *r);
 void ovup_render_json_revert(const struct ovup_revert_result *r);
 void ovup_render_json_list(const struct ovup_list_result *r);
 void ovup_render_json_symbols(const struct ovup_symbols_result *r);
+void ovup_render_json_info(const struct ovup_info_result *r);
 /* a failure under --json: {"error": msg, "exit": code} */
 void ovup_render_json_error(const char *msg, int exit_code);
 

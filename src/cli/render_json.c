@@ -281,3 +281,63 @@ void ovup_render_json_error(const char *msg, int exit_code)
 	ovup_json_i64(&j, "exit", exit_code);
 	ovup_json_end(&j);
 }
+
+static void json_sel(struct ovup_json *j, const struct ovup_info_sel *sel)
+{
+	ovup_json_str(j, "object", sel->object);
+	ovup_json_str(j, "file", sel->file);
+	if (sel->sympos)
+		ovup_json_u64(j, "sympos", sel->sympos);
+	else
+		ovup_json_null(j, "sympos");
+}
+
+void ovup_render_json_info(const struct ovup_info_result *r)
+{
+	struct ovup_json j;
+	size_t i;
+
+	ovup_json_init(&j, stdout);
+	ovup_json_object(&j, NULL);
+	ovup_json_str(&j, "path", r->path);
+	ovup_json_str(&j, "patch", r->patch);
+	ovup_json_str(&j, "source", r->source);
+	ovup_json_str(&j, "target", r->target);
+	ovup_json_str(&j, "kernel_release", r->kernel_release);
+	ovup_json_str(&j, "kernel_version", r->kernel_version);
+	ovup_json_array(&j, "built_for");
+	for (i = 0; i < r->nobjs; i++) {
+		ovup_json_object(&j, NULL);
+		ovup_json_str(&j, "path", r->objs[i].path);
+		ovup_json_str(&j, "build_id", r->objs[i].build_id);
+		ovup_json_end(&j);
+	}
+	ovup_json_end(&j);
+	ovup_json_array(&j, "functions");
+	for (i = 0; i < r->nfuncs; i++) {
+		ovup_json_object(&j, NULL);
+		ovup_json_str(&j, "name", r->funcs[i].name);
+		ovup_json_u64(&j, "size", r->funcs[i].size);
+		ovup_json_bool(&j, "calls_original", r->funcs[i].calls_orig);
+		json_sel(&j, &r->funcs[i].sel);
+		ovup_json_end(&j);
+	}
+	ovup_json_end(&j);
+	ovup_json_array(&j, "uses");
+	for (i = 0; i < r->nsyms; i++) {
+		ovup_json_object(&j, NULL);
+		ovup_json_str(&j, "name", r->syms[i].name);
+		ovup_json_bool(&j, "thread_local", r->syms[i].tls);
+		ovup_json_bool(&j, "versioned", r->syms[i].versioned);
+		json_sel(&j, &r->syms[i].sel);
+		ovup_json_end(&j);
+	}
+	ovup_json_end(&j);
+	ovup_json_object(&j, "sizes");
+	ovup_json_u64(&j, "text", r->text);
+	ovup_json_u64(&j, "rodata", r->rodata);
+	ovup_json_u64(&j, "data", r->data);
+	ovup_json_u64(&j, "bss", r->bss);
+	ovup_json_end(&j);
+	ovup_json_end(&j);
+}

@@ -264,3 +264,64 @@ void ovup_render_text_symbols(const struct ovup_symbols_result *r)
 				  o->name, r->dynsym[i].hint);
 	}
 }
+
+/* ", object X, file Y, sympos N" for the selectors set, or "" */
+static const char *sel_text(const struct ovup_info_sel *sel, char *buf, size_t len)
+{
+	char v[256];
+	size_t o = 0;
+
+	buf[0] = 0;
+	if (sel->object)
+		o += (size_t)snprintf(buf + o, len - o, ", object %s",
+				      printable(sel->object, v, sizeof(v)));
+	if (sel->file && o < len)
+		o += (size_t)snprintf(buf + o, len - o, ", file %s",
+				      printable(sel->file, v, sizeof(v)));
+	if (sel->sympos && o < len)
+		snprintf(buf + o, len - o, ", sympos %u", sel->sympos);
+	return buf;
+}
+
+void ovup_render_text_info(const struct ovup_info_result *r)
+{
+	char a[512], b[512], sel[640];
+	size_t i;
+
+	printf("patch '%s' from %s\n", printable(r->patch, a, sizeof(a)),
+	       r->source ? printable(r->source, b, sizeof(b)) : "(source not recorded)");
+	if (r->kernel_release)
+		printf("built for kernel %s%s%s\n", r->kernel_release,
+		       r->kernel_version ? ", build " : "",
+		       r->kernel_version ? printable(r->kernel_version, a, sizeof(a)) : "");
+	else
+		printf("built for a %s\n", printable(r->target, a, sizeof(a)));
+	for (i = 0; i < r->nobjs; i++)
+		printf("  %s build-id %s\n", printable(r->objs[i].path, a, sizeof(a)),
+		       printable(r->objs[i].build_id, b, sizeof(b)));
+	printf("replaces %zu function%s:\n", r->nfuncs, r->nfuncs == 1 ? "" : "s");
+	for (i = 0; i < r->nfuncs; i++) {
+		const struct ovup_info_func *f = &r->funcs[i];
+
+		printf("  %s (%" PRIu64 " bytes%s%s)\n", printable(f->name, a, sizeof(a)), f->size,
+		       f->calls_orig ? ", calls the original" : "",
+		       sel_text(&f->sel, sel, sizeof(sel)));
+	}
+	printf("uses %zu symbol%s:\n", r->nsyms, r->nsyms == 1 ? "" : "s");
+	for (i = 0; i < r->nsyms; i++) {
+		const struct ovup_info_sym *s = &r->syms[i];
+		const char *flags = s->tls ? (s->versioned ? "thread-local, versioned"
+							   : "thread-local")
+					   : (s->versioned ? "versioned" : "");
+
+		sel_text(&s->sel, sel, sizeof(sel));
+		if (*flags || *sel)
+			printf("  %s (%s%s)\n", printable(s->name, a, sizeof(a)), flags,
+			       *flags ? sel : sel + 2);
+		else
+			printf("  %s\n", printable(s->name, a, sizeof(a)));
+	}
+	printf("its own code and data: text %" PRIu64 ", rodata %" PRIu64 ", data %" PRIu64
+	       ", bss %" PRIu64 " bytes\n",
+	       r->text, r->rodata, r->data, r->bss);
+}

@@ -109,6 +109,23 @@ int ovup_run_symbols(struct ovup_target *t, const struct ovup_cmdline *c)
 	return 0;
 }
 
+int ovup_run_info(struct ovup_target *t, const struct ovup_cmdline *c)
+{
+	struct ovup_info_result r;
+	int ret;
+
+	(void)t;
+	ret = ovup_info_read(c->args[0], &r);
+	if (ret)
+		return ret;
+	if (c->json)
+		ovup_render_json_info(&r);
+	else
+		ovup_render_text_info(&r);
+	ovup_info_result_free(&r);
+	return 0;
+}
+
 /* `ovup help [VERB]`: the parser has checked that VERB exists */
 int ovup_run_help(struct ovup_target *t, const struct ovup_cmdline *c)
 {

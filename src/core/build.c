@@ -43,9 +43,18 @@ static void build_record(const struct ovup_plan *p, struct ovup_buf *rec)
 {
 	const struct ovup_target *t = p->t;
 	char hex[2 * OVUP_BUILD_ID_MAX + 1];
+	char *abs = realpath(p->source, NULL);
 	size_t i, k;
 
 	ovup_buf_printf(rec, "ovup-build 1\ntarget %s\n", t->ops->kind);
+
+	/* for 'ovup info'; apply skips lines it does not know.  A path with
+	 * a newline would add a line of its own: info then takes the
+	 * object's STT_FILE name instead. */
+	ovup_buf_printf(rec, "patch %s\n", p->name);
+	if (!strchr(abs ? abs : p->source, '\n'))
+		ovup_buf_printf(rec, "source %s\n", abs ? abs : p->source);
+	free(abs);
 	if (t->release[0])
 		ovup_buf_printf(rec, "kernel-release %s\n", t->release);
 	if (t->version[0])

@@ -174,6 +174,41 @@ struct ovup_build_result {
 	size_t nfuncs;
 };
 
+/* 'ovup info PATCH.o': what an object from 'ovup build' holds */
+struct ovup_info_sel {
+	char *object, *file; /* OVUP_OBJECT, OVUP_FILE, or NULL */
+	unsigned sympos;     /* OVUP_SYMPOS, or 0 */
+};
+struct ovup_info_func {
+	char *name;
+	uint64_t size;
+	int calls_orig; /* the patch calls OVUP_ORIG(name) */
+	struct ovup_info_sel sel;
+};
+struct ovup_info_sym {
+	char *name; /* as the object names it, "memcpy@GLIBC_2.2.5" if versioned */
+	int tls, versioned;
+	struct ovup_info_sel sel;
+};
+struct ovup_info_object {
+	char *path, *build_id;
+};
+struct ovup_info_result {
+	char *path;                            /* the object */
+	char *patch;                           /* the patch's name */
+	char *source;                          /* the .c file it was built from, or NULL */
+	char *target;                          /* "process" or "kernel" */
+	char *kernel_release, *kernel_version; /* kernel objects, or NULL */
+	struct ovup_info_object *objs;         /* process objects: built against */
+	size_t nobjs;
+	struct ovup_info_func *funcs; /* replaced */
+	size_t nfuncs;
+	struct ovup_info_sym *syms; /* used: the object's undefined symbols */
+	size_t nsyms;
+	/* the sizes of the patch's own code and data, by section kind */
+	uint64_t text, rodata, data, bss;
+};
+
 struct ovup_revert_result {
 	char target[64];
 	char *patch; /* the patch reverted */
@@ -227,11 +262,17 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
 		struct ovup_revert_result *res);
 int ovup_list(struct ovup_target *t, struct ovup_list_result *res);
 int ovup_symbols(struct ovup_target *t, const char *glob, struct ovup_symbols_result *res);
+/* needs no target: reads the object only */
+int ovup_info_read(const char *path, struct ovup_info_result *res);
+/* the kind of a section's bytes as 'info' sums them: "text", "rodata",
+ * "data", "bss", or NULL for what is not loaded */
+const char *ovup_info_sec_kind(const char *name, uint64_t flags, uint32_t type);
 
 void ovup_apply_result_free(struct ovup_apply_result *res);
 void ovup_build_result_free(struct ovup_build_result *res);
 void ovup_revert_result_free(struct ovup_revert_result *res);
 void ovup_list_result_free(struct ovup_list_result *res);
 void ovup_symbols_result_free(struct ovup_symbols_result *res);
+void ovup_info_result_free(struct ovup_info_result *res);
 
 #endif

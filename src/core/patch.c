@@ -39,39 +39,54 @@ static int has_nul(const char *path)
 }
 
 /* .ovup.meta holds NUL-separated "object|file|sympos NAME VALUE" entries
- * written by the macros of include/ovup.h. */
-static int parse_meta(struct ovup_plan *p)
+ * written by the macros of include/ovup.h; fn sees each one split.  source
+ * names the patch in the messages. */
+int ovup_meta_each(const struct ovup_obj *obj, const char *source,
+		   int (*fn)(void *arg, const char *kind, const char *name, const char *value),
+		   void *arg)
 {
 	size_t off = 0;
+	int ret;
 
-	while (off < p->obj.metalen) {
-		const char *e = p->obj.meta + off;
-		size_t len = strnlen(e, p->obj.metalen - off);
+	while (off < obj->metalen) {
+		const char *e = obj->meta + off;
+		size_t len = strnlen(e, obj->metalen - off);
 		char kind[16], name[256], value[1024];
-		struct ovup_selector *sel;
 
 		off += len + 1;
 		if (!len)
 			continue;
 		if (sscanf(e, "%15s %255s %1023[^\n]", kind, name, value) != 3)
-			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", p->source,
-					e);
-		sel = ovup_plan_selector(p, name);
-		if (!strcmp(kind, "object")) {
-			sel->object = ovup_symtab_intern(&p->st, value);
-		} else if (!strcmp(kind, "file")) {
-			sel->file = ovup_symtab_intern(&p->st, value);
-		} else if (!strcmp(kind, "sympos")) {
-			sel->pos = (unsigned)strtoul(value, NULL, 10);
-			if (!sel->pos)
-				return ovup_err(-EINVAL,
-						"%s: OVUP_SYMPOS(%s, %s): positions start at 1",
-						p->source, name, value);
-		} else {
-			return ovup_err(-EINVAL, "%s: unknown .ovup.meta entry '%s'", p->source, e);
-		}
+			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", source, e);
+		if (strcmp(kind, "object") && strcmp(kind, "file") && strcmp(kind, "sympos"))
+			return ovup_err(-EINVAL, "%s: unknown .ovup.meta entry '%s'", source, e);
+		if (!strcmp(kind, "sympos") && !strtoul(value, NULL, 10))
+			return ovup_err(-EINVAL, "%s: OVUP_SYMPOS(%s, %s): positions start at 1",
+					source, name, value);
+		ret = fn(arg, kind, name, value);
+		if (ret)
+			return ret;
 	}
 	return 0;
+}
+
+static int take_selector(void *arg, const char *kind, const char *name, const char *value)
+{
+	struct ovup_plan *p = arg;
+	struct ovup_selector *sel = ovup_plan_selector(p, name);
+
+	if (!strcmp(kind, "object"))
+		sel->object = ovup_symtab_intern(&p->st, value);
+	else if (!strcmp(kind, "file"))
+		sel->file = ovup_symtab_intern(&p->st, value);
+	else
+		sel->pos = (unsigned)strtoul(value, NULL, 10);
+	return 0;
+}
+
+static int parse_meta(struct ovup_plan *p)
+{
+	return ovup_meta_each(&p->obj, p->source, take_selector, p);
 }
 
 static int compile(struct ovup_plan *p)

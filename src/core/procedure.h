@@ -100,6 +100,11 @@ int ovup_step_branch(struct ovup_plan *p);             /* 8, branch.c, switch.c 
 int ovup_plan_read_patch(struct ovup_plan *p);
 /* each section classified into p->obj, or refused (patch.c) */
 int ovup_plan_check_sections(struct ovup_plan *p);
+/* each entry of the object's .ovup.meta, checked, to fn; fn's nonzero
+ * return stops the walk and is returned */
+int ovup_meta_each(const struct ovup_obj *obj, const char *source,
+		   int (*fn)(void *arg, const char *kind, const char *name, const char *value),
+		   void *arg);
 /* resolve: each function's patch site, its bytes checked (sites.c) */
 int ovup_plan_sites(struct ovup_plan *p);
 /* link step: each function's register contract; wrappers into p->img */

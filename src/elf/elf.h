@@ -115,6 +115,7 @@ struct ovup_obj {
 	char *meta; /* concatenated .ovup.meta strings, NUL-separated */
 	size_t metalen;
 	char *build;        /* .ovup.build contents (text), or NULL */
+	char *file;         /* the first STT_FILE symbol: the source's name, or NULL */
 	int has_tls_relocs; /* the code or data uses thread-local variables */
 	/* the first such use by another model than initial-exec, and the
 	 * symbol it names ("?" if none): "local-exec", "general-dynamic",

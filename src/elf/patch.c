@@ -128,6 +128,9 @@ static void read_obj_syms(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct ovup
 		if (!gelf_getsym(d, (int)k, &sym))
 			continue;
 		sn = elf_strptr(e, sh->sh_link, sym.st_name);
+		/* cc writes the source file's name first, as an STT_FILE */
+		if (sn && *sn && GELF_ST_TYPE(sym.st_info) == STT_FILE && !obj->file)
+			obj->file = ovup_xstrdup(sn);
 		if (!sn || !*sn || GELF_ST_TYPE(sym.st_info) == STT_FILE ||
 		    GELF_ST_TYPE(sym.st_info) == STT_SECTION)
 			continue;
@@ -228,6 +231,7 @@ void ovup_elf_obj_free(struct ovup_obj *obj)
 	free(obj->syms);
 	free(obj->meta);
 	free(obj->build);
+	free(obj->file);
 	free(obj->tls_other_sym);
 	memset(obj, 0, sizeof(*obj));
 }

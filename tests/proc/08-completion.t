@@ -30,7 +30,7 @@ is "$(comp help '' | words)" "$want" "ovup help <TAB>: the verbs"
 is "$(comp --h | words)" "--help " "ovup --h<TAB>: --help"
 
 # a verb's options: every option word of its --help, and the common ones
-for verb in apply build revert list symbols; do
+for verb in apply build revert list symbols info; do
 	got=$(comp "$verb" - | words)
 	missing=
 	for o in $("$OVUP" "$verb" --help | grep -oE -- '(^|[ ,])--?[a-z][a-z-]*' | tr -d ' ,' | sort -u); do
@@ -58,6 +58,7 @@ touch fix.c fix.o notes.txt
 is "$(comp apply -p "$VPID" f | words)" "fix.c fix.o " "apply -p PID f<TAB>: the .c and the .o"
 is "$(comp build -p "$VPID" f | words)" "fix.c " "build -p PID f<TAB>: the .c"
 is "$(comp build -p "$VPID" fix.c -o f | words)" "fix.o " "build ... -o f<TAB>: an object"
+is "$(comp info f | words)" "fix.o " "info f<TAB>: the object only"
 is "$(comp list -p "$VPID" f)" "" "list -p PID f<TAB>: nothing (list takes no file)"
 is "$(comp apply -p "$VPID" fix.c -- -I)" "" "after --: compiler flags, nothing offered"
 cd "$ROOT" || exit 1
