@@ -136,6 +136,7 @@ void ovup_render_json_build(const struct ovup_build_result *r)
 void ovup_render_json_revert(const struct ovup_revert_result *r)
 {
 	struct ovup_json j;
+	size_t i;
 
 	ovup_json_init(&j, stdout);
 	ovup_json_object(&j, NULL);
@@ -145,6 +146,12 @@ void ovup_render_json_revert(const struct ovup_revert_result *r)
 	ovup_json_u64(&j, "total_ns", r->total_ns);
 	ovup_json_u64(&j, "retired", r->retired);
 	stop(&j, r->stop_tasks, r->stop_rechecked);
+	ovup_json_object(&j, "timing_ns");
+	for (i = 0; i < OVUP_REVERT_NSTEPS; i++)
+		ovup_json_u64(&j, ovup_revert_step_names[i], r->step_ns[i]);
+	ovup_json_u64(&j, "pause", r->pause_ns);
+	ovup_json_u64(&j, "total", r->total_ns);
+	ovup_json_end(&j);
 	ovup_json_end(&j);
 }
 

@@ -130,8 +130,18 @@ void ovup_render_text_build(const struct ovup_build_result *r)
 
 void ovup_render_text_revert(const struct ovup_revert_result *r)
 {
+	size_t i;
+
 	printf("reverted '%s' on %s (pause %.0f us)\n", r->patch, r->target,
 	       (double)r->pause_ns / 1e3);
+	if (!ovup_verbose)
+		return;
+	fprintf(stderr, "ovup: timing:");
+	for (i = 0; i < OVUP_REVERT_NSTEPS; i++)
+		fprintf(stderr, " %s %.2f ms", ovup_revert_step_names[i],
+			(double)r->step_ns[i] / 1e6);
+	fprintf(stderr, ", pause %.1f us, total %.2f ms\n", (double)r->pause_ns / 1e3,
+		(double)r->total_ns / 1e6);
 }
 
 /* Names and paths come from the target and from files: a control byte

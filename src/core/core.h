@@ -209,10 +209,21 @@ struct ovup_info_result {
 	uint64_t text, rodata, data, bss;
 };
 
+/* the parts of a revert, as -v times them */
+enum {
+	OVUP_REVERT_RECORDS,
+	OVUP_REVERT_SWITCH,
+	OVUP_REVERT_SAVE,
+	OVUP_REVERT_RELEASE,
+	OVUP_REVERT_NSTEPS
+};
+extern const char *const ovup_revert_step_names[OVUP_REVERT_NSTEPS];
+
 struct ovup_revert_result {
 	char target[64];
 	char *patch; /* the patch reverted */
 	uint64_t pause_ns, total_ns;
+	uint64_t step_ns[OVUP_REVERT_NSTEPS];
 	uint32_t retired; /* blocks left for the target to free */
 	uint32_t stop_tasks, stop_rechecked;
 };

@@ -111,21 +111,27 @@ static void release_blocks(struct ovup_target *t, const struct ovup_record *gone
 	free(blk);
 }
 
+const char *const ovup_revert_step_names[OVUP_REVERT_NSTEPS] = { "records", "switch", "save",
+								 "release" };
+
 int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
 		struct ovup_revert_result *res)
 {
 	struct ovup_records rs = { 0 };
 	struct ovup_record *r = NULL, gone;
-	uint64_t start = ovup_now_ns();
+	uint64_t start = ovup_now_ns(), mark = start, now;
 	struct ovup_txn txn = { 0 };
 	int ret;
 
+#define LAP(step) (now = ovup_now_ns(), res->step_ns[step] = now - mark, mark = now)
 	memset(res, 0, sizeof(*res));
 	ret = ovup_records_load(t, &rs);
 	if (!ret)
 		ret = choose(t, &rs, name, &r);
+	LAP(OVUP_REVERT_RECORDS);
 	if (!ret)
 		ret = switch_back(t, &rs, r, retries, &txn);
+	LAP(OVUP_REVERT_SWITCH);
 	if (ret)
 		goto out;
 	if (ovup_fault("crash-after-revert"))
@@ -139,7 +145,10 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
 		ovup_warn("%s", ovup_err_msg() ? ovup_err_msg() : "cannot save the record");
 		ovup_err_clear();
 	}
+	LAP(OVUP_REVERT_SAVE);
 	release_blocks(t, &gone);
+	LAP(OVUP_REVERT_RELEASE);
+#undef LAP
 	snprintf(res->target, sizeof(res->target), "%s", t->desc);
 	res->patch = ovup_xstrdup(gone.name);
 	res->pause_ns = txn.pause_ns;

@@ -46,13 +46,18 @@ run_ovup apply -p "$VPID" "$WORK/sec.c"
 is "$RC" 0 "a static function of the executable is replaced by name"
 is "$(ask v call secret 7)" -7 "secret(7) = -7 now (was 1008)"
 
-run_ovup revert -p "$VPID"
+run_ovup revert -v -p "$VPID"
 is "$RC" 0 "revert without a name undoes the latest"
 like "$OUT" "reverted 'sec'" "... which is 'sec'"
+like "$ERR" "^ovup: timing: records [0-9.]+ ms switch [0-9.]+ ms save [0-9.]+ ms release [0-9.]+ ms, pause [0-9.]+ us, total [0-9.]+ ms$" \
+	"... with -v, the time of each part (was: no timing)"
 is "$(ask v call secret 7)" 1008 "secret(7) is back to 1008"
 is "$(ask v call compute 5)" 25 "compute is still patched"
-run_ovup revert -p "$VPID" fix
+run_ovup revert --json -p "$VPID" fix
 is "$RC" 0 "revert by name"
+like "$OUT" '"timing_ns":\{"records":[0-9]+,"switch":[0-9]+,"save":[0-9]+,"release":[0-9]+,"pause":[0-9]+,"total":[0-9]+\}' \
+	"... its JSON has the same times"
+unlike "$ERR" "timing" "... and no timing on stderr without -v"
 is "$(ask v call compute 5)" 11 "compute(5) is back to 11"
 after=$(snap "$VPID")
 is "$(grep -c . <<<"$after")" "$(grep -c . <<<"$before")" "no leftover mapping after revert"
