@@ -15,7 +15,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-export OVUP_STATE_DIR=${OVUP_STATE_DIR:-$WORK/state}
 LOG=$WORK/shop.log
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { sleep "$1"; tail -n 2 "$LOG"; }

@@ -64,7 +64,7 @@ const struct ovup_verb ovup_verbs[] = {
 	{ .name = "revert",
 	  .args = "[NAME]",
 	  .max_args = 1,
-	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES | OPT_FORCE,
 	  .needs_target = 1,
 	  .open = OVUP_OPEN_WRITE,
 	  .open_kernel = OVUP_OPEN_WRITE,
@@ -72,7 +72,22 @@ const struct ovup_verb ovup_verbs[] = {
 	  .summary = "undo a patch (the latest one when no NAME is given)",
 	  .help = TARGET_HELP
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
+	  "      --force       also where another tool changed the jump (processes): the\n"
+	  "                    old bytes go back if the rest of the function is its file's\n"
 	  "      --json        machine-readable output\n" },
+	{ .name = "forget",
+	  .args = "NAME",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
+	  .needs_target = 1,
+	  .open = OVUP_OPEN_WRITE,
+	  .open_kernel = OVUP_OPEN_WRITE,
+	  .run = ovup_run_forget,
+	  .summary = "drop the record of a patch the target no longer runs",
+	  .help = TARGET_HELP "      --json        machine-readable output\n"
+			      "\nPrints what each of the patch's sites holds; refused while one "
+			      "still\nbranches to the patch (use 'revert').  Processes only.\n" },
 	{ .name = "list",
 	  .args = "",
 	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
@@ -166,7 +181,7 @@ static int fail(struct ovup_cmdline *c, const char *fmt, const char *a, const ch
 }
 
 /* Options without a short form get codes above any character. */
-enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES };
+enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES, LONG_FORCE };
 
 /* "-" first: arguments come back in order as code 1 (no permuting);
  * ":" next: a missing value is ':', not '?' */
@@ -178,6 +193,7 @@ static const struct option long_opts[] = {
 	{ "name", required_argument, NULL, LONG_NAME },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "retries", required_argument, NULL, LONG_RETRIES },
+	{ "force", no_argument, NULL, LONG_FORCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -202,6 +218,8 @@ static unsigned opt_bit(int code)
 		return OPT_DRY_RUN;
 	case LONG_RETRIES:
 		return OPT_RETRIES;
+	case LONG_FORCE:
+		return OPT_FORCE;
 	case 'o':
 		return OPT_OUTPUT;
 	default:
@@ -288,6 +306,9 @@ static int take_opt(struct parse *ps, int code, const char *opt)
 		break;
 	case LONG_RETRIES:
 		ps->retries_s = optarg;
+		break;
+	case LONG_FORCE:
+		c->force = 1;
 		break;
 	case 'o':
 		c->output = optarg;

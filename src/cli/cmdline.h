@@ -20,6 +20,7 @@ enum ovup_opt {
 	OPT_OUTPUT = 1 << 6,
 	OPT_CFLAGS = 1 << 7,
 	OPT_ARG_VERB = 1 << 8, /* not an option: the argument names a verb */
+	OPT_FORCE = 1 << 9,
 };
 
 struct ovup_cmdline;
@@ -51,6 +52,7 @@ struct ovup_cmdline {
 	int verbose;
 	int quiet;
 	int dry_run;
+	int force;
 	int help;
 	int version;
 	unsigned retries;

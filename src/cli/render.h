@@ -12,6 +12,7 @@
 void ovup_render_text_apply(const struct ovup_apply_result *r);
 void ovup_render_text_build(const struct ovup_build_result *r);
 void ovup_render_text_revert(const struct ovup_revert_result *r);
+void ovup_render_text_forget(const struct ovup_forget_result *r);
 void ovup_render_text_list(const struct ovup_list_result *r);
 void ovup_render_text_symbols(const struct ovup_symbols_result *r);
 void ovup_render_text_info(const struct ovup_info_result *r);
@@ -19,6 +20,7 @@ void ovup_render_text_info(const struct ovup_info_result *r);
 void ovup_render_json_apply(const struct ovup_apply_result *r);
 void ovup_render_json_build(const struct ovup_build_result *r);
 void ovup_render_json_revert(const struct ovup_revert_result *r);
+void ovup_render_json_forget(const struct ovup_forget_result *r);
 void ovup_render_json_list(const struct ovup_list_result *r);
 void ovup_render_json_symbols(const struct ovup_symbols_result *r);
 void ovup_render_json_info(const struct ovup_info_result *r);

@@ -133,6 +133,45 @@ void ovup_render_json_build(const struct ovup_build_result *r)
 	ovup_json_end(&j);
 }
 
+/* What forget or revert --force found at each site of the patch. */
+static void sites_seen(struct ovup_json *j, const char *key, const struct ovup_site_seen *s,
+		       size_t n)
+{
+	static const char *const holds[] = {
+		[OVUP_HOLDS_JUMP] = "jump",
+		[OVUP_HOLDS_SAVED] = "old",
+		[OVUP_HOLDS_OTHER] = "other",
+	};
+	char hex[33];
+	size_t i;
+
+	ovup_json_array(j, key);
+	for (i = 0; i < n; i++) {
+		ovup_hex(hex, s[i].bytes, s[i].len);
+		ovup_json_object(j, NULL);
+		ovup_json_str(j, "function", s[i].function);
+		ovup_json_addr(j, "site", s[i].site);
+		ovup_json_str(j, "holds", holds[s[i].holds]);
+		ovup_json_str(j, "bytes", hex);
+		ovup_json_end(j);
+	}
+	ovup_json_end(j);
+}
+
+void ovup_render_json_forget(const struct ovup_forget_result *r)
+{
+	struct ovup_json j;
+
+	ovup_json_init(&j, stdout);
+	ovup_json_object(&j, NULL);
+	ovup_json_str(&j, "target", r->target);
+	ovup_json_str(&j, "forgot", r->patch);
+	ovup_json_u64(&j, "seq", r->seq);
+	sites_seen(&j, "sites", r->seen, r->nseen);
+	ovup_json_str(&j, "memory_kept", r->kept ? r->why : NULL);
+	ovup_json_end(&j);
+}
+
 void ovup_render_json_revert(const struct ovup_revert_result *r)
 {
 	struct ovup_json j;
@@ -142,6 +181,8 @@ void ovup_render_json_revert(const struct ovup_revert_result *r)
 	ovup_json_object(&j, NULL);
 	ovup_json_str(&j, "target", r->target);
 	ovup_json_str(&j, "reverted", r->patch);
+	if (r->nseen)
+		sites_seen(&j, "forced", r->seen, r->nseen);
 	ovup_json_u64(&j, "pause_ns", r->pause_ns);
 	ovup_json_u64(&j, "total_ns", r->total_ns);
 	ovup_json_u64(&j, "retired", r->retired);

@@ -128,22 +128,6 @@ void ovup_render_text_build(const struct ovup_build_result *r)
 	       r->nfuncs, r->nfuncs == 1 ? "" : "s");
 }
 
-void ovup_render_text_revert(const struct ovup_revert_result *r)
-{
-	size_t i;
-
-	printf("reverted '%s' on %s (pause %.0f us)\n", r->patch, r->target,
-	       (double)r->pause_ns / 1e3);
-	if (!ovup_verbose)
-		return;
-	fprintf(stderr, "ovup: timing:");
-	for (i = 0; i < OVUP_REVERT_NSTEPS; i++)
-		fprintf(stderr, " %s %.2f ms", ovup_revert_step_names[i],
-			(double)r->step_ns[i] / 1e6);
-	fprintf(stderr, ", pause %.1f us, total %.2f ms\n", (double)r->pause_ns / 1e3,
-		(double)r->total_ns / 1e6);
-}
-
 /* Names and paths come from the target and from files: a control byte
  * in them must not reach the terminal as one. */
 static const char *printable(const char *s, char *buf, size_t len)
@@ -160,6 +144,51 @@ static const char *printable(const char *s, char *buf, size_t len)
 	}
 	buf[o] = 0;
 	return buf;
+}
+
+/* What forget or revert --force found at each site of the patch. */
+static void sites_seen(const struct ovup_site_seen *s, size_t n, const char *what_jump)
+{
+	char fn[128], hex[64];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ovup_hex_spaced(hex, s[i].bytes, s[i].len);
+		printf("  %-24s 0x%" PRIx64 "  %s", printable(s[i].function, fn, sizeof(fn)),
+		       s[i].site, ovup_site_holds_name(s[i].holds));
+		if (s[i].holds == OVUP_HOLDS_OTHER)
+			printf(" (%s)", hex);
+		printf("%s\n", s[i].holds == OVUP_HOLDS_JUMP ? what_jump : "");
+	}
+}
+
+void ovup_render_text_forget(const struct ovup_forget_result *r)
+{
+	printf("forgot '%s' (seq %" PRIu64 ") on %s; its functions hold:\n", r->patch, r->seq,
+	       r->target);
+	sites_seen(r->seen, r->nseen, "");
+	if (r->kept)
+		printf("  its memory stays mapped: %s; a later ovup run releases it\n", r->why);
+}
+
+void ovup_render_text_revert(const struct ovup_revert_result *r)
+{
+	size_t i;
+
+	printf("reverted '%s' on %s (pause %.0f us)\n", r->patch, r->target,
+	       (double)r->pause_ns / 1e3);
+	if (r->nseen) {
+		printf("  forced: its functions held\n");
+		sites_seen(r->seen, r->nseen, "");
+	}
+	if (!ovup_verbose)
+		return;
+	fprintf(stderr, "ovup: timing:");
+	for (i = 0; i < OVUP_REVERT_NSTEPS; i++)
+		fprintf(stderr, " %s %.2f ms", ovup_revert_step_names[i],
+			(double)r->step_ns[i] / 1e6);
+	fprintf(stderr, ", pause %.1f us, total %.2f ms\n", (double)r->pause_ns / 1e3,
+		(double)r->total_ns / 1e6);
 }
 
 static void list_patch(const struct ovup_list_patch *lp)

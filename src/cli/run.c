@@ -66,7 +66,7 @@ int ovup_run_revert(struct ovup_target *t, const struct ovup_cmdline *c)
 	struct ovup_revert_result r;
 	int ret;
 
-	ret = ovup_revert(t, c->nargs ? c->args[0] : NULL, c->retries, &r);
+	ret = ovup_revert(t, c->nargs ? c->args[0] : NULL, c->retries, c->force, &r);
 	if (ret)
 		return ret;
 	if (c->json)
@@ -74,6 +74,22 @@ int ovup_run_revert(struct ovup_target *t, const struct ovup_cmdline *c)
 	else
 		ovup_render_text_revert(&r);
 	ovup_revert_result_free(&r);
+	return 0;
+}
+
+int ovup_run_forget(struct ovup_target *t, const struct ovup_cmdline *c)
+{
+	struct ovup_forget_result r;
+	int ret;
+
+	ret = ovup_forget(t, c->args[0], &r);
+	if (ret)
+		return ret;
+	if (c->json)
+		ovup_render_json_forget(&r);
+	else
+		ovup_render_text_forget(&r);
+	ovup_forget_result_free(&r);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 int ovup_run_apply(struct ovup_target *t, const struct ovup_cmdline *c);
 int ovup_run_build(struct ovup_target *t, const struct ovup_cmdline *c);
 int ovup_run_revert(struct ovup_target *t, const struct ovup_cmdline *c);
+int ovup_run_forget(struct ovup_target *t, const struct ovup_cmdline *c);
 int ovup_run_list(struct ovup_target *t, const struct ovup_cmdline *c);
 int ovup_run_symbols(struct ovup_target *t, const struct ovup_cmdline *c);
 int ovup_run_info(struct ovup_target *t, const struct ovup_cmdline *c);

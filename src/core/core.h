@@ -44,7 +44,14 @@ struct ovup_rec_block {
  * site changes and APPLIED after the last; a revert writes REVERTING
  * before and drops it after.  A run that finds PENDING or REVERTING
  * settles it from the bytes at the sites (core/state.c). */
-enum ovup_rec_state { OVUP_REC_APPLIED = 0, OVUP_REC_PENDING, OVUP_REC_REVERTING };
+/* FORCING: a revert --force, which the next run finishes even where the
+ * record's jump (adopted from what another tool wrote) is still there */
+enum ovup_rec_state {
+	OVUP_REC_APPLIED = 0,
+	OVUP_REC_PENDING,
+	OVUP_REC_REVERTING,
+	OVUP_REC_FORCING
+};
 struct ovup_record {
 	char *name;
 	char *source;
@@ -219,13 +226,40 @@ enum {
 };
 extern const char *const ovup_revert_step_names[OVUP_REVERT_NSTEPS];
 
+/* What a patched function's site held when forget or revert --force
+ * looked at it: ovup's jump, the bytes it saved (the old code, put back
+ * by another tool), or other bytes. */
+enum ovup_site_holds { OVUP_HOLDS_JUMP, OVUP_HOLDS_SAVED, OVUP_HOLDS_OTHER };
+struct ovup_site_seen {
+	char *function;
+	uint64_t site;
+	enum ovup_site_holds holds;
+	uint32_t len;
+	uint8_t bytes[16];
+};
+/* "ovup's jump", "its old bytes", "other bytes" */
+const char *ovup_site_holds_name(enum ovup_site_holds h);
+
 struct ovup_revert_result {
 	char target[64];
 	char *patch; /* the patch reverted */
+	/* with --force: what each site held before the revert */
+	struct ovup_site_seen *seen;
+	size_t nseen;
 	uint64_t pause_ns, total_ns;
 	uint64_t step_ns[OVUP_REVERT_NSTEPS];
 	uint32_t retired; /* blocks left for the target to free */
 	uint32_t stop_tasks, stop_rechecked;
+};
+
+struct ovup_forget_result {
+	char target[64];
+	char *patch; /* the patch whose record was dropped */
+	uint64_t seq;
+	struct ovup_site_seen *seen; /* what each of its sites holds */
+	size_t nseen;
+	int kept;      /* its memory stays mapped: why says why */
+	char why[192]; /* ... until a later run can release it */
 };
 
 struct ovup_list_func {
@@ -269,8 +303,12 @@ int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o,
 	       struct ovup_apply_result *res);
 int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const char *out,
 	       struct ovup_build_result *res);
-int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
+/* force: also where another tool changed a site, if the bytes saved are
+ * provably the old code (revert.c) */
+int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int force,
 		struct ovup_revert_result *res);
+/* drops the record of a patch the target no longer runs (forget.c) */
+int ovup_forget(struct ovup_target *t, const char *name, struct ovup_forget_result *res);
 int ovup_list(struct ovup_target *t, struct ovup_list_result *res);
 int ovup_symbols(struct ovup_target *t, const char *glob, struct ovup_symbols_result *res);
 /* needs no target: reads the object only */
@@ -282,6 +320,7 @@ const char *ovup_info_sec_kind(const char *name, uint64_t flags, uint32_t type);
 void ovup_apply_result_free(struct ovup_apply_result *res);
 void ovup_build_result_free(struct ovup_build_result *res);
 void ovup_revert_result_free(struct ovup_revert_result *res);
+void ovup_forget_result_free(struct ovup_forget_result *res);
 void ovup_list_result_free(struct ovup_list_result *res);
 void ovup_symbols_result_free(struct ovup_symbols_result *res);
 void ovup_info_result_free(struct ovup_info_result *res);

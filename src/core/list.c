@@ -98,10 +98,18 @@ int ovup_list(struct ovup_target *t, struct ovup_list_result *res)
 
 		lp->r = &rs->r[i];
 		lp->funcs = ovup_xcalloc(lp->r->nfuncs ? lp->r->nfuncs : 1, sizeof(*lp->funcs));
+		int changed = 0;
+
 		for (k = 0; k < lp->r->nfuncs; k++) {
 			lp->funcs[k].f = &lp->r->funcs[k];
 			lp->funcs[k].status = status_of(t, rs, lp->r, lp->funcs[k].f);
+			changed |= lp->funcs[k].status[0] == 'C';
 		}
+		if (changed && !t->ops->keeps_records)
+			ovup_note("%s: patch '%s' no longer holds ovup's jump everywhere: 'ovup "
+				  "forget %s' drops its record, 'ovup revert --force %s' puts the "
+				  "old bytes back",
+				  t->desc, lp->r->name, lp->r->name, lp->r->name);
 	}
 	stacks(res);
 	return 0;

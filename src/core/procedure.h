@@ -139,6 +139,16 @@ int ovup_release(struct ovup_target *t, const struct ovup_block *b, size_t n,
 		 struct ovup_busy *busy);
 /* why a block was kept, from what blocked its release */
 void ovup_kept_why(const struct ovup_busy *b, char *buf, size_t len);
+/* what f's site holds now (s->function is a copy: ovup_sites_seen_free) */
+int ovup_site_look(struct ovup_target *t, const struct ovup_rec_func *f, struct ovup_site_seen *s);
+void ovup_sites_seen_free(struct ovup_site_seen *s, size_t n);
+/* is every byte of f's function outside its site the file's? */
+int ovup_check_rest(struct ovup_target *t, const struct ovup_record *r,
+		    const struct ovup_rec_func *f);
+/* frees a dropped record's blocks; 1 (why set) if they stay mapped
+ * because a thread may still use them */
+int ovup_release_record(struct ovup_target *t, const struct ovup_record *gone, char *why,
+			size_t len);
 /* are r's saved bytes what a revert may write back? */
 int ovup_check_saved(struct ovup_target *t, const struct ovup_records *rs,
 		     const struct ovup_record *r);

@@ -71,6 +71,7 @@ static const char *const state_names[] = {
 	[OVUP_REC_APPLIED] = "applied",
 	[OVUP_REC_PENDING] = "pending",
 	[OVUP_REC_REVERTING] = "reverting",
+	[OVUP_REC_FORCING] = "forcing",
 };
 
 static void format_record(struct ovup_buf *b, const struct ovup_record *r)

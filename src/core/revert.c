@@ -14,17 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The patch to revert: NAME, or the latest; only one on top of every
- * function it patched. */
-static int choose(struct ovup_target *t, struct ovup_records *rs, const char *name,
-		  struct ovup_record **out)
+int ovup_record_choose(struct ovup_target *t, struct ovup_records *rs, const char *name,
+		       const char *verb, struct ovup_record **out)
 {
 	struct ovup_record *r;
 	size_t i;
 
 	if (!rs->n)
-		return ovup_err(-ENOENT, "%s: nothing to revert: no patch applied by ovup",
-				t->desc);
+		return ovup_err(-ENOENT, "%s: nothing to %s: no patch applied by ovup", t->desc,
+				verb);
 	r = name ? ovup_record_find(rs, name) : ovup_record_latest(rs);
 	if (!r) {
 		struct ovup_buf names = { 0 };
@@ -44,77 +42,113 @@ static int choose(struct ovup_target *t, struct ovup_records *rs, const char *na
 		if (top != r)
 			return ovup_err(-ENOTEMPTY,
 					"%s: patch '%s' is under patch '%s' on function "
-					"'%s'; revert '%s' first",
-					t->desc, r->name, top->name, r->funcs[i].name, top->name);
+					"'%s'; %s '%s' first",
+					t->desc, r->name, top->name, r->funcs[i].name, verb,
+					top->name);
 	}
 	*out = r;
 	return 0;
 }
 
-/* Journal "reverting", switch every site back; on failure the record
- * says "applied" again, unless a restore failed half-way (then it stays
- * "reverting" for the next run to finish). */
-static int switch_back(struct ovup_target *t, struct ovup_records *rs, struct ovup_record *r,
-		       unsigned retries, struct ovup_txn *txn)
+/* revert --force: what each site holds now.  A site another tool
+ * changed gets its saved bytes back only where they provably make the
+ * function the file's code again (ovup_check_rest); the record adopts
+ * what it found there as its jump, so that the switch compares against
+ * it and a run killed half-way finishes from the record (FORCING). */
+static int force_look(struct ovup_target *t, struct ovup_record *r, struct ovup_revert_result *res)
 {
+	size_t k;
+	int ret;
+
+	if (t->ops->keeps_records)
+		return ovup_err(-EPERM,
+				"%s: revert --force works on processes; ovup.ko keeps the "
+				"kernel's record and restores only the jump it wrote",
+				t->desc);
+	res->seen = ovup_xcalloc(r->nfuncs, sizeof(*res->seen));
+	for (k = 0; k < r->nfuncs; k++) {
+		struct ovup_rec_func *f = &r->funcs[k];
+		struct ovup_site_seen *s = &res->seen[res->nseen];
+
+		ret = ovup_site_look(t, f, s);
+		if (ret)
+			return ret;
+		res->nseen++;
+		if (s->holds == OVUP_HOLDS_JUMP)
+			continue;
+		ret = ovup_check_rest(t, r, f);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The jumps of r's functions from jumps[] (NULL: what a forced revert
+ * found at the sites it adopts); the old ones into old[] (or dropped). */
+static void set_jumps(struct ovup_record *r, const struct ovup_revert_result *res,
+		      uint8_t (*jumps)[16], uint8_t (*old)[16])
+{
+	size_t k;
+
+	for (k = 0; k < res->nseen; k++) {
+		if (res->seen[k].holds != OVUP_HOLDS_OTHER)
+			continue;
+		if (old)
+			memcpy(old[k], r->funcs[k].jump, sizeof(old[k]));
+		memcpy(r->funcs[k].jump, jumps ? jumps[k] : res->seen[k].bytes, r->funcs[k].len);
+	}
+}
+
+/* Journal "reverting" (or "forcing"), switch every site back; on
+ * failure the record says "applied" again, unless a restore failed
+ * half-way (then it stays for the next run to finish). */
+static int switch_back(struct ovup_target *t, struct ovup_records *rs, struct ovup_record *r,
+		       unsigned retries, int force, struct ovup_revert_result *res,
+		       struct ovup_txn *txn)
+{
+	uint8_t(*ours)[16] = ovup_xcalloc(r->nfuncs, sizeof(*ours));
+	const char *hint = t->ops->keeps_records ? ""
+						 : "; 'ovup list' shows what it holds, 'revert "
+						   "--force' puts its old bytes back, 'forget' "
+						   "drops the record";
 	size_t i;
 	int ret;
 
 	ret = ovup_check_saved(t, rs, r);
+	if (!ret && force)
+		ret = force_look(t, r, res);
 	if (!ret)
 		ret = ovup_check_signal("nothing was reverted");
 	if (ret)
-		return ret;
+		goto out;
 	/* from here on a signal waits until the revert is done */
-	r->state = OVUP_REC_REVERTING;
+	r->state = force ? OVUP_REC_FORCING : OVUP_REC_REVERTING;
+	set_jumps(r, res, NULL, ours);
 	ret = ovup_records_save(t, rs);
-	if (ret)
-		return ret;
-	if (ovup_fault("crash-before-revert"))
+	if (!ret && ovup_fault("crash-before-revert"))
 		abort(); /* test hook: die with the record saying "reverting" */
-	ret = ovup_switch_record(t, r, 1, 0, retries, &i, txn);
-	if (ret == -ESTALE) {
+	/* forced: sites that hold their old bytes already are left out */
+	if (!ret)
+		ret = ovup_switch_record(t, r, 1, force, retries, &i, txn);
+	if (ret == -ESTALE)
 		ret = ovup_err(-ESTALE,
-			       "%s: function '%s': the branch ovup wrote at 0x%" PRIx64
-			       " is no longer there (changed by another tool?); not "
-			       "reverting",
-			       t->desc, r->funcs[i].name, r->funcs[i].site);
-	}
+			       "%s: function '%s': the jump ovup wrote at 0x%" PRIx64
+			       " is no longer there (changed by another tool?); not reverting%s",
+			       t->desc, r->funcs[i].name, r->funcs[i].site, hint);
 	if (ret && !ovup_err_inconsistent()) {
+		set_jumps(r, res, ours, NULL); /* applied, as before */
 		r->state = OVUP_REC_APPLIED;
 		ovup_records_save(t, rs);
 	}
+out:
+	free(ours);
 	return ret;
-}
-
-/* The reverted patch's memory, unless the target keeps its own. */
-static void release_blocks(struct ovup_target *t, const struct ovup_record *gone)
-{
-	struct ovup_block *blk;
-	struct ovup_busy busy;
-	size_t i;
-
-	if (t->ops->keeps_records || !gone->nblocks)
-		return;
-	blk = ovup_xcalloc(gone->nblocks, sizeof(*blk));
-	for (i = 0; i < gone->nblocks; i++)
-		blk[i] = (struct ovup_block){ gone->blocks[i].addr, gone->blocks[i].size,
-					      (enum ovup_block_kind)gone->blocks[i].kind, 0 };
-	if (ovup_release(t, blk, gone->nblocks, &busy) == -EBUSY) {
-		char why[192];
-
-		ovup_kept_why(&busy, why, sizeof(why));
-		ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: %s; a later "
-			  "ovup run releases it",
-			  t->desc, blk[0].addr, why);
-	}
-	free(blk);
 }
 
 const char *const ovup_revert_step_names[OVUP_REVERT_NSTEPS] = { "records", "switch", "save",
 								 "release" };
 
-int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
+int ovup_revert(struct ovup_target *t, const char *name, unsigned retries, int force,
 		struct ovup_revert_result *res)
 {
 	struct ovup_records rs = { 0 };
@@ -127,10 +161,10 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
 	memset(res, 0, sizeof(*res));
 	ret = ovup_records_load(t, &rs);
 	if (!ret)
-		ret = choose(t, &rs, name, &r);
+		ret = ovup_record_choose(t, &rs, name, "revert", &r);
 	LAP(OVUP_REVERT_RECORDS);
 	if (!ret)
-		ret = switch_back(t, &rs, r, retries, &txn);
+		ret = switch_back(t, &rs, r, retries, force, res, &txn);
 	LAP(OVUP_REVERT_SWITCH);
 	if (ret)
 		goto out;
@@ -146,7 +180,14 @@ int ovup_revert(struct ovup_target *t, const char *name, unsigned retries,
 		ovup_err_clear();
 	}
 	LAP(OVUP_REVERT_SAVE);
-	release_blocks(t, &gone);
+	{
+		char why[192];
+
+		if (ovup_release_record(t, &gone, why, sizeof(why)))
+			ovup_warn("%s: kept the patch's memory at 0x%" PRIx64 " mapped: %s; a "
+				  "later ovup run releases it",
+				  t->desc, gone.blocks[0].addr, why);
+	}
 	LAP(OVUP_REVERT_RELEASE);
 #undef LAP
 	snprintf(res->target, sizeof(res->target), "%s", t->desc);
@@ -169,6 +210,7 @@ out:
 
 void ovup_revert_result_free(struct ovup_revert_result *res)
 {
+	ovup_sites_seen_free(res->seen, res->nseen);
 	free(res->patch);
 	memset(res, 0, sizeof(*res));
 }

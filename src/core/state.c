@@ -51,6 +51,28 @@ int ovup_release(struct ovup_target *t, const struct ovup_block *b, size_t n,
 	return ret;
 }
 
+int ovup_release_record(struct ovup_target *t, const struct ovup_record *gone, char *why,
+			size_t len)
+{
+	struct ovup_block *blk;
+	struct ovup_busy busy;
+	size_t i;
+	int kept = 0;
+
+	if (t->ops->keeps_records || !gone->nblocks)
+		return 0;
+	blk = ovup_xcalloc(gone->nblocks, sizeof(*blk));
+	for (i = 0; i < gone->nblocks; i++)
+		blk[i] = (struct ovup_block){ gone->blocks[i].addr, gone->blocks[i].size,
+					      (enum ovup_block_kind)gone->blocks[i].kind, 0 };
+	if (ovup_release(t, blk, gone->nblocks, &busy) == -EBUSY) {
+		ovup_kept_why(&busy, why, len);
+		kept = 1;
+	}
+	free(blk);
+	return kept;
+}
+
 /* Why memory is kept: "thread 42 (worker) may still return into it (at
  * 0x...)" or where a pointer into it was found. */
 void ovup_kept_why(const struct ovup_busy *b, char *buf, size_t len)
@@ -185,6 +207,93 @@ int ovup_check_saved(struct ovup_target *t, const struct ovup_records *rs,
 	return 0;
 }
 
+const char *ovup_site_holds_name(enum ovup_site_holds h)
+{
+	switch (h) {
+	case OVUP_HOLDS_JUMP:
+		return "ovup's jump";
+	case OVUP_HOLDS_SAVED:
+		return "its old bytes";
+	default:
+		return "other bytes";
+	}
+}
+
+int ovup_site_look(struct ovup_target *t, const struct ovup_rec_func *f, struct ovup_site_seen *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->site = f->site;
+	s->len = f->len;
+	ret = t->ops->read(t, f->site, s->bytes, f->len);
+	if (ret)
+		return ret;
+	s->function = ovup_xstrdup(f->name);
+	if (!memcmp(s->bytes, f->jump, f->len))
+		s->holds = OVUP_HOLDS_JUMP;
+	else if (!memcmp(s->bytes, f->saved, f->len))
+		s->holds = OVUP_HOLDS_SAVED;
+	else
+		s->holds = OVUP_HOLDS_OTHER;
+	return 0;
+}
+
+void ovup_sites_seen_free(struct ovup_site_seen *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(s[i].function);
+	free(s);
+}
+
+/* Every byte of f's function but its site, as the file has it: then the
+ * bytes saved, written back at the site, make the function the file's
+ * code again, whatever another tool left there. */
+int ovup_check_rest(struct ovup_target *t, const struct ovup_record *r,
+		    const struct ovup_rec_func *f)
+{
+	uint64_t size = f->old_size, end, at;
+	uint8_t cur[256], file[256];
+	int ret;
+
+	if (!t->ops->original)
+		return ovup_err(-EPERM,
+				"%s: patch '%s': the code of '%s' as its file has it is unknown "
+				"here; not reverting",
+				t->desc, r->name, f->name);
+	if (size > 65536)
+		size = 65536;
+	end = f->old_addr + size;
+	if (end < f->site + f->len)
+		end = f->site + f->len;
+	for (at = f->old_addr; at < end; at += sizeof(cur)) {
+		size_t n = (size_t)OVUP_MIN(sizeof(cur), end - at), i;
+
+		ret = t->ops->read(t, at, cur, n);
+		if (!ret)
+			ret = t->ops->original(t, at, file, n);
+		if (ret)
+			return ovup_err(ret,
+					"%s: patch '%s': cannot compare function '%s' with its "
+					"file; not reverting",
+					t->desc, r->name, f->name);
+		for (i = 0; i < n; i++)
+			if (at + i >= f->site && at + i < f->site + f->len)
+				continue;
+			else if (cur[i] != file[i])
+				return ovup_err(
+					-EPERM,
+					"%s: patch '%s': function '%s' differs from its file at "
+					"0x%" PRIx64 ", outside the bytes ovup wrote: its old "
+					"bytes would not make it the file's code again; not "
+					"reverting",
+					t->desc, r->name, f->name, at + i);
+	}
+	return 0;
+}
+
 /* done[k]: function k's site holds the bytes wanted already. */
 static int done_sites(struct ovup_target *t, const struct ovup_record *r, int to_saved,
 		      unsigned char *done)
@@ -271,6 +380,8 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 		r->state = OVUP_REC_APPLIED;
 		return 0;
 	}
+	/* a forced revert is finished even if it never began: its user
+	 * asked for it, and the jump it recorded may be another tool's */
 	if (r->state == OVUP_REC_REVERTING && jumped == r->nfuncs) {
 		r->state = OVUP_REC_APPLIED; /* the revert never began */
 		return 0;
@@ -279,6 +390,8 @@ static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int 
 		size_t failed;
 
 		ret = ovup_check_saved(t, rs, r);
+		for (k = 0; !ret && r->state == OVUP_REC_FORCING && k < r->nfuncs; k++)
+			ret = ovup_check_rest(t, r, &r->funcs[k]);
 		if (!ret)
 			ret = ovup_switch_record(t, r, 1, 1, 50, &failed, NULL);
 		if (ret)

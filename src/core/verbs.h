@@ -11,6 +11,10 @@
 
 struct ovup_record *ovup_record_find(struct ovup_records *rs, const char *name);
 struct ovup_record *ovup_record_latest(struct ovup_records *rs);
+/* the record a revert or forget (verb) works on: NAME, or the latest;
+ * refused if it is not on top of every function it patched */
+int ovup_record_choose(struct ovup_target *t, struct ovup_records *rs, const char *name,
+		       const char *verb, struct ovup_record **out);
 /* the patch's name: --name, or the file name without its extension */
 char *ovup_patch_name(const struct ovup_apply_opts *o);
 /* the patch file, its name and a scratch directory */

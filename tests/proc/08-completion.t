@@ -71,6 +71,8 @@ is "$RC" 0 "a patch is applied"
 is "$(comp revert -p "$VPID" '')" "cmpl_fix" "revert -p PID <TAB>: the applied patch's name (and no function name)"
 is "$(comp revert -p "$VPID" cm)" "cmpl_fix" "revert -p PID cm<TAB>: the same"
 is "$(comp revert -p "$VPID" x)" "" "revert -p PID x<TAB>: no match, nothing"
+is "$(comp forget -p "$VPID" '')" "cmpl_fix" "forget -p PID <TAB>: the applied patch's name too"
+is "$(comp revert -p "$VPID" --f)" "--force" "revert --f<TAB>: --force"
 is "$(comp revert '')" "" "revert <TAB> without a target: nothing (no process guessed)"
 run_ovup revert -p "$VPID" cmpl_fix
 is "$RC" 0 "reverted"

@@ -21,8 +21,8 @@ like "$(cat /proc/$A/maps)" "/memfd:ovup-record" "the record lives in the proces
 like "$(cat /proc/$A/maps)" "/memfd:ovup-patch:fix " "... next to the patch's own memory, named after it"
 # files claiming a patch for B (as a state directory of an earlier ovup
 # would hold) are not a record: nothing is read from them
-mkdir -p "$OVUP_STATE_DIR/process"
-printf 'ovup-state 1 process %s 0 x\npatch fix 1 0 applied x\nend\n' "$B" >"$OVUP_STATE_DIR/process/$B.state"
+mkdir -p "$WORK/state/process"
+printf 'ovup-state 1 process %s 0 x\npatch fix 1 0 applied x\nend\n' "$B" >"$WORK/state/process/$B.state"
 run_ovup list -p "$B"
 like "$OUT" "no patches applied" "a file claiming a patch for another process is no record"
 run_ovup revert -p "$B"

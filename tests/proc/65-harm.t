@@ -199,11 +199,11 @@ start_victim v "$V/victim-pie"
 P=$VPID
 # a state directory another user can write changes nothing: ovup keeps
 # no record in files
-mkdir -p "$OVUP_STATE_DIR/process"
-chmod 777 "$OVUP_STATE_DIR" "$OVUP_STATE_DIR/process"
+mkdir -p "$WORK/state/process"
+chmod 777 "$WORK/state" "$WORK/state/process"
 echo precious >"$WORK/precious"
-ln -s "$WORK/precious" "$OVUP_STATE_DIR/process/$P.state.tmp"
-ln -s "$WORK/precious" "$OVUP_STATE_DIR/process/$P.state"
+ln -s "$WORK/precious" "$WORK/state/process/$P.state.tmp"
+ln -s "$WORK/precious" "$WORK/state/process/$P.state"
 mkdir -p "$WORK/tmp/ovup.99999999.x" && ln -s "$WORK" "$WORK/tmp/ovup.99999998.y"
 TMPDIR=$WORK/tmp run_ovup apply -p "$P" "$WORK/fix.c"
 is "$RC" 0 "apply with planted files and links"

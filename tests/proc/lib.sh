@@ -12,7 +12,6 @@ WORK=$(mktemp -d /tmp/ovup-test.XXXXXX) || {
 	echo "Bail out! cannot create a scratch directory in /tmp"
 	exit 1
 }
-export OVUP_STATE_DIR=$WORK/state
 # no test talks to a network: Debian's libdebuginfod-common sets this in
 # login shells (debuginfod.debian.net, unreachable in CI); the debuginfod
 # test sets it for its own server only

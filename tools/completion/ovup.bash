@@ -2,7 +2,7 @@
 # bash completion for ovup: verbs and each verb's options as `ovup --help`
 # and `ovup VERB --help` print them (asked once per ovup binary, then
 # cached), running pids after -p, the applied patches of that target after
-# `revert` (from `ovup list --json`), and patch files for apply, build and
+# `revert` and `forget` (from `ovup list --json`), and patch files for apply, build and
 # info.
 # Standalone: COMP_WORDS and compgen only, no bash-completion helpers.
 # Completing a patch name runs `ovup list -p PID --json` (or -k), which,
@@ -128,7 +128,7 @@ _ovup() {
 	apply) _ovup_files '*.[co]' "$cur" ;;
 	build) _ovup_files '*.c' "$cur" ;;
 	info) _ovup_files '*.o' "$cur" ;;
-	revert) _ovup_reply "$(_ovup_patches "$ovup" "${COMP_WORDS[@]:2:COMP_CWORD-2}")" "$cur" ;;
+	revert | forget) _ovup_reply "$(_ovup_patches "$ovup" "${COMP_WORDS[@]:2:COMP_CWORD-2}")" "$cur" ;;
 	help) _ovup_reply "$(_ovup_verbs "$ovup")" "$cur" ;;
 	esac
 	return 0
