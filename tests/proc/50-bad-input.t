@@ -86,6 +86,23 @@ while [ -e /proc/$nopid ]; do nopid=$((nopid - 1)); done
 run_ovup apply -p "$nopid" "$WORK/tiny.c"
 is "$RC" 1 "no such pid: exit 1"
 like "$ERR" "^ovup: pid $nopid: no such process" "no such pid: named"
+# one condition, one wording, whatever the verb
+for args in "build -p $nopid $WORK/tiny.c -o $WORK/x.o" "revert -p $nopid" "list -p $nopid" \
+	"symbols -p $nopid x" "forget -p $nopid x"; do
+	first=$ERR
+	run_ovup $args
+	is "$RC:$ERR" "1:$first" "no such pid, ${args%% *}: the same line as apply's"
+done
+if [ ! -e /dev/ovup ]; then
+	run_ovup list -k
+	like "$ERR" "^ovup: kernel: /dev/ovup does not exist: the ovup module is not loaded" \
+		"no ovup.ko: named"
+	for args in "apply -k $WORK/tiny.c" "revert -k" "forget -k x"; do
+		first=$ERR
+		run_ovup $args
+		is "$RC:$ERR" "1:$first" "no ovup.ko, ${args%% *}: the same line as list's"
+	done
+fi
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	# a copy of ovup that uid 65534 can run wherever the checkout lives:
