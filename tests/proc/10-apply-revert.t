@@ -67,5 +67,16 @@ run_ovup revert -p "$VPID"
 is "$RC" 1 "revert with nothing applied exits 1"
 like "$ERR" "^ovup: pid $VPID: nothing to revert" "... and says there is nothing to revert"
 
+# the scratch directory: in TMPDIR, gone after the run, or kept and named
+mkdir -p "$WORK/tmp"
+TMPDIR=$WORK/tmp run_ovup apply -n -p "$VPID" "$WORK/fix.c"
+is "$RC:$(ls "$WORK/tmp")" "0:" "a dry run leaves nothing in TMPDIR"
+TMPDIR=$WORK/tmp OVUP_KEEP_TMP=1 run_ovup apply -n -p "$VPID" "$WORK/fix.c"
+kept=$(ls -d "$WORK"/tmp/ovup.* 2>/dev/null)
+like "$kept" "^$WORK/tmp/ovup\.[0-9]+\." "OVUP_KEEP_TMP=1 keeps the scratch directory in TMPDIR"
+is "$ERR" "ovup: kept the scratch directory $kept (OVUP_KEEP_TMP)" "... and names it on stderr"
+ls "$kept" | grep -q '\.o$'
+ok $? "... with the patch's object in it"
+
 stop_victim v
 done_testing
