@@ -18,9 +18,14 @@
 	"  -p, --pid PID     the target: a running process\n" \
 	"  -k, --kernel      the target: the running kernel (needs ovup.ko)\n"
 
-#define APPLY_OPTS \
-	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS
-#define BUILD_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME
+#define APPLY_OPTS                                                                            \
+	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS | \
+		OPT_DIFF
+#define BUILD_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME | OPT_DIFF
+#define DIFF_HELP                                                                         \
+	"      --diff FILE   build the patch from a unified diff of one .c file:\n" \
+	"                    the functions whose code it changes (processes)\n"     \
+	"      --source DIR  the source tree the diff is for (default: .)\n"
 
 /* The open modes: a verb that changes the target takes its lock; the
  * kernel's record is the module's, so list -k only reads it (and takes
@@ -28,8 +33,7 @@
  * for the installed headers, not the running kernel. */
 const struct ovup_verb ovup_verbs[] = {
 	{ .name = "apply",
-	  .args = "PATCH.c|PATCH.o",
-	  .min_args = 1,
+	  .args = "PATCH.c|PATCH.o|--diff FILE",
 	  .max_args = 1,
 	  .opts = APPLY_OPTS,
 	  .needs_target = 1,
@@ -38,15 +42,14 @@ const struct ovup_verb ovup_verbs[] = {
 	  .run = ovup_run_apply,
 	  .summary = "replace functions of the target with those of a patch",
 	  .help = TARGET_HELP
-	  "      --name NAME   name of the patch (default: the file name without extension)\n"
+	  "      --name NAME   name of the patch (default: the file name without extension)\n" DIFF_HELP
 	  "  -n, --dry-run     print the plan (addresses, jump bytes) without touching the target\n"
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags, e.g. -- -I/path/to/headers\n"
 	  "\nEach non-static function of PATCH replaces the target's function of that name.\n" },
 	{ .name = "build",
-	  .args = "PATCH.c",
-	  .min_args = 1,
+	  .args = "PATCH.c|--diff FILE",
 	  .max_args = 1,
 	  .opts = BUILD_OPTS,
 	  .needs_target = 1,
@@ -56,7 +59,7 @@ const struct ovup_verb ovup_verbs[] = {
 	  .summary = "compile a patch for the target into an object 'apply' accepts",
 	  .help = TARGET_HELP
 	  "  -o, --output FILE the object to write (required)\n"
-	  "      --name NAME   name of the patch (default: the file name without extension)\n"
+	  "      --name NAME   name of the patch (default: the file name without extension)\n" DIFF_HELP
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags\n"
 	  "\nThe object records the build-ids it was resolved against; apply refuses it for "
@@ -181,7 +184,7 @@ static int fail(struct ovup_cmdline *c, const char *fmt, const char *a, const ch
 }
 
 /* Options without a short form get codes above any character. */
-enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES, LONG_FORCE };
+enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES, LONG_FORCE, LONG_DIFF, LONG_SOURCE };
 
 /* "-" first: arguments come back in order as code 1 (no permuting);
  * ":" next: a missing value is ':', not '?' */
@@ -194,6 +197,8 @@ static const struct option long_opts[] = {
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "retries", required_argument, NULL, LONG_RETRIES },
 	{ "force", no_argument, NULL, LONG_FORCE },
+	{ "diff", required_argument, NULL, LONG_DIFF },
+	{ "source", required_argument, NULL, LONG_SOURCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -220,6 +225,9 @@ static unsigned opt_bit(int code)
 		return OPT_RETRIES;
 	case LONG_FORCE:
 		return OPT_FORCE;
+	case LONG_DIFF:
+	case LONG_SOURCE:
+		return OPT_DIFF;
 	case 'o':
 		return OPT_OUTPUT;
 	default:
@@ -309,6 +317,12 @@ static int take_opt(struct parse *ps, int code, const char *opt)
 		break;
 	case LONG_FORCE:
 		c->force = 1;
+		break;
+	case LONG_DIFF:
+		c->diff = optarg;
+		break;
+	case LONG_SOURCE:
+		c->source_dir = optarg;
 		break;
 	case 'o':
 		c->output = optarg;
@@ -406,6 +420,14 @@ static int check(struct parse *ps)
 		return 0;
 	if (c->nargs < v->min_args)
 		return fail(c, "'ovup %s' needs %s; see --help", v->name, v->args);
+	if ((v->opts & OPT_DIFF) && !c->diff && !c->nargs)
+		return fail(c, "'ovup %s' needs %s; see --help", v->name, v->args);
+	if (c->diff && c->nargs)
+		return fail(c, "give either a patch file ('%s') or --diff, not both%s", c->args[0],
+			    "");
+	if (c->source_dir && !c->diff)
+		return fail(c, "--source DIR goes with --diff FILE (the tree the diff is for)%s%s",
+			    "", "");
 	if ((v->opts & OPT_ARG_VERB) && c->nargs && !ovup_verb_find(c->args[0]))
 		return fail(c, "unknown verb '%s'; try 'ovup --help'%s", c->args[0], "");
 	if (c->verbose && c->quiet)

@@ -21,6 +21,7 @@ enum ovup_opt {
 	OPT_CFLAGS = 1 << 7,
 	OPT_ARG_VERB = 1 << 8, /* not an option: the argument names a verb */
 	OPT_FORCE = 1 << 9,
+	OPT_DIFF = 1 << 10, /* --diff and --source */
 };
 
 struct ovup_cmdline;
@@ -53,6 +54,7 @@ struct ovup_cmdline {
 	int quiet;
 	int dry_run;
 	int force;
+	const char *diff, *source_dir;
 	int help;
 	int version;
 	unsigned retries;

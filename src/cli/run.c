@@ -17,7 +17,9 @@
 static void apply_opts(const struct ovup_cmdline *c, struct ovup_apply_opts *o)
 {
 	*o = (struct ovup_apply_opts){ 0 };
-	o->patch = c->nargs ? c->args[0] : NULL;
+	o->patch = c->nargs ? c->args[0] : c->diff;
+	o->diff = c->diff;
+	o->source_dir = c->source_dir ? c->source_dir : ".";
 	o->name = c->name;
 	o->cflags = c->cflags;
 	o->ncflags = c->ncflags;

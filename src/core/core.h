@@ -115,9 +115,11 @@ char *ovup_mapfile(const struct ovup_mapfile_in *in);
  * nothing on stdout (cli/ renders the result as text or JSON).  Warnings
  * and notes still go to stderr through util.  Every result has a _free. */
 struct ovup_apply_opts {
-	const char *patch;   /* .c or an object from `ovup build` */
-	const char *name;    /* NULL: from the file name */
-	char *const *cflags; /* after `--` */
+	const char *patch;      /* .c or an object from `ovup build` */
+	const char *name;       /* NULL: from the file name */
+	const char *diff;       /* --diff: patch is built from this diff ... */
+	const char *source_dir; /* ... of the sources in this directory */
+	char *const *cflags;    /* after `--` */
 	size_t ncflags;
 	int dry_run;
 	unsigned retries; /* busy retries */

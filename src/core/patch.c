@@ -5,7 +5,7 @@
  * load, and read the selectors of .ovup.meta.
  */
 #define _GNU_SOURCE
-#include "procedure.h"
+#include "verbs.h"
 #include "../util/util.h"
 
 #include <elf.h>
@@ -91,9 +91,11 @@ static int parse_meta(struct ovup_plan *p)
 
 static int compile(struct ovup_plan *p)
 {
-	int elf = is_elf_file(p->source);
-	int ret;
+	int elf, ret;
 
+	if (p->o->diff)
+		return ovup_diff_build(p);
+	elf = is_elf_file(p->source);
 	if (elf < 0)
 		return ovup_err(elf,
 				"%s: %s; give a patch file (.c) or an object from 'ovup build'",

@@ -15,6 +15,8 @@ struct ovup_record *ovup_record_latest(struct ovup_records *rs);
  * refused if it is not on top of every function it patched */
 int ovup_record_choose(struct ovup_target *t, struct ovup_records *rs, const char *name,
 		       const char *verb, struct ovup_record **out);
+/* --diff: the patch object from the diff's changed functions (diff.c) */
+int ovup_diff_build(struct ovup_plan *p);
 /* the patch's name: --name, or the file name without its extension */
 char *ovup_patch_name(const struct ovup_apply_opts *o);
 /* the patch file, its name and a scratch directory */

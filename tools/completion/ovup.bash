@@ -116,6 +116,15 @@ _ovup() {
 		_ovup_files '*.o' "$cur"
 		return 0
 		;;
+	--diff)
+		_ovup_files '*' "$cur"
+		return 0
+		;;
+	--source)
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		return 0
+		;;
 	--name | --retries)
 		return 0
 		;;

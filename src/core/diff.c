@@ -1,0 +1,1070 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A patch from an upstream diff (--diff FIX.patch --source DIR): the C
+ * unit the diff touches is compiled as DIR has it and as the diff leaves
+ * it, to assembly, each function and variable in its own section; the
+ * two are compared function by function (local labels renumbered, the
+ * constants a function uses compared by content); the functions whose
+ * code changed, and the new ones, are kept, and everything else becomes a
+ * reference by name, bound by the resolve step to the running target's
+ * own functions and variables (never a fresh copy of a variable: that
+ * would fork its state).  The result is assembled into the patch object
+ * the rest of the procedure takes as if it had compiled a patch file.
+ */
+#define _GNU_SOURCE
+#include "verbs.h"
+#include "../target/target.h"
+#include "../util/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the diff ---- */
+
+struct dfile {
+	char *path;  /* relative to DIR, -p1 */
+	int created; /* --- /dev/null */
+	int deleted; /* +++ /dev/null */
+	long *lines; /* lines of the new file that changed (a deletion:
+			  * the line after it) */
+	size_t nlines;
+	size_t start, end; /* its part of the diff text */
+};
+
+static void add_line(struct dfile *f, long l)
+{
+	f->lines = ovup_xrealloc(f->lines, (f->nlines + 1) * sizeof(*f->lines));
+	f->lines[f->nlines++] = l;
+}
+
+/* "a/dir/file.c\t2024-..." -> "dir/file.c" */
+static char *strip1(const char *s)
+{
+	size_t n = strcspn(s, "\t\n");
+	char *p = ovup_xasprintf("%.*s", (int)n, s), *slash = strchr(p, '/'), *out;
+
+	if (!strcmp(p, "/dev/null"))
+		return p;
+	out = ovup_xstrdup(slash ? slash + 1 : p);
+	free(p);
+	return out;
+}
+
+static int parse_diff(const char *text, struct dfile **out, size_t *nout)
+{
+	struct dfile *files = NULL, *cur = NULL;
+	const char *l, *next;
+	long nl = 0, left_old = 0, left_new = 0;
+	int created = 0;
+	size_t n = 0, header = 0;
+
+	for (l = text; l && *l; l = next) {
+		next = strchr(l, '\n');
+		next = next ? next + 1 : NULL;
+		if (!left_old && !left_new && !strncmp(l, "--- ", 4)) {
+			created = !strncmp(l + 4, "/dev/null", 9);
+			header = (size_t)(l - text);
+			if (cur)
+				cur->end = header;
+			continue;
+		}
+		if (!left_old && !left_new && !strncmp(l, "+++ ", 4)) {
+			files = ovup_xrealloc(files, (n + 1) * sizeof(*files));
+			cur = &files[n++];
+			memset(cur, 0, sizeof(*cur));
+			cur->path = strip1(l + 4);
+			cur->start = header;
+			cur->end = strlen(text);
+			cur->created = created;
+			cur->deleted = !strcmp(cur->path, "/dev/null");
+			continue;
+		}
+		if (cur && !strncmp(l, "@@ -", 4)) {
+			long a, b = 1, c, d = 1;
+
+			if (sscanf(l, "@@ -%ld,%ld +%ld,%ld @@", &a, &b, &c, &d) != 4 &&
+			    sscanf(l, "@@ -%ld +%ld,%ld @@", &a, &c, &d) != 3 &&
+			    sscanf(l, "@@ -%ld,%ld +%ld @@", &a, &b, &c) != 3 &&
+			    sscanf(l, "@@ -%ld +%ld @@", &a, &c) != 2)
+				continue;
+			nl = c;
+			left_old = b;
+			left_new = d;
+			continue;
+		}
+		if (!cur || (!left_old && !left_new))
+			continue;
+		if (*l == '+') {
+			add_line(cur, nl++);
+			left_new--;
+		} else if (*l == '-') {
+			add_line(cur, nl);
+			left_old--;
+		} else if (*l == ' ' || *l == '\n') {
+			nl++;
+			left_old--;
+			left_new--;
+		}
+	}
+	*out = files;
+	*nout = n;
+	return 0;
+}
+
+static void free_files(struct dfile *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(f[i].path);
+		free(f[i].lines);
+	}
+	free(f);
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* ---- assembly, as GCC writes it ---- */
+
+struct asym {
+	char *name;
+	int func, obj, global;
+	int sec;       /* section of its label, -1 if not defined */
+	long line;     /* its first .loc line (functions) */
+	int owner_sec; /* functions: not used; variables: their section */
+};
+struct aunit {
+	char **lines;
+	size_t n;
+	int *sec; /* section of each line, -1 for none */
+	char **secs;
+	size_t nsecs;
+	struct asym *syms;
+	size_t nsyms;
+	int *owner;   /* per section: the symbol that owns it, or -1 */
+	int mainfile; /* .file N of the unit's own source */
+};
+
+static int sec_id(struct aunit *u, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < u->nsecs; i++)
+		if (strlen(u->secs[i]) == len && !strncmp(u->secs[i], name, len))
+			return (int)i;
+	u->secs = ovup_xrealloc(u->secs, (u->nsecs + 1) * sizeof(*u->secs));
+	u->secs[u->nsecs] = ovup_xasprintf("%.*s", (int)len, name);
+	return (int)u->nsecs++;
+}
+
+static struct asym *sym_get(struct aunit *u, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < u->nsyms; i++)
+		if (strlen(u->syms[i].name) == len && !strncmp(u->syms[i].name, name, len))
+			return &u->syms[i];
+	u->syms = ovup_xrealloc(u->syms, (u->nsyms + 1) * sizeof(*u->syms));
+	memset(&u->syms[u->nsyms], 0, sizeof(u->syms[0]));
+	u->syms[u->nsyms].name = ovup_xasprintf("%.*s", (int)len, name);
+	u->syms[u->nsyms].sec = -1;
+	return &u->syms[u->nsyms++];
+}
+
+static struct asym *sym_find(const struct aunit *u, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < u->nsyms; i++)
+		if (!strcmp(u->syms[i].name, name))
+			return &u->syms[i];
+	return NULL;
+}
+
+static int is_symch(int c)
+{
+	return isalnum(c) || c == '_' || c == '.' || c == '$';
+}
+
+/* The directive of a line (".section"), its argument in *arg. */
+static size_t directive(const char *l, const char **arg)
+{
+	size_t n;
+
+	while (*l == ' ' || *l == '\t')
+		l++;
+	if (*l != '.')
+		return 0;
+	n = strcspn(l, " \t");
+	*arg = l + n + strspn(l + n, " \t");
+	return n;
+}
+
+static const char *lead(const char *l)
+{
+	return l + strspn(l, " \t");
+}
+
+/* Does the quoted name at q (after its opening quote) name the file
+ * base, as "dir/base" or "base"? */
+static int ends_with_n(const char *q, const char *base)
+{
+	size_t n = strcspn(q, "\""), b = strlen(base);
+
+	return n >= b && !strncmp(q + n - b, base, b) && (n == b || q[n - b - 1] == '/');
+}
+
+/* The section an owner name is read from: ".text.unlikely.F" -> "F". */
+static const char *sec_tail(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(s, prefix, n) ? s + n : NULL;
+}
+
+static int parse_asm(char *text, const char *mainbase, struct aunit *u)
+{
+	int cur = -1, prev = -1, stack[16], depth = 0;
+	char *save = NULL, *l;
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	u->mainfile = -1;
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *arg = NULL, *d = lead(l);
+		size_t dn = directive(l, &arg);
+
+		u->lines = ovup_xrealloc(u->lines, (u->n + 1) * sizeof(*u->lines));
+		u->sec = ovup_xrealloc(u->sec, (u->n + 1) * sizeof(*u->sec));
+		u->lines[u->n] = l;
+		if (dn == 8 && !strncmp(d, ".section", 8)) {
+			prev = cur;
+			cur = sec_id(u, arg, strcspn(arg, ", \t"));
+		} else if (dn == 12 && !strncmp(d, ".pushsection", 12)) {
+			if (depth < 16)
+				stack[depth++] = cur;
+			prev = cur;
+			cur = sec_id(u, arg, strcspn(arg, ", \t"));
+		} else if (dn == 11 && !strncmp(d, ".popsection", 11)) {
+			if (depth)
+				cur = stack[--depth];
+		} else if (dn == 9 && !strncmp(d, ".previous", 9)) {
+			int t = cur;
+
+			cur = prev;
+			prev = t;
+		} else if ((dn == 5 && !strncmp(d, ".text", 5)) ||
+			   (dn == 5 && !strncmp(d, ".data", 5)) ||
+			   (dn == 4 && !strncmp(d, ".bss", 4))) {
+			prev = cur;
+			cur = sec_id(u, d, dn);
+		} else if (dn == 5 && !strncmp(d, ".type", 5)) {
+			struct asym *s = sym_get(u, arg, strcspn(arg, ", \t"));
+
+			s->func |= strstr(arg, "@function") != NULL;
+			s->obj |= strstr(arg, "@object") != NULL;
+		} else if ((dn == 6 && !strncmp(d, ".globl", 6)) ||
+			   (dn == 5 && !strncmp(d, ".weak", 5))) {
+			sym_get(u, arg, strcspn(arg, " \t"))->global = 1;
+		} else if (dn == 5 && !strncmp(d, ".file", 5) && isdigit((unsigned char)*arg)) {
+			const char *q = strchr(arg, '"');
+
+			if (q && u->mainfile < 0 && ends_with_n(q + 1, mainbase))
+				u->mainfile = atoi(arg);
+		} else if (!dn && d == l && is_symch((unsigned char)*l) && strchr(l, ':')) {
+			size_t n = strcspn(l, ":");
+
+			if (l[n] == ':' && n &&
+			    strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+				      "NOPQRSTUVWXYZ0123456789_.$") == n &&
+			    strncmp(l, ".L", 2))
+				sym_get(u, l, n)->sec = cur;
+		}
+		u->sec[u->n++] = cur;
+	}
+	/* who owns each section: a function its text and its private
+	 * constants (.rodata.F, .rodata.F.str1.1), a variable its section */
+	u->owner = ovup_xcalloc(u->nsecs ? u->nsecs : 1, sizeof(*u->owner));
+	for (i = 0; i < u->nsecs; i++) {
+		const char *s = u->secs[i], *t;
+		size_t k;
+
+		u->owner[i] = -1;
+		for (k = 0; k < u->nsyms; k++) {
+			const struct asym *y = &u->syms[k];
+
+			if (y->sec < 0)
+				continue;
+			if (y->func) {
+				static const char *const pre[] = { ".text.unlikely.", ".text.hot.",
+								   ".text.startup.",  ".text.exit.",
+								   ".text.",          ".rodata." };
+				size_t j, nl = strlen(y->name);
+
+				for (j = 0; j < OVUP_ARRAY_SIZE(pre); j++) {
+					t = sec_tail(s, pre[j]);
+					if (t && !strncmp(t, y->name, nl) &&
+					    (!t[nl] || (j == 5 && t[nl] == '.' &&
+							(!strncmp(t + nl, ".str", 4) ||
+							 !strncmp(t + nl, ".cst", 4)))))
+						break;
+				}
+				if (j < OVUP_ARRAY_SIZE(pre) && (u->owner[i] < 0 || j < 5))
+					u->owner[i] = (int)k;
+			} else if (y->obj && y->sec == (int)i) {
+				u->owner[i] = (int)k;
+			}
+		}
+	}
+	/* each function's first line in its own source file */
+	for (i = 0; i < u->n; i++) {
+		const char *arg, *d = lead(u->lines[i]);
+		size_t dn = directive(u->lines[i], &arg);
+		int f, o;
+
+		if (dn != 4 || strncmp(d, ".loc", 4) || u->sec[i] < 0)
+			continue;
+		o = u->owner[u->sec[i]];
+		if (o < 0 || !u->syms[o].func || u->syms[o].line)
+			continue;
+		f = atoi(arg);
+		if (f == u->mainfile)
+			u->syms[o].line = strtol(arg + strcspn(arg, " \t"), NULL, 10);
+	}
+	return 0;
+}
+
+static void free_asm(struct aunit *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->nsecs; i++)
+		free(u->secs[i]);
+	for (i = 0; i < u->nsyms; i++)
+		free(u->syms[i].name);
+	free(u->secs);
+	free(u->syms);
+	free(u->lines);
+	free(u->sec);
+	free(u->owner);
+}
+
+/* ---- comparing ---- */
+
+/* Appends line l with its local labels (.L...) renumbered in the order
+ * they first appear in this function, so that renumbering elsewhere in
+ * the unit is no change; labels defined outside the function's own
+ * sections are collected in *ext to be compared by their contents. */
+struct labels {
+	char **names;
+	size_t n;
+};
+
+static size_t label_no(struct labels *lb, const char *name, size_t len, int *fresh)
+{
+	size_t i;
+
+	*fresh = 0;
+	for (i = 0; i < lb->n; i++)
+		if (strlen(lb->names[i]) == len && !strncmp(lb->names[i], name, len))
+			return i;
+	lb->names = ovup_xrealloc(lb->names, (lb->n + 1) * sizeof(*lb->names));
+	lb->names[lb->n] = ovup_xasprintf("%.*s", (int)len, name);
+	*fresh = 1;
+	return lb->n++;
+}
+
+static void norm_line(struct ovup_buf *b, const char *l, struct labels *lb)
+{
+	const char *p = l;
+
+	while (*p) {
+		if (p[0] == '.' && p[1] == 'L' && (p == l || !is_symch((unsigned char)p[-1]))) {
+			size_t n = 2, k;
+			int fresh;
+
+			while (is_symch((unsigned char)p[n]))
+				n++;
+			k = label_no(lb, p, n, &fresh);
+			ovup_buf_printf(b, ".L#%zu", k);
+			p += n;
+			continue;
+		}
+		ovup_buf_add(b, p, 1);
+		p++;
+	}
+	ovup_buf_add(b, "\n", 1);
+}
+
+/* Lines that say nothing about the code: debug line info, blank. */
+static int skip_line(const char *l)
+{
+	const char *d = lead(l), *arg;
+	size_t dn = directive(l, &arg);
+
+	if (!*d)
+		return 1;
+	return (dn == 4 && !strncmp(d, ".loc", 4)) || (dn == 5 && !strncmp(d, ".file", 5)) ||
+	       (dn == 6 && !strncmp(d, ".ident", 6));
+}
+
+/* The definition of local label name outside the owner's sections: its
+ * lines up to the next label or section change. */
+static void label_body(const struct aunit *u, const char *name, int owner, struct ovup_buf *b,
+		       struct labels *lb)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < u->n; i++) {
+		const char *l = u->lines[i];
+		size_t k;
+
+		if (strncmp(l, name, len) || l[len] != ':')
+			continue;
+		if (u->sec[i] >= 0 && u->owner[u->sec[i]] == owner)
+			return; /* its own: already in the text */
+		ovup_buf_printf(b, "= %s\n", u->sec[i] >= 0 ? u->secs[u->sec[i]] : "");
+		for (k = i + 1; k < u->n && u->sec[k] == u->sec[i]; k++) {
+			const char *d = lead(u->lines[k]);
+
+			if (u->lines[k][0] != '\t' && u->lines[k][0] != ' ')
+				break; /* the next label */
+			if (!skip_line(u->lines[k]) && strncmp(d, ".section", 8))
+				norm_line(b, u->lines[k], lb);
+		}
+		return;
+	}
+}
+
+/* A function or variable as text that compares equal when its code and
+ * everything it references by content is the same. */
+static char *normal_form(const struct aunit *u, int owner)
+{
+	struct ovup_buf b = { 0 };
+	struct labels lb = { 0 };
+	size_t i, done;
+
+	for (i = 0; i < u->n; i++) {
+		if (u->sec[i] < 0 || u->owner[u->sec[i]] != owner || skip_line(u->lines[i]))
+			continue;
+		if (!strncmp(lead(u->lines[i]), ".section", 8))
+			ovup_buf_printf(&b, ".section %s\n", u->secs[u->sec[i]]);
+		else
+			norm_line(&b, u->lines[i], &lb);
+	}
+	/* the constants it uses from shared sections, by content (a label
+	 * found while doing so is added and done in turn) */
+	for (done = 0; done < lb.n; done++)
+		label_body(u, lb.names[done], owner, &b, &lb);
+	for (i = 0; i < lb.n; i++)
+		free(lb.names[i]);
+	free(lb.names);
+	return b.s ? b.s : ovup_xstrdup("");
+}
+
+/* ---- what changed ---- */
+
+enum change { SAME, CHANGED, AFFECTED, NEW };
+
+struct verdict {
+	enum change *func; /* per new-unit symbol */
+	size_t nchanged, nnew, naffected;
+};
+
+/* The line span of the function that starts at line `from` of the new
+ * source: to the brace that closes its first opening brace. */
+static long span_end(const char *src, long from)
+{
+	long line = 1, depth = 0;
+	int opened = 0;
+	const char *p;
+
+	for (p = src; *p; p++) {
+		if (*p == '\n')
+			line++;
+		if (line < from)
+			continue;
+		if (*p == '{') {
+			depth++;
+			opened = 1;
+		} else if (*p == '}' && opened && --depth == 0) {
+			return line;
+		}
+	}
+	return line;
+}
+
+static int touched(const struct dfile *f, long a, long b)
+{
+	size_t i;
+
+	for (i = 0; i < f->nlines; i++)
+		if (f->lines[i] >= a && f->lines[i] <= b)
+			return 1;
+	return 0;
+}
+
+/* The diff changes a struct or union definition of the new source: its
+ * layout may change under running code.  Textual, so also a comment
+ * inside one: refused all the same (the user can split the diff). */
+static int check_structs(const char *src, const struct dfile *f, const char *path)
+{
+	const char *p = src, *lstart = src;
+	long line = 1;
+
+	for (; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			lstart = p + 1;
+			continue;
+		}
+		if (p == lstart &&
+		    (!strncmp(p, "struct ", 7) || !strncmp(p, "union ", 6) ||
+		     !strncmp(p, "typedef struct", 14) || !strncmp(p, "typedef union", 13))) {
+			const char *eol = strchr(p, '\n'), *brace = strchr(p, '{'), *semi;
+			long end;
+
+			semi = strchr(p, ';');
+			if (!brace || (semi && semi < brace) || (eol && brace > eol + 1))
+				continue;
+			end = span_end(src, line);
+			if (touched(f, line, end))
+				return ovup_err(
+					-ENOTSUP,
+					"%s:%ld: the diff changes the definition of '%.*s', "
+					"whose layout running code may use; ovup cannot "
+					"change a type under it (split that part out of the "
+					"diff)",
+					path, line, (int)(brace - p - 1 > 0 ? brace - p - 1 : 0),
+					p);
+		}
+	}
+	return 0;
+}
+
+/* The line of the first changed line that names `name`, or 0. */
+static long line_naming(const char *src, const struct dfile *f, const char *name)
+{
+	size_t len = strlen(name), i;
+
+	for (i = 0; i < f->nlines; i++) {
+		const char *p = src;
+		long line = 1;
+
+		for (; *p && line < f->lines[i]; p++)
+			line += *p == '\n';
+		for (; *p && *p != '\n'; p++)
+			if (!strncmp(p, name, len) && !is_symch((unsigned char)p[len]) &&
+			    (p == src || !is_symch((unsigned char)p[-1])))
+				return line;
+	}
+	return 0;
+}
+
+/* GCC's name of a function's static variable: "count.0" */
+static size_t base_len(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)
+		       ? (size_t)(dot - name)
+		       : strlen(name);
+}
+
+static int compare(const struct aunit *o, const struct aunit *u, const char *src,
+		   const struct dfile *f, struct verdict *v)
+{
+	size_t k;
+
+	v->func = ovup_xcalloc(u->nsyms ? u->nsyms : 1, sizeof(*v->func));
+	for (k = 0; k < u->nsyms; k++) {
+		const struct asym *s = &u->syms[k], *os = sym_find(o, s->name);
+		char *a, *b;
+		int same;
+
+		if (s->sec < 0 || (!s->func && !s->obj))
+			continue;
+		if (!os || os->sec < 0 || os->func != s->func) {
+			size_t bl = base_len(s->name), j;
+
+			for (j = 0; s->obj && bl < strlen(s->name) && j < o->nsyms; j++)
+				if (o->syms[j].obj && o->syms[j].sec >= 0 &&
+				    base_len(o->syms[j].name) == bl &&
+				    !strncmp(o->syms[j].name, s->name, bl))
+					return ovup_err(-ENOTSUP,
+							"%s: static variable '%.*s' is '%s' in the "
+							"new build and '%s' in the old: ovup cannot "
+							"tell which running variable it is",
+							f->path, (int)bl, s->name, s->name,
+							o->syms[j].name);
+			v->func[k] = NEW;
+			v->nnew++;
+			continue;
+		}
+		a = normal_form(o, (int)(os - o->syms));
+		b = normal_form(u, (int)k);
+		same = !strcmp(a, b);
+		free(a);
+		free(b);
+		if (same)
+			continue;
+		if (s->obj) {
+			long line = line_naming(src, f, s->name);
+
+			if (line)
+				return ovup_err(
+					-ENOTSUP,
+					"%s:%ld: the diff changes the initial value of '%s'; "
+					"the running program's copy keeps the old one, and "
+					"ovup cannot change data in place",
+					f->path, line, s->name);
+			return ovup_err(-ENOTSUP,
+					"%s: the diff changes the initial value of '%s'; the "
+					"running program's copy keeps the old one, and ovup "
+					"cannot change data in place",
+					f->path, s->name);
+		}
+		if (s->line && !touched(f, s->line, span_end(src, s->line))) {
+			v->func[k] = AFFECTED;
+			v->naffected++;
+		} else {
+			v->func[k] = CHANGED;
+			v->nchanged++;
+		}
+	}
+	return 0;
+}
+
+/* ---- the patch's assembly ---- */
+
+static int sym_directive(const char *l, const char **name, size_t *len)
+{
+	static const char *const dirs[] = { ".globl", ".weak",   ".type",      ".size",
+					    ".local", ".hidden", ".protected", ".internal" };
+	const char *arg, *d = lead(l);
+	size_t dn = directive(l, &arg), i;
+
+	for (i = 0; i < OVUP_ARRAY_SIZE(dirs); i++)
+		if (dn == strlen(dirs[i]) && !strncmp(d, dirs[i], dn)) {
+			*name = arg;
+			*len = strcspn(arg, ", \t");
+			return 1;
+		}
+	return 0;
+}
+
+/* Does any kept line name sym as a whole word? */
+static int referenced(const struct aunit *u, const unsigned char *keep, const char *sym)
+{
+	size_t i, len = strlen(sym);
+
+	for (i = 0; i < u->n; i++) {
+		const char *p = u->lines[i];
+
+		if (!keep[i])
+			continue;
+		for (; (p = strstr(p, sym)); p += len)
+			if (!is_symch((unsigned char)p[len]) &&
+			    (p == u->lines[i] || !is_symch((unsigned char)p[-1])))
+				return 1;
+	}
+	return 0;
+}
+
+/* The debug information describes the functions and variables left out
+ * too: the local labels it names there (their bounds, their variables'
+ * ranges) are defined as 0, so that the patch's DWARF still tells how
+ * its own functions are called (contract.c reads it). */
+static void undefined_labels(const struct aunit *u, const unsigned char *keep, struct ovup_buf *b)
+{
+	struct labels def = { 0 }, ref = { 0 };
+	size_t i, k;
+	int fresh;
+
+	for (i = 0; i < u->n; i++) {
+		const char *l = u->lines[i], *p;
+
+		if (!keep[i])
+			continue;
+		if (!strncmp(l, ".L", 2) && l[strcspn(l, ":")] == ':')
+			label_no(&def, l, strcspn(l, ":"), &fresh);
+		for (p = l; (p = strstr(p, ".L")); p += 2) {
+			size_t n = 2;
+
+			if (p > l && is_symch((unsigned char)p[-1]))
+				continue;
+			while (is_symch((unsigned char)p[n]))
+				n++;
+			if (p == l && p[n] == ':')
+				continue;
+			label_no(&ref, p, n, &fresh);
+		}
+		/* a view number of a .loc line defines its label */
+		if ((p = strstr(l, " view ")) && !strncmp(lead(l), ".loc", 4) &&
+		    !strncmp(p + 6, ".LVU", 4))
+			label_no(&def, p + 6, strcspn(p + 6, " \t"), &fresh);
+	}
+	for (k = 0; k < ref.n; k++) {
+		for (i = 0; i < def.n && strcmp(def.names[i], ref.names[k]); i++)
+			;
+		if (i == def.n)
+			ovup_buf_printf(b, "\t.set\t%s, 0\n", ref.names[k]);
+	}
+	for (i = 0; i < def.n; i++)
+		free(def.names[i]);
+	for (i = 0; i < ref.n; i++)
+		free(ref.names[i]);
+	free(def.names);
+	free(ref.names);
+}
+
+static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file)
+{
+	unsigned char *keep = ovup_xcalloc(u->n ? u->n : 1, 1);
+	struct ovup_buf b = { 0 };
+	size_t i, k;
+
+	for (i = 0; i < u->n; i++) {
+		const char *name, *d = lead(u->lines[i]);
+		size_t len;
+		int o = u->sec[i] >= 0 ? u->owner[u->sec[i]] : -1;
+
+		keep[i] = 1;
+		if (!strncmp(d, ".file", 5) && (d[5] == ' ' || d[5] == '\t'))
+			continue; /* file numbers, wherever first used */
+		if (o >= 0 && v->func[o] == SAME)
+			keep[i] = 0; /* the target's own */
+		else if (sym_directive(u->lines[i], &name, &len)) {
+			const struct asym *s = NULL;
+
+			for (k = 0; k < u->nsyms && !s; k++)
+				if (strlen(u->syms[k].name) == len &&
+				    !strncmp(u->syms[k].name, name, len))
+					s = &u->syms[k];
+			if (s && s->sec >= 0 && v->func[s - u->syms] == SAME)
+				keep[i] = 0;
+			/* a new function or variable is the patch's own */
+			if (s && s->sec >= 0 && v->func[s - u->syms] == NEW &&
+			    (!strncmp(d, ".globl", 6) || !strncmp(d, ".weak", 5)))
+				keep[i] = 0;
+		}
+	}
+	for (i = 0; i < u->n; i++)
+		if (keep[i])
+			ovup_buf_printf(&b, "%s\n", u->lines[i]);
+	undefined_labels(u, keep, &b);
+	/* a changed static function replaces the target's: non-static here,
+	 * and the selectors say which file's statics are meant */
+	ovup_buf_printf(&b, "\t.section\t.ovup.meta,\"\",@progbits\n");
+	for (k = 0; k < u->nsyms; k++) {
+		const struct asym *s = &u->syms[k];
+
+		if (s->sec < 0 || s->global || v->func[k] == NEW)
+			continue;
+		if (v->func[k] == SAME && !referenced(u, keep, s->name))
+			continue;
+		ovup_buf_printf(&b, "\t.string\t\"file %s %s\"\n", s->name, file);
+	}
+	for (k = 0; k < u->nsyms; k++)
+		if (u->syms[k].sec >= 0 && !u->syms[k].global &&
+		    (v->func[k] == CHANGED || v->func[k] == AFFECTED))
+			ovup_buf_printf(&b, "\t.globl\t%s\n", u->syms[k].name);
+	free(keep);
+	return b.s;
+}
+
+/* ---- the driver ---- */
+
+static int mkdirs(const char *path)
+{
+	char *p = ovup_xstrdup(path), *s;
+
+	for (s = p + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			free(p);
+			return -errno;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	size_t len;
+	char *data = ovup_read_file(from, &len);
+	int ret;
+
+	if (!data)
+		return -errno;
+	ret = mkdirs(to);
+	if (!ret)
+		ret = ovup_write_file_atomic(to, data, len);
+	free(data);
+	return ret;
+}
+
+/* The user's flags with relative include directories made DIR's. */
+static char **abs_flags(const struct ovup_apply_opts *o, const char *dir, size_t *n)
+{
+	char **out = ovup_xcalloc(o->ncflags + 1, sizeof(*out));
+	size_t i;
+
+	for (i = 0; i < o->ncflags; i++) {
+		const char *f = o->cflags[i];
+		static const char *const inc[] = { "-I", "-iquote", "-isystem", "-idirafter" };
+		size_t k;
+
+		out[i] = ovup_xstrdup(f);
+		for (k = 0; k < OVUP_ARRAY_SIZE(inc); k++) {
+			size_t l = strlen(inc[k]);
+			const char *v = f + l;
+
+			if (strncmp(f, inc[k], l))
+				continue;
+			if (*v && *v != '/') {
+				free(out[i]);
+				out[i] = ovup_xasprintf("%s%s/%s", inc[k], dir, v);
+			}
+			break;
+		}
+		if (i > 0 && out[i][0] != '/' && out[i][0] != '-') {
+			const char *prev = o->cflags[i - 1];
+
+			for (k = 0; k < OVUP_ARRAY_SIZE(inc); k++)
+				if (!strcmp(prev, inc[k])) {
+					free(out[i]);
+					out[i] = ovup_xasprintf("%s/%s", dir, f);
+				}
+		}
+	}
+	*n = o->ncflags;
+	return out;
+}
+
+/* Compiles src to assembly with the user's flags, as the patch's own
+ * compile would, each function and variable in its own section. */
+static int to_asm(struct ovup_plan *p, const char *src, const char *dir, const char *out)
+{
+	size_t nuser, i, n = 0;
+	char **user = abs_flags(p->o, p->o->source_dir, &nuser);
+	char **extra = ovup_xcalloc(nuser + 8, sizeof(*extra));
+	int ret;
+
+	extra[n++] = "-S";
+	extra[n++] = "-ffunction-sections";
+	extra[n++] = "-fdata-sections";
+	extra[n++] = "-g"; /* .loc lines: where each function starts */
+	extra[n++] = "-iquote";
+	extra[n++] = (char *)dir;
+	for (i = 0; i < nuser; i++)
+		extra[n++] = user[i];
+	ret = p->t->ops->compile(p->t, src, out, extra, n);
+	for (i = 0; i < nuser; i++)
+		free(user[i]);
+	free(user);
+	free(extra);
+	return ret;
+}
+
+static int read_asm(const char *path, const char *base, char **text, struct aunit *u)
+{
+	*text = ovup_read_file(path, NULL);
+	if (!*text)
+		return ovup_err(-errno, "%s: %m", path);
+	return parse_asm(*text, base, u);
+}
+
+/* The one C file of the diff, or the reason there is none. */
+static int pick_unit(const char *diff, struct dfile *f, size_t n, size_t *out)
+{
+	size_t i, nc = 0;
+
+	if (!n)
+		return ovup_err(-EINVAL,
+				"%s: no file in it (not a unified diff?); give the diff "
+				"of a fix (git diff, diff -u)",
+				diff);
+	for (i = 0; i < n; i++) {
+		const char *path = f[i].deleted ? "(a deleted file)" : f[i].path;
+
+		if (ends_with(path, ".h"))
+			return ovup_err(-ENOTSUP,
+					"%s: changes the header %s: ovup cannot tell which other "
+					"units inline or lay out what it declares; only diffs of "
+					".c files can be applied live",
+					diff, path);
+		if (!ends_with(path, ".c"))
+			continue;
+		if (f[i].created || f[i].deleted)
+			return ovup_err(-ENOTSUP,
+					"%s: %s %s: a whole unit cannot be added to or removed "
+					"from a running program",
+					diff, f[i].created ? "creates" : "deletes", path);
+		*out = i;
+		nc++;
+	}
+	if (!nc)
+		return ovup_err(-EINVAL, "%s: touches no C file (.c); nothing to build", diff);
+	if (nc > 1)
+		return ovup_err(-ENOTSUP,
+				"%s: touches %zu C files; ovup builds one unit per patch: "
+				"split the diff by file",
+				diff, nc);
+	return 0;
+}
+
+static void note_list(const char *what, const struct aunit *u, const struct verdict *v,
+		      enum change c, const char *path)
+{
+	struct ovup_buf b = { 0 };
+	size_t k;
+
+	for (k = 0; k < u->nsyms; k++)
+		if (u->syms[k].sec >= 0 && u->syms[k].func && v->func[k] == c)
+			ovup_buf_printf(&b, "%s%s", b.s ? ", " : "", u->syms[k].name);
+	if (b.s)
+		ovup_note("%s: %s: %s", path, what, b.s);
+	ovup_buf_free(&b);
+}
+
+/* The unit's part of the diff, applied to the copy of its file. */
+static int apply_part(struct ovup_plan *p, const char *text, const struct dfile *f,
+		      const char *diff, const char *dir)
+{
+	char *part = ovup_xasprintf("%s/unit.diff", p->tmp), *res = NULL;
+	char *newdir = ovup_xasprintf("%s/new", p->tmp);
+	char *argv[] = { "patch", "-p1", "--batch", "--forward", "--silent", "-r",
+			 "-",     "-d",  newdir,    "-i",        part,       NULL };
+	int ret;
+
+	ret = ovup_write_file_atomic(part, text + f->start, f->end - f->start);
+	if (!ret)
+		ret = ovup_run(argv, &res);
+	if (ret) {
+		char *nl = res ? strchr(res, '\n') : NULL;
+
+		if (nl)
+			*nl = 0;
+		ret = ovup_err(ret < 0 ? ret : -EINVAL, "%s: does not apply to %s/%s: %s", diff,
+			       dir, f->path,
+			       ret < 0 ? "cannot run patch (apt-get install patch)"
+				       : (res && *res ? res : "patch failed"));
+	}
+	free(res);
+	free(part);
+	free(newdir);
+	return ret;
+}
+
+int ovup_diff_build(struct ovup_plan *p)
+{
+	const char *diff = p->o->diff, *dir = p->o->source_dir;
+	struct aunit uo = { 0 }, un = { 0 };
+	struct verdict v = { 0 };
+	struct dfile *files = NULL;
+	char *text = NULL, *told = NULL, *tnew = NULL, *src = NULL, *orig = NULL, *fresh = NULL;
+	char *sold = NULL, *snew = NULL, *pasm = NULL, *out = NULL, *asmtext = NULL, *srcdir;
+	size_t nfiles = 0, i = 0;
+	int ret;
+
+	text = ovup_read_file(diff, NULL);
+	if (!text)
+		return ovup_err(-errno, "%s: %m; give the path of a diff (--diff)", diff);
+	parse_diff(text, &files, &nfiles);
+	ret = pick_unit(diff, files, nfiles, &i);
+	if (ret)
+		goto out;
+	orig = ovup_xasprintf("%s/%s", dir, files[i].path);
+	fresh = ovup_xasprintf("%s/new/%s", p->tmp, files[i].path);
+	ret = copy_file(orig, fresh);
+	if (ret) {
+		ret = ovup_err(ret, "%s: %s; give the source tree the diff is for (--source DIR)",
+			       orig, strerror(-ret));
+		goto out;
+	}
+	ret = apply_part(p, text, &files[i], diff, dir);
+	if (ret)
+		goto out;
+	srcdir = ovup_xstrdup(orig);
+	*strrchr(srcdir, '/') = 0;
+	sold = ovup_xasprintf("%s/old.s", p->tmp);
+	snew = ovup_xasprintf("%s/new.s", p->tmp);
+	ret = to_asm(p, orig, srcdir, sold);
+	if (!ret)
+		ret = to_asm(p, fresh, srcdir, snew);
+	free(srcdir);
+	if (ret)
+		goto out;
+	src = ovup_read_file(fresh, NULL);
+	ret = read_asm(sold, ovup_basename(files[i].path), &told, &uo);
+	if (!ret)
+		ret = read_asm(snew, ovup_basename(files[i].path), &tnew, &un);
+	if (!ret)
+		ret = check_structs(src ? src : "", &files[i], files[i].path);
+	if (!ret)
+		ret = compare(&uo, &un, src ? src : "", &files[i], &v);
+	if (ret)
+		goto out;
+	note_list("changed", &un, &v, CHANGED, files[i].path);
+	note_list("new", &un, &v, NEW, files[i].path);
+	note_list("unchanged but affected (a change inlined into it), replaced too", &un, &v,
+		  AFFECTED, files[i].path);
+	if (!v.nchanged && !v.naffected) {
+		ret = ovup_err(-EINVAL,
+			       "%s: changes the code of no function of %s (the compiled code "
+			       "is the same before and after); nothing to apply",
+			       diff, files[i].path);
+		goto out;
+	}
+	asmtext = patch_asm(&un, &v, ovup_basename(files[i].path));
+	pasm = ovup_xasprintf("%s/patch.s", p->tmp);
+	out = ovup_xasprintf("%s/patch.o", p->tmp);
+	ret = ovup_write_file_atomic(pasm, asmtext, strlen(asmtext));
+	if (!ret) {
+		const char *cc = getenv("CC");
+		char *res = NULL;
+		char *argv[] = { (char *)(cc && *cc ? cc : "cc"), "-c", "-o", out, pasm, NULL };
+
+		ret = ovup_run(argv, &res);
+		if (ret)
+			ret = ovup_err(ret < 0 ? ret : -EINVAL,
+				       "%s: the patch's assembly does not assemble: %s", diff,
+				       res ? res : "");
+		free(res);
+	}
+	if (!ret) {
+		p->objpath = out;
+		out = NULL;
+	}
+out:
+	free(v.func);
+	free_asm(&uo);
+	free_asm(&un);
+	free_files(files, nfiles);
+	free(text);
+	free(told);
+	free(tnew);
+	free(src);
+	free(orig);
+	free(fresh);
+	free(sold);
+	free(snew);
+	free(pasm);
+	free(out);
+	free(asmtext);
+	return ret;
+}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# A patch from a diff: `apply --diff FIX.patch --source DIR` compiles the
+# unit before and after the diff, finds the functions whose code changed
+# (and those a changed function was inlined into), binds everything else
+# to the running target's own functions and variables, and refuses what
+# it cannot express: headers, struct layouts, initial values.
+. "$(dirname "$0")/lib.sh"
+
+SRC=$WORK/src
+mkdir -p "$SRC"
+cp "$ROOT/tests/victims/victim.c" "$SRC/"
+# mkdiff NAME SED-EXPR: a diff of victim.c, as upstream would publish it
+mkdiff() {
+	rm -rf "$WORK/a" "$WORK/b"
+	mkdir -p "$WORK/a" "$WORK/b"
+	cp "$SRC/victim.c" "$WORK/a/" && cp "$SRC/victim.c" "$WORK/b/"
+	sed -i "$2" "$WORK/b/victim.c"
+	(cd "$WORK" && diff -u a/victim.c b/victim.c >"$WORK/$1.patch")
+	[ -s "$WORK/$1.patch" ]
+}
+
+start_victim v "$V/victim-pie"
+P=$VPID
+is "$(ask v call compute 5)" 11 "compute(5) is 11"
+is "$(ask v call secret 5)" 1006 "secret(5) is 1006"
+
+# one global function, changed
+mkdiff times5 's/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
+ok $? "a diff of compute()"
+run_ovup apply -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
+is "$RC" 0 "apply --diff"
+like "$ERR" "^ovup: victim.c: changed: compute$" "... found compute changed, and nothing else"
+like "$OUT" "^applied 'times5' to pid $P" "... named after the diff"
+like "$OUT" "^  compute " "... replacing compute"
+is "$(ask v call compute 5)" 26 "compute(5) is 5*5+offset: the fixed code runs"
+# the program's own 'calls', which compute() counts in, not a copy
+calls=$("$OVUP" symbols -p "$P" calls | awk '$5 == "calls" { print "0x" $1; exit }')
+le32() { echo $((16#${1:6:2}${1:4:2}${1:2:2}${1:0:2})); }
+c0=$(le32 "$("$H/peek" "$P" "$calls" 4)")
+ask v call compute 1 >/dev/null
+ask v call compute 2 >/dev/null
+is "$(le32 "$("$H/peek" "$P" "$calls" 4)")" $((c0 + 2)) "... counting its calls in the program's own 'calls' ($calls), no copy of it"
+run_ovup revert -p "$P"
+is "$(ask v call compute 5)" 11 "reverted: compute(5) is 11 again"
+
+# a static function: replaced, non-static in the patch
+mkdiff secret 's/\treturn x + 1000 + offset;/\treturn x + 2000 + offset;/'
+run_ovup apply -p "$P" --diff "$WORK/secret.patch" --source "$SRC"
+is "$RC" 0 "apply --diff of a static function"
+like "$ERR" "changed: secret$" "... found secret changed"
+is "$(ask v call secret 5)" 2006 "secret(5) is 2006"
+run_ovup revert -p "$P"
+is "$(ask v call secret 5)" 1006 "reverted"
+
+# refusals: the target untouched
+before=$(snap "$P")
+mkdiff init 's/^int offset = 1;/int offset = 7;/'
+run_ovup apply -p "$P" --diff "$WORK/init.patch" --source "$SRC"
+is "$RC" 1 "a changed initial value is refused"
+like "$ERR" "victim.c:[0-9]+: the diff changes the initial value of 'offset'" "... naming the variable and the line"
+mkdiff same 's/^NOINLINE int compute(int x)$/NOINLINE int compute(int x) \/\* the fix \*\//'
+run_ovup apply -p "$P" --diff "$WORK/same.patch" --source "$SRC"
+is "$RC" 1 "a diff that changes no code is refused"
+like "$ERR" "changes the code of no function of victim.c" "... saying so"
+printf -- '--- a/x.h\n+++ b/x.h\n@@ -1 +1 @@\n-a\n+b\n' >"$WORK/hdr.patch"
+run_ovup apply -p "$P" --diff "$WORK/hdr.patch" --source "$SRC"
+is "$RC" 1 "a diff of a header is refused"
+like "$ERR" "changes the header x.h" "... naming it"
+printf -- '--- a/README\n+++ b/README\n@@ -1 +1 @@\n-a\n+b\n' >"$WORK/doc.patch"
+run_ovup apply -p "$P" --diff "$WORK/doc.patch" --source "$SRC"
+like "$RC:$ERR" "^1:.*touches no C file" "a diff of no C file is refused"
+mkdiff times5 's/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
+sed -i 's/^-\treturn x \* 2 + offset;/-\treturn x * 9 + offset;/' "$WORK/times5.patch"
+run_ovup apply -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
+like "$RC:$ERR" "^1:.*does not apply to $SRC/victim.c" "a diff that does not apply is refused"
+same_mem "$before" "$(snap "$P")" "the refusals left the target as it was"
+is "$(ask v call compute 5)" 11 "... and compute(5) is 11"
+
+stop_victim v
+done_testing
