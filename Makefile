@@ -236,7 +236,7 @@ $(DEB_DIR)/stamp: $(DEB_INPUTS)
 	  printf ' -- %s  %s\n' "$$(sed -n 's/^Maintainer: //p' debian/control)" \
 		"$$(date -u -R -d "@$$(git log -1 --format=%ct)")"; \
 	} >'$(DEB_DIR)/src/debian/changelog'
-	cd '$(DEB_DIR)/src' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	cd '$(DEB_DIR)/src' && unset MAKEFLAGS MFLAGS MAKELEVEL && \
 		dpkg-buildpackage -us -uc -b -Jauto
 	rm -rf '$(DEB_DIR)/src'
 	touch '$@'
