@@ -7,7 +7,7 @@ CC        ?= gcc
 BUILD     := build
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
 LIBS      := -lelf -ldw -ldebuginfod -lcapstone -llzma
 
 CORE_SRC := $(wildcard src/util/*.c src/elf/*.c src/model/*.c src/core/*.c src/arch/$(ARCH)/*.c \
@@ -26,12 +26,12 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_OBJ  := $(CORE_SRC:%.c=$(BUILD)/san/%.o) $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 
-.PHONY: all demo check deps kmod clean unit victims test-bins bench lint
+.PHONY: all demo check deps deb kmod clean unit victims test-bins bench lint
 
 all: $(BUILD)/ovup
 
 $(BUILD)/ovup: $(CORE_OBJ) $(CLI_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -113,6 +113,7 @@ check:
 	@$(MAKE) --no-print-directory lint
 	@tools/deps check
 	@tools/deps kernel
+	@tools/deps deb
 	@$(MAKE) --no-print-directory test-bins kmod man
 	@prove --exec '' -f $(UNIT_BIN) $(sort $(wildcard tests/proc/*.t)) $(sort $(wildcard tests/kernel/*.t))
 
@@ -200,6 +201,45 @@ uninstall:
 		'$(DESTDIR)$(DATADIR)/ovup' '$(DESTDIR)$(DOCDIR)/design' \
 		'$(DESTDIR)$(DOCDIR)/examples' '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true
 # ---- end of version, install, uninstall --------------------------------
+
+# ---- Debian packages ---------------------------------------------------
+# `make deb` builds ovup and ovup-dkms (debian/) with dpkg-buildpackage
+# into build/deb/: the .debs, .buildinfo and .changes.  The package is
+# built from a copy of the tracked files as they are in the work tree (git
+# ls-files), so the developer's objects, build/ and untracked files never
+# reach it; debian/changelog is written into that copy, its version from
+# VERSION (one place) and its date from the last commit.  Nothing is done
+# when no tracked file changed since the last make deb.
+DEB_DIR := $(BUILD)/deb
+# listed only when a deb is wanted: no git call in every other make
+ifneq ($(filter deb $(DEB_DIR)/stamp,$(MAKECMDGOALS)),)
+DEB_INPUTS := $(wildcard $(shell git ls-files 2>/dev/null))
+ifeq ($(DEB_INPUTS),)
+$(error make deb: git ls-files lists no file; make deb needs a git checkout and git)
+endif
+endif
+
+deb:
+	@tools/deps deb
+	@$(MAKE) --no-print-directory $(DEB_DIR)/stamp
+
+# MAKEFLAGS would carry this make's command-line variables (BUILD=...)
+# into debian/rules' make; dpkg-buildpackage puts the results in ..
+$(DEB_DIR)/stamp: $(DEB_INPUTS)
+	rm -rf '$(DEB_DIR)'
+	mkdir -p '$(DEB_DIR)/src'
+	@echo 'copying the $(words $(DEB_INPUTS)) tracked files to $(DEB_DIR)/src'
+	@printf '%s\0' $(DEB_INPUTS) | tar -c --null -T - -f - | tar -x -C '$(DEB_DIR)/src' -f -
+	{ printf 'ovup (%s) unstable; urgency=medium\n\n' '$(VERSION)'; \
+	  printf '  * Built by make deb from git %s.\n' "$$(git describe --always --dirty)"; \
+	  printf '    The changes are in CHANGELOG.md, in /usr/share/doc/ovup.\n\n'; \
+	  printf ' -- %s  %s\n' "$$(sed -n 's/^Maintainer: //p' debian/control)" \
+		"$$(date -u -R -d "@$$(git log -1 --format=%ct)")"; \
+	} >'$(DEB_DIR)/src/debian/changelog'
+	cd '$(DEB_DIR)/src' && unset MAKEFLAGS MFLAGS MAKELEVEL && \
+		dpkg-buildpackage -us -uc -b -Jauto
+	rm -rf '$(DEB_DIR)/src'
+	touch '$@'
 
 clean:
 	rm -rf $(BUILD)

@@ -79,6 +79,28 @@ ok $(grep -q '^vmrun: built ' "$tmp/err3" && ! grep -qx "vmrun: built $img" "$tm
 	"a changed ovup binary rebuilds it ($(sed -n 's/^vmrun: built //p' "$tmp/err3" | xargs -r basename))"
 unset OVUP_BIN VMRUN_VERBOSE
 
+# --ko PATH boots with that module instead of kmod/ovup.ko, and the file is
+# an input of the cached initramfs (tests/proc/17-deb.t boots the module
+# DKMS built and checks in the guest that it is the one loaded)
+"$VMRUN" --ko "$tmp/missing.ko" -- true >/dev/null 2>"$tmp/err"
+ok $([ $? = 125 ] && grep -q -- "--ko $tmp/missing.ko: no such file" "$tmp/err"; echo $?) \
+	"missing --ko file: exit 125"
+"$VMRUN" --ko /bin/true -- true >/dev/null 2>"$tmp/err"
+ok $([ $? = 125 ] && grep -q "/bin/true is built for ''" "$tmp/err"; echo $?) \
+	"--ko a file that is no module for the guest's kernel: exit 125, named"
+kver=$("$VMRUN" --print-kver)
+ok $([ -f "/boot/vmlinuz-$kver" ] && [ -f "/usr/src/linux-headers-$kver/Module.symvers" ]; echo $?) \
+	"--print-kver: $kver, which has an image and headers"
+cp -p "$KT_ROOT/kmod/ovup.ko" "$tmp/other.ko"
+export VMRUN_VERBOSE=1
+"$VMRUN" -- true >/dev/null 2>"$tmp/err4"
+"$VMRUN" --ko "$tmp/other.ko" -- 'grep -c "^ovup " /proc/modules' >"$tmp/out" 2>"$tmp/err5"
+img4=$(sed -n 's/^vmrun: \(built\|cached\) //p' "$tmp/err4")
+img5=$(sed -n 's/^vmrun: \(built\|cached\) //p' "$tmp/err5")
+ok $([ -n "$img4" ] && [ -n "$img5" ] && [ "$img4" != "$img5" ] && grep -qx 1 "$tmp/out"; echo $?) \
+	"--ko another file: another initramfs ($(basename "${img5:-none}")), and ovup is loaded from it"
+unset VMRUN_VERBOSE
+
 # the VM's own failures: exit 125 and say why
 "$VMRUN" --timeout 10 -- sleep 600 >"$tmp/out" 2>"$tmp/err"
 rc=$?
