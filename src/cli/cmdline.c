@@ -22,7 +22,7 @@
 	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS | \
 		OPT_DIFF
 #define BUILD_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME | OPT_DIFF
-#define DIFF_HELP                                                                         \
+#define DIFF_HELP                                                                   \
 	"      --diff FILE   build the patch from a unified diff of one .c file:\n" \
 	"                    the functions whose code it changes (processes)\n"     \
 	"      --source DIR  the source tree the diff is for (default: .)\n"

@@ -1,0 +1,72 @@
+#!/bin/bash
+# A real fix from a diff: zlib's deflateBound() fix for level 0 with
+# memLevel 9 (upstream zlib commit e554695, after 1.2.13), applied with
+# `apply --diff` to a running program that uses a zlib built from
+# Debian's own source package (zlib 1.2.13.dfsg, as this machine's
+# zlib1g), then reverted.  The source comes from deb.debian.org through
+# apt-get source with a private source list, cached in build/debsrc.
+# The fix's diff is made here by the same one-line change upstream made,
+# against Debian's deflate.c.
+. "$(dirname "$0")/lib.sh"
+
+cache=$ROOT/build/debsrc
+ver=$(dpkg-query -W -f '${source:Version}' zlib1g)
+Z=$cache/zlib
+if [ ! -f "$Z/.built-$ver" ]; then
+	rm -rf "$cache/apt" "$Z"
+	mkdir -p "$cache/apt/parts" "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/get"
+	printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		>"$cache/apt/parts/src.sources"
+	apt=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$cache/apt/parts"
+		-o Dir::State::Lists="$cache/apt/lists" -o Dir::Cache="$cache/apt/cache")
+	if ! apt-get "${apt[@]}" -qq update >"$WORK/apt.log" 2>&1 ||
+		! (cd "$cache/get" && apt-get "${apt[@]}" -qq source "zlib=$ver") >>"$WORK/apt.log" 2>&1; then
+		sed 's/^/# /' "$WORK/apt.log"
+		echo "Bail out! cannot get zlib's source package ($ver) from deb.debian.org"
+		exit 1
+	fi
+	mv "$cache/get"/zlib-*/ "$Z" && rm -rf "$cache/get" "$cache/apt"
+	(cd "$Z" && ./configure >/dev/null &&
+		make libz.so.1.2.13 SFLAGS="-O2 -g -fPIC -D_LARGEFILE64_SOURCE=1 -DHAVE_HIDDEN" >/dev/null 2>&1) ||
+		{ echo "Bail out! cannot build zlib from its source in $Z"; exit 1; }
+	touch "$Z/.built-$ver"
+fi
+ok 0 "zlib $ver from Debian's source package, built in $Z"
+cc -O2 -o "$WORK/zbound" "$ROOT/tests/proc/diff/zbound.c" -I"$Z" -L"$Z" -lz -Wl,-rpath,"$Z"
+ok $? "a program using that zlib"
+
+# the fix, made as upstream made it: level 0 always takes the stored bound
+mkdir -p "$WORK/a" "$WORK/b"
+cp "$Z/deflate.c" "$WORK/a/" && cp "$Z/deflate.c" "$WORK/b/"
+sed -i 's/return (s->w_bits <= s->hash_bits ? fixedlen : storelen) + wraplen;/return (s->w_bits <= s->hash_bits \&\& s->level ? fixedlen : storelen) +\n               wraplen;/' \
+	"$WORK/b/deflate.c"
+(cd "$WORK" && diff -u a/deflate.c b/deflate.c >"$WORK/deflatebound.patch")
+is "$(grep -c '^[-+] ' "$WORK/deflatebound.patch")" 3 "the fix is a three-line diff of deflate.c"
+
+start_victim z "$WORK/zbound"
+P=$VPID
+before=$(ask z bound 0 9 1)
+wrote=$(ask z written 0 9 1)
+[ "$before" -lt "$wrote" ]
+ok $? "the bug: deflateBound(level 0, memLevel 9, 1 byte) is $before, but deflate writes $wrote"
+is "$(ask z bound 6 8 100000)" 100037 "the default parameters' bound: 100037"
+big=$(ask z written 0 9 100000)
+
+t0=$(date +%s%N)
+run_ovup apply -p "$P" --diff "$WORK/deflatebound.patch" --source "$Z" -- -D_LARGEFILE64_SOURCE=1 -DHAVE_HIDDEN
+t1=$(date +%s%N)
+is "$RC" 0 "apply --diff of the fix to the running program"
+[ "$RC" = 0 ] || diag "$ERR"
+is "$ERR" "ovup: deflate.c: changed: deflateBound" "... found deflateBound changed, and nothing else in deflate.c"
+like "$OUT" "^  deflateBound +libz.so.1.2.13 " "... and replaced it in the program's libz"
+diag "apply --diff took $(((t1 - t0) / 1000000)) ms (compile twice, compare, link, load)"
+after=$(ask z bound 0 9 1)
+[ "$after" -ge "$wrote" ]
+ok $? "fixed: the bound ($after) is no longer below what deflate writes ($wrote)"
+is "$(ask z bound 6 8 100000)" 100037 "... and the default parameters' bound is unchanged"
+is "$(ask z written 0 9 100000)" "$big" "... and deflate writes what it wrote before ($big bytes for 100000)"
+run_ovup revert -p "$P"
+is "$RC" 0 "revert"
+is "$(ask z bound 0 9 1)" "$before" "... and the old bound is back"
+stop_victim z
+done_testing
