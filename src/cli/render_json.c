@@ -95,6 +95,24 @@ static void stop(struct ovup_json *j, uint32_t tasks, uint32_t rechecked)
 	ovup_json_end(j);
 }
 
+/* what --diff found: {"file", "changed": [...], "new": [...], "affected": [...]} */
+static void diff_found(struct ovup_json *j, const struct ovup_diff_found *d)
+{
+	size_t k, i;
+
+	if (!d)
+		return;
+	ovup_json_object(j, "diff");
+	ovup_json_str(j, "file", d->file);
+	for (k = 0; k < OVUP_DIFF_NKINDS; k++) {
+		ovup_json_array(j, ovup_diff_kind_names[k]);
+		for (i = 0; i < d->n[k]; i++)
+			ovup_json_str(j, NULL, d->names[k][i]);
+		ovup_json_end(j);
+	}
+	ovup_json_end(j);
+}
+
 void ovup_render_json_apply(const struct ovup_apply_result *r)
 {
 	struct ovup_json j;
@@ -105,6 +123,7 @@ void ovup_render_json_apply(const struct ovup_apply_result *r)
 	ovup_json_str(&j, "target", r->target);
 	ovup_json_str(&j, "patch", r->patch);
 	ovup_json_bool(&j, "dry_run", r->dry_run);
+	diff_found(&j, r->diff);
 	block(&j, "text", r->text_addr, r->text_size);
 	block(&j, "data", r->data_addr, r->data_size);
 	ovup_json_array(&j, "functions");
@@ -130,6 +149,7 @@ void ovup_render_json_build(const struct ovup_build_result *r)
 	ovup_json_str(&j, "patch", r->patch);
 	ovup_json_str(&j, "output", r->output);
 	ovup_json_u64(&j, "functions", r->nfuncs);
+	diff_found(&j, r->diff);
 	ovup_json_end(&j);
 }
 

@@ -121,6 +121,8 @@ int ovup_apply(struct ovup_target *t, const struct ovup_apply_opts *o,
 	}
 #undef STEP
 	result_fill(&p, res);
+	res->diff = p.diff;
+	p.diff = NULL;
 	res->total_ns = ovup_now_ns() - start;
 out:
 	ovup_plan_release(&p);
@@ -140,5 +142,6 @@ void ovup_apply_result_free(struct ovup_apply_result *res)
 	}
 	free(res->funcs);
 	free(res->patch);
+	ovup_diff_found_free(res->diff);
 	memset(res, 0, sizeof(*res));
 }

@@ -135,6 +135,8 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 		res->patch = ovup_xstrdup(p.name);
 		res->output = ovup_xstrdup(out);
 		res->nfuncs = nfuncs;
+		res->diff = p.diff;
+		p.diff = NULL;
 	}
 	ovup_plan_release(&p);
 	return ret;
@@ -144,5 +146,6 @@ void ovup_build_result_free(struct ovup_build_result *res)
 {
 	free(res->patch);
 	free(res->output);
+	ovup_diff_found_free(res->diff);
 	memset(res, 0, sizeof(*res));
 }

@@ -162,8 +162,20 @@ struct ovup_apply_func {
 	uint32_t wrap_len; /* 0: no wrapper */
 };
 
+/* What --diff found in the unit (diff.c): the functions whose code
+ * changed, the new ones, and the unchanged ones a change was inlined into */
+enum { OVUP_DIFF_CHANGED, OVUP_DIFF_NEW, OVUP_DIFF_AFFECTED, OVUP_DIFF_NKINDS };
+extern const char *const ovup_diff_kind_names[OVUP_DIFF_NKINDS];
+struct ovup_diff_found {
+	char *file; /* the .c file, as the diff names it */
+	char **names[OVUP_DIFF_NKINDS];
+	size_t n[OVUP_DIFF_NKINDS];
+};
+void ovup_diff_found_free(struct ovup_diff_found *d);
+
 struct ovup_apply_result {
-	char target[64]; /* "pid 42", "kernel 6.1.0" */
+	char target[64];              /* "pid 42", "kernel 6.1.0" */
+	struct ovup_diff_found *diff; /* --diff: what it found, or NULL */
 	char *patch;
 	int dry_run; /* a plan: nothing was changed */
 	uint64_t text_addr, text_size;
@@ -178,6 +190,7 @@ struct ovup_apply_result {
 
 struct ovup_build_result {
 	char target[64];
+	struct ovup_diff_found *diff; /* --diff: what it found, or NULL */
 	char *patch;
 	char *output;
 	size_t nfuncs;

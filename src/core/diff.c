@@ -927,17 +927,41 @@ static int pick_unit(const char *diff, struct dfile *f, size_t n, size_t *out)
 	return 0;
 }
 
+const char *const ovup_diff_kind_names[OVUP_DIFF_NKINDS] = { "changed", "new", "affected" };
+
+void ovup_diff_found_free(struct ovup_diff_found *d)
+{
+	size_t k, i;
+
+	if (!d)
+		return;
+	for (k = 0; k < OVUP_DIFF_NKINDS; k++) {
+		for (i = 0; i < d->n[k]; i++)
+			free(d->names[k][i]);
+		free(d->names[k]);
+	}
+	free(d->file);
+	free(d);
+}
+
+/* The functions of kind c, kept in found and named in a note. */
 static void note_list(const char *what, const struct aunit *u, const struct verdict *v,
-		      enum change c, const char *path)
+		      enum change c, int kind, struct ovup_diff_found *found)
 {
 	struct ovup_buf b = { 0 };
 	size_t k;
 
-	for (k = 0; k < u->nsyms; k++)
-		if (u->syms[k].sec >= 0 && u->syms[k].func && v->func[k] == c)
-			ovup_buf_printf(&b, "%s%s", b.s ? ", " : "", u->syms[k].name);
+	for (k = 0; k < u->nsyms; k++) {
+		if (u->syms[k].sec < 0 || !u->syms[k].func || v->func[k] != c)
+			continue;
+		ovup_buf_printf(&b, "%s%s", b.s ? ", " : "", u->syms[k].name);
+		found->names[kind] = ovup_xrealloc(found->names[kind],
+						   (found->n[kind] + 1) *
+							   sizeof(*found->names[kind]));
+		found->names[kind][found->n[kind]++] = ovup_xstrdup(u->syms[k].name);
+	}
 	if (b.s)
-		ovup_note("%s: %s: %s", path, what, b.s);
+		ovup_note("%s: %s: %s", found->file, what, b.s);
 	ovup_buf_free(&b);
 }
 
@@ -1019,10 +1043,12 @@ int ovup_diff_build(struct ovup_plan *p)
 		ret = compare(&uo, &un, src ? src : "", &files[i], &v);
 	if (ret)
 		goto out;
-	note_list("changed", &un, &v, CHANGED, files[i].path);
-	note_list("new", &un, &v, NEW, files[i].path);
+	p->diff = ovup_xcalloc(1, sizeof(*p->diff));
+	p->diff->file = ovup_xstrdup(files[i].path);
+	note_list("changed", &un, &v, CHANGED, OVUP_DIFF_CHANGED, p->diff);
+	note_list("new", &un, &v, NEW, OVUP_DIFF_NEW, p->diff);
 	note_list("unchanged but affected (a change inlined into it), replaced too", &un, &v,
-		  AFFECTED, files[i].path);
+		  AFFECTED, OVUP_DIFF_AFFECTED, p->diff);
 	if (!v.nchanged && !v.naffected) {
 		ret = ovup_err(-EINVAL,
 			       "%s: changes the code of no function of %s (the compiled code "

@@ -73,6 +73,7 @@ void ovup_plan_release(struct ovup_plan *p)
 	free(p->funcs);
 	free(p->labels);
 	free(p->tls);
+	ovup_diff_found_free(p->diff);
 	free(p->sels);
 	free(p->mapfile);
 	free(p->name);

@@ -66,8 +66,9 @@ struct ovup_plan {
 	char *mapfile;
 	struct ovup_img img;
 	uint64_t pause_ns;
-	uint32_t pause_tasks;     /* tasks the stop considered, 0 if not told */
-	uint32_t pause_rechecked; /* of those, walked while stopped */
+	uint32_t pause_tasks;         /* tasks the stop considered, 0 if not told */
+	uint32_t pause_rechecked;     /* of those, walked while stopped */
+	struct ovup_diff_found *diff; /* --diff: what it found (the result takes it) */
 };
 
 /* ---- the plan (plan.c) ---- */

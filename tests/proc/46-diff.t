@@ -27,6 +27,20 @@ is "$(ask v call secret 5)" 1006 "secret(5) is 1006"
 # one global function, changed
 mkdiff times5 's/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
 ok $? "a diff of compute()"
+before=$(snap "$P")
+run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC" --json
+is "$RC" 0 "apply --dry-run --json --diff"
+like "$OUT" '"dry_run":true,"diff":\{"file":"victim.c","changed":\["compute"\],"new":\[\],"affected":\[\]\}' \
+	"... its JSON says what the diff changed"
+same_mem "$before" "$(snap "$P")" "... and the dry run changed nothing"
+run_ovup build -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/times5.o" --json
+like "$RC:$OUT" '^0:.*"functions":1,"diff":\{"file":"victim.c","changed":\["compute"\]' "build --diff --json writes an object and says the same"
+run_ovup info "$WORK/times5.o"
+like "$OUT" "compute" "... an object info reads"
+run_ovup apply -p "$P" "$WORK/times5.o"
+is "$RC" 0 "the object applies (its DWARF lets ovup wrap compute for its callers' registers)"
+is "$(ask v call compute 5)" 26 "... and runs"
+run_ovup revert -p "$P"
 run_ovup apply -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
 is "$RC" 0 "apply --diff"
 like "$ERR" "^ovup: victim.c: changed: compute$" "... found compute changed, and nothing else"
