@@ -1094,3 +1094,99 @@ out:
 	free(asmtext);
 	return ret;
 }
+
+/* ---- the target's own compiler switches ---- */
+
+/* Switches ovup's compile chooses on purpose (target/compile.c, to_asm):
+ * that the target lacks them or has the opposite is no mismatch. */
+static int ovup_choice(const char *f)
+{
+	static const char *const own[] = { "-fPIC",
+					   "-fpic",
+					   "-fPIE",
+					   "-fpie",
+					   "-fplt",
+					   "-ftls-model=",
+					   "-fcommon",
+					   "-fasynchronous-unwind-tables",
+					   "-funwind-tables",
+					   "-fexceptions",
+					   "-fbuiltin",
+					   "-ftree-loop-distribute-patterns",
+					   "-fjump-tables",
+					   "-ffunction-sections",
+					   "-fdata-sections",
+					   "-fdebug-prefix-map=",
+					   "-ffile-prefix-map=",
+					   "-fmacro-prefix-map=",
+					   "-fno-omit-frame-pointer",
+					   "-fomit-frame-pointer",
+					   /* GCC's defaults, which it records too */
+					   "-mtune=generic",
+					   "-march=x86-64" };
+	char pos[128];
+	size_t i;
+
+	/* -fno-X is about X */
+	if (!strncmp(f, "-m", 2))
+		snprintf(pos, sizeof(pos), "%s", f);
+	else
+		snprintf(pos, sizeof(pos), "-f%s", !strncmp(f, "-fno-", 5) ? f + 5 : f + 2);
+	for (i = 0; i < OVUP_ARRAY_SIZE(own); i++) {
+		size_t n = strlen(own[i]);
+
+		if (own[i][n - 1] == '=' ? !strncmp(pos, own[i], n) : !strcmp(pos, own[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static int has_flag(char *const *flags, size_t n, const char *f)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(flags[i], f))
+			return 1;
+	return 0;
+}
+
+void ovup_diff_check_flags(struct ovup_plan *p)
+{
+	const struct ovup_sym *s = p->nfuncs ? p->funcs[0].old : NULL;
+	const struct ovup_object *o;
+	struct ovup_buf miss = { 0 };
+	char *prod = NULL, *tok, *save = NULL, olevel[16] = "", plevel[16] = "-O2";
+	size_t i;
+
+	if (!s || !p->diff)
+		return;
+	o = &p->st.objs[s->obj];
+	if (!o->full || !o->symsrc || !o->open_path)
+		return;
+	if (ovup_dwarf_producer(strcmp(o->symsrc, ".symtab") ? o->symsrc : o->open_path,
+				s->addr - o->bias, &prod))
+		return; /* no DWARF or no producer: nothing to compare with */
+	for (i = 0; i < p->o->ncflags; i++)
+		if (!strncmp(p->o->cflags[i], "-O", 2))
+			snprintf(plevel, sizeof(plevel), "%s", p->o->cflags[i]);
+	for (tok = strtok_r(prod, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (!strncmp(tok, "-O", 2))
+			snprintf(olevel, sizeof(olevel), "%s", tok);
+		else if ((!strncmp(tok, "-f", 2) || !strncmp(tok, "-m", 2)) && !ovup_choice(tok) &&
+			 !has_flag(p->o->cflags, p->o->ncflags, tok))
+			ovup_buf_printf(&miss, " %s", tok);
+	}
+	if (olevel[0] && strcmp(olevel, plevel))
+		ovup_note("%s: %s was compiled with %s, the patch with %s%s%s; give the "
+			  "target's switches after '--' for the same code",
+			  p->diff->file, o->name, olevel, plevel,
+			  miss.s ? "; and with switches the patch lacks:" : "",
+			  miss.s ? miss.s : "");
+	else if (miss.s)
+		ovup_note("%s: %s was compiled with switches the patch lacks:%s; give them after "
+			  "'--' for the same code",
+			  p->diff->file, o->name, miss.s);
+	ovup_buf_free(&miss);
+	free(prod);
+}

@@ -162,6 +162,8 @@ int ovup_prepare(struct ovup_plan *p, uint64_t *ns)
 		return ret;
 	t0 = ovup_now_ns();
 	ret = ovup_step_resolve(p);
+	if (!ret && p->diff)
+		ovup_diff_check_flags(p);
 	if (!ret)
 		ret = ovup_step_size(p);
 	if (!ret)

@@ -17,6 +17,9 @@ int ovup_record_choose(struct ovup_target *t, struct ovup_records *rs, const cha
 		       const char *verb, struct ovup_record **out);
 /* --diff: the patch object from the diff's changed functions (diff.c) */
 int ovup_diff_build(struct ovup_plan *p);
+/* after resolving: notes where the target's recorded compiler switches
+ * (DW_AT_producer) differ from the patch's */
+void ovup_diff_check_flags(struct ovup_plan *p);
 /* the patch's name: --name, or the file name without its extension */
 char *ovup_patch_name(const struct ovup_apply_opts *o);
 /* the patch file, its name and a scratch directory */

@@ -121,3 +121,26 @@ out:
 	close(fd);
 	return ret;
 }
+
+int ovup_dwarf_producer(const char *path, uint64_t addr, char **producer)
+{
+	Dwarf_Attribute at;
+	const char *s;
+	Dwarf_Die cu;
+	Dwarf *dbg;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -ENOENT;
+
+	*producer = NULL;
+	if (fd < 0)
+		return -errno;
+	dbg = dwarf_begin(fd, DWARF_C_READ);
+	if (dbg && dwarf_addrdie(dbg, addr, &cu) &&
+	    (s = dwarf_formstring(dwarf_attr(&cu, DW_AT_producer, &at)))) {
+		*producer = strdup(s);
+		ret = *producer ? 0 : -ENOMEM;
+	}
+	if (dbg)
+		dwarf_end(dbg);
+	close(fd);
+	return ret;
+}

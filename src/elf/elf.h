@@ -176,6 +176,9 @@ int ovup_dwarf_call(const char *path, const char *name, struct ovup_dwarf_call *
 
 /* dwarf_inline.c: the functions `name` (at link-time address addr) was inlined
  * into, from the DWARF of path; -ENOENT when there is no DWARF for it. */
+/* DW_AT_producer of the unit that holds addr ("GNU C17 12.2.0 -O2 ..."),
+ * malloc'd; -ENOENT without DWARF or without the attribute */
+int ovup_dwarf_producer(const char *path, uint64_t addr, char **producer);
 int ovup_dwarf_inlined_callers(const char *path, uint64_t addr, const char *name, char ***callers,
 			       size_t *ncallers);
 

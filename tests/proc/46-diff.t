@@ -57,6 +57,15 @@ is "$(le32 "$("$H/peek" "$P" "$calls" 4)")" $((c0 + 2)) "... counting its calls 
 run_ovup revert -p "$P"
 is "$(ask v call compute 5)" 11 "reverted: compute(5) is 11 again"
 
+# the switches the target was compiled with (DW_AT_producer) are compared
+# with the patch's: a different optimisation level is named
+run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -- -O1
+is "$RC" 0 "a dry run with -O1"
+like "$ERR" "^ovup: victim.c: victim-pie was compiled with -O2, the patch with -O1; give the target's switches after '--'" \
+	"a patch compiled with -O1 for a target built with -O2: said"
+run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
+unlike "$ERR" "was compiled with" "... and nothing said when they match"
+
 # a static function: replaced, non-static in the patch
 mkdiff secret 's/\treturn x + 1000 + offset;/\treturn x + 2000 + offset;/'
 run_ovup apply -p "$P" --diff "$WORK/secret.patch" --source "$SRC"
