@@ -1101,29 +1101,15 @@ out:
  * that the target lacks them or has the opposite is no mismatch. */
 static int ovup_choice(const char *f)
 {
-	static const char *const own[] = { "-fPIC",
-					   "-fpic",
-					   "-fPIE",
-					   "-fpie",
-					   "-fplt",
-					   "-ftls-model=",
-					   "-fcommon",
-					   "-fasynchronous-unwind-tables",
-					   "-funwind-tables",
-					   "-fexceptions",
-					   "-fbuiltin",
-					   "-ftree-loop-distribute-patterns",
-					   "-fjump-tables",
-					   "-ffunction-sections",
-					   "-fdata-sections",
-					   "-fdebug-prefix-map=",
-					   "-ffile-prefix-map=",
-					   "-fmacro-prefix-map=",
-					   "-fno-omit-frame-pointer",
-					   "-fomit-frame-pointer",
-					   /* GCC's defaults, which it records too */
-					   "-mtune=generic",
-					   "-march=x86-64" };
+	static const char *const own[] = {
+		"-fPIC", "-fpic", "-fPIE", "-fpie", "-fplt", "-ftls-model=", "-fcommon",
+		"-fasynchronous-unwind-tables", "-funwind-tables", "-fexceptions", "-fbuiltin",
+		"-ftree-loop-distribute-patterns", "-fjump-tables", "-ffunction-sections",
+		"-fdata-sections", "-fdebug-prefix-map=", "-ffile-prefix-map=",
+		"-fmacro-prefix-map=", "-fno-omit-frame-pointer", "-fomit-frame-pointer",
+		/* GCC's defaults, which it records too */
+		"-mtune=generic", "-march=x86-64"
+	};
 	char pos[128];
 	size_t i;
 
