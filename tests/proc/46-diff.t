@@ -75,6 +75,21 @@ is "$(ask v call secret 5)" 2006 "secret(5) is 2006"
 run_ovup revert -p "$P"
 is "$(ask v call secret 5)" 1006 "reverted"
 
+# a static inline function changed: its out-of-line copy is changed, and
+# the function it was inlined into is affected (its source did not
+# change, its code did): both are replaced
+is "$(ask v call uses_inline 2)" 16 "uses_inline(2) is 2*7+offset+1 = 16"
+mkdiff inl 's/\treturn x \* 7 + offset;/\treturn x * 8 + offset;/'
+run_ovup apply -p "$P" --diff "$WORK/inl.patch" --source "$SRC" --json
+is "$RC" 0 "apply --diff of a change to an inlined static function"
+like "$OUT" '"changed":\["inl_scale"\],"new":\[\],"affected":\["uses_inline"\]' \
+	"... inl_scale changed, uses_inline affected"
+like "$ERR" "unchanged but affected \(a change inlined into it\), replaced too: uses_inline" "... as its note says"
+is "$(ask v call uses_inline 2)" 18 "uses_inline(2) is 2*8+offset+1 = 18: the inlined copy is fixed too"
+is "$(ask v call inl_scale 2)" 17 "... and so is the out-of-line one"
+run_ovup revert -p "$P"
+is "$(ask v call uses_inline 2)" 16 "reverted"
+
 # refusals: the target untouched
 before=$(snap "$P")
 mkdiff init 's/^int offset = 1;/int offset = 7;/'
