@@ -104,6 +104,7 @@ static void diff_found(struct ovup_json *j, const struct ovup_diff_found *d)
 		return;
 	ovup_json_object(j, "diff");
 	ovup_json_str(j, "file", d->file);
+	ovup_json_str(j, "flags_from", d->flags_from);
 	for (k = 0; k < OVUP_DIFF_NKINDS; k++) {
 		ovup_json_array(j, ovup_diff_kind_names[k]);
 		for (i = 0; i < d->n[k]; i++)

@@ -170,6 +170,9 @@ struct ovup_diff_found {
 	char *file; /* the .c file, as the diff names it */
 	char **names[OVUP_DIFF_NKINDS];
 	size_t n[OVUP_DIFF_NKINDS];
+	char **flags; /* the unit's compiler flags: from flags_from, then '--' */
+	size_t nflags;
+	char *flags_from; /* compile_commands.json, or NULL */
 };
 void ovup_diff_found_free(struct ovup_diff_found *d);
 

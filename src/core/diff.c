@@ -855,13 +855,246 @@ static char **abs_flags(const struct ovup_apply_opts *o, const char *dir, size_t
 	return out;
 }
 
+/* ---- compile_commands.json ---- */
+
+/* A JSON string at *pp (after its opening quote), unescaped. */
+static char *json_string(const char **pp)
+{
+	struct ovup_buf b = { 0 };
+	const char *p = *pp;
+
+	for (; *p && *p != '"'; p++) {
+		if (*p != '\\') {
+			ovup_buf_add(&b, p, 1);
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n':
+			ovup_buf_add(&b, "\n", 1);
+			break;
+		case 't':
+			ovup_buf_add(&b, "\t", 1);
+			break;
+		case 'u': /* what a path or flag may hold: ASCII */
+			if (p[1] && p[2] && p[3] && p[4]) {
+				char c = (char)strtol((char[]){ p[3], p[4], 0 }, NULL, 16);
+
+				ovup_buf_add(&b, &c, 1);
+				p += 4;
+			}
+			break;
+		case 0:
+			p--;
+			break;
+		default:
+			ovup_buf_add(&b, p, 1);
+		}
+	}
+	*pp = *p ? p + 1 : p;
+	return b.s ? b.s : ovup_xstrdup("");
+}
+
+struct ccmd {
+	char *dir, *file, *command;
+	char **args;
+	size_t nargs;
+};
+
+static void ccmd_free(struct ccmd *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nargs; i++)
+		free(c->args[i]);
+	free(c->args);
+	free(c->dir);
+	free(c->file);
+	free(c->command);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The next object of the array at *pp: "directory", "file", "command"
+ * or "arguments"; other keys skipped.  0 at the end of the array. */
+static int next_ccmd(const char **pp, struct ccmd *c)
+{
+	const char *p = *pp;
+	char *key = NULL;
+
+	memset(c, 0, sizeof(*c));
+	while (*p && *p != '{' && *p != ']')
+		p++;
+	if (*p != '{')
+		return 0;
+	for (p++; *p && *p != '}';) {
+		if (*p != '"') {
+			p++;
+			continue;
+		}
+		p++;
+		key = json_string(&p);
+		while (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == '"') {
+			char *v;
+
+			p++;
+			v = json_string(&p);
+			if (!strcmp(key, "directory"))
+				c->dir = v;
+			else if (!strcmp(key, "file"))
+				c->file = v;
+			else if (!strcmp(key, "command"))
+				c->command = v;
+			else
+				free(v);
+		} else if (*p == '[') {
+			for (p++; *p && *p != ']';) {
+				if (*p++ != '"')
+					continue;
+				if (!strcmp(key, "arguments")) {
+					c->args = ovup_xrealloc(c->args,
+								(c->nargs + 1) * sizeof(*c->args));
+					c->args[c->nargs++] = json_string(&p);
+				} else {
+					free(json_string(&p));
+				}
+			}
+		}
+		free(key);
+		key = NULL;
+	}
+	*pp = *p ? p + 1 : p;
+	return 1;
+}
+
+/* "cc -DX='a b' -c f.c" as words, with the shell's quoting. */
+static void split_command(struct ccmd *c)
+{
+	const char *p = c->command;
+	struct ovup_buf w = { 0 };
+	int any = 0;
+	char q = 0;
+
+	for (;; p++) {
+		if (!*p || (!q && (*p == ' ' || *p == '\t'))) {
+			if (any) {
+				c->args = ovup_xrealloc(c->args, (c->nargs + 1) * sizeof(*c->args));
+				c->args[c->nargs++] = w.s ? w.s : ovup_xstrdup("");
+				memset(&w, 0, sizeof(w));
+				any = 0;
+			}
+			if (!*p)
+				break;
+			continue;
+		}
+		any = 1;
+		if (q && *p == q)
+			q = 0;
+		else if (!q && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (*p == '\\' && q != '\'' && p[1])
+			ovup_buf_add(&w, ++p, 1);
+		else
+			ovup_buf_add(&w, p, 1);
+	}
+}
+
+/* The flags compile_commands.json in dir gives for the unit (path
+ * relative to dir): what decides the code (-D, -I, -O, -f, -m, -std,
+ * -include), with relative directories made the entry's; NULL with *n
+ * 0 if there is no such file or entry. */
+static char **compdb_flags(const char *dir, const char *unit, size_t *n, char **from)
+{
+	char *path = ovup_xasprintf("%s/compile_commands.json", dir), *text, *want, *got;
+	char **out = NULL;
+	const char *p;
+	struct ccmd c;
+
+	*n = 0;
+	*from = NULL;
+	text = ovup_read_file(path, NULL);
+	want = ovup_xasprintf("%s/%s", dir, unit);
+	got = realpath(want, NULL);
+	free(want);
+	for (p = text; text && got && next_ccmd(&p, &c); ccmd_free(&c)) {
+		char *f, *real;
+		size_t i;
+
+		if (!c.file)
+			continue;
+		f = c.file[0] == '/' || !c.dir ? ovup_xstrdup(c.file)
+					       : ovup_xasprintf("%s/%s", c.dir, c.file);
+		real = realpath(f, NULL);
+		free(f);
+		if (!real || strcmp(real, got)) {
+			free(real);
+			continue;
+		}
+		free(real);
+		if (!c.nargs && c.command)
+			split_command(&c);
+		out = ovup_xcalloc(c.nargs + 1, sizeof(*out));
+		for (i = 1; i < c.nargs; i++) {
+			const char *a = c.args[i];
+			static const char *const with_dir[] = { "-I", "-iquote", "-isystem",
+								"-idirafter", "-include" };
+			size_t k;
+
+			if (!strcmp(a, "-o") || !strcmp(a, "-MF") || !strcmp(a, "-MT") ||
+			    !strcmp(a, "-MQ")) {
+				i++;
+				continue;
+			}
+			for (k = 0; k < OVUP_ARRAY_SIZE(with_dir); k++)
+				if (!strcmp(a, with_dir[k]) && i + 1 < c.nargs)
+					break;
+			if (k < OVUP_ARRAY_SIZE(with_dir)) {
+				const char *v = c.args[++i];
+
+				out[(*n)++] = ovup_xasprintf("%s%s%s%s", with_dir[k],
+							     v[0] == '/' || !c.dir ? "" : c.dir,
+							     v[0] == '/' || !c.dir ? "" : "/", v);
+				continue;
+			}
+			for (k = 0; k < OVUP_ARRAY_SIZE(with_dir) - 1; k++) {
+				size_t l = strlen(with_dir[k]);
+
+				if (!strncmp(a, with_dir[k], l) && a[l])
+					break;
+			}
+			if (k < OVUP_ARRAY_SIZE(with_dir) - 1) {
+				size_t l = strlen(with_dir[k]);
+
+				out[(*n)++] = ovup_xasprintf("%s%s%s%s", with_dir[k],
+							     a[l] == '/' || !c.dir ? "" : c.dir,
+							     a[l] == '/' || !c.dir ? "" : "/",
+							     a + l);
+				continue;
+			}
+			if (!strncmp(a, "-D", 2) || !strncmp(a, "-U", 2) || !strncmp(a, "-O", 2) ||
+			    (!strncmp(a, "-f", 2) && strncmp(a, "-fdiagnostics", 13)) ||
+			    !strncmp(a, "-m", 2) || !strncmp(a, "-std=", 5))
+				out[(*n)++] = ovup_xstrdup(a);
+		}
+		*from = path;
+		path = NULL;
+		ccmd_free(&c);
+		break;
+	}
+	free(got);
+	free(text);
+	free(path);
+	return out;
+}
+
 /* Compiles src to assembly with the user's flags, as the patch's own
  * compile would, each function and variable in its own section. */
-static int to_asm(struct ovup_plan *p, const char *src, const char *dir, const char *out)
+static int to_asm(struct ovup_plan *p, const char *src, const char *dir, const char *out,
+		  char **user, size_t nuser)
 {
-	size_t nuser, i, n = 0;
-	char **user = abs_flags(p->o, p->o->source_dir, &nuser);
 	char **extra = ovup_xcalloc(nuser + 8, sizeof(*extra));
+	size_t i, n = 0;
 	int ret;
 
 	extra[n++] = "-S";
@@ -873,9 +1106,6 @@ static int to_asm(struct ovup_plan *p, const char *src, const char *dir, const c
 	for (i = 0; i < nuser; i++)
 		extra[n++] = user[i];
 	ret = p->t->ops->compile(p->t, src, out, extra, n);
-	for (i = 0; i < nuser; i++)
-		free(user[i]);
-	free(user);
 	free(extra);
 	return ret;
 }
@@ -940,6 +1170,10 @@ void ovup_diff_found_free(struct ovup_diff_found *d)
 			free(d->names[k][i]);
 		free(d->names[k]);
 	}
+	for (i = 0; i < d->nflags; i++)
+		free(d->flags[i]);
+	free(d->flags);
+	free(d->flags_from);
 	free(d->file);
 	free(d);
 }
@@ -994,6 +1228,27 @@ static int apply_part(struct ovup_plan *p, const char *text, const struct dfile 
 	return ret;
 }
 
+/* The unit's compiler flags: compile_commands.json's for it, then the
+ * user's after '--' (which win), relative directories made absolute. */
+static void take_flags(struct ovup_plan *p, const char *dir, const char *unit)
+{
+	size_t ndb, nuser, i;
+	char **db = compdb_flags(dir, unit, &ndb, &p->diff->flags_from);
+	char **user = abs_flags(p->o, dir, &nuser);
+	struct ovup_diff_found *d = p->diff;
+
+	d->flags = ovup_xcalloc(ndb + nuser + 1, sizeof(*d->flags));
+	for (i = 0; i < ndb; i++)
+		d->flags[d->nflags++] = db[i];
+	for (i = 0; i < nuser; i++)
+		d->flags[d->nflags++] = user[i];
+	free(db);
+	free(user);
+	if (d->flags_from)
+		ovup_note("%s: %zu compiler flag%s from %s", unit, ndb, ndb == 1 ? "" : "s",
+			  d->flags_from);
+}
+
 int ovup_diff_build(struct ovup_plan *p)
 {
 	const char *diff = p->o->diff, *dir = p->o->source_dir;
@@ -1023,13 +1278,16 @@ int ovup_diff_build(struct ovup_plan *p)
 	ret = apply_part(p, text, &files[i], diff, dir);
 	if (ret)
 		goto out;
+	p->diff = ovup_xcalloc(1, sizeof(*p->diff));
+	p->diff->file = ovup_xstrdup(files[i].path);
+	take_flags(p, dir, files[i].path);
 	srcdir = ovup_xstrdup(orig);
 	*strrchr(srcdir, '/') = 0;
 	sold = ovup_xasprintf("%s/old.s", p->tmp);
 	snew = ovup_xasprintf("%s/new.s", p->tmp);
-	ret = to_asm(p, orig, srcdir, sold);
+	ret = to_asm(p, orig, srcdir, sold, p->diff->flags, p->diff->nflags);
 	if (!ret)
-		ret = to_asm(p, fresh, srcdir, snew);
+		ret = to_asm(p, fresh, srcdir, snew, p->diff->flags, p->diff->nflags);
 	free(srcdir);
 	if (ret)
 		goto out;
@@ -1043,8 +1301,6 @@ int ovup_diff_build(struct ovup_plan *p)
 		ret = compare(&uo, &un, src ? src : "", &files[i], &v);
 	if (ret)
 		goto out;
-	p->diff = ovup_xcalloc(1, sizeof(*p->diff));
-	p->diff->file = ovup_xstrdup(files[i].path);
 	note_list("changed", &un, &v, CHANGED, OVUP_DIFF_CHANGED, p->diff);
 	note_list("new", &un, &v, NEW, OVUP_DIFF_NEW, p->diff);
 	note_list("unchanged but affected (a change inlined into it), replaced too", &un, &v,
@@ -1153,14 +1409,14 @@ void ovup_diff_check_flags(struct ovup_plan *p)
 	if (ovup_dwarf_producer(strcmp(o->symsrc, ".symtab") ? o->symsrc : o->open_path,
 				s->addr - o->bias, &prod))
 		return; /* no DWARF or no producer: nothing to compare with */
-	for (i = 0; i < p->o->ncflags; i++)
-		if (!strncmp(p->o->cflags[i], "-O", 2))
-			snprintf(plevel, sizeof(plevel), "%s", p->o->cflags[i]);
+	for (i = 0; i < p->diff->nflags; i++)
+		if (!strncmp(p->diff->flags[i], "-O", 2))
+			snprintf(plevel, sizeof(plevel), "%s", p->diff->flags[i]);
 	for (tok = strtok_r(prod, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		if (!strncmp(tok, "-O", 2))
 			snprintf(olevel, sizeof(olevel), "%s", tok);
 		else if ((!strncmp(tok, "-f", 2) || !strncmp(tok, "-m", 2)) && !ovup_choice(tok) &&
-			 !has_flag(p->o->cflags, p->o->ncflags, tok))
+			 !has_flag(p->diff->flags, p->diff->nflags, tok))
 			ovup_buf_printf(&miss, " %s", tok);
 	}
 	if (olevel[0] && strcmp(olevel, plevel))

@@ -180,15 +180,19 @@ static void cc_argv(char **argv, const char *inc, const char *src, const char *o
 int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
 		    size_t nextra)
 {
-	char *argv[64 + 32], *inc, *output = NULL, *missing;
+	char **argv, *inc, *output = NULL, *missing;
+	const char *cc;
 	int ret;
 
 	(void)t;
-	if (nextra > 64)
-		return ovup_err(-E2BIG, "too many compiler flags after '--' (at most 64)");
+	if (nextra > 1024)
+		return ovup_err(-E2BIG, "too many compiler flags (%zu, at most 1024)", nextra);
+	argv = ovup_xcalloc(32 + nextra + 1, sizeof(*argv));
 	inc = ovup_xasprintf("-I%s", ovup_include_dir());
 	cc_argv(argv, inc, src, out, extra, nextra);
 	ret = ovup_run(argv, &output);
+	cc = argv[0]; /* a literal or the environment's: outlives argv */
+	free(argv);
 	if (ret != 0) {
 		if (output && *output)
 			fputs(output, stderr);
@@ -201,7 +205,7 @@ int ovup_cc_compile(struct ovup_target *t, const char *src, const char *out, cha
 			return ovup_err(ret,
 					"cannot run the compiler '%s': %s; install gcc "
 					"(apt-get install gcc) or set CC",
-					argv[0], strerror(-ret));
+					cc, strerror(-ret));
 		if (missing) {
 			ret = ovup_err(-EINVAL, "%s: the patch does not compile: %s", src, missing);
 			free(missing);

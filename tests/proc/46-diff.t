@@ -30,11 +30,11 @@ ok $? "a diff of compute()"
 before=$(snap "$P")
 run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC" --json
 is "$RC" 0 "apply --dry-run --json --diff"
-like "$OUT" '"dry_run":true,"diff":\{"file":"victim.c","changed":\["compute"\],"new":\[\],"affected":\[\]\}' \
+like "$OUT" '"dry_run":true,"diff":\{"file":"victim.c","flags_from":null,"changed":\["compute"\],"new":\[\],"affected":\[\]\}' \
 	"... its JSON says what the diff changed"
 same_mem "$before" "$(snap "$P")" "... and the dry run changed nothing"
 run_ovup build -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/times5.o" --json
-like "$RC:$OUT" '^0:.*"functions":1,"diff":\{"file":"victim.c","changed":\["compute"\]' "build --diff --json writes an object and says the same"
+like "$RC:$OUT" '^0:.*"functions":1,"diff":\{"file":"victim.c","flags_from":null,"changed":\["compute"\]' "build --diff --json writes an object and says the same"
 run_ovup info "$WORK/times5.o"
 like "$OUT" "compute" "... an object info reads"
 run_ovup apply -p "$P" "$WORK/times5.o"
@@ -65,6 +65,22 @@ like "$ERR" "^ovup: victim.c: victim-pie was compiled with -O2, the patch with -
 	"a patch compiled with -O1 for a target built with -O2: said"
 run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
 unlike "$ERR" "was compiled with" "... and nothing said when they match"
+# the flags of a compile_commands.json (as bear or a build system writes
+# it) in the source tree, "arguments" or a quoted "command"
+printf '[{"directory": "%s", "file": "other.c", "arguments": ["cc", "-O3", "-c", "other.c"]},\n {"directory": "%s", "file": "victim.c",\n  "arguments": ["cc", "-O1", "-DNOTE=\\"a b\\"", "-Wall", "-c", "victim.c", "-o", "victim.o"]}]\n' \
+	"$SRC" "$SRC" >"$SRC/compile_commands.json"
+run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC" --json
+is "$RC" 0 "a dry run with a compile_commands.json"
+like "$ERR" "^ovup: victim.c: 2 compiler flags from $SRC/compile_commands.json$" "... takes the unit's flags from it (-O1, -D; not -Wall, -c, -o)"
+like "$ERR" "victim-pie was compiled with -O2, the patch with -O1" "... and compiles with them"
+like "$OUT" "\"flags_from\":\"$SRC/compile_commands.json\"" "... as its JSON says"
+printf '[{"directory": "%s", "file": "%s/victim.c", "command": "gcc -O1 -DNOTE=\x27a b\x27 -c victim.c"}]\n' "$SRC" "$SRC" >"$SRC/compile_commands.json"
+run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
+like "$ERR" "^ovup: victim.c: 2 compiler flags from $SRC/compile_commands.json$" "... or from a quoted command line"
+like "$ERR" "victim-pie was compiled with -O2, the patch with -O1" "... the same"
+run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -- -O2
+unlike "$ERR" "was compiled with" "flags after '--' come last and win"
+rm "$SRC/compile_commands.json"
 
 # a static function: replaced, non-static in the patch
 mkdiff secret 's/\treturn x + 1000 + offset;/\treturn x + 2000 + offset;/'
