@@ -729,12 +729,83 @@ static void undefined_labels(const struct aunit *u, const unsigned char *keep, s
 	free(ref.names);
 }
 
+/* Is symbol k defined in the unit but left out of the patch (the
+ * target's own)?  A function's cold part goes with its function. */
+static int gone(const struct aunit *u, const struct verdict *v, size_t k)
+{
+	int sec = u->syms[k].sec, o;
+
+	if (sec < 0)
+		return 0;
+	o = u->owner[sec];
+	return o >= 0 && v->func[o] == SAME;
+}
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A debug line with the symbols left out written as 0: the DWARF of the
+ * unit's other functions and variables must not make the patch need
+ * them (one the target's build optimised away would fail the link).
+ * Sizes stay as they were: GCC writes the units' lengths as numbers. */
+static void debug_line(struct ovup_buf *b, const char *l, char **gone_names, size_t ngone)
+{
+	const char *p = l;
+
+	while (*p) {
+		size_t n = 0;
+		char tok[256];
+
+		if (*p == '"') { /* a string's bytes stay: GCC counted them */
+			for (n = 1; p[n] && p[n] != '"'; n++)
+				if (p[n] == '\\' && p[n + 1])
+					n++;
+			n += p[n] == '"';
+			ovup_buf_add(b, p, n);
+			p += n;
+			continue;
+		}
+		if ((isalpha((unsigned char)*p) || *p == '_') &&
+		    (p == l || !is_symch((unsigned char)p[-1]))) {
+			while (is_symch((unsigned char)p[n]))
+				n++;
+			if (n < sizeof(tok)) {
+				char *key = tok;
+
+				memcpy(tok, p, n);
+				tok[n] = 0;
+				if (bsearch(&key, gone_names, ngone, sizeof(*gone_names), by_str)) {
+					ovup_buf_add(b, "0", 1);
+					p += n;
+					if (*p == '@') /* sym@dtpoff: the whole term */
+						for (p++; is_symch((unsigned char)*p); p++)
+							;
+					continue;
+				}
+			}
+			ovup_buf_add(b, p, n);
+			p += n;
+			continue;
+		}
+		ovup_buf_add(b, p, 1);
+		p++;
+	}
+	ovup_buf_add(b, "\n", 1);
+}
+
 static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file)
 {
 	unsigned char *keep = ovup_xcalloc(u->n ? u->n : 1, 1);
+	char **gone_names = ovup_xcalloc(u->nsyms ? u->nsyms : 1, sizeof(*gone_names));
 	struct ovup_buf b = { 0 };
-	size_t i, k;
+	size_t i, k, ngone = 0;
 
+	for (k = 0; k < u->nsyms; k++)
+		if (gone(u, v, k))
+			gone_names[ngone++] = u->syms[k].name;
+	qsort(gone_names, ngone, sizeof(*gone_names), by_str);
 	for (i = 0; i < u->n; i++) {
 		const char *name, *d = lead(u->lines[i]);
 		size_t len;
@@ -746,33 +817,39 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 		if (o >= 0 && v->func[o] == SAME)
 			keep[i] = 0; /* the target's own */
 		else if (sym_directive(u->lines[i], &name, &len)) {
-			const struct asym *s = NULL;
-
-			for (k = 0; k < u->nsyms && !s; k++)
+			for (k = 0; k < u->nsyms; k++)
 				if (strlen(u->syms[k].name) == len &&
 				    !strncmp(u->syms[k].name, name, len))
-					s = &u->syms[k];
-			if (s && s->sec >= 0 && v->func[s - u->syms] == SAME)
+					break;
+			if (k < u->nsyms && gone(u, v, k))
 				keep[i] = 0;
 			/* a new function or variable is the patch's own */
-			if (s && s->sec >= 0 && v->func[s - u->syms] == NEW &&
+			if (k < u->nsyms && u->syms[k].sec >= 0 && v->func[k] == NEW &&
 			    (!strncmp(d, ".globl", 6) || !strncmp(d, ".weak", 5)))
 				keep[i] = 0;
 		}
 	}
-	for (i = 0; i < u->n; i++)
-		if (keep[i])
+	for (i = 0; i < u->n; i++) {
+		if (!keep[i])
+			continue;
+		if (u->sec[i] >= 0 && !strncmp(u->secs[u->sec[i]], ".debug", 6))
+			debug_line(&b, u->lines[i], gone_names, ngone);
+		else
 			ovup_buf_printf(&b, "%s\n", u->lines[i]);
+	}
 	undefined_labels(u, keep, &b);
-	/* a changed static function replaces the target's: non-static here,
-	 * and the selectors say which file's statics are meant */
+	/* for referenced(): the code's references only */
+	for (i = 0; i < u->n; i++)
+		if (u->sec[i] >= 0 && !strncmp(u->secs[u->sec[i]], ".debug", 6))
+			keep[i] = 0;
+	/* the selectors say which file's statics are meant: those the patch
+	 * uses and those it replaces (non-static here, to replace them) */
 	ovup_buf_printf(&b, "\t.section\t.ovup.meta,\"\",@progbits\n");
 	for (k = 0; k < u->nsyms; k++) {
 		const struct asym *s = &u->syms[k];
+		int replaced = s->sec >= 0 && (v->func[k] == CHANGED || v->func[k] == AFFECTED);
 
-		if (s->sec < 0 || s->global || v->func[k] == NEW)
-			continue;
-		if (v->func[k] == SAME && !referenced(u, keep, s->name))
+		if (s->global || !(replaced || (gone(u, v, k) && referenced(u, keep, s->name))))
 			continue;
 		ovup_buf_printf(&b, "\t.string\t\"file %s %s\"\n", s->name, file);
 	}
@@ -780,6 +857,7 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 		if (u->syms[k].sec >= 0 && !u->syms[k].global &&
 		    (v->func[k] == CHANGED || v->func[k] == AFFECTED))
 			ovup_buf_printf(&b, "\t.globl\t%s\n", u->syms[k].name);
+	free(gone_names);
 	free(keep);
 	return b.s;
 }
