@@ -515,40 +515,54 @@ static int touched(const struct dfile *f, long a, long b)
 	return 0;
 }
 
-/* The diff changes a struct or union definition of the new source: its
- * layout may change under running code.  Textual, so also a comment
- * inside one: refused all the same (the user can split the diff). */
+/* Where a struct or union type is defined at p ("struct tag {", also
+ * inside "static const struct {" or with its brace on the next line):
+ * the position of its brace, or NULL. */
+static const char *type_brace(const char *p, const char *eol)
+{
+	const char *k, *q;
+
+	for (k = p; k < eol; k++) {
+		size_t n = !strncmp(k, "struct", 6) ? 6 : !strncmp(k, "union", 5) ? 5 : 0;
+
+		if (!n || (k > p && is_symch((unsigned char)k[-1])) ||
+		    is_symch((unsigned char)k[n]))
+			continue;
+		/* only the tag may stand between the keyword and the brace */
+		q = k + n;
+		q += strspn(q, " \t\n");
+		while (is_symch((unsigned char)*q))
+			q++;
+		q += strspn(q, " \t\n");
+		if (*q == '{')
+			return q;
+	}
+	return NULL;
+}
+
+/* The diff changes a struct or union definition (at file scope) of the
+ * new source: its layout may change under running code.  Textual, so a
+ * comment inside one too: refused all the same (split the diff). */
 static int check_structs(const char *src, const struct dfile *f, const char *path)
 {
-	const char *p = src, *lstart = src;
-	long line = 1;
+	const char *l = src, *eol, *brace, *c;
+	long line = 1, depth = 0;
 
-	for (; *p; p++) {
-		if (*p == '\n') {
-			line++;
-			lstart = p + 1;
-			continue;
-		}
-		if (p == lstart &&
-		    (!strncmp(p, "struct ", 7) || !strncmp(p, "union ", 6) ||
-		     !strncmp(p, "typedef struct", 14) || !strncmp(p, "typedef union", 13))) {
-			const char *eol = strchr(p, '\n'), *brace = strchr(p, '{'), *semi;
-			long end;
-
-			semi = strchr(p, ';');
-			if (!brace || (semi && semi < brace) || (eol && brace > eol + 1))
-				continue;
-			end = span_end(src, line);
-			if (touched(f, line, end))
-				return ovup_err(
-					-ENOTSUP,
+	for (; *l; l = *eol ? eol + 1 : eol, line++) {
+		eol = strchr(l, '\n');
+		if (!eol)
+			eol = l + strlen(l);
+		if (!depth && (brace = type_brace(l, eol)) && touched(f, line, span_end(src, line)))
+			return ovup_err(-ENOTSUP,
 					"%s:%ld: the diff changes the definition of '%.*s', "
 					"whose layout running code may use; ovup cannot "
 					"change a type under it (split that part out of the "
 					"diff)",
-					path, line, (int)(brace - p - 1 > 0 ? brace - p - 1 : 0),
-					p);
-		}
+					path, line, (int)(brace - l), l);
+		for (c = l; c < eol; c++)
+			depth += (*c == '{') - (*c == '}');
+		if (depth < 0)
+			depth = 0;
 	}
 	return 0;
 }

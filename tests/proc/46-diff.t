@@ -112,6 +112,11 @@ mkdiff init 's/^int offset = 1;/int offset = 7;/'
 run_ovup apply -p "$P" --diff "$WORK/init.patch" --source "$SRC"
 is "$RC" 1 "a changed initial value is refused"
 like "$ERR" "victim.c:[0-9]+: the diff changes the initial value of 'offset'" "... naming the variable and the line"
+mkdiff layout 's/^\tint (\*fn)(int);$/\tint (*fn)(int);\n\tint spare;/'
+run_ovup apply -p "$P" --diff "$WORK/layout.patch" --source "$SRC"
+is "$RC" 1 "a changed struct layout is refused"
+like "$ERR" "victim.c:[0-9]+: the diff changes the definition of 'static const struct', whose layout running code may use" \
+	"... naming the type and the line"
 mkdiff same 's/^NOINLINE int compute(int x)$/NOINLINE int compute(int x) \/\* the fix \*\//'
 run_ovup apply -p "$P" --diff "$WORK/same.patch" --source "$SRC"
 is "$RC" 1 "a diff that changes no code is refused"
