@@ -552,13 +552,19 @@ static int check_structs(const char *src, const struct dfile *f, const char *pat
 		eol = strchr(l, '\n');
 		if (!eol)
 			eol = l + strlen(l);
-		if (!depth && (brace = type_brace(l, eol)) && touched(f, line, span_end(src, line)))
+		if (!depth && (brace = type_brace(l, eol)) &&
+		    touched(f, line, span_end(src, line))) {
+			int n = (int)(brace - l);
+
+			while (n > 0 && isspace((unsigned char)l[n - 1]))
+				n--;
 			return ovup_err(-ENOTSUP,
 					"%s:%ld: the diff changes the definition of '%.*s', "
 					"whose layout running code may use; ovup cannot "
 					"change a type under it (split that part out of the "
 					"diff)",
-					path, line, (int)(brace - l), l);
+					path, line, n, l);
+		}
 		for (c = l; c < eol; c++)
 			depth += (*c == '{') - (*c == '}');
 		if (depth < 0)
