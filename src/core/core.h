@@ -164,7 +164,13 @@ struct ovup_apply_func {
 
 /* What --diff found in the unit (diff.c): the functions whose code
  * changed, the new ones, and the unchanged ones a change was inlined into */
-enum { OVUP_DIFF_CHANGED, OVUP_DIFF_NEW, OVUP_DIFF_AFFECTED, OVUP_DIFF_NKINDS };
+enum {
+	OVUP_DIFF_CHANGED,
+	OVUP_DIFF_NEW,
+	OVUP_DIFF_AFFECTED,
+	OVUP_DIFF_CARRIED, /* unchanged, but the target inlined it: a copy */
+	OVUP_DIFF_NKINDS
+};
 extern const char *const ovup_diff_kind_names[OVUP_DIFF_NKINDS];
 struct ovup_diff_found {
 	char *file; /* the .c file, as the diff names it */

@@ -314,10 +314,10 @@ static int parse_asm(char *text, const char *mainbase, struct aunit *u)
 
 				for (j = 0; j < OVUP_ARRAY_SIZE(pre); j++) {
 					t = sec_tail(s, pre[j]);
-					if (t && !strncmp(t, y->name, nl) &&
-					    (!t[nl] || (j == 5 && t[nl] == '.' &&
-							(!strncmp(t + nl, ".str", 4) ||
-							 !strncmp(t + nl, ".cst", 4)))))
+					/* its jump tables (.rodata.F), not its
+					 * strings (.rodata.F.str1.1): GCC merges
+					 * those with other functions' */
+					if (t && !strncmp(t, y->name, nl) && !t[nl])
 						break;
 				}
 				if (j < OVUP_ARRAY_SIZE(pre) && (u->owner[i] < 0 || j < 5))
@@ -475,7 +475,9 @@ static char *normal_form(const struct aunit *u, int owner)
 
 /* ---- what changed ---- */
 
-enum change { SAME, CHANGED, AFFECTED, NEW };
+/* CARRIED: unchanged, but the target has no copy of it (its build
+ * inlined it everywhere): the patch brings its own */
+enum change { SAME, CHANGED, AFFECTED, NEW, CARRIED };
 
 struct verdict {
 	enum change *func; /* per new-unit symbol */
@@ -706,14 +708,15 @@ static int referenced(const struct aunit *u, const unsigned char *keep, const ch
  * too: the local labels it names there (their bounds, their variables'
  * ranges) are defined as 0, so that the patch's DWARF still tells how
  * its own functions are called (contract.c reads it). */
-static void undefined_labels(const struct aunit *u, const unsigned char *keep, struct ovup_buf *b)
+static int undefined_labels(const struct aunit *u, const unsigned char *keep, struct ovup_buf *b)
 {
-	struct labels def = { 0 }, ref = { 0 };
+	struct labels def = { 0 }, ref = { 0 }, code = { 0 };
 	size_t i, k;
-	int fresh;
+	int fresh, ret = 0;
 
 	for (i = 0; i < u->n; i++) {
 		const char *l = u->lines[i], *p;
+		int dbg = u->sec[i] >= 0 && !strncmp(u->secs[u->sec[i]], ".debug", 6);
 
 		if (!keep[i])
 			continue;
@@ -728,14 +731,24 @@ static void undefined_labels(const struct aunit *u, const unsigned char *keep, s
 				n++;
 			if (p == l && p[n] == ':')
 				continue;
-			label_no(&ref, p, n, &fresh);
+			label_no(dbg ? &ref : &code, p, n, &fresh);
 		}
 		/* a view number of a .loc line defines its label */
 		if ((p = strstr(l, " view ")) && !strncmp(lead(l), ".loc", 4) &&
 		    !strncmp(p + 6, ".LVU", 4))
 			label_no(&def, p + 6, strcspn(p + 6, " \t"), &fresh);
 	}
-	for (k = 0; k < ref.n; k++) {
+	/* the code's own labels must all be there: never a guessed address */
+	for (k = 0; k < code.n && !ret; k++) {
+		for (i = 0; i < def.n && strcmp(def.names[i], code.names[k]); i++)
+			;
+		if (i == def.n)
+			ret = ovup_err(-ENOTSUP,
+				       "the patch's code uses the local label %s of code it "
+				       "leaves out; ovup cannot build this unit from a diff",
+				       code.names[k]);
+	}
+	for (k = 0; k < ref.n && !ret; k++) {
 		for (i = 0; i < def.n && strcmp(def.names[i], ref.names[k]); i++)
 			;
 		if (i == def.n)
@@ -745,8 +758,12 @@ static void undefined_labels(const struct aunit *u, const unsigned char *keep, s
 		free(def.names[i]);
 	for (i = 0; i < ref.n; i++)
 		free(ref.names[i]);
+	for (i = 0; i < code.n; i++)
+		free(code.names[i]);
 	free(def.names);
 	free(ref.names);
+	free(code.names);
+	return ret;
 }
 
 /* Is symbol k defined in the unit but left out of the patch (the
@@ -815,6 +832,93 @@ static void debug_line(struct ovup_buf *b, const char *l, char **gone_names, siz
 	ovup_buf_add(b, "\n", 1);
 }
 
+/* The identifiers the patch's code names (debug information aside),
+ * sorted, for bsearch. */
+static char **code_names(const struct aunit *u, const struct verdict *v, size_t *n)
+{
+	char **out = NULL;
+	size_t i, cap = 0;
+
+	*n = 0;
+	for (i = 0; i < u->n; i++) {
+		int o = u->sec[i] >= 0 ? u->owner[u->sec[i]] : -1;
+		const char *p = u->lines[i];
+
+		if ((o >= 0 && v->func[o] == SAME) ||
+		    (u->sec[i] >= 0 && !strncmp(u->secs[u->sec[i]], ".debug", 6)))
+			continue;
+		while (*p) {
+			size_t len = 0;
+
+			if (!(isalpha((unsigned char)*p) || *p == '_') ||
+			    (p > u->lines[i] && is_symch((unsigned char)p[-1]))) {
+				p++;
+				continue;
+			}
+			while (is_symch((unsigned char)p[len]))
+				len++;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 256;
+				out = ovup_xrealloc(out, cap * sizeof(*out));
+			}
+			out[(*n)++] = ovup_xasprintf("%.*s", (int)len, p);
+			p += len;
+		}
+	}
+	if (*n)
+		qsort(out, *n, sizeof(*out), by_str);
+	return out;
+}
+
+/* Does the target define the unit's static function name (in file)? */
+static int target_has(const struct ovup_symtab *st, const char *name, const char *file)
+{
+	struct ovup_selector sel = { .name = name, .file = file };
+	size_t first, n, i;
+
+	ovup_symtab_lookup(st, name, &first, &n);
+	for (i = first; i < first + n; i++)
+		if (ovup_selector_match(st, &st->syms[i], &sel))
+			return 1;
+	return 0;
+}
+
+/* The unit's static functions (and constants) the patch's code uses
+ * that the target has no copy of (its build inlined them where it
+ * called them): the patch carries its own, static, and in turn what
+ * they use. */
+static void carry(const struct aunit *u, struct verdict *v, const struct ovup_symtab *st,
+		  const char *file)
+{
+	int more = 1;
+	size_t k, i, n;
+
+	while (more) {
+		char **names = code_names(u, v, &n);
+
+		more = 0;
+		for (k = 0; k < u->nsyms; k++) {
+			const struct asym *s = &u->syms[k];
+			char *key = s->name;
+
+			/* read-only data too (an assert's __PRETTY_FUNCTION__.N,
+			 * whose number the target's build chose): a copy of a
+			 * constant forks no state, unlike a variable's */
+			if (s->sec < 0 ||
+			    (!s->func && !(s->obj && !strncmp(u->secs[s->sec], ".rodata", 7))) ||
+			    s->global || v->func[k] != SAME ||
+			    !bsearch(&key, names, n, sizeof(*names), by_str) ||
+			    target_has(st, s->name, file))
+				continue;
+			v->func[k] = CARRIED;
+			more = 1;
+		}
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+}
+
 static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file)
 {
 	unsigned char *keep = ovup_xcalloc(u->n ? u->n : 1, 1);
@@ -857,7 +961,12 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 		else
 			ovup_buf_printf(&b, "%s\n", u->lines[i]);
 	}
-	undefined_labels(u, keep, &b);
+	if (undefined_labels(u, keep, &b)) {
+		free(gone_names);
+		free(keep);
+		ovup_buf_free(&b);
+		return NULL;
+	}
 	/* for referenced(): the code's references only */
 	for (i = 0; i < u->n; i++)
 		if (u->sec[i] >= 0 && !strncmp(u->secs[u->sec[i]], ".debug", 6))
@@ -1187,14 +1296,19 @@ static char **compdb_flags(const char *dir, const char *unit, size_t *n, char **
 }
 
 /* Compiles src to assembly with the user's flags, as the patch's own
- * compile would, each function and variable in its own section. */
-static int to_asm(struct ovup_plan *p, const char *src, const char *dir, const char *out,
-		  char **user, size_t nuser)
+ * compile would, each function and variable in its own section.  The
+ * tree src lies in (root) is mapped away from __FILE__, so that the
+ * copy the diff changed expands it as the original does ("dir/unit.c",
+ * as make would pass it): an assert() is no change. */
+static int to_asm(struct ovup_plan *p, const char *src, const char *root, const char *dir,
+		  const char *out, char **user, size_t nuser)
 {
 	char **extra = ovup_xcalloc(nuser + 8, sizeof(*extra));
+	char *map = ovup_xasprintf("-fmacro-prefix-map=%s/=", root);
 	size_t i, n = 0;
 	int ret;
 
+	extra[n++] = map;
 	extra[n++] = "-S";
 	extra[n++] = "-ffunction-sections";
 	extra[n++] = "-fdata-sections";
@@ -1205,6 +1319,7 @@ static int to_asm(struct ovup_plan *p, const char *src, const char *dir, const c
 		extra[n++] = user[i];
 	ret = p->t->ops->compile(p->t, src, out, extra, n);
 	free(extra);
+	free(map);
 	return ret;
 }
 
@@ -1255,7 +1370,8 @@ static int pick_unit(const char *diff, struct dfile *f, size_t n, size_t *out)
 	return 0;
 }
 
-const char *const ovup_diff_kind_names[OVUP_DIFF_NKINDS] = { "changed", "new", "affected" };
+const char *const ovup_diff_kind_names[OVUP_DIFF_NKINDS] = { "changed", "new", "affected",
+							     "carried" };
 
 void ovup_diff_found_free(struct ovup_diff_found *d)
 {
@@ -1355,6 +1471,7 @@ int ovup_diff_build(struct ovup_plan *p)
 	struct dfile *files = NULL;
 	char *text = NULL, *told = NULL, *tnew = NULL, *src = NULL, *orig = NULL, *fresh = NULL;
 	char *sold = NULL, *snew = NULL, *pasm = NULL, *out = NULL, *asmtext = NULL, *srcdir;
+	char *root = NULL, *newroot = NULL;
 	size_t nfiles = 0, i = 0;
 	int ret;
 
@@ -1365,7 +1482,13 @@ int ovup_diff_build(struct ovup_plan *p)
 	ret = pick_unit(diff, files, nfiles, &i);
 	if (ret)
 		goto out;
-	orig = ovup_xasprintf("%s/%s", dir, files[i].path);
+	root = realpath(dir, NULL);
+	if (!root) {
+		ret = ovup_err(-errno,
+			       "%s: %m; give the source tree the diff is for (--source DIR)", dir);
+		goto out;
+	}
+	orig = ovup_xasprintf("%s/%s", root, files[i].path);
 	fresh = ovup_xasprintf("%s/new/%s", p->tmp, files[i].path);
 	ret = copy_file(orig, fresh);
 	if (ret) {
@@ -1383,9 +1506,10 @@ int ovup_diff_build(struct ovup_plan *p)
 	*strrchr(srcdir, '/') = 0;
 	sold = ovup_xasprintf("%s/old.s", p->tmp);
 	snew = ovup_xasprintf("%s/new.s", p->tmp);
-	ret = to_asm(p, orig, srcdir, sold, p->diff->flags, p->diff->nflags);
+	newroot = ovup_xasprintf("%s/new", p->tmp);
+	ret = to_asm(p, orig, root, srcdir, sold, p->diff->flags, p->diff->nflags);
 	if (!ret)
-		ret = to_asm(p, fresh, srcdir, snew, p->diff->flags, p->diff->nflags);
+		ret = to_asm(p, fresh, newroot, srcdir, snew, p->diff->flags, p->diff->nflags);
 	free(srcdir);
 	if (ret)
 		goto out;
@@ -1410,7 +1534,16 @@ int ovup_diff_build(struct ovup_plan *p)
 			       diff, files[i].path);
 		goto out;
 	}
+	carry(&un, &v, &p->st, ovup_basename(files[i].path));
+	note_list("unchanged, but the target has no copy of its own (inlined where called), "
+		  "so the patch carries one",
+		  &un, &v, CARRIED, OVUP_DIFF_CARRIED, p->diff);
 	asmtext = patch_asm(&un, &v, ovup_basename(files[i].path));
+	if (!asmtext) {
+		ret = ovup_err(-ENOTSUP, "%s: %s", diff,
+			       ovup_err_msg() ? ovup_err_msg() : "cannot build the patch");
+		goto out;
+	}
 	pasm = ovup_xasprintf("%s/patch.s", p->tmp);
 	out = ovup_xasprintf("%s/patch.o", p->tmp);
 	ret = ovup_write_file_atomic(pasm, asmtext, strlen(asmtext));
@@ -1441,6 +1574,8 @@ out:
 	free(src);
 	free(orig);
 	free(fresh);
+	free(root);
+	free(newroot);
 	free(sold);
 	free(snew);
 	free(pasm);

@@ -30,7 +30,7 @@ ok $? "a diff of compute()"
 before=$(snap "$P")
 run_ovup apply -n -p "$P" --diff "$WORK/times5.patch" --source "$SRC" --json
 is "$RC" 0 "apply --dry-run --json --diff"
-like "$OUT" '"dry_run":true,"diff":\{"file":"victim.c","flags_from":null,"changed":\["compute"\],"new":\[\],"affected":\[\]\}' \
+like "$OUT" '"dry_run":true,"diff":\{"file":"victim.c","flags_from":null,"changed":\["compute"\],"new":\[\],"affected":\[\],"carried":\[\]\}' \
 	"... its JSON says what the diff changed"
 same_mem "$before" "$(snap "$P")" "... and the dry run changed nothing"
 run_ovup build -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/times5.o" --json

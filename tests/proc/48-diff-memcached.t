@@ -1,0 +1,88 @@
+#!/bin/bash
+# A daemon fixed from an upstream diff: memcached's "me" (meta debug)
+# command printed an item's expiry with its sign reversed (upstream
+# memcached commit 1776b021e, "proto: fix exptime in debug command",
+# released in 1.6.24).  A memcached built from Debian's source package
+# of this machine's version (1.6.18, apt-get source with a private
+# source list, cached in build/debsrc) serves on 127.0.0.1; the fix is
+# made here by the same one-line change upstream made, applied with
+# `apply --diff`, seen over TCP, and reverted.  The changed code lies in
+# a static function inlined into process_command_ascii (replaced as
+# "affected"), and that build inlined process_stat where our compile does
+# not (carried by the patch).
+. "$(dirname "$0")/lib.sh"
+
+cache=$ROOT/build/debsrc
+ver=$(apt-cache policy memcached | sed -n 's/^  Candidate: //p')
+M=$cache/memcached
+if [ ! -f "$M/.built-$ver" ]; then
+	rm -rf "$cache/apt-mc" "$M"
+	mkdir -p "$cache/apt-mc/parts" "$cache/apt-mc/lists/partial" "$cache/apt-mc/cache/archives/partial" "$cache/get-mc"
+	for s in "debian bookworm bookworm-updates" "debian-security bookworm-security"; do
+		set -- $s
+		u=$1
+		shift
+		printf 'Types: deb-src\nURIs: http://deb.debian.org/%s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$u" "$*" >"$cache/apt-mc/parts/$u.sources"
+	done
+	apt=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$cache/apt-mc/parts"
+		-o Dir::State::Lists="$cache/apt-mc/lists" -o Dir::Cache="$cache/apt-mc/cache")
+	if ! apt-get "${apt[@]}" -qq update >"$WORK/apt.log" 2>&1 ||
+		! (cd "$cache/get-mc" && apt-get "${apt[@]}" -qq source "memcached=$ver") >>"$WORK/apt.log" 2>&1; then
+		sed 's/^/# /' "$WORK/apt.log"
+		echo "Bail out! cannot get memcached's source package ($ver) from deb.debian.org"
+		exit 1
+	fi
+	mv "$cache/get-mc"/memcached-*/ "$M" && rm -rf "$cache/get-mc" "$cache/apt-mc"
+	(cd "$M" && ./configure --disable-sasl --disable-extstore >"$WORK/build.log" 2>&1 &&
+		make -j"$(nproc)" memcached >>"$WORK/build.log" 2>&1) || {
+		tail -20 "$WORK/build.log" | sed 's/^/# /'
+		echo "Bail out! cannot build memcached from its source in $M"
+		exit 1
+	}
+	touch "$M/.built-$ver"
+fi
+ok 0 "memcached $ver from Debian's source package, built in $M"
+
+# the fix, made as upstream made it
+mkdir -p "$WORK/a" "$WORK/b"
+cp "$M/proto_text.c" "$WORK/a/" && cp "$M/proto_text.c" "$WORK/b/"
+sed -i 's/(it->exptime == 0) ? -1 : (current_time - it->exptime),/(it->exptime == 0) ? -1 : (it->exptime - current_time),/' \
+	"$WORK/b/proto_text.c"
+(cd "$WORK" && diff -u a/proto_text.c b/proto_text.c >"$WORK/meta-exptime.patch")
+is "$(grep -c '^[-+] ' "$WORK/meta-exptime.patch")" 2 "the fix is a one-line diff of proto_text.c"
+
+port=$((31000 + $$ % 1000))
+"$M/memcached" -U 0 -l 127.0.0.1 -p "$port" -t 4 -u nobody >"$WORK/mc.log" 2>&1 &
+P=$!
+track "$P"
+# mc COMMANDS: send them, print what memcached answers (up to "END" or a
+# status line per command)
+mc() {
+	local out
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf '%b' "$1" >&$fd
+	out=$(timeout 2 cat <&$fd)
+	exec {fd}>&-
+	printf '%s\n' "$out" | tr -d '\r'
+}
+for i in $(seq 50); do mc 'version\r\nquit\r\n' 2>/dev/null | grep -q VERSION && break; sleep 0.1; done
+like "$(mc 'version\r\nquit\r\n')" "^VERSION 1.6.18" "memcached 1.6.18 serves on 127.0.0.1:$port"
+like "$(mc 'set k 0 300 1\r\nx\r\nme k\r\nquit\r\n')" "^ME k exp=-(299|300) " \
+	"the bug: an item that expires in 300 s shows exp=-300"
+
+run_ovup apply -p "$P" --diff "$WORK/meta-exptime.patch" --source "$M" -- -DHAVE_CONFIG_H -pthread
+is "$RC" 0 "apply --diff of the fix to the running daemon"
+[ "$RC" = 0 ] || diag "$ERR"
+like "$ERR" "affected .*replaced too: process_command_ascii$" \
+	"... the changed code is inlined into process_command_ascii, which is replaced"
+like "$OUT" "^  process_command_ascii +memcached " "... in the running memcached"
+like "$(mc 'me k\r\nquit\r\n')" "^ME k exp=(29[0-9]|300) " "fixed: the same item now shows exp=300 (or a second or so less)"
+like "$(mc 'set j 0 100 1\r\ny\r\nme j\r\nget j\r\nquit\r\n')" "^ME j exp=(99|100) " "... and a new one exp=100"
+like "$(mc 'get j\r\nquit\r\n')" "^VALUE j 0 1$" "... and the data is served as before"
+run_ovup revert -p "$P"
+is "$RC" 0 "revert"
+like "$(mc 'me j\r\nquit\r\n')" "^ME j exp=-(9[0-9]|100) " "... and the old code runs again"
+kill "$P"
+wait "$P" 2>/dev/null
+done_testing
