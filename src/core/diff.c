@@ -883,6 +883,74 @@ static int target_has(const struct ovup_symtab *st, const char *name, const char
 	return 0;
 }
 
+/* The line at file scope where function name is defined in src, or 0. */
+static long def_line(const char *src, const char *name)
+{
+	size_t len = strlen(name);
+	const char *l = src, *eol, *p;
+	long line = 1, depth = 0;
+
+	for (; *l; l = *eol ? eol + 1 : eol, line++) {
+		eol = strchr(l, '\n');
+		if (!eol)
+			eol = l + strlen(l);
+		for (p = l; !depth && p < eol && (p = strstr(p, name)) && p < eol; p += len) {
+			const char *q = p + len, *brace, *semi;
+
+			if ((p > l && is_symch((unsigned char)p[-1])) ||
+			    is_symch((unsigned char)*q))
+				continue;
+			q += strspn(q, " \t");
+			if (*q != '(')
+				continue;
+			brace = strchr(q, '{');
+			semi = strchr(q, ';');
+			if (brace && (!semi || brace < semi))
+				return line;
+		}
+		for (p = l; p < eol; p++)
+			depth += (*p == '{') - (*p == '}');
+		if (depth < 0)
+			depth = 0;
+	}
+	return 0;
+}
+
+/* A function of the unit the target has its own copy of, whose source
+ * the diff changes, but that the unit compiled here does not have (these
+ * flags inline it everywhere): that copy would keep the old code, so the
+ * build stops. */
+static int check_target_copies(const struct ovup_symtab *st, const struct aunit *u, const char *src,
+			       const struct dfile *f, const char *file)
+{
+	struct ovup_selector sel = { .file = file };
+	size_t i;
+
+	for (i = 0; i < st->nsyms; i++) {
+		const struct ovup_sym *s = &st->syms[i];
+		char base[256];
+		long line;
+
+		if (s->type != OVUP_SYM_FUNC || s->bind != OVUP_BIND_LOCAL || !s->file ||
+		    !ovup_selector_match(st, s, &sel))
+			continue;
+		/* foo.part.0, foo.constprop.0, foo.cold: foo's */
+		snprintf(base, sizeof(base), "%.*s", (int)strcspn(s->name, "."), s->name);
+		if (sym_find(u, s->name) || sym_find(u, base))
+			continue;
+		line = def_line(src, base);
+		if (line && touched(f, line, span_end(src, line)))
+			return ovup_err(-ENOTSUP,
+					"%s:%ld: the diff changes '%s', of which the running "
+					"program has its own copy (%s), but the unit compiled "
+					"here has none (inlined with these flags): that copy "
+					"would keep the old code; give the target's compiler "
+					"flags (after '--' or in compile_commands.json)",
+					f->path, line, base, s->name);
+	}
+	return 0;
+}
+
 /* The unit's static functions (and constants) the patch's code uses
  * that the target has no copy of (its build inlined them where it
  * called them): the patch carries its own, static, and in turn what
@@ -1519,6 +1587,9 @@ int ovup_diff_build(struct ovup_plan *p)
 		ret = read_asm(snew, ovup_basename(files[i].path), &tnew, &un);
 	if (!ret)
 		ret = check_structs(src ? src : "", &files[i], files[i].path);
+	if (!ret)
+		ret = check_target_copies(&p->st, &un, src ? src : "", &files[i],
+					  ovup_basename(files[i].path));
 	if (!ret)
 		ret = compare(&uo, &un, src ? src : "", &files[i], &v);
 	if (ret)

@@ -117,6 +117,13 @@ run_ovup apply -p "$P" --diff "$WORK/layout.patch" --source "$SRC"
 is "$RC" 1 "a changed struct layout is refused"
 like "$ERR" "victim.c:[0-9]+: the diff changes the definition of 'static const struct', whose layout running code may use" \
 	"... naming the type and the line"
+# the fix makes serve() inline where it is called: the running program
+# has its own copy of it, which a patch of those callers would leave old
+mkdiff serve 's/^static void serve(void)$/static inline __attribute__((always_inline)) void serve(void)/; s/^\tprintf("ready %d\\n", (int)getpid());$/\tprintf("ready  %d\\n", (int)getpid());/'
+run_ovup apply -p "$P" --diff "$WORK/serve.patch" --source "$SRC"
+is "$RC" 1 "a change to a function the target has a copy of, but this compile inlines away, is refused"
+like "$ERR" "victim.c:[0-9]+: the diff changes 'serve', of which the running program has its own copy \(serve\), but the unit compiled here has none" \
+	"... naming it, and what to give"
 mkdiff same 's/^NOINLINE int compute(int x)$/NOINLINE int compute(int x) \/\* the fix \*\//'
 run_ovup apply -p "$P" --diff "$WORK/same.patch" --source "$SRC"
 is "$RC" 1 "a diff that changes no code is refused"
