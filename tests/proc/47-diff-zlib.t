@@ -13,19 +13,9 @@ cache=$ROOT/build/debsrc
 ver=$(dpkg-query -W -f '${source:Version}' zlib1g)
 Z=$cache/zlib
 if [ ! -f "$Z/.built-$ver" ]; then
-	rm -rf "$cache/apt" "$Z"
-	mkdir -p "$cache/apt/parts" "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/get"
-	printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-		>"$cache/apt/parts/src.sources"
-	apt=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$cache/apt/parts"
-		-o Dir::State::Lists="$cache/apt/lists" -o Dir::Cache="$cache/apt/cache")
-	if ! apt-get "${apt[@]}" -qq update >"$WORK/apt.log" 2>&1 ||
-		! (cd "$cache/get" && apt-get "${apt[@]}" -qq source "zlib=$ver") >>"$WORK/apt.log" 2>&1; then
-		sed 's/^/# /' "$WORK/apt.log"
-		echo "Bail out! cannot get zlib's source package ($ver) from deb.debian.org"
-		exit 1
-	fi
-	mv "$cache/get"/zlib-*/ "$Z" && rm -rf "$cache/get" "$cache/apt"
+	rm -rf "$Z"
+	mkdir -p "$cache"
+	debsrc zlib "$ver" "$Z" || { echo "Bail out! cannot get zlib's source package ($ver) from deb.debian.org"; exit 1; }
 	(cd "$Z" && ./configure >/dev/null &&
 		make libz.so.1.2.13 SFLAGS="-O2 -g -fPIC -D_LARGEFILE64_SOURCE=1 -DHAVE_HIDDEN" >/dev/null 2>&1) ||
 		{ echo "Bail out! cannot build zlib from its source in $Z"; exit 1; }

@@ -16,24 +16,10 @@ cache=$ROOT/build/debsrc
 ver=$(apt-cache policy memcached | sed -n 's/^  Candidate: //p')
 M=$cache/memcached
 if [ ! -f "$M/.built-$ver" ]; then
-	rm -rf "$cache/apt-mc" "$M"
-	mkdir -p "$cache/apt-mc/parts" "$cache/apt-mc/lists/partial" "$cache/apt-mc/cache/archives/partial" "$cache/get-mc"
-	for s in "debian bookworm bookworm-updates" "debian-security bookworm-security"; do
-		set -- $s
-		u=$1
-		shift
-		printf 'Types: deb-src\nURIs: http://deb.debian.org/%s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-			"$u" "$*" >"$cache/apt-mc/parts/$u.sources"
-	done
-	apt=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$cache/apt-mc/parts"
-		-o Dir::State::Lists="$cache/apt-mc/lists" -o Dir::Cache="$cache/apt-mc/cache")
-	if ! apt-get "${apt[@]}" -qq update >"$WORK/apt.log" 2>&1 ||
-		! (cd "$cache/get-mc" && apt-get "${apt[@]}" -qq source "memcached=$ver") >>"$WORK/apt.log" 2>&1; then
-		sed 's/^/# /' "$WORK/apt.log"
-		echo "Bail out! cannot get memcached's source package ($ver) from deb.debian.org"
-		exit 1
-	fi
-	mv "$cache/get-mc"/memcached-*/ "$M" && rm -rf "$cache/get-mc" "$cache/apt-mc"
+	rm -rf "$M"
+	mkdir -p "$cache"
+	debsrc memcached "$ver" "$M" ||
+		{ echo "Bail out! cannot get memcached's source package ($ver) from deb.debian.org"; exit 1; }
 	(cd "$M" && ./configure --disable-sasl --disable-extstore >"$WORK/build.log" 2>&1 &&
 		make -j"$(nproc)" memcached >>"$WORK/build.log" 2>&1) || {
 		tail -20 "$WORK/build.log" | sed 's/^/# /'

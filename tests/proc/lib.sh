@@ -113,3 +113,33 @@ snap() {
 
 # patch NAME <<EOF ... : writes $WORK/NAME.c
 patch() { cat >"$WORK/$1.c"; }
+
+# debsrc PKG VERSION DEST: Debian's source package PKG=VERSION unpacked
+# into DEST (once: DEST stays as a cache), through apt-get source with a
+# private deb-src list (this machine's lists have none): the release and
+# its updates first, then with the security archive too (a version only
+# it has); fails with the log on stdout as TAP comments
+debsrc() {
+	local pkg=$1 ver=$2 dest=$3 tmp u
+	[ -d "$dest" ] && return 0
+	tmp=$(mktemp -d "$(dirname "$dest")/.get.XXXXXX") || return 1
+	: >"$tmp/log"
+	for u in "debian bookworm bookworm-updates" "debian-security bookworm-security"; do
+		set -- $u
+		rm -rf "$tmp/lists" "$tmp/cache" "$tmp/src"
+		mkdir -p "$tmp/parts" "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/src"
+		printf 'Types: deb-src\nURIs: http://deb.debian.org/%s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$1" "${*:2}" >"$tmp/parts/$1.sources"
+		local apt=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$tmp/parts"
+			-o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache")
+		if apt-get "${apt[@]}" -qq update >>"$tmp/log" 2>&1 &&
+			(cd "$tmp/src" && apt-get "${apt[@]}" -qq source "$pkg=$ver") >>"$tmp/log" 2>&1 &&
+			mv "$tmp/src/$pkg"-*/ "$dest"; then
+			rm -rf "$tmp"
+			return 0
+		fi
+	done
+	sed 's/^/# /' "$tmp/log"
+	rm -rf "$tmp"
+	return 1
+}
