@@ -10,8 +10,11 @@ retired_pages() { ovup list -k | sed -n "s/^    0x\([0-9a-f]*\)[0-9a-f]\{3\}  4 
 
 run apply -k /tmp/idle.o
 is "$RC" 0 "apply a wrapper of schedule_idle"
-sh -c 'while :; do :; done' & B1=$!
-sh -c 'while :; do :; done' & B2=$!
+# one busy loop pinned to each CPU: neither idle task runs (and leaves the
+# wrapper) until they stop; unpinned, the scheduler may put both on one
+# CPU for a moment, and the other CPU's idle task would run
+taskset 1 sh -c 'while :; do :; done' & B1=$!
+taskset 2 sh -c 'while :; do :; done' & B2=$!
 sleep 1
 run revert -k idle
 is "$RC" 0 "revert -k exits 0 while both idle tasks are switched out in the wrapper"
