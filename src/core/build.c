@@ -23,8 +23,12 @@ static int compile_only(struct ovup_plan *p, size_t *nfuncs)
 	ret = ovup_prepare_files(p);
 	if (ret)
 		return ret;
-	p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
-	ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
+	if (p->o->diff) {
+		ret = ovup_diff_build(p);
+	} else {
+		p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
+		ret = p->t->ops->compile(p->t, p->source, p->objpath, p->o->cflags, p->o->ncflags);
+	}
 	if (!ret)
 		ret = ovup_elf_obj_read(p->objpath, &p->obj);
 	/* what apply would refuse in the object, refused now */

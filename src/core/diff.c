@@ -18,6 +18,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +155,10 @@ struct aunit {
 	struct asym *syms;
 	size_t nsyms;
 	int *owner;   /* per section: the symbol that owns it, or -1 */
+	int *nest;    /* per line: in a section entered for a few lines
+		       * (.pushsection/.popsection, .section/.previous: a
+		       * kernel's __bug_table, __ex_table, .altinstructions
+		       * entries), the section around it; else -1 */
 	int mainfile; /* .file N of the unit's own source */
 };
 
@@ -233,11 +239,40 @@ static const char *sec_tail(const char *s, const char *prefix)
 	return !strncmp(s, prefix, n) ? s + n : NULL;
 }
 
+/* The symbol line i belongs to: its section's owner, or the owner of
+ * the section it is an aside of; -1 for none. */
+static int lown(const struct aunit *u, size_t i)
+{
+	int s = u->sec[i];
+
+	if (s >= 0 && u->owner[s] >= 0)
+		return u->owner[s];
+	return u->nest[i] >= 0 ? u->owner[u->nest[i]] : -1;
+}
+
+/* Sections of a kernel unit that hold what the running kernel already
+ * has and a patch must not bring: its exports, initcalls, module
+ * information and references kept only for the linker. */
+static int meta_sec(const char *name)
+{
+	static const char *const pre[] = {
+		"___ksymtab", "__ksymtab", ".initcall", ".con_initcall",       ".export_symbol",
+		".modinfo",   "__param",   "__modver",  ".discard.addressable"
+	};
+	size_t i;
+
+	name += *name == '"';
+	for (i = 0; i < OVUP_ARRAY_SIZE(pre); i++)
+		if (!strncmp(name, pre[i], strlen(pre[i])))
+			return 1;
+	return 0;
+}
+
 static int parse_asm(char *text, const char *mainbase, struct aunit *u)
 {
-	int cur = -1, prev = -1, stack[16], depth = 0;
+	int cur = -1, prev = -1, stack[16], depth = 0, outer = -1;
 	char *save = NULL, *l;
-	size_t i;
+	size_t i, switched = 0;
 
 	memset(u, 0, sizeof(*u));
 	u->mainfile = -1;
@@ -247,9 +282,12 @@ static int parse_asm(char *text, const char *mainbase, struct aunit *u)
 
 		u->lines = ovup_xrealloc(u->lines, (u->n + 1) * sizeof(*u->lines));
 		u->sec = ovup_xrealloc(u->sec, (u->n + 1) * sizeof(*u->sec));
+		u->nest = ovup_xrealloc(u->nest, (u->n + 1) * sizeof(*u->nest));
 		u->lines[u->n] = l;
+		u->nest[u->n] = -1;
 		if (dn == 8 && !strncmp(d, ".section", 8)) {
-			prev = cur;
+			outer = prev = cur;
+			switched = u->n;
 			cur = sec_id(u, arg, strcspn(arg, ", \t"));
 		} else if (dn == 12 && !strncmp(d, ".pushsection", 12)) {
 			if (depth < 16)
@@ -262,8 +300,13 @@ static int parse_asm(char *text, const char *mainbase, struct aunit *u)
 		} else if (dn == 9 && !strncmp(d, ".previous", 9)) {
 			int t = cur;
 
+			/* the lines since the last .section were an aside */
+			for (i = switched; !depth && outer >= 0 && i < u->n; i++)
+				if (u->nest[i] < 0)
+					u->nest[i] = outer;
 			cur = prev;
 			prev = t;
+			outer = -1;
 		} else if ((dn == 5 && !strncmp(d, ".text", 5)) ||
 			   (dn == 5 && !strncmp(d, ".data", 5)) ||
 			   (dn == 4 && !strncmp(d, ".bss", 4))) {
@@ -291,6 +334,8 @@ static int parse_asm(char *text, const char *mainbase, struct aunit *u)
 			    strncmp(l, ".L", 2))
 				sym_get(u, l, n)->sec = cur;
 		}
+		if (depth && u->nest[u->n] < 0)
+			u->nest[u->n] = stack[0];
 		u->sec[u->n++] = cur;
 	}
 	/* who owns each section: a function its text and its private
@@ -335,7 +380,7 @@ static int parse_asm(char *text, const char *mainbase, struct aunit *u)
 
 		if (dn != 4 || strncmp(d, ".loc", 4) || u->sec[i] < 0)
 			continue;
-		o = u->owner[u->sec[i]];
+		o = lown(u, i);
 		if (o < 0 || !u->syms[o].func || u->syms[o].line)
 			continue;
 		f = atoi(arg);
@@ -357,6 +402,7 @@ static void free_asm(struct aunit *u)
 	free(u->syms);
 	free(u->lines);
 	free(u->sec);
+	free(u->nest);
 	free(u->owner);
 }
 
@@ -388,8 +434,20 @@ static size_t label_no(struct labels *lb, const char *name, size_t len, int *fre
 static void norm_line(struct ovup_buf *b, const char *l, struct labels *lb)
 {
 	const char *p = l;
+	size_t start = b->len;
+	int quoted = 0;
 
+	/* a WARN/BUG's line number in the kernel's bug table: moved code
+	 * is no change (its report names the old line) */
+	if (strstr(l, "bug_entry::line")) {
+		ovup_buf_printf(b, ".word (line)\n");
+		return;
+	}
 	while (*p) {
+		if (*p == '"' && (p == l || p[-1] != '\\'))
+			quoted = !quoted;
+		if (*p == '#' && !quoted)
+			break; /* a comment: inline asm's #APP, line markers */
 		if (p[0] == '.' && p[1] == 'L' && (p == l || !is_symch((unsigned char)p[-1]))) {
 			size_t n = 2, k;
 			int fresh;
@@ -404,7 +462,10 @@ static void norm_line(struct ovup_buf *b, const char *l, struct labels *lb)
 		ovup_buf_add(b, p, 1);
 		p++;
 	}
-	ovup_buf_add(b, "\n", 1);
+	while (b->len > start && (b->s[b->len - 1] == ' ' || b->s[b->len - 1] == '\t'))
+		b->len--;
+	if (b->len > start)
+		ovup_buf_add(b, "\n", 1);
 }
 
 /* Lines that say nothing about the code: debug line info, blank. */
@@ -432,7 +493,7 @@ static void label_body(const struct aunit *u, const char *name, int owner, struc
 
 		if (strncmp(l, name, len) || l[len] != ':')
 			continue;
-		if (u->sec[i] >= 0 && u->owner[u->sec[i]] == owner)
+		if (lown(u, i) == owner)
 			return; /* its own: already in the text */
 		ovup_buf_printf(b, "= %s\n", u->sec[i] >= 0 ? u->secs[u->sec[i]] : "");
 		for (k = i + 1; k < u->n && u->sec[k] == u->sec[i]; k++) {
@@ -456,7 +517,7 @@ static char *normal_form(const struct aunit *u, int owner)
 	size_t i, done;
 
 	for (i = 0; i < u->n; i++) {
-		if (u->sec[i] < 0 || u->owner[u->sec[i]] != owner || skip_line(u->lines[i]))
+		if (u->sec[i] < 0 || lown(u, i) != owner || skip_line(u->lines[i]))
 			continue;
 		if (!strncmp(lead(u->lines[i]), ".section", 8))
 			ovup_buf_printf(&b, ".section %s\n", u->secs[u->sec[i]]);
@@ -615,7 +676,7 @@ static int compare(const struct aunit *o, const struct aunit *u, const char *src
 		char *a, *b;
 		int same;
 
-		if (s->sec < 0 || (!s->func && !s->obj))
+		if (s->sec < 0 || (!s->func && !s->obj) || meta_sec(u->secs[s->sec]))
 			continue;
 		if (!os || os->sec < 0 || os->func != s->func) {
 			size_t bl = base_len(s->name), j;
@@ -841,7 +902,7 @@ static char **code_names(const struct aunit *u, const struct verdict *v, size_t 
 
 	*n = 0;
 	for (i = 0; i < u->n; i++) {
-		int o = u->sec[i] >= 0 ? u->owner[u->sec[i]] : -1;
+		int o = u->sec[i] >= 0 ? lown(u, i) : -1;
 		const char *p = u->lines[i];
 
 		if ((o >= 0 && v->func[o] == SAME) ||
@@ -955,6 +1016,10 @@ static int check_target_copies(const struct ovup_symtab *st, const struct aunit 
  * that the target has no copy of (its build inlined them where it
  * called them): the patch carries its own, static, and in turn what
  * they use. */
+/* Carried too: nothing where the target's symbols do not say which file
+ * a static is from (the kernel's kallsyms; and a kernel build, which
+ * reads none): the static is then looked up by name at apply, and a
+ * target that inlined it refuses the patch there. */
 static void carry(const struct aunit *u, struct verdict *v, const struct ovup_symtab *st,
 		  const char *file)
 {
@@ -969,14 +1034,22 @@ static void carry(const struct aunit *u, struct verdict *v, const struct ovup_sy
 			const struct asym *s = &u->syms[k];
 			char *key = s->name;
 
+			/* a kernel WARN_ONCE's flag (.data.once): the patch's
+			 * own, as if it were never reported (forks nothing
+			 * but that) */
+			int once = s->sec >= 0 && s->obj &&
+				   !strncmp(u->secs[s->sec], ".data.once", 10);
+
 			/* read-only data too (an assert's __PRETTY_FUNCTION__.N,
 			 * whose number the target's build chose): a copy of a
 			 * constant forks no state, unlike a variable's */
 			if (s->sec < 0 ||
-			    (!s->func && !(s->obj && !strncmp(u->secs[s->sec], ".rodata", 7))) ||
+			    (!s->func && !once &&
+			     !(s->obj && !strncmp(u->secs[s->sec], ".rodata", 7))) ||
 			    s->global || v->func[k] != SAME ||
 			    !bsearch(&key, names, n, sizeof(*names), by_str) ||
-			    target_has(st, s->name, file))
+			    (!once &&
+			     (st->statics_shared || !st->nsyms || target_has(st, s->name, file))))
 				continue;
 			v->func[k] = CARRIED;
 			more = 1;
@@ -987,7 +1060,103 @@ static void carry(const struct aunit *u, struct verdict *v, const struct ovup_sy
 	}
 }
 
-static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file)
+/* ---- the kernel's statics ---- */
+
+/* The sizes of a unit's sections, from its assembly assembled. */
+struct secsize {
+	char *name;
+	uint64_t size;
+};
+
+static int unit_sections(const char *sfile, const char *tmp, struct secsize **out, size_t *n)
+{
+	char *obj = ovup_xasprintf("%s/unit.o", tmp), *res = NULL;
+	char *argv[] = { "as", "-o", obj, (char *)sfile, NULL };
+	Elf *e = NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstr;
+	int fd = -1, ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = ovup_run(argv, &res);
+	if (ret)
+		ret = ovup_err(ret < 0 ? ret : -EINVAL, "%s: the unit does not assemble: %s", sfile,
+			       res ? res : "");
+	free(res);
+	if (!ret && (fd = open(obj, O_RDONLY | O_CLOEXEC)) < 0)
+		ret = ovup_err(-errno, "%s: %m", obj);
+	elf_version(EV_CURRENT);
+	if (!ret && (!(e = elf_begin(fd, ELF_C_READ, NULL)) || elf_getshdrstrndx(e, &shstr)))
+		ret = ovup_err(-EINVAL, "%s: %s", obj, elf_errmsg(-1));
+	while (!ret && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
+		    !(name = elf_strptr(e, shstr, sh.sh_name)))
+			continue;
+		*out = ovup_xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[*n].name = ovup_xstrdup(name);
+		(*out)[(*n)++].size = sh.sh_size;
+	}
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	free(obj);
+	return ret;
+}
+
+/* The kind of a symbol's section, the part that stays in a build
+ * without -ffunction-sections: ".text.unlikely.f" -> ".text.unlikely". */
+static size_t sec_kind(const char *sec, const char *sym)
+{
+	size_t n = strlen(sec), m = strlen(sym);
+
+	if (n > m + 1 && !strcmp(sec + n - m, sym) && sec[n - m - 1] == '.')
+		return n - m - 1;
+	return n;
+}
+
+/* "near NAME ANCHOR BYTES" for a static of a kernel unit: kallsyms names
+ * no files, and names like 'show' are in many; the unit's own lies
+ * within its text (or data) of that kind, around a global of it.  No
+ * entry (the name alone) where the unit has no such global. */
+static void near_entry(struct ovup_buf *b, const struct aunit *u, const struct asym *s,
+		       const struct secsize *ss, size_t nss)
+{
+	const char *sec = u->secs[s->sec];
+	size_t kn = sec_kind(sec, s->name), k, i;
+	const struct asym *anchor = NULL;
+	uint64_t total = 0;
+
+	for (k = 0; k < u->nsyms && !anchor; k++) {
+		const struct asym *a = &u->syms[k];
+		const char *as;
+
+		if (!a->global || a->sec < 0 || a->func != s->func || meta_sec(u->secs[a->sec]))
+			continue;
+		as = u->secs[a->sec];
+		if (sec_kind(as, a->name) == kn && !strncmp(as, sec, kn))
+			anchor = a;
+	}
+	if (!anchor)
+		return;
+	for (i = 0; i < nss; i++) {
+		const char *t = ss[i].name;
+
+		/* ".text", or ".text.F" for a function F of the unit */
+		if (!strncmp(t, sec, kn) && (!t[kn] || (t[kn] == '.' && sym_find(u, t + kn + 1))))
+			total += ss[i].size;
+	}
+	/* slack: the target's compiler may lay it out a little larger */
+	ovup_buf_printf(b, "\t.string\t\"near %s %s %llu\"\n", s->name, anchor->name,
+			(unsigned long long)(2 * total + 4096));
+}
+
+static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file,
+		       const struct secsize *ss, size_t nss, int kernel)
 {
 	unsigned char *keep = ovup_xcalloc(u->n ? u->n : 1, 1);
 	char **gone_names = ovup_xcalloc(u->nsyms ? u->nsyms : 1, sizeof(*gone_names));
@@ -1001,13 +1170,20 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 	for (i = 0; i < u->n; i++) {
 		const char *name, *d = lead(u->lines[i]);
 		size_t len;
-		int o = u->sec[i] >= 0 ? u->owner[u->sec[i]] : -1;
+		int o = u->sec[i] >= 0 ? lown(u, i) : -1;
 
 		keep[i] = 1;
-		if (!strncmp(d, ".file", 5) && (d[5] == ' ' || d[5] == '\t'))
+		if (!strncmp(d, ".file", 5) && (d[5] == ' ' || d[5] == '\t')) {
+			/* the unit's name: the kernel's wrapper has its own
+			 * (objtool takes two for a linked object) */
+			keep[i] = !kernel || isdigit((unsigned char)*lead(d + 5));
 			continue; /* file numbers, wherever first used */
+		}
 		if (o >= 0 && v->func[o] == SAME)
 			keep[i] = 0; /* the target's own */
+		else if (u->sec[i] >= 0 && meta_sec(u->secs[u->sec[i]]) &&
+			 (o < 0 || !u->syms[o].func))
+			keep[i] = 0; /* the kernel's exports, initcalls, ... */
 		else if (sym_directive(u->lines[i], &name, &len)) {
 			for (k = 0; k < u->nsyms; k++)
 				if (strlen(u->syms[k].name) == len &&
@@ -1048,7 +1224,10 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 
 		if (s->global || !(replaced || (gone(u, v, k) && referenced(u, keep, s->name))))
 			continue;
-		ovup_buf_printf(&b, "\t.string\t\"file %s %s\"\n", s->name, file);
+		if (kernel)
+			near_entry(&b, u, s, ss, nss);
+		else
+			ovup_buf_printf(&b, "\t.string\t\"file %s %s\"\n", s->name, file);
 	}
 	for (k = 0; k < u->nsyms; k++)
 		if (u->syms[k].sec >= 0 && !u->syms[k].global &&
@@ -1540,8 +1719,9 @@ int ovup_diff_build(struct ovup_plan *p)
 	char *text = NULL, *told = NULL, *tnew = NULL, *src = NULL, *orig = NULL, *fresh = NULL;
 	char *sold = NULL, *snew = NULL, *pasm = NULL, *out = NULL, *asmtext = NULL, *srcdir;
 	char *root = NULL, *newroot = NULL;
-	size_t nfiles = 0, i = 0;
-	int ret;
+	struct secsize *ss = NULL;
+	size_t nfiles = 0, i = 0, nss = 0;
+	int ret, kernel;
 
 	text = ovup_read_file(diff, NULL);
 	if (!text)
@@ -1609,7 +1789,13 @@ int ovup_diff_build(struct ovup_plan *p)
 	note_list("unchanged, but the target has no copy of its own (inlined where called), "
 		  "so the patch carries one",
 		  &un, &v, CARRIED, OVUP_DIFF_CARRIED, p->diff);
-	asmtext = patch_asm(&un, &v, ovup_basename(files[i].path));
+	kernel = !strcmp(p->t->ops->kind, "kernel");
+	if (kernel) {
+		ret = unit_sections(snew, p->tmp, &ss, &nss);
+		if (ret)
+			goto out;
+	}
+	asmtext = patch_asm(&un, &v, ovup_basename(files[i].path), ss, nss, kernel);
 	if (!asmtext) {
 		ret = ovup_err(-ENOTSUP, "%s: %s", diff,
 			       ovup_err_msg() ? ovup_err_msg() : "cannot build the patch");
@@ -1618,7 +1804,11 @@ int ovup_diff_build(struct ovup_plan *p)
 	pasm = ovup_xasprintf("%s/patch.s", p->tmp);
 	out = ovup_xasprintf("%s/patch.o", p->tmp);
 	ret = ovup_write_file_atomic(pasm, asmtext, strlen(asmtext));
-	if (!ret) {
+	if (!ret && kernel) {
+		/* kbuild and objtool, as for any kernel patch (its ORC,
+		 * return sites and checks) */
+		ret = p->t->ops->compile(p->t, pasm, out, NULL, 0);
+	} else if (!ret) {
 		const char *cc = getenv("CC");
 		char *res = NULL;
 		char *argv[] = { (char *)(cc && *cc ? cc : "cc"), "-c", "-o", out, pasm, NULL };
@@ -1652,6 +1842,9 @@ out:
 	free(pasm);
 	free(out);
 	free(asmtext);
+	for (i = 0; i < nss; i++)
+		free(ss[i].name);
+	free(ss);
 	return ret;
 }
 

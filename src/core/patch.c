@@ -38,8 +38,8 @@ static int has_nul(const char *path)
 	return ret;
 }
 
-/* .ovup.meta holds NUL-separated "object|file|sympos NAME VALUE" entries
- * written by the macros of include/ovup.h; fn sees each one split.  source
+/* .ovup.meta holds NUL-separated "object|file|sympos|near NAME VALUE"
+ * entries written by the macros of include/ovup.h (near: by diff.c); fn sees each one split.  source
  * names the patch in the messages. */
 int ovup_meta_each(const struct ovup_obj *obj, const char *source,
 		   int (*fn)(void *arg, const char *kind, const char *name, const char *value),
@@ -58,7 +58,8 @@ int ovup_meta_each(const struct ovup_obj *obj, const char *source,
 			continue;
 		if (sscanf(e, "%15s %255s %1023[^\n]", kind, name, value) != 3)
 			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry '%s'", source, e);
-		if (strcmp(kind, "object") && strcmp(kind, "file") && strcmp(kind, "sympos"))
+		if (strcmp(kind, "object") && strcmp(kind, "file") && strcmp(kind, "sympos") &&
+		    strcmp(kind, "near"))
 			return ovup_err(-EINVAL, "%s: unknown .ovup.meta entry '%s'", source, e);
 		if (!strcmp(kind, "sympos") && !strtoul(value, NULL, 10))
 			return ovup_err(-EINVAL, "%s: OVUP_SYMPOS(%s, %s): positions start at 1",
@@ -79,7 +80,17 @@ static int take_selector(void *arg, const char *kind, const char *name, const ch
 		sel->object = ovup_symtab_intern(&p->st, value);
 	else if (!strcmp(kind, "file"))
 		sel->file = ovup_symtab_intern(&p->st, value);
-	else
+	else if (!strcmp(kind, "near")) {
+		/* "ANCHOR BYTES" (diff.c) */
+		char anchor[256];
+		unsigned long long dist;
+
+		if (sscanf(value, "%255s %llu", anchor, &dist) != 2)
+			return ovup_err(-EINVAL, "%s: malformed .ovup.meta entry 'near %s %s'",
+					p->source, name, value);
+		sel->near = ovup_symtab_intern(&p->st, anchor);
+		sel->dist = dist;
+	} else
 		sel->pos = (unsigned)strtoul(value, NULL, 10);
 	return 0;
 }

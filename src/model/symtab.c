@@ -316,6 +316,30 @@ static int is_code(const struct ovup_sym *s)
 	return s->type == OVUP_SYM_FUNC || s->type == OVUP_SYM_IFUNC;
 }
 
+/* The global symbol a near selector names, if exactly one object has
+ * it (in the selector's object, if it names one). */
+static const struct ovup_sym *near_anchor(const struct ovup_symtab *st,
+					  const struct ovup_selector *sel)
+{
+	const struct ovup_sym *found = NULL;
+	size_t first, n, i;
+
+	ovup_symtab_lookup(st, sel->near, &first, &n);
+	for (i = first; i < first + n; i++) {
+		const struct ovup_sym *s = &st->syms[i];
+		const struct ovup_object *o = &st->objs[s->obj];
+
+		if (s->bind == OVUP_BIND_LOCAL ||
+		    (sel->object && !suffix_match(o->path, sel->object) &&
+		     strcmp(o->name, sel->object)))
+			continue;
+		if (found && found->addr != s->addr)
+			return NULL;
+		found = s;
+	}
+	return found;
+}
+
 /* Distinct addresses among the matches: aliases (one function, two names
  * or two symbol tables) are not an ambiguity. */
 static size_t collect(const struct ovup_symtab *st, const struct ovup_selector *sel,
@@ -324,12 +348,31 @@ static size_t collect(const struct ovup_symtab *st, const struct ovup_selector *
 {
 	size_t first, n, i, k, cnt = 0;
 
+	const struct ovup_sym *anchor = sel->near ? near_anchor(st, sel) : NULL;
+
+	if (sel->near && !anchor)
+		return 0;
 	ovup_symtab_lookup(st, sel->name, &first, &n);
 	for (i = first; i < first + n; i++) {
 		const struct ovup_sym *s = &st->syms[i];
 
 		if (!ovup_selector_match(st, s, sel) || (ok && !ok(st, s, arg)))
 			continue;
+		if (anchor) {
+			uint64_t d = s->addr > anchor->addr ? s->addr - anchor->addr
+							    : anchor->addr - s->addr;
+
+			if (s->obj != anchor->obj || d > sel->dist)
+				continue;
+			/* the nearest only: the unit's own, where others have
+			 * the name too */
+			if (cnt && (out[0]->addr > anchor->addr ? out[0]->addr - anchor->addr
+								: anchor->addr - out[0]->addr) <= d)
+				continue;
+			out[0] = s;
+			cnt = 1;
+			continue;
+		}
 		/* TLS offsets are per object: equal ones elsewhere are no alias */
 		for (k = 0; k < cnt && k < max; k++)
 			if (out[k]->addr == s->addr &&
@@ -558,6 +601,15 @@ int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_sel
 		struct ovup_selector any = { .name = sel->name };
 		size_t m = collect(st, &any, NULL, 0, c, OVUP_ARRAY_SIZE(c));
 
+		if (sel->near)
+			return ovup_err(-ENOENT,
+					"function '%s': the target has none within %llu bytes of "
+					"'%s' (the global of its unit it was built with)%s%s; its "
+					"build may have inlined it, or the unit is another version",
+					sel->name, (unsigned long long)sel->dist, sel->near,
+					m ? "; it has: " : "",
+					m ? (describe_list(st, c, m, list, sizeof(list)), list)
+					  : "");
 		if (m && (sel->object || sel->file || sel->pos)) {
 			describe_list(st, c, m, list, sizeof(list));
 			return ovup_err(
@@ -573,7 +625,7 @@ int ovup_symtab_resolve_func(const struct ovup_symtab *st, const struct ovup_sel
 			"it static if it is a new helper)%s",
 			sel->name, list, hint);
 	}
-	if (n > 1 && (sel->object || sel->file || sel->pos))
+	if (n > 1 && (sel->object || sel->file || sel->pos || sel->near))
 		return ambiguous_func(st, sel->name, c, n, 0);
 	if (n > 1) {
 		ret = choose_func(st, sel, c, n, &c[0]);
@@ -652,12 +704,19 @@ int ovup_symtab_resolve_ref(const struct ovup_symtab *st, const struct ovup_sele
 	char list[2048], hint[1024], where[1024];
 	size_t n;
 
-	if (sel->object || sel->file || sel->pos) {
+	if (sel->object || sel->file || sel->pos || sel->near) {
 		n = collect(st, sel, NULL, 0, c, OVUP_ARRAY_SIZE(c));
 		if (n == 1)
 			goto found;
 		if (n > 1)
 			goto ambiguous;
+		if (sel->near)
+			return ovup_err(-ENOENT,
+					"symbol '%s' used by the patch: the target has none within "
+					"%llu bytes of '%s' (the global of its unit it was built "
+					"with); its build may have inlined it, or the unit is "
+					"another version",
+					sel->name, (unsigned long long)sel->dist, sel->near);
 		suggestions(st, sel->name, 0, list, sizeof(list));
 		return ovup_err(-ENOENT,
 				"symbol '%s' used by the patch: no match for its selector%s",

@@ -79,6 +79,11 @@ struct ovup_selector {
 	const char *object; /* basename or path suffix; NULL = any */
 	const char *file;   /* source file (basename or suffix); NULL = any */
 	unsigned pos;       /* 1-based; 0 = any */
+	/* the one nearest to the global symbol near, in its object, no
+	 * farther than dist bytes (a static of the unit that defines near,
+	 * where the target has no file names: the kernel); NULL = any */
+	const char *near;
+	uint64_t dist;
 };
 
 size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *o);

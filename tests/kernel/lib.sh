@@ -101,3 +101,27 @@ kt_scenarios() {
 	kt_import <"$work/guest"
 	ok $rc "the guest ran $(("${#first[@]}" + "${#last[@]}")) scenario(s) and exited 0 (status $rc)"
 }
+
+# kt_ksrc PATH...: the files PATH (relative to the tree's top, e.g.
+# fs/eventfd.c) of Debian's kernel source tarball, unpacked once into
+# $KT_ROOT/build/ksrc/linux-source-X.Y (the tree's path is printed).
+kt_ksrc() {
+	local tar tree tmp p missing=
+	tar=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$tar" ] || {
+		echo "kt_ksrc: no /usr/src/linux-source-*.tar.xz (tools/deps kernel installs it)" >&2
+		return 1
+	}
+	tree=$KT_ROOT/build/ksrc/$(basename "$tar" .tar.xz)
+	for p; do [ -f "$tree/$p" ] || missing="$missing $p"; done
+	if [ -n "$missing" ]; then
+		mkdir -p "$KT_ROOT/build/ksrc" &&
+			tmp=$(mktemp -d "$KT_ROOT/build/ksrc/.unpack.XXXXXX") || return 1
+		# shellcheck disable=SC2086 # the paths, one word each
+		tar -xJf "$tar" -C "$tmp" --wildcards $(for p in $missing; do echo "*/$p"; done) ||
+			{ rm -rf "$tmp"; return 1; }
+		mkdir -p "$tree"
+		cp -r "$tmp/$(basename "$tree")/." "$tree/" && rm -rf "$tmp" || return 1
+	fi
+	echo "$tree"
+}

@@ -143,20 +143,181 @@ static char *jump_label_flag(struct kern_target *k)
 	return flag;
 }
 
+/* What a compile for a diff (diff.c) passes: "-S" (assembly wanted),
+ * "-fmacro-prefix-map=ROOT/=" (the tree src lies in, so that __FILE__ is
+ * its path in the tree, as kbuild's own build has it) and "-iquote DIR"
+ * (the unit's directory in the tree, whose Makefile names its module). */
+struct unit_opts {
+	int want_asm;
+	const char *rel;     /* src's path in its tree ("fs/fcntl.c"), or NULL */
+	const char *unitdir; /* its directory in the original tree, or NULL */
+};
+
+static void read_unit_opts(const char *src, char *const extra[], size_t nextra, struct unit_opts *u)
+{
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	for (i = 0; i < nextra; i++) {
+		const char *f = extra[i];
+		size_t n;
+
+		if (!strcmp(f, "-S"))
+			u->want_asm = 1;
+		else if (!strcmp(f, "-iquote") && i + 1 < nextra)
+			u->unitdir = extra[i + 1];
+		else if (!strncmp(f, "-fmacro-prefix-map=", 19) && (n = strlen(f)) > 21 &&
+			 !strcmp(f + n - 2, "/=") && !strncmp(src, f + 19, n - 20))
+			u->rel = src + (n - 20);
+	}
+}
+
+/* Joins a Makefile's continued lines. */
+static void join_lines(char *t)
+{
+	char *r = t, *w = t;
+
+	while (*r) {
+		if (r[0] == '\\' && r[1] == '\n') {
+			*w++ = ' ';
+			r += 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = 0;
+}
+
+/* In Makefile text, the variable a line assigns whose value names word
+ * ("obj-$(CONFIG_X)" or "unix-y" for "af_unix.o"), into var. */
+static int assigns(const char *mk, const char *word, char *var, size_t len)
+{
+	const char *l, *eol, *op, *p;
+	size_t wn = strlen(word);
+
+	for (l = mk; *l; l = *eol ? eol + 1 : eol) {
+		eol = strchr(l, '\n');
+		if (!eol)
+			eol = l + strlen(l);
+		op = memchr(l, '=', (size_t)(eol - l));
+		if (!op || *l == '#' || *l == '\t')
+			continue;
+		for (p = op; p < eol && (p = strstr(p, word)) && p < eol; p += wn)
+			if ((p[-1] == ' ' || p[-1] == '\t' || p[-1] == '=') &&
+			    (p + wn == eol || p[wn] == ' ' || p[wn] == '\t')) {
+				const char *e = op;
+
+				while (e > l && strchr(":+? \t", e[-1]))
+					e--;
+				snprintf(var, len, "%.*s", (int)(e - l), l);
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* Is CONFIG_X (from "obj-$(CONFIG_X)") =y in the headers' auto.conf? */
+static int config_y(struct kern_target *k, const char *var)
+{
+	char kbuf[512], *path, *text, *want;
+	const char *c = strstr(var, "$(CONFIG_");
+	size_t n;
+	int y = 0;
+
+	if (!strcmp(var, "obj-y"))
+		return 1;
+	if (!c)
+		return 0;
+	n = strcspn(c + 2, ")");
+	path = ovup_xasprintf("%s/include/config/auto.conf", kbuild_dir(k, kbuf, sizeof(kbuf)));
+	text = ovup_read_file(path, NULL);
+	want = ovup_xasprintf("\n%.*s=y\n", (int)n, c + 2);
+	y = text && strstr(text, want);
+	free(want);
+	free(text);
+	free(path);
+	return y;
+}
+
+/* A unit of the kernel's tree compiled as it is in the kernel's own
+ * build, not as a module of its own: KBUILD_MODNAME and KBUILD_BASENAME
+ * from its directory's Makefile (pr_fmt's prefix), and MODULE undefined
+ * when the unit is built in (THIS_MODULE is NULL there).  The header
+ * that says so is written to dir/ovup_unit.h; 0 and nothing written
+ * when the Makefile does not name the unit. */
+static int unit_header(struct kern_target *k, const struct unit_opts *u, const char *dir)
+{
+	char *mkpath, *mk, *obj, *path, var[256], comp[256], base[256];
+	struct ovup_buf h = { 0 };
+	const char *b;
+	int builtin, ret;
+
+	if (!u->rel || !u->unitdir)
+		return 0;
+	b = ovup_basename(u->rel);
+	snprintf(base, sizeof(base), "%.*s", (int)(strlen(b) - 2), b);
+	mkpath = ovup_xasprintf("%s/Makefile", u->unitdir);
+	mk = ovup_read_file(mkpath, NULL);
+	free(mkpath);
+	if (!mk)
+		return 0;
+	join_lines(mk);
+	obj = ovup_xasprintf("%s.o", base);
+	snprintf(comp, sizeof(comp), "%s", base);
+	ret = assigns(mk, obj, var, sizeof(var));
+	if (ret && strncmp(var, "obj-", 4)) {
+		/* part of a composite object: "unix-y += af_unix.o" */
+		snprintf(comp, sizeof(comp), "%.*s", (int)strcspn(var, "-"), var);
+		free(obj);
+		obj = ovup_xasprintf("%s.o", comp);
+		ret = assigns(mk, obj, var, sizeof(var));
+	}
+	free(obj);
+	free(mk);
+	if (!ret)
+		return 0;
+	builtin = config_y(k, var);
+	ovup_buf_printf(&h,
+			"/* ovup: %s as the kernel's build compiles it */\n"
+			"#undef KBUILD_MODNAME\n#define KBUILD_MODNAME \"%s\"\n"
+			"#undef KBUILD_BASENAME\n#define KBUILD_BASENAME \"%s\"\n%s",
+			u->rel, comp, base, builtin ? "#undef MODULE\n" : "");
+	path = ovup_xasprintf("%s/ovup_unit.h", dir);
+	ret = ovup_write_file_atomic(path, h.s, h.len);
+	free(path);
+	ovup_buf_free(&h);
+	return ret ? ret : 1;
+}
+
 /* The module's directory: the patch as ovup_patch.c, and a Kbuild file
  * that builds it with ovup.h's directory, the jump-label header and the
- * extra flags. */
+ * extra flags.  Assembly in (a .s file, diff.c's patch) is included by a
+ * C file of one asm statement, so that kbuild and objtool treat it as
+ * any patch; assembly out (-S) is kbuild's .s target, with the flags of
+ * its .o (kbuild's own drops -g, which says where functions start). */
 static int write_module_dir(struct kern_target *k, const char *dir, const char *src,
 			    char *const extra[], size_t nextra)
 {
 	struct ovup_buf flags = { 0 };
-	char *text, *path, *jl;
-	size_t i, len;
-	int ret;
+	char *text = NULL, *path, *jl;
+	size_t i, len, n = strlen(src);
+	int ret, in_asm = n > 2 && !strcmp(src + n - 2, ".s");
+	struct unit_opts u;
 
-	text = ovup_read_file(src, &len);
-	if (!text)
-		return ovup_err(-errno, "%s: %m", src);
+	read_unit_opts(src, extra, nextra, &u);
+	if (in_asm) {
+		if (strpbrk(src, "\"\\\n"))
+			return ovup_err(-EINVAL, "%s: a path ovup cannot quote for the assembler",
+					src);
+		text = ovup_xasprintf("/* ovup: the patch's assembly, built as a module's C "
+				      "file is */\nasm(\".include \\\"%s\\\"\");\n",
+				      src);
+		len = strlen(text);
+	} else {
+		text = ovup_read_file(src, &len);
+		if (!text)
+			return ovup_err(-errno, "%s: %m", src);
+	}
 	path = ovup_xasprintf("%s/ovup_patch.c", dir);
 	ret = ovup_write_file_atomic(path, text, len);
 	free(path);
@@ -168,12 +329,27 @@ static int write_module_dir(struct kern_target *k, const char *dir, const char *
 	if (jl)
 		ovup_buf_printf(&flags, " %s", jl);
 	free(jl);
-	/* __FILE__ (WARN/BUG reports) is the user's file, not ours */
+	ret = unit_header(k, &u, dir);
+	if (ret < 0) {
+		ovup_buf_free(&flags);
+		return ret;
+	}
+	if (ret)
+		ovup_buf_printf(&flags, " -include %s/ovup_unit.h", dir);
+	/* __FILE__ (WARN/BUG reports) is the user's file, not ours; for a
+	 * unit of the tree, its path there ("fs/fcntl.c"), as kbuild's */
 	if (!strpbrk(src, " \t\n\"'$\\#"))
-		ovup_buf_printf(&flags, " -fmacro-prefix-map=%s/ovup_patch.c=%s", dir, src);
+		ovup_buf_printf(&flags, " -fmacro-prefix-map=%s/ovup_patch.c=%s", dir,
+				u.rel ? u.rel : src);
 	for (i = 0; i < nextra; i++)
-		ovup_buf_printf(&flags, " %s", extra[i]);
+		if (strcmp(extra[i], "-S"))
+			ovup_buf_printf(&flags, " %s", extra[i]);
 	ovup_buf_printf(&flags, "\n");
+	/* the included assembly has its own debug information */
+	if (in_asm)
+		ovup_buf_printf(&flags, "CFLAGS_ovup_patch.o := -g0\n");
+	if (u.want_asm)
+		ovup_buf_printf(&flags, "override cmd_cc_s_c = $(CC) $(c_flags) -S -o $@ $<\n");
 	path = ovup_xasprintf("%s/Kbuild", dir);
 	ret = ovup_write_file_atomic(path, flags.s, flags.len);
 	free(path);
@@ -183,11 +359,11 @@ static int write_module_dir(struct kern_target *k, const char *dir, const char *
 
 /* make in the headers' tree, for the one object; its messages go to
  * stderr either way (the compiler's warnings too). */
-static int run_kbuild(struct kern_target *k, const char *dir, const char *src)
+static int run_kbuild(struct kern_target *k, const char *dir, const char *src, const char *what)
 {
 	char kbuf[512], *mdir = ovup_xasprintf("M=%s", dir), *output = NULL, *missing;
-	char *argv[] = { "make", "-s",           "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
-			 mdir,   "ovup_patch.o", NULL };
+	char *argv[] = { "make", "-s",         "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
+			 mdir,   (char *)what, NULL };
 	int ret = ovup_run(argv, &output);
 
 	free(mdir);
@@ -210,9 +386,9 @@ static int run_kbuild(struct kern_target *k, const char *dir, const char *src)
 	return ret;
 }
 
-static int copy_object(const char *dir, const char *out)
+static int copy_object(const char *dir, const char *what, const char *out)
 {
-	char *obj = ovup_xasprintf("%s/ovup_patch.o", dir), *text;
+	char *obj = ovup_xasprintf("%s/%s", dir, what), *text;
 	size_t len;
 	int ret;
 
@@ -229,7 +405,9 @@ int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, c
 		      size_t nextra)
 {
 	struct kern_target *k = ovup_to_kern(t);
+	const char *what = "ovup_patch.o";
 	char *dir;
+	size_t i;
 	int ret;
 
 	ret = k->kver[0] ? 0 : ovup_kern_find_kver(k);
@@ -238,11 +416,13 @@ int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, c
 	dir = ovup_tmpdir();
 	if (!dir)
 		return ovup_err(-errno, "cannot create a temporary directory: %m");
+	for (i = 0; i < nextra; i++)
+		what = strcmp(extra[i], "-S") ? what : "ovup_patch.s";
 	ret = write_module_dir(k, dir, src, extra, nextra);
 	if (!ret)
-		ret = run_kbuild(k, dir, src);
+		ret = run_kbuild(k, dir, src, what);
 	if (!ret)
-		ret = copy_object(dir, out);
+		ret = copy_object(dir, what, out);
 	ovup_tmpdir_remove(dir);
 	free(dir);
 	return ret;
