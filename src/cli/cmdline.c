@@ -21,10 +21,12 @@
 #define APPLY_OPTS                                                                            \
 	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS | \
 		OPT_DIFF
-#define BUILD_OPTS OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME | OPT_DIFF
+#define BUILD_OPTS                                                                        \
+	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME | OPT_DIFF | \
+		OPT_OBJECT | OPT_DRY_RUN
 #define DIFF_HELP                                                                   \
 	"      --diff FILE   build the patch from a unified diff of one .c file:\n" \
-	"                    the functions whose code it changes (processes)\n"     \
+	"                    the functions whose code it changes\n"                 \
 	"      --source DIR  the source tree the diff is for (default: .)\n"
 
 /* The open modes: a verb that changes the target takes its lock; the
@@ -58,8 +60,10 @@ const struct ovup_verb ovup_verbs[] = {
 	  .run = ovup_run_build,
 	  .summary = "compile a patch for the target into an object 'apply' accepts",
 	  .help = TARGET_HELP
+	  "      --object FILE the target: a program or library on disk (resolved at apply)\n"
 	  "  -o, --output FILE the object to write (required)\n"
 	  "      --name NAME   name of the patch (default: the file name without extension)\n" DIFF_HELP
+	  "  -n, --dry-run     with --diff: say what it changes, write nothing (no target needed)\n"
 	  "      --json        machine-readable output\n"
 	  "  -- FLAGS...       extra compiler flags\n"
 	  "\nThe object records the build-ids it was resolved against; apply refuses it for "
@@ -184,7 +188,7 @@ static int fail(struct ovup_cmdline *c, const char *fmt, const char *a, const ch
 }
 
 /* Options without a short form get codes above any character. */
-enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES, LONG_FORCE, LONG_DIFF, LONG_SOURCE };
+enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES, LONG_FORCE, LONG_DIFF, LONG_SOURCE, LONG_OBJECT };
 
 /* "-" first: arguments come back in order as code 1 (no permuting);
  * ":" next: a missing value is ':', not '?' */
@@ -199,6 +203,7 @@ static const struct option long_opts[] = {
 	{ "force", no_argument, NULL, LONG_FORCE },
 	{ "diff", required_argument, NULL, LONG_DIFF },
 	{ "source", required_argument, NULL, LONG_SOURCE },
+	{ "object", required_argument, NULL, LONG_OBJECT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -230,6 +235,8 @@ static unsigned opt_bit(int code)
 		return OPT_DIFF;
 	case 'o':
 		return OPT_OUTPUT;
+	case LONG_OBJECT:
+		return OPT_OBJECT;
 	default:
 		return 0;
 	}
@@ -278,16 +285,25 @@ static int take_target(struct parse *ps, int code, const char *opt)
 	struct ovup_cmdline *c = ps->c;
 	char already[96];
 
-	if (!ps->pid_s && !c->kernel) {
+	if (!ps->pid_s && !c->kernel && !c->object) {
 		if (code == 'p')
 			ps->pid_s = optarg;
+		if (code == LONG_OBJECT)
+			c->object = optarg;
 		c->kernel = code == 'k';
 		return 0;
 	}
 	if (ps->pid_s)
 		snprintf(already, sizeof(already), "pid %.64s (-p)", ps->pid_s);
+	else if (c->object)
+		snprintf(already, sizeof(already), "the file %.64s (--object)", c->object);
 	else
 		snprintf(already, sizeof(already), "the kernel (-k)");
+	if (c->verb->opts & OPT_OBJECT)
+		return fail(ps->c,
+			    "option '%s': the target is already %s; give one target, -p PID, "
+			    "-k or --object FILE",
+			    opt, already);
 	return fail(ps->c,
 		    "option '%s': the target is already %s; give one target, -p PID "
 		    "or -k",
@@ -302,6 +318,7 @@ static int take_opt(struct parse *ps, int code, const char *opt)
 	switch (code) {
 	case 'p':
 	case 'k':
+	case LONG_OBJECT:
 		return take_target(ps, code, opt);
 	case LONG_JSON:
 		c->json = 1;
@@ -445,10 +462,14 @@ static int check(struct parse *ps)
 				    ps->retries_s, "");
 		c->retries = (unsigned)n;
 	}
-	if (v->needs_target && !c->pid && !c->kernel)
+	/* build --diff --dry-run: what the diff changes, for no target */
+	if (v->needs_target && !c->pid && !c->kernel && !c->object &&
+	    !((v->opts & OPT_OBJECT) && c->dry_run && c->diff))
 		return fail(c, "'ovup %s' needs a target: -p PID (a process) or -k (the kernel)%s",
-			    v->name, "");
-	if ((v->opts & OPT_OUTPUT) && !c->output)
+			    v->name,
+			    (v->opts & OPT_OBJECT) ? ", or --object FILE (a program or library)"
+						   : "");
+	if ((v->opts & OPT_OUTPUT) && !c->output && !c->dry_run)
 		return fail(c, "'ovup %s' needs -o FILE for the object it writes%s", v->name, "");
 	return 0;
 }

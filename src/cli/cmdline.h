@@ -21,7 +21,8 @@ enum ovup_opt {
 	OPT_CFLAGS = 1 << 7,
 	OPT_ARG_VERB = 1 << 8, /* not an option: the argument names a verb */
 	OPT_FORCE = 1 << 9,
-	OPT_DIFF = 1 << 10, /* --diff and --source */
+	OPT_DIFF = 1 << 10,   /* --diff and --source */
+	OPT_OBJECT = 1 << 11, /* --object: a file as build's target */
 };
 
 struct ovup_cmdline;
@@ -55,6 +56,7 @@ struct ovup_cmdline {
 	int dry_run;
 	int force;
 	const char *diff, *source_dir;
+	const char *object; /* build --object PATH */
 	int help;
 	int version;
 	unsigned retries;

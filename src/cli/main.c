@@ -43,6 +43,8 @@ static int open_target(const struct ovup_cmdline *c, struct ovup_target **t)
 
 	if (c->kernel)
 		return ovup_target_kernel_open(mode, t);
+	if (c->object || !c->pid)
+		return ovup_target_file_open(c->object, t);
 	return ovup_target_process_open(c->pid, mode, t);
 }
 

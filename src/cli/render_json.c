@@ -150,6 +150,7 @@ void ovup_render_json_build(const struct ovup_build_result *r)
 	ovup_json_str(&j, "patch", r->patch);
 	ovup_json_str(&j, "output", r->output);
 	ovup_json_u64(&j, "functions", r->nfuncs);
+	ovup_json_bool(&j, "dry_run", r->dry_run);
 	diff_found(&j, r->diff);
 	ovup_json_end(&j);
 }

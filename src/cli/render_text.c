@@ -124,8 +124,12 @@ void ovup_render_text_apply(const struct ovup_apply_result *r)
 
 void ovup_render_text_build(const struct ovup_build_result *r)
 {
-	printf("built '%s' for %s: %s (%zu function%s)\n", r->patch, r->target, r->output,
-	       r->nfuncs, r->nfuncs == 1 ? "" : "s");
+	if (r->dry_run)
+		printf("would build '%s' for %s (%zu function%s); nothing written (--dry-run)\n",
+		       r->patch, r->target, r->nfuncs, r->nfuncs == 1 ? "" : "s");
+	else
+		printf("built '%s' for %s: %s (%zu function%s)\n", r->patch, r->target, r->output,
+		       r->nfuncs, r->nfuncs == 1 ? "" : "s");
 }
 
 /* Names and paths come from the target and from files: a control byte

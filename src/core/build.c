@@ -21,6 +21,8 @@ static int compile_only(struct ovup_plan *p, size_t *nfuncs)
 	int ret;
 
 	ret = ovup_prepare_files(p);
+	if (!ret && p->t->ops->build_reads_labels)
+		ret = p->t->ops->labels(p->t, &p->st);
 	if (ret)
 		return ret;
 	if (p->o->diff) {
@@ -132,12 +134,13 @@ int ovup_build(struct ovup_target *t, const struct ovup_apply_opts *o, const cha
 		ret = ovup_prepare(&p, ns);
 		nfuncs = p.nfuncs;
 	}
-	if (!ret)
+	if (!ret && !o->dry_run)
 		ret = write_object(&p, out);
 	if (!ret) {
 		snprintf(res->target, sizeof(res->target), "%s", t->desc);
 		res->patch = ovup_xstrdup(p.name);
-		res->output = ovup_xstrdup(out);
+		res->output = out ? ovup_xstrdup(out) : NULL;
+		res->dry_run = o->dry_run;
 		res->nfuncs = nfuncs;
 		res->diff = p.diff;
 		p.diff = NULL;

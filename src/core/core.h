@@ -201,8 +201,9 @@ struct ovup_build_result {
 	char target[64];
 	struct ovup_diff_found *diff; /* --diff: what it found, or NULL */
 	char *patch;
-	char *output;
+	char *output; /* NULL for a dry run */
 	size_t nfuncs;
+	int dry_run; /* --dry-run: nothing written */
 };
 
 /* 'ovup info PATCH.o': what an object from 'ovup build' holds */

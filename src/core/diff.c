@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- the diff ---- */
@@ -1570,6 +1571,44 @@ static int to_asm(struct ovup_plan *p, const char *src, const char *root, const 
 	return ret;
 }
 
+/* The unit as DIR has it and as the diff leaves it, compiled side by
+ * side: the old one in a child, whose message comes on stderr. */
+static int both_to_asm(struct ovup_plan *p, const char *orig, const char *root, const char *sold,
+		       const char *fresh, const char *newroot, const char *snew, const char *srcdir)
+{
+	const struct ovup_diff_found *d = p->diff;
+	int ret, status;
+	pid_t pid;
+
+	ret = p->t->ops->compile_prepare ? p->t->ops->compile_prepare(p->t) : 0;
+	if (ret)
+		return ret;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		ret = to_asm(p, orig, root, srcdir, sold, d->flags, d->nflags);
+		if (ret)
+			fprintf(stderr, "ovup: %s\n", ovup_err_msg() ? ovup_err_msg() : "");
+		fflush(NULL);
+		_exit(ret ? 1 : 0);
+	}
+	if (pid < 0)
+		ret = to_asm(p, orig, root, srcdir, sold, d->flags, d->nflags);
+	if (!ret)
+		ret = to_asm(p, fresh, newroot, srcdir, snew, d->flags, d->nflags);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			status = 1;
+			break;
+		}
+	if (!ret && pid > 0 && !(WIFEXITED(status) && !WEXITSTATUS(status)))
+		ret = ovup_err(-EINVAL,
+			       "%s: does not compile as the source tree has it (message above); "
+			       "give the tree the running program was built from (--source)",
+			       d->file);
+	return ret;
+}
+
 static int read_asm(const char *path, const char *base, char **text, struct aunit *u)
 {
 	*text = ovup_read_file(path, NULL);
@@ -1755,9 +1794,7 @@ int ovup_diff_build(struct ovup_plan *p)
 	sold = ovup_xasprintf("%s/old.s", p->tmp);
 	snew = ovup_xasprintf("%s/new.s", p->tmp);
 	newroot = ovup_xasprintf("%s/new", p->tmp);
-	ret = to_asm(p, orig, root, srcdir, sold, p->diff->flags, p->diff->nflags);
-	if (!ret)
-		ret = to_asm(p, fresh, newroot, srcdir, snew, p->diff->flags, p->diff->nflags);
+	ret = both_to_asm(p, orig, root, sold, fresh, newroot, snew, srcdir);
 	free(srcdir);
 	if (ret)
 		goto out;

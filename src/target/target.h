@@ -25,6 +25,9 @@ struct ovup_target_ops {
 	/* build a relocatable object from a C file, with the target's flags */
 	int (*compile)(struct ovup_target *t, const char *src, const char *out, char *const extra[],
 		       size_t nextra);
+	/* what every compile needs, done once before compiles run side by
+	 * side (the kernel's kbuild commands); may be NULL */
+	int (*compile_prepare)(struct ovup_target *t);
 	/* the patch site at a function entry: *keep bytes stay before the
 	 * branch (endbr64, the kernel's ftrace NOP5); -EINVAL if unsuitable */
 	int (*site)(struct ovup_target *t, const uint8_t *entry, size_t n, uint32_t *keep);
@@ -121,6 +124,8 @@ struct ovup_target_ops {
 	int keeps_records;
 	/* `build` compiles for a build machine without resolving (kernel) */
 	int build_compiles_only;
+	/* ... with the target's symbols all the same (a file on disk) */
+	int build_reads_labels;
 	/* an object given to apply must carry .ovup.build: without it
 	 * nothing says which kernel its code was compiled for */
 	int needs_build_info;
@@ -152,5 +157,7 @@ enum ovup_open_mode {
 int ovup_target_kernel_open(enum ovup_open_mode offline, struct ovup_target **out);
 
 int ovup_target_process_open(int pid, enum ovup_open_mode offline, struct ovup_target **out);
+/* a program or library file as the target of build (path NULL: none) */
+int ovup_target_file_open(const char *path, struct ovup_target **out);
 
 #endif

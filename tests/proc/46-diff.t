@@ -34,7 +34,7 @@ like "$OUT" '"dry_run":true,"diff":\{"file":"victim.c","flags_from":null,"change
 	"... its JSON says what the diff changed"
 same_mem "$before" "$(snap "$P")" "... and the dry run changed nothing"
 run_ovup build -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/times5.o" --json
-like "$RC:$OUT" '^0:.*"functions":1,"diff":\{"file":"victim.c","flags_from":null,"changed":\["compute"\]' "build --diff --json writes an object and says the same"
+like "$RC:$OUT" '^0:.*"functions":1,"dry_run":false,"diff":\{"file":"victim.c","flags_from":null,"changed":\["compute"\]' "build --diff --json writes an object and says the same"
 run_ovup info "$WORK/times5.o"
 like "$OUT" "compute" "... an object info reads"
 run_ovup apply -p "$P" "$WORK/times5.o"
@@ -141,6 +141,31 @@ run_ovup apply -p "$P" --diff "$WORK/times5.patch" --source "$SRC"
 like "$RC:$ERR" "^1:.*does not apply to $SRC/victim.c" "a diff that does not apply is refused"
 same_mem "$before" "$(snap "$P")" "the refusals left the target as it was"
 is "$(ask v call compute 5)" 11 "... and compute(5) is 11"
+
+# no running target: --dry-run says what the diff changes; --object builds
+# for the program file, and the object applies to a process that runs it
+mkdiff times5 's/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
+run_ovup build --diff "$WORK/times5.patch" --source "$SRC" --dry-run --json
+like "$RC:$OUT" '^0:\{"patch":"times5","output":null,"functions":1,"dry_run":true,"diff":\{"file":"victim.c",.*"changed":\["compute"\]' \
+	"build --diff --dry-run with no target: what the diff changes"
+run_ovup build --diff "$WORK/times5.patch" --source "$SRC" -n
+like "$RC:$OUT" "^0:would build 'times5' for no target \(1 function\); nothing written" "... in words too"
+like "$ERR" "^ovup: victim.c: changed: compute$" "... naming compute"
+run_ovup build --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/none.o"
+like "$RC:$ERR" "^2:ovup: 'ovup build' needs a target: -p PID \(a process\) or -k \(the kernel\), or --object FILE" \
+	"an object needs a target: say which"
+ok $([ ! -e "$WORK/none.o" ]; echo $?) "... and none is written"
+run_ovup build --object "$V/victim-pie" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/file.o"
+like "$RC:$OUT" "^0:built 'times5' for victim-pie: $WORK/file.o" "build --object: for the program file, no process"
+run_ovup build --object "$WORK/times5.patch" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/bad.o"
+like "$RC:$ERR" "^1:ovup: .*times5.patch: not an ELF program or library" "--object of a file that is no program: refused"
+run_ovup build --object "$V/victim-pie" -p "$P" --diff "$WORK/times5.patch" --source "$SRC" -o "$WORK/bad.o"
+like "$RC:$ERR" "^2:.*the target is already the file" "... and one target only"
+run_ovup apply -p "$P" "$WORK/file.o"
+is "$RC" 0 "the object built for the file applies to the process running it"
+is "$(ask v call compute 5)" 26 "... and compute(5) is 26"
+run_ovup revert -p "$P"
+is "$(ask v call compute 5)" 11 "reverted"
 
 stop_victim v
 done_testing

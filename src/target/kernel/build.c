@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -289,17 +290,44 @@ static int unit_header(struct kern_target *k, const struct unit_opts *u, const c
 	return ret ? ret : 1;
 }
 
-/* The module's directory: the patch as ovup_patch.c, and a Kbuild file
- * that builds it with ovup.h's directory, the jump-label header and the
- * extra flags.  Assembly in (a .s file, diff.c's patch) is included by a
- * C file of one asm statement, so that kbuild and objtool treat it as
- * any patch; assembly out (-S) is kbuild's .s target, with the flags of
- * its .o (kbuild's own drops -g, which says where functions start). */
-static int write_module_dir(struct kern_target *k, const char *dir, const char *src,
-			    char *const extra[], size_t nextra)
+/* Appends word to b as one shell word. */
+static void shell_word(struct ovup_buf *b, const char *word)
 {
-	struct ovup_buf flags = { 0 };
-	char *text = NULL, *path, *jl;
+	const char *p;
+
+	if (*word && !strpbrk(word, " \t\n'\"\\$`!*?[]{}()<>|&;#~=")) {
+		ovup_buf_printf(b, " %s", word);
+		return;
+	}
+	ovup_buf_printf(b, " '");
+	for (p = word; *p; p++)
+		if (*p == '\'')
+			ovup_buf_printf(b, "'\\''");
+		else
+			ovup_buf_add(b, p, 1);
+	ovup_buf_printf(b, "'");
+}
+
+/* The flags every compile of a patch module has first in ccflags-y:
+ * ovup.h's directory and the jump-label header. */
+static char *base_flags(struct kern_target *k)
+{
+	char *jl = jump_label_flag(k), *f;
+
+	f = ovup_xasprintf("-I%s%s%s", ovup_include_dir(), jl ? " " : "", jl ? jl : "");
+	free(jl);
+	return f;
+}
+
+/* The module's directory: the patch as ovup_patch.c, and in *flags the
+ * rest of its ccflags-y (shell words): the unit's header, __FILE__ and
+ * the extra flags.  Assembly in (a .s file, diff.c's patch) is included
+ * by a C file of one asm statement, so that kbuild and objtool treat it
+ * as any patch; it has its own debug information (-g0 for the C). */
+static int write_module_dir(struct kern_target *k, const char *dir, const char *src,
+			    char *const extra[], size_t nextra, struct ovup_buf *flags)
+{
+	char *text = NULL, *path, *map;
 	size_t i, len, n = strlen(src);
 	int ret, in_asm = n > 2 && !strcmp(src + n - 2, ".s");
 	struct unit_opts u;
@@ -324,65 +352,308 @@ static int write_module_dir(struct kern_target *k, const char *dir, const char *
 	free(text);
 	if (ret)
 		return ret;
-	ovup_buf_printf(&flags, "obj-m := ovup_patch.o\nccflags-y := -I%s", ovup_include_dir());
-	jl = jump_label_flag(k);
-	if (jl)
-		ovup_buf_printf(&flags, " %s", jl);
-	free(jl);
 	ret = unit_header(k, &u, dir);
-	if (ret < 0) {
-		ovup_buf_free(&flags);
+	if (ret < 0)
 		return ret;
+	if (ret) {
+		path = ovup_xasprintf("%s/ovup_unit.h", dir);
+		shell_word(flags, "-include");
+		shell_word(flags, path);
+		free(path);
 	}
-	if (ret)
-		ovup_buf_printf(&flags, " -include %s/ovup_unit.h", dir);
 	/* __FILE__ (WARN/BUG reports) is the user's file, not ours; for a
 	 * unit of the tree, its path there ("fs/fcntl.c"), as kbuild's */
-	if (!strpbrk(src, " \t\n\"'$\\#"))
-		ovup_buf_printf(&flags, " -fmacro-prefix-map=%s/ovup_patch.c=%s", dir,
-				u.rel ? u.rel : src);
+	map = ovup_xasprintf("-fmacro-prefix-map=%s/ovup_patch.c=%s", dir, u.rel ? u.rel : src);
+	shell_word(flags, map);
+	free(map);
 	for (i = 0; i < nextra; i++)
 		if (strcmp(extra[i], "-S"))
-			ovup_buf_printf(&flags, " %s", extra[i]);
-	ovup_buf_printf(&flags, "\n");
-	/* the included assembly has its own debug information */
+			shell_word(flags, extra[i]);
 	if (in_asm)
-		ovup_buf_printf(&flags, "CFLAGS_ovup_patch.o := -g0\n");
-	if (u.want_asm)
-		ovup_buf_printf(&flags, "override cmd_cc_s_c = $(CC) $(c_flags) -S -o $@ $<\n");
-	path = ovup_xasprintf("%s/Kbuild", dir);
-	ret = ovup_write_file_atomic(path, flags.s, flags.len);
+		shell_word(flags, "-g0");
+	return 0;
+}
+
+/* make's quoting in a .cmd file undone: "$$" -> "$", "\#" -> "#". */
+static void unescape_make(char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		if ((r[0] == '$' && r[1] == '$') || (r[0] == '\\' && r[1] == '#'))
+			r++;
+		*w++ = *r++;
+	}
+	*w = 0;
+}
+
+/* The command kbuild recorded in dir/.NAME.cmd ("cmd_PATH := ..."). */
+static char *recorded(const char *dir, const char *name)
+{
+	char *path = ovup_xasprintf("%s/.%s.cmd", dir, name), *text = ovup_read_file(path, NULL);
+	char *eq = text ? strstr(text, " := ") : NULL, *nl, *cmd = NULL;
+
+	if (eq) {
+		nl = strchr(eq, '\n');
+		if (nl)
+			*nl = 0;
+		cmd = ovup_xstrdup(eq + 4);
+		unescape_make(cmd);
+	}
+	free(text);
 	free(path);
-	ovup_buf_free(&flags);
+	return cmd;
+}
+
+/* make in the headers' tree spends seconds on its compiler probes each
+ * time: it runs once, on an empty module in a probe directory, and its
+ * commands for the .o (with objtool) and the .s are kept, the probe's
+ * extra flags marked, to be replayed for each file. */
+static int record_kbuild(struct kern_target *k)
+{
+	char kbuf[512], *dir = ovup_tmpdir(), *base, *kb, *mdir, *output = NULL, *path;
+	int ret;
+
+	if (!dir)
+		return -errno;
+	base = base_flags(k);
+	kb = ovup_xasprintf("obj-m := ovup_probe.o\nccflags-y := %s -D__OVUP_EXTRA__\n"
+			    "override cmd_cc_s_c = $(CC) $(c_flags) -S -o $@ $<\n",
+			    base);
+	path = ovup_xasprintf("%s/Kbuild", dir);
+	ret = ovup_write_file_atomic(path, kb, strlen(kb));
+	free(path);
+	path = ovup_xasprintf("%s/ovup_probe.c", dir);
+	if (!ret)
+		ret = ovup_write_file_atomic(path, "int ovup_probe;\n", 16);
+	free(path);
+	mdir = ovup_xasprintf("M=%s", dir);
+	if (!ret) {
+		char *argv[] = {
+			"make", "-s",  "-C",           (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
+			mdir,   "-j2", "ovup_probe.o", "ovup_probe.s",
+			NULL
+		};
+
+		ret = ovup_run(argv, &output);
+	}
+	if (!ret) {
+		k->kb_o = recorded(dir, "ovup_probe.o");
+		k->kb_s = recorded(dir, "ovup_probe.s");
+		k->kb_dir = ovup_xstrdup(dir);
+	}
+	if (!k->kb_o || !k->kb_s || !strstr(k->kb_o, "-D__OVUP_EXTRA__") ||
+	    !strstr(k->kb_s, "-D__OVUP_EXTRA__")) {
+		free(k->kb_o);
+		free(k->kb_s);
+		k->kb_o = k->kb_s = NULL;
+		ret = ret ? ret : -EINVAL;
+	}
+	free(output);
+	free(mdir);
+	free(kb);
+	free(base);
+	ovup_tmpdir_remove(dir);
+	free(dir);
 	return ret;
 }
 
-/* make in the headers' tree, for the one object; its messages go to
- * stderr either way (the compiler's warnings too). */
-static int run_kbuild(struct kern_target *k, const char *dir, const char *src, const char *what)
+/* The file that keeps the recorded commands between runs:
+ * $XDG_CACHE_HOME/ovup (or ~/.cache/ovup)/kbuild-KVER-HASH, the hash of
+ * what they depend on (the flags, the headers' Makefile, .config and
+ * auto.conf as installed); NULL when there is no cache directory. */
+static char *cache_path(struct kern_target *k, const char *base)
 {
-	char kbuf[512], *mdir = ovup_xasprintf("M=%s", dir), *output = NULL, *missing;
-	char *argv[] = { "make", "-s",         "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
-			 mdir,   (char *)what, NULL };
-	int ret = ovup_run(argv, &output);
+	static const char *const files[] = { "Makefile", ".config", "include/config/auto.conf" };
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char kbuf[512], *dir, *path;
+	uint64_t h = ovup_fnv1a(OVUP_FNV_BASIS, base, strlen(base));
+	size_t i;
 
-	free(mdir);
-	if (output && (ret || *output))
+	if (getenv("OVUP_NO_CACHE"))
+		return NULL;
+	for (i = 0; i < OVUP_ARRAY_SIZE(files); i++) {
+		char *f = ovup_xasprintf("%s/%s", kbuild_dir(k, kbuf, sizeof(kbuf)), files[i]);
+		struct stat st;
+
+		if (!stat(f, &st)) {
+			h = ovup_fnv1a(h, &st.st_mtim, sizeof(st.st_mtim));
+			h = ovup_fnv1a(h, &st.st_size, sizeof(st.st_size));
+			h = ovup_fnv1a(h, &st.st_ino, sizeof(st.st_ino));
+		}
+		free(f);
+	}
+	if (xdg && *xdg == '/')
+		dir = ovup_xasprintf("%s/ovup", xdg);
+	else if (home && *home == '/')
+		dir = ovup_xasprintf("%s/.cache/ovup", home);
+	else
+		return NULL;
+	path = ovup_xasprintf("%s/kbuild-%s-%016" PRIx64, dir, k->kver, h);
+	free(dir);
+	return path;
+}
+
+static int read_cache(struct kern_target *k, const char *path)
+{
+	char *text = path ? ovup_read_file(path, NULL) : NULL, *l2, *l3, *end;
+
+	l2 = text ? strchr(text, '\n') : NULL;
+	l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+	end = l3 ? strchr(l3 + 1, '\n') : NULL;
+	if (!end || strncmp(text, "/", 1)) {
+		free(text);
+		return -ENOENT;
+	}
+	*l2 = *l3 = *end = 0;
+	k->kb_dir = ovup_xstrdup(text);
+	k->kb_o = ovup_xstrdup(l2 + 1);
+	k->kb_s = ovup_xstrdup(l3 + 1);
+	free(text);
+	return 0;
+}
+
+/* Kept for the next run; a cache that cannot be written is no error. */
+static void write_cache(struct kern_target *k, const char *path)
+{
+	char *text, *slash;
+
+	if (!path)
+		return;
+	slash = strrchr(path, '/');
+	*slash = 0;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		char *parent = strrchr(path, '/');
+
+		if (parent) {
+			*parent = 0;
+			mkdir(path, 0700);
+			*parent = '/';
+		}
+		mkdir(path, 0700);
+	}
+	*slash = '/';
+	text = ovup_xasprintf("%s\n%s\n%s\n", k->kb_dir, k->kb_o, k->kb_s);
+	(void)ovup_write_file_atomic(path, text, strlen(text));
+	free(text);
+}
+
+int ovup_kern_compile_prepare(struct ovup_target *t)
+{
+	struct kern_target *k = ovup_to_kern(t);
+	char *base, *cache;
+	int ret;
+
+	ret = k->kver[0] ? 0 : ovup_kern_find_kver(k);
+	if (ret || k->kb_o || k->kb_failed)
+		return ret;
+	base = base_flags(k);
+	cache = cache_path(k, base);
+	if (read_cache(k, cache)) {
+		if (record_kbuild(k))
+			k->kb_failed = 1;
+		else
+			write_cache(k, cache);
+	}
+	free(cache);
+	free(base);
+	return 0;
+}
+
+/* cmd with every from replaced by to. */
+static char *replace_all(const char *cmd, const char *from, const char *to)
+{
+	struct ovup_buf b = { 0 };
+	const char *p = cmd, *q;
+	size_t n = strlen(from);
+
+	while ((q = strstr(p, from))) {
+		ovup_buf_add(&b, p, (size_t)(q - p));
+		ovup_buf_printf(&b, "%s", to);
+		p = q + n;
+	}
+	ovup_buf_printf(&b, "%s", p);
+	return b.s;
+}
+
+/* The kbuild message for a compile that failed, on stderr first. */
+static int compile_failed(int ret, const char *output, const char *src, const char *kver)
+{
+	char *missing;
+
+	if (output && *output)
 		fputs(output, stderr);
-	missing = ret > 0 && output && strstr(output, "ovup.h") ? ovup_include_missing() : NULL;
-	free(output);
-	if (!ret)
-		return 0;
 	if (ret < 0)
 		return ovup_err(ret, "cannot run make: %s; install make and gcc", strerror(-ret));
+	missing = output && strstr(output, "ovup.h") ? ovup_include_missing() : NULL;
 	if (missing)
 		ret = ovup_err(-EINVAL, "%s: the kernel patch does not compile: %s", src, missing);
 	else
 		ret = ovup_err(-EINVAL,
 			       "%s: the kernel patch does not compile against the "
 			       "%s headers (messages above)",
-			       src, k->kver);
+			       src, kver);
 	free(missing);
+	return ret;
+}
+
+/* The recorded command for what (ovup_patch.o or .s) replayed in dir
+ * with flags, from the headers' tree as make would. */
+static int replay(struct kern_target *k, const char *dir, const char *src, const char *what,
+		  const char *flags)
+{
+	char kbuf[512], *c1, *c2, *c3, *cmd, *output = NULL;
+	const char *rec = !strcmp(what, "ovup_patch.s") ? k->kb_s : k->kb_o;
+	int ret;
+
+	c1 = replace_all(rec, k->kb_dir, dir);
+	c2 = replace_all(c1, "ovup_probe", "ovup_patch");
+	c3 = replace_all(c2, "-D__OVUP_EXTRA__", flags);
+	cmd = ovup_xasprintf("cd '%s' && %s", kbuild_dir(k, kbuf, sizeof(kbuf)), c3);
+	{
+		char *argv[] = { "sh", "-c", cmd, NULL };
+
+		ret = ovup_run(argv, &output);
+	}
+	if (ret)
+		ret = compile_failed(ret, output, src, k->kver);
+	else if (output && *output)
+		fputs(output, stderr); /* the compiler's warnings */
+	free(output);
+	free(cmd);
+	free(c1);
+	free(c2);
+	free(c3);
+	return ret;
+}
+
+/* make in the headers' tree, for the one file, when no command could be
+ * recorded; its messages go to stderr either way. */
+static int run_kbuild(struct kern_target *k, const char *dir, const char *src, const char *what,
+		      const char *flags)
+{
+	char kbuf[512], *mdir = ovup_xasprintf("M=%s", dir), *output = NULL, *base, *kb, *path;
+	char *argv[] = { "make", "-s",         "-C", (char *)kbuild_dir(k, kbuf, sizeof(kbuf)),
+			 mdir,   (char *)what, NULL };
+	int ret;
+
+	base = base_flags(k);
+	kb = ovup_xasprintf("obj-m := ovup_patch.o\nccflags-y := %s%s\n"
+			    "override cmd_cc_s_c = $(CC) $(c_flags) -S -o $@ $<\n",
+			    base, flags);
+	path = ovup_xasprintf("%s/Kbuild", dir);
+	ret = ovup_write_file_atomic(path, kb, strlen(kb));
+	free(path);
+	free(kb);
+	free(base);
+	if (!ret)
+		ret = ovup_run(argv, &output);
+	free(mdir);
+	if (ret)
+		ret = compile_failed(ret, output, src, k->kver);
+	else if (output && *output)
+		fputs(output, stderr);
+	free(output);
 	return ret;
 }
 
@@ -406,11 +677,12 @@ int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, c
 {
 	struct kern_target *k = ovup_to_kern(t);
 	const char *what = "ovup_patch.o";
+	struct ovup_buf flags = { 0 };
 	char *dir;
 	size_t i;
 	int ret;
 
-	ret = k->kver[0] ? 0 : ovup_kern_find_kver(k);
+	ret = ovup_kern_compile_prepare(t);
 	if (ret)
 		return ret;
 	dir = ovup_tmpdir();
@@ -418,11 +690,13 @@ int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, c
 		return ovup_err(-errno, "cannot create a temporary directory: %m");
 	for (i = 0; i < nextra; i++)
 		what = strcmp(extra[i], "-S") ? what : "ovup_patch.s";
-	ret = write_module_dir(k, dir, src, extra, nextra);
+	ret = write_module_dir(k, dir, src, extra, nextra, &flags);
 	if (!ret)
-		ret = run_kbuild(k, dir, src, what);
+		ret = k->kb_o ? replay(k, dir, src, what, flags.s ? flags.s : "")
+			      : run_kbuild(k, dir, src, what, flags.s ? flags.s : "");
 	if (!ret)
 		ret = copy_object(dir, what, out);
+	ovup_buf_free(&flags);
 	ovup_tmpdir_remove(dir);
 	free(dir);
 	return ret;

@@ -22,6 +22,9 @@ static void kern_close(struct ovup_target *t)
 	/* closing the fd gives the writer slot up too */
 	if (k->fd >= 0)
 		close(k->fd);
+	free(k->kb_o);
+	free(k->kb_s);
+	free(k->kb_dir);
 	free(k);
 }
 
@@ -29,6 +32,7 @@ static const struct ovup_target_ops kernel_ops = {
 	.kind = "kernel",
 	.labels = ovup_kern_labels,
 	.compile = ovup_kern_compile,
+	.compile_prepare = ovup_kern_compile_prepare,
 	.site = ovup_kern_site,
 	.classify = ovup_kern_classify,
 	.alloc = ovup_kern_alloc,

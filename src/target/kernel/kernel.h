@@ -37,6 +37,10 @@ struct kern_target {
 	uint32_t norc;
 	struct ovup_k_sym *syms;
 	size_t nsyms;
+	/* kbuild's commands for a module's .o and .s (build.c), recorded
+	 * once per run; kb_failed: recording failed, make runs each time */
+	char *kb_o, *kb_s, *kb_dir;
+	int kb_failed;
 };
 
 static inline struct kern_target *ovup_to_kern(struct ovup_target *t)
@@ -85,6 +89,8 @@ int ovup_kern_find_kver(struct kern_target *k);
 /* The release and version the headers in k->kver were made for, into
  * k->base (left as they are where the headers do not say). */
 void ovup_kern_header_identity(struct kern_target *k);
+/* kver found and kbuild's commands recorded (or read from the cache) */
+int ovup_kern_compile_prepare(struct ovup_target *t);
 int ovup_kern_compile(struct ovup_target *t, const char *src, const char *out, char *const extra[],
 		      size_t nextra);
 

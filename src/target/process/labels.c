@@ -307,3 +307,34 @@ int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
 		return bound_import(t, st, s, impl);
 	return ovup_proc_read(t, slot + o->bias, impl, sizeof(*impl));
 }
+
+int ovup_file_labels(const char *path, struct ovup_symtab *st)
+{
+	struct ovup_object o = { 0 };
+	struct ovup_elf_info info;
+	struct proc_debug *d;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ovup_err(-errno, "%s: %m; give the program or library the patch is for",
+				path);
+	if (ovup_elf_info(fd, &info) || !info.nload) {
+		close(fd);
+		return ovup_err(-EINVAL,
+				"%s: not an ELF program or library; give the file the patch is "
+				"for (--object)",
+				path);
+	}
+	o.path = ovup_xstrdup(path);
+	o.name = ovup_xstrdup(ovup_basename(path));
+	o.open_path = ovup_xstrdup(path);
+	o.is_main = 1;
+	memcpy(o.build_id, info.build_id, info.build_id_len);
+	o.build_id_len = info.build_id_len;
+	d = ovup_proc_debug_begin();
+	add_object(st, d, &o, fd, &info);
+	ovup_proc_debug_end(d);
+	close(fd);
+	ovup_symtab_finish(st);
+	return 0;
+}

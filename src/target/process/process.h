@@ -52,6 +52,8 @@ int ovup_proc_copyin(struct ovup_target *t, uint64_t addr, const void *buf, size
 
 /* labels.c */
 int ovup_proc_labels(struct ovup_target *t, struct ovup_symtab *st);
+/* the symbols of one ELF file, at its own addresses (file.c) */
+int ovup_file_labels(const char *path, struct ovup_symtab *st);
 int ovup_proc_inlined(struct ovup_target *t, const struct ovup_symtab *st, const struct ovup_sym *s,
 		      char ***callers, size_t *n);
 int ovup_proc_resolve_ifunc(struct ovup_target *t, const struct ovup_symtab *st,
