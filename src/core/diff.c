@@ -1156,8 +1156,24 @@ static void near_entry(struct ovup_buf *b, const struct aunit *u, const struct a
 			(unsigned long long)(2 * total + 4096));
 }
 
+/* A static of this unit the patch binds or replaces by name: no unit
+ * before may have had one of that name (the object has one name space). */
+static int bound_once(struct labels *seen, const char *name, const char *file)
+{
+	int fresh;
+
+	label_no(seen, name, strlen(name), &fresh);
+	if (fresh)
+		return 0;
+	return ovup_err(-ENOTSUP,
+			"%s: the patch uses or replaces the static '%s', and so does the part "
+			"of another file of the diff; ovup binds statics by name: split the "
+			"diff by file",
+			file, name);
+}
+
 static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file,
-		       const struct secsize *ss, size_t nss, int kernel)
+		       const struct secsize *ss, size_t nss, int kernel, struct labels *seen)
 {
 	unsigned char *keep = ovup_xcalloc(u->n ? u->n : 1, 1);
 	char **gone_names = ovup_xcalloc(u->nsyms ? u->nsyms : 1, sizeof(*gone_names));
@@ -1225,6 +1241,12 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 
 		if (s->global || !(replaced || (gone(u, v, k) && referenced(u, keep, s->name))))
 			continue;
+		if (bound_once(seen, s->name, file)) {
+			free(gone_names);
+			free(keep);
+			ovup_buf_free(&b);
+			return NULL;
+		}
 		if (kernel)
 			near_entry(&b, u, s, ss, nss);
 		else
@@ -1571,12 +1593,29 @@ static int to_asm(struct ovup_plan *p, const char *src, const char *root, const 
 	return ret;
 }
 
+/* A unit's compiler flags: compile_commands.json's, then '--'. */
+struct unit_flags {
+	char **flags;
+	size_t nflags;
+	char *from; /* compile_commands.json, or NULL */
+};
+
+static void unit_flags_free(struct unit_flags *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nflags; i++)
+		free(f->flags[i]);
+	free(f->flags);
+	free(f->from);
+}
+
 /* The unit as DIR has it and as the diff leaves it, compiled side by
  * side: the old one in a child, whose message comes on stderr. */
 static int both_to_asm(struct ovup_plan *p, const char *orig, const char *root, const char *sold,
-		       const char *fresh, const char *newroot, const char *snew, const char *srcdir)
+		       const char *fresh, const char *newroot, const char *snew, const char *srcdir,
+		       const struct unit_flags *d, const char *unit)
 {
-	const struct ovup_diff_found *d = p->diff;
 	int ret, status;
 	pid_t pid;
 
@@ -1605,7 +1644,7 @@ static int both_to_asm(struct ovup_plan *p, const char *orig, const char *root, 
 		ret = ovup_err(-EINVAL,
 			       "%s: does not compile as the source tree has it (message above); "
 			       "give the tree the running program was built from (--source)",
-			       d->file);
+			       unit);
 	return ret;
 }
 
@@ -1617,11 +1656,14 @@ static int read_asm(const char *path, const char *base, char **text, struct auni
 	return parse_asm(*text, base, u);
 }
 
-/* The one C file of the diff, or the reason there is none. */
-static int pick_unit(const char *diff, struct dfile *f, size_t n, size_t *out)
+/* The C files of the diff (indices into f), or the reason there are
+ * none. */
+static int pick_units(const char *diff, struct dfile *f, size_t n, size_t **out, size_t *nout)
 {
-	size_t i, nc = 0;
+	size_t i;
 
+	*out = NULL;
+	*nout = 0;
 	if (!n)
 		return ovup_err(-EINVAL,
 				"%s: no file in it (not a unified diff?); give the diff "
@@ -1643,16 +1685,11 @@ static int pick_unit(const char *diff, struct dfile *f, size_t n, size_t *out)
 					"%s: %s %s: a whole unit cannot be added to or removed "
 					"from a running program",
 					diff, f[i].created ? "creates" : "deletes", path);
-		*out = i;
-		nc++;
+		*out = ovup_xrealloc(*out, (*nout + 1) * sizeof(**out));
+		(*out)[(*nout)++] = i;
 	}
-	if (!nc)
+	if (!*nout)
 		return ovup_err(-EINVAL, "%s: touches no C file (.c); nothing to build", diff);
-	if (nc > 1)
-		return ovup_err(-ENOTSUP,
-				"%s: touches %zu C files; ovup builds one unit per patch: "
-				"split the diff by file",
-				diff, nc);
 	return 0;
 }
 
@@ -1679,8 +1716,9 @@ void ovup_diff_found_free(struct ovup_diff_found *d)
 }
 
 /* The functions of kind c, kept in found and named in a note. */
-static void note_list(const char *what, const struct aunit *u, const struct verdict *v,
-		      enum change c, int kind, struct ovup_diff_found *found)
+static void note_list(const char *what, const char *unit, const struct aunit *u,
+		      const struct verdict *v, enum change c, int kind,
+		      struct ovup_diff_found *found)
 {
 	struct ovup_buf b = { 0 };
 	size_t k;
@@ -1695,7 +1733,7 @@ static void note_list(const char *what, const struct aunit *u, const struct verd
 		found->names[kind][found->n[kind]++] = ovup_xstrdup(u->syms[k].name);
 	}
 	if (b.s)
-		ovup_note("%s: %s: %s", found->file, what, b.s);
+		ovup_note("%s: %s: %s", unit, what, b.s);
 	ovup_buf_free(&b);
 }
 
@@ -1703,7 +1741,7 @@ static void note_list(const char *what, const struct aunit *u, const struct verd
 static int apply_part(struct ovup_plan *p, const char *text, const struct dfile *f,
 		      const char *diff, const char *dir)
 {
-	char *part = ovup_xasprintf("%s/unit.diff", p->tmp), *res = NULL;
+	char *part = ovup_xasprintf("%s/%s.diff", p->tmp, ovup_basename(f->path)), *res = NULL;
 	char *newdir = ovup_xasprintf("%s/new", p->tmp);
 	char *argv[] = { "patch", "-p1", "--batch", "--forward", "--silent", "-r",
 			 "-",     "-d",  newdir,    "-i",        part,       NULL };
@@ -1730,12 +1768,11 @@ static int apply_part(struct ovup_plan *p, const char *text, const struct dfile 
 
 /* The unit's compiler flags: compile_commands.json's for it, then the
  * user's after '--' (which win), relative directories made absolute. */
-static void take_flags(struct ovup_plan *p, const char *dir, const char *unit)
+static void take_flags(struct ovup_plan *p, const char *dir, const char *unit, struct unit_flags *d)
 {
 	size_t ndb, nuser, i;
-	char **db = compdb_flags(dir, unit, &ndb, &p->diff->flags_from);
+	char **db = compdb_flags(dir, unit, &ndb, &d->from);
 	char **user = abs_flags(p->o, dir, &nuser);
-	struct ovup_diff_found *d = p->diff;
 
 	d->flags = ovup_xcalloc(ndb + nuser + 1, sizeof(*d->flags));
 	for (i = 0; i < ndb; i++)
@@ -1744,102 +1781,84 @@ static void take_flags(struct ovup_plan *p, const char *dir, const char *unit)
 		d->flags[d->nflags++] = user[i];
 	free(db);
 	free(user);
-	if (d->flags_from)
+	if (d->from)
 		ovup_note("%s: %zu compiler flag%s from %s", unit, ndb, ndb == 1 ? "" : "s",
-			  d->flags_from);
+			  d->from);
 }
 
-int ovup_diff_build(struct ovup_plan *p)
+/* One unit of the diff: compiled before and after, compared, and the
+ * patch's part of it assembled into *obj (NULL when the diff changes no
+ * code of it).  seen: the unit statics the units before bound or made
+ * global, which must not repeat (they are bound by name). */
+static int build_unit(struct ovup_plan *p, const char *text, const struct dfile *f,
+		      const char *root, size_t nth, struct labels *seen, char **obj)
 {
-	const char *diff = p->o->diff, *dir = p->o->source_dir;
+	const char *diff = p->o->diff, *dir = p->o->source_dir, *base = ovup_basename(f->path);
 	struct aunit uo = { 0 }, un = { 0 };
 	struct verdict v = { 0 };
-	struct dfile *files = NULL;
-	char *text = NULL, *told = NULL, *tnew = NULL, *src = NULL, *orig = NULL, *fresh = NULL;
-	char *sold = NULL, *snew = NULL, *pasm = NULL, *out = NULL, *asmtext = NULL, *srcdir;
-	char *root = NULL, *newroot = NULL;
+	struct unit_flags fl = { 0 };
+	char *told = NULL, *tnew = NULL, *src = NULL, *orig, *fresh, *srcdir, *newroot;
+	char *sold, *snew, *pasm = NULL, *out = NULL, *asmtext = NULL;
 	struct secsize *ss = NULL;
-	size_t nfiles = 0, i = 0, nss = 0;
-	int ret, kernel;
+	size_t nss = 0, i;
+	int ret, kernel = !strcmp(p->t->ops->kind, "kernel");
 
-	text = ovup_read_file(diff, NULL);
-	if (!text)
-		return ovup_err(-errno, "%s: %m; give the path of a diff (--diff)", diff);
-	parse_diff(text, &files, &nfiles);
-	ret = pick_unit(diff, files, nfiles, &i);
-	if (ret)
-		goto out;
-	root = realpath(dir, NULL);
-	if (!root) {
-		ret = ovup_err(-errno,
-			       "%s: %m; give the source tree the diff is for (--source DIR)", dir);
-		goto out;
-	}
-	orig = ovup_xasprintf("%s/%s", root, files[i].path);
-	fresh = ovup_xasprintf("%s/new/%s", p->tmp, files[i].path);
+	*obj = NULL;
+	orig = ovup_xasprintf("%s/%s", root, f->path);
+	fresh = ovup_xasprintf("%s/new/%s", p->tmp, f->path);
+	sold = ovup_xasprintf("%s/old%zu.s", p->tmp, nth);
+	snew = ovup_xasprintf("%s/new%zu.s", p->tmp, nth);
+	newroot = ovup_xasprintf("%s/new", p->tmp);
+	srcdir = ovup_xstrdup(orig);
+	*strrchr(srcdir, '/') = 0;
 	ret = copy_file(orig, fresh);
 	if (ret) {
 		ret = ovup_err(ret, "%s: %s; give the source tree the diff is for (--source DIR)",
 			       orig, strerror(-ret));
 		goto out;
 	}
-	ret = apply_part(p, text, &files[i], diff, dir);
+	ret = apply_part(p, text, f, diff, dir);
 	if (ret)
 		goto out;
-	p->diff = ovup_xcalloc(1, sizeof(*p->diff));
-	p->diff->file = ovup_xstrdup(files[i].path);
-	take_flags(p, dir, files[i].path);
-	srcdir = ovup_xstrdup(orig);
-	*strrchr(srcdir, '/') = 0;
-	sold = ovup_xasprintf("%s/old.s", p->tmp);
-	snew = ovup_xasprintf("%s/new.s", p->tmp);
-	newroot = ovup_xasprintf("%s/new", p->tmp);
-	ret = both_to_asm(p, orig, root, sold, fresh, newroot, snew, srcdir);
-	free(srcdir);
+	take_flags(p, dir, f->path, &fl);
+	ret = both_to_asm(p, orig, root, sold, fresh, newroot, snew, srcdir, &fl, f->path);
 	if (ret)
 		goto out;
 	src = ovup_read_file(fresh, NULL);
-	ret = read_asm(sold, ovup_basename(files[i].path), &told, &uo);
+	ret = read_asm(sold, base, &told, &uo);
 	if (!ret)
-		ret = read_asm(snew, ovup_basename(files[i].path), &tnew, &un);
+		ret = read_asm(snew, base, &tnew, &un);
 	if (!ret)
-		ret = check_structs(src ? src : "", &files[i], files[i].path);
+		ret = check_structs(src ? src : "", f, f->path);
 	if (!ret)
-		ret = check_target_copies(&p->st, &un, src ? src : "", &files[i],
-					  ovup_basename(files[i].path));
+		ret = check_target_copies(&p->st, &un, src ? src : "", f, base);
 	if (!ret)
-		ret = compare(&uo, &un, src ? src : "", &files[i], &v);
+		ret = compare(&uo, &un, src ? src : "", f, &v);
 	if (ret)
 		goto out;
-	note_list("changed", &un, &v, CHANGED, OVUP_DIFF_CHANGED, p->diff);
-	note_list("new", &un, &v, NEW, OVUP_DIFF_NEW, p->diff);
-	note_list("unchanged but affected (a change inlined into it), replaced too", &un, &v,
-		  AFFECTED, OVUP_DIFF_AFFECTED, p->diff);
-	if (!v.nchanged && !v.naffected) {
-		ret = ovup_err(-EINVAL,
-			       "%s: changes the code of no function of %s (the compiled code "
-			       "is the same before and after); nothing to apply",
-			       diff, files[i].path);
-		goto out;
-	}
-	carry(&un, &v, &p->st, ovup_basename(files[i].path));
+	note_list("changed", f->path, &un, &v, CHANGED, OVUP_DIFF_CHANGED, p->diff);
+	note_list("new", f->path, &un, &v, NEW, OVUP_DIFF_NEW, p->diff);
+	note_list("unchanged but affected (a change inlined into it), replaced too", f->path, &un,
+		  &v, AFFECTED, OVUP_DIFF_AFFECTED, p->diff);
+	if (!v.nchanged && !v.naffected)
+		goto out; /* no code of this one */
+	carry(&un, &v, &p->st, base);
 	note_list("unchanged, but the target has no copy of its own (inlined where called), "
 		  "so the patch carries one",
-		  &un, &v, CARRIED, OVUP_DIFF_CARRIED, p->diff);
-	kernel = !strcmp(p->t->ops->kind, "kernel");
+		  f->path, &un, &v, CARRIED, OVUP_DIFF_CARRIED, p->diff);
 	if (kernel) {
 		ret = unit_sections(snew, p->tmp, &ss, &nss);
 		if (ret)
 			goto out;
 	}
-	asmtext = patch_asm(&un, &v, ovup_basename(files[i].path), ss, nss, kernel);
+	asmtext = patch_asm(&un, &v, base, ss, nss, kernel, seen);
 	if (!asmtext) {
 		ret = ovup_err(-ENOTSUP, "%s: %s", diff,
 			       ovup_err_msg() ? ovup_err_msg() : "cannot build the patch");
 		goto out;
 	}
-	pasm = ovup_xasprintf("%s/patch.s", p->tmp);
-	out = ovup_xasprintf("%s/patch.o", p->tmp);
+	pasm = ovup_xasprintf("%s/patch%zu.s", p->tmp, nth);
+	out = ovup_xasprintf("%s/patch%zu.o", p->tmp, nth);
 	ret = ovup_write_file_atomic(pasm, asmtext, strlen(asmtext));
 	if (!ret && kernel) {
 		/* kbuild and objtool, as for any kernel patch (its ORC,
@@ -1858,21 +1877,27 @@ int ovup_diff_build(struct ovup_plan *p)
 		free(res);
 	}
 	if (!ret) {
-		p->objpath = out;
+		*obj = out;
 		out = NULL;
 	}
 out:
+	/* the first unit's flags are the ones compared with the target's */
+	if (!nth && !ret) {
+		p->diff->flags = fl.flags;
+		p->diff->nflags = fl.nflags;
+		p->diff->flags_from = fl.from;
+	} else {
+		unit_flags_free(&fl);
+	}
 	free(v.func);
 	free_asm(&uo);
 	free_asm(&un);
-	free_files(files, nfiles);
-	free(text);
 	free(told);
 	free(tnew);
 	free(src);
 	free(orig);
 	free(fresh);
-	free(root);
+	free(srcdir);
 	free(newroot);
 	free(sold);
 	free(snew);
@@ -1882,6 +1907,81 @@ out:
 	for (i = 0; i < nss; i++)
 		free(ss[i].name);
 	free(ss);
+	return ret;
+}
+
+int ovup_diff_build(struct ovup_plan *p)
+{
+	const char *diff = p->o->diff, *dir = p->o->source_dir;
+	struct dfile *files = NULL;
+	struct labels seen = { 0 };
+	struct ovup_buf names = { 0 };
+	char *text, *root = NULL, **objs = NULL;
+	size_t nfiles = 0, *units = NULL, nunits = 0, nobjs = 0, i;
+	int ret;
+
+	text = ovup_read_file(diff, NULL);
+	if (!text)
+		return ovup_err(-errno, "%s: %m; give the path of a diff (--diff)", diff);
+	parse_diff(text, &files, &nfiles);
+	ret = pick_units(diff, files, nfiles, &units, &nunits);
+	if (ret)
+		goto out;
+	root = realpath(dir, NULL);
+	if (!root) {
+		ret = ovup_err(-errno,
+			       "%s: %m; give the source tree the diff is for (--source DIR)", dir);
+		goto out;
+	}
+	for (i = 0; i < nunits; i++)
+		ovup_buf_printf(&names, "%s%s", i ? " " : "", files[units[i]].path);
+	p->diff = ovup_xcalloc(1, sizeof(*p->diff));
+	p->diff->file = ovup_xstrdup(names.s);
+	objs = ovup_xcalloc(nunits, sizeof(*objs));
+	for (i = 0; i < nunits && !ret; i++) {
+		ret = build_unit(p, text, &files[units[i]], root, i, &seen, &objs[nobjs]);
+		nobjs += !ret && objs[nobjs];
+	}
+	if (!ret && !nobjs)
+		ret = ovup_err(-EINVAL,
+			       "%s: changes the code of no function of %s (the compiled code "
+			       "is the same before and after); nothing to apply",
+			       diff, names.s);
+	if (!ret && nobjs == 1) {
+		p->objpath = objs[0];
+		objs[0] = NULL;
+	} else if (!ret) {
+		/* one object of the units' parts, as one patch file would be */
+		char **argv = ovup_xcalloc(nobjs + 6, sizeof(*argv)), *res = NULL;
+		size_t n = 0;
+
+		p->objpath = ovup_xasprintf("%s/patch.o", p->tmp);
+		argv[n++] = "ld";
+		argv[n++] = "-r";
+		argv[n++] = "-o";
+		argv[n++] = p->objpath;
+		for (i = 0; i < nobjs; i++)
+			argv[n++] = objs[i];
+		ret = ovup_run(argv, &res);
+		if (ret)
+			ret = ovup_err(ret < 0 ? ret : -EINVAL,
+				       "%s: the units' parts do not link into one object: %s", diff,
+				       res ? res : "");
+		free(res);
+		free(argv);
+	}
+out:
+	for (i = 0; i < nobjs; i++)
+		free(objs[i]);
+	free(objs);
+	for (i = 0; i < seen.n; i++)
+		free(seen.names[i]);
+	free(seen.names);
+	ovup_buf_free(&names);
+	free(units);
+	free_files(files, nfiles);
+	free(text);
+	free(root);
 	return ret;
 }
 

@@ -142,6 +142,42 @@ like "$RC:$ERR" "^1:.*does not apply to $SRC/victim.c" "a diff that does not app
 same_mem "$before" "$(snap "$P")" "the refusals left the target as it was"
 is "$(ask v call compute 5)" 11 "... and compute(5) is 11"
 
+# a diff of two files: each unit compiled and compared, one patch of both
+cp "$ROOT/tests/victims/dup_a.c" "$ROOT/tests/victims/dup_b.c" "$SRC/"
+# mkdiffs NAME FILE:SED...: one diff of several files of $SRC
+mkdiffs() {
+	local name=$1 arg f
+	shift
+	rm -rf "$WORK/a" "$WORK/b"
+	mkdir -p "$WORK/a" "$WORK/b"
+	cp "$SRC"/*.c "$WORK/a/" && cp "$SRC"/*.c "$WORK/b/"
+	for arg; do
+		f=${arg%%:*}
+		sed -i "${arg#*:}" "$WORK/b/$f"
+	done
+	(cd "$WORK" && diff -ru a b >"$WORK/$name.patch")
+	[ -s "$WORK/$name.patch" ]
+}
+is "$(ask v call dup_a 1)" 101 "dup_a(1) is 101"
+b0=$(ask v call dup_b 1)
+mkdiffs two 'victim.c:s/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/' 'dup_a.c:s/k = 100;/k = 200;/'
+run_ovup apply -p "$P" --diff "$WORK/two.patch" --source "$SRC"
+is "$RC" 0 "a diff of victim.c and dup_a.c applies${ERR:+ ($ERR)}"
+like "$ERR" "^ovup: victim.c: changed: compute$" "... compute changed in victim.c"
+like "$ERR" "^ovup: dup_a.c: changed: helper$" "... and the static helper in dup_a.c"
+is "$(ask v call compute 5)" 26 "compute(5) is 26"
+is "$(ask v call dup_a 1)" 201 "dup_a(1) is 201: dup_a.c's helper replaced"
+is "$(ask v call dup_b 1)" "$b0" "dup_b, whose static helper has the same name, is untouched ($b0)"
+run_ovup revert -p "$P"
+is "$(ask v call compute 5):$(ask v call dup_a 1)" "11:101" "reverted: both back"
+before=$(snap "$P")
+mkdiffs both 'dup_a.c:s/k = 100;/k = 200;/' 'dup_b.c:s/k = [0-9]*;/k = 300;/'
+run_ovup apply -p "$P" --diff "$WORK/both.patch" --source "$SRC"
+is "$RC" 1 "a diff of two files that both change a static 'helper': refused"
+like "$ERR" "dup_b.c: the patch uses or replaces the static 'helper', and so does the part of another file of the diff" \
+	"... saying why (statics are bound by name), and to split it"
+same_mem "$before" "$(snap "$P")" "... the target as it was"
+
 # no running target: --dry-run says what the diff changes; --object builds
 # for the program file, and the object applies to a process that runs it
 mkdiff times5 's/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
