@@ -1571,23 +1571,47 @@ static char **compdb_flags(const char *dir, const char *unit, size_t *n, char **
  * copy the diff changed expands it as the original does ("dir/unit.c",
  * as make would pass it): an assert() is no change. */
 static int to_asm(struct ovup_plan *p, const char *src, const char *root, const char *dir,
-		  const char *out, char **user, size_t nuser)
+		  const char *out, char **user, size_t nuser, const char *orig_root)
 {
-	char **extra = ovup_xcalloc(nuser + 8, sizeof(*extra));
+	char **extra = ovup_xcalloc(2 * nuser + 10, sizeof(*extra)), **shadow = NULL;
 	char *map = ovup_xasprintf("-fmacro-prefix-map=%s/=", root);
-	size_t i, n = 0;
+	size_t i, n = 0, nshadow = 0, rl = orig_root ? strlen(orig_root) : 0;
 	int ret;
+
+	/* the diff's headers, changed in the new tree, before the original
+	 * tree's include directories the flags name */
+	for (i = 0; orig_root && i < nuser; i++) {
+		const char *f = user[i];
+
+		if (!strncmp(f, "-I", 2) && !strncmp(f + 2, orig_root, rl) &&
+		    (f[2 + rl] == '/' || !f[2 + rl])) {
+			shadow = ovup_xrealloc(shadow, (nshadow + 1) * sizeof(*shadow));
+			shadow[nshadow] = ovup_xasprintf("-I%s%s", root, f + 2 + rl);
+			extra[n++] = shadow[nshadow++];
+		}
+	}
 
 	extra[n++] = map;
 	extra[n++] = "-S";
 	extra[n++] = "-ffunction-sections";
 	extra[n++] = "-fdata-sections";
 	extra[n++] = "-g"; /* .loc lines: where each function starts */
+	if (orig_root && !strncmp(dir, orig_root, rl)) {
+		/* the unit's own directory in the new tree first: a kernel
+		 * unit is compiled from a copy elsewhere */
+		shadow = ovup_xrealloc(shadow, (nshadow + 1) * sizeof(*shadow));
+		shadow[nshadow] = ovup_xasprintf("%s%s", root, dir + rl);
+		extra[n++] = "-iquote";
+		extra[n++] = shadow[nshadow++];
+	}
 	extra[n++] = "-iquote";
 	extra[n++] = (char *)dir;
 	for (i = 0; i < nuser; i++)
 		extra[n++] = user[i];
 	ret = p->t->ops->compile(p->t, src, out, extra, n);
+	for (i = 0; i < nshadow; i++)
+		free(shadow[i]);
+	free(shadow);
 	free(extra);
 	free(map);
 	return ret;
@@ -1625,16 +1649,16 @@ static int both_to_asm(struct ovup_plan *p, const char *orig, const char *root, 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		ret = to_asm(p, orig, root, srcdir, sold, d->flags, d->nflags);
+		ret = to_asm(p, orig, root, srcdir, sold, d->flags, d->nflags, NULL);
 		if (ret)
 			fprintf(stderr, "ovup: %s\n", ovup_err_msg() ? ovup_err_msg() : "");
 		fflush(NULL);
 		_exit(ret ? 1 : 0);
 	}
 	if (pid < 0)
-		ret = to_asm(p, orig, root, srcdir, sold, d->flags, d->nflags);
+		ret = to_asm(p, orig, root, srcdir, sold, d->flags, d->nflags, NULL);
 	if (!ret)
-		ret = to_asm(p, fresh, newroot, srcdir, snew, d->flags, d->nflags);
+		ret = to_asm(p, fresh, newroot, srcdir, snew, d->flags, d->nflags, root);
 	while (pid > 0 && waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			status = 1;
@@ -1656,12 +1680,217 @@ static int read_asm(const char *path, const char *base, char **text, struct auni
 	return parse_asm(*text, base, u);
 }
 
+/* ---- headers ---- */
+
+/* Where line `line` of a C text stands: the brace depth at its start, the
+ * line that opened its outermost block, whether it starts inside a
+ * comment, and whether it continues a preprocessor line. */
+struct cpos {
+	long depth, open_line;
+	int in_comment, continued;
+};
+
+static void where(const char *t, long line, struct cpos *c)
+{
+	const char *p = t;
+	long ln = 1;
+	int comment = 0, cont = 0, esc = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (; *p && ln < line; p++) {
+		if (*p == '\n') {
+			ln++;
+			cont = esc;
+			esc = 0;
+			if (ln == line)
+				break;
+			continue;
+		}
+		esc = *p == '\\' && p[1] == '\n';
+		if (comment) {
+			if (p[0] == '*' && p[1] == '/') {
+				comment = 0;
+				p++;
+			}
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			comment = 1;
+			p++;
+		} else if (p[0] == '/' && p[1] == '/') {
+			while (p[1] && p[1] != '\n')
+				p++;
+		} else if (*p == '{') {
+			if (!c->depth++)
+				c->open_line = ln;
+		} else if (*p == '}' && c->depth > 0) {
+			c->depth--;
+		}
+	}
+	c->in_comment = comment;
+	c->continued = cont;
+}
+
+/* Line `line` of t, trimmed, in buf. */
+static const char *line_text(const char *t, long line, char *buf, size_t len)
+{
+	const char *p = t, *e;
+	long ln = 1;
+
+	for (; *p && ln < line; p++)
+		ln += *p == '\n';
+	p += strspn(p, " \t");
+	e = strchr(p, '\n');
+	snprintf(buf, len, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
+	for (e = buf + strlen(buf); e > buf && isspace((unsigned char)e[-1]);)
+		*(char *)--e = 0;
+	return buf;
+}
+
+/* The macro line `line` of t defines (or continues), in name; 0 if none. */
+static int macro_at(const char *t, long line, char *name, size_t len)
+{
+	char buf[512];
+	struct cpos c;
+	const char *l;
+
+	for (where(t, line, &c); c.continued && line > 1; where(t, --line, &c))
+		;
+	l = line_text(t, line, buf, sizeof(buf));
+	if (*l != '#')
+		return 0;
+	l += 1 + strspn(l + 1, " \t");
+	if (strncmp(l, "define", 6) || !isspace((unsigned char)l[6]))
+		return 0;
+	l += 6 + strspn(l + 6, " \t");
+	snprintf(name, len, "%.*s", (int)strcspn(l, "( \t"), l);
+	return 1;
+}
+
+/* Does t define macro name? */
+static int defines(const char *t, const char *name)
+{
+	const char *p;
+	size_t n = strlen(name);
+
+	for (p = t; (p = strstr(p, "define")); p += 6) {
+		const char *q = p + 6 + strspn(p + 6, " \t"), *h = p;
+
+		while (h > t && (h[-1] == ' ' || h[-1] == '\t'))
+			h--;
+		if (h == t || h[-1] != '#' || strncmp(q, name, n) || is_symch((unsigned char)q[n]))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* A changed line of a header that no unit the diff leaves out can notice
+ * (a comment, a new macro, a new declaration) is 0; anything else is
+ * refused, naming the construct and the file:line. */
+static int header_line(const char *path, const char *t, const char *old, long line)
+{
+	char buf[512], name[256];
+	struct cpos c;
+	const char *l = line_text(t, line, buf, sizeof(buf));
+
+	where(t, line, &c);
+	if (macro_at(t, line, name, sizeof(name))) {
+		if (!defines(old, name))
+			return 0; /* a new macro: only the units of the diff use it */
+		return ovup_err(-ENOTSUP,
+				"%s:%ld: the diff changes the macro '%s'; units the diff does "
+				"not touch may use it and would keep its old value (ovup "
+				"cannot tell which)",
+				path, line, name);
+	}
+	if (c.in_comment || !*l || !strncmp(l, "/*", 2) || !strncmp(l, "//", 2) || *l == '*')
+		return 0;
+	if (c.depth > 0) {
+		char open[512], *paren;
+		const char *o = line_text(t, c.open_line, open, sizeof(open));
+		long sig = c.open_line;
+
+		/* "{" on a line of its own: the signature is above it */
+		while (*o == '{' && sig > 1 && sig > c.open_line - 3)
+			o = line_text(t, --sig, open, sizeof(open));
+
+		paren = strchr(open, '(');
+		if (paren && strncmp(o, "struct", 6) && strncmp(o, "union", 5) &&
+		    strncmp(o, "enum", 4) && strncmp(o, "typedef", 7) &&
+		    !memchr(o, '=', (size_t)(paren - open))) {
+			char *e = paren, *b;
+
+			while (e > open && isspace((unsigned char)e[-1]))
+				e--;
+			for (b = e; b > open && is_symch((unsigned char)b[-1]); b--)
+				;
+			return ovup_err(-ENOTSUP,
+					"%s:%ld: the diff changes the inline function '%.*s' of "
+					"a header; units the diff does not touch may have "
+					"inlined it, and would keep the old code (change the "
+					"functions that call it instead)",
+					path, line, (int)(e - b), b);
+		}
+		return ovup_err(-ENOTSUP,
+				"%s:%ld: the diff changes the definition at line %ld ('%.60s'), "
+				"whose layout or values running code may use; ovup cannot "
+				"change a type under it",
+				path, line, c.open_line, o);
+	}
+	/* a declaration: a prototype or an extern */
+	if (l[strlen(l) - 1] == ';' && *l != '#' &&
+	    (!strncmp(l, "extern ", 7) || (strchr(l, '(') && !strchr(l, '='))))
+		return 0;
+	return ovup_err(-ENOTSUP,
+			"%s:%ld: the diff changes '%.60s' in a header; ovup cannot tell which "
+			"units use it (only comments, new macros and new declarations can "
+			"change in one)",
+			path, line, l);
+}
+
+/* Each changed line of a header's part of the diff: the new text's for
+ * an added line, the old text's for a removed one. */
+static int check_header(const char *text, const struct dfile *f, const char *told, const char *tnew)
+{
+	const char *l, *next, *end = text + f->end;
+	long oln = 0, nln = 0;
+	int ret = 0;
+
+	for (l = text + f->start; l < end && !ret; l = next) {
+		next = strchr(l, '\n');
+		next = next ? next + 1 : end;
+		if (!strncmp(l, "@@ -", 4)) {
+			long a, c;
+
+			if (sscanf(l, "@@ -%ld%*[^+]+%ld", &a, &c) == 2) {
+				oln = a;
+				nln = c;
+			}
+			continue;
+		}
+		if (!oln || !strncmp(l, "+++", 3) || !strncmp(l, "---", 3))
+			continue;
+		if (*l == '+')
+			ret = header_line(f->path, tnew, told, nln++);
+		else if (*l == '-')
+			ret = header_line(f->path, told, told, oln++);
+		else if (*l == ' ' || *l == '\n') {
+			oln++;
+			nln++;
+		}
+	}
+	return ret;
+}
+
 /* The C files of the diff (indices into f), or the reason there are
  * none. */
-static int pick_units(const char *diff, struct dfile *f, size_t n, size_t **out, size_t *nout)
+static int pick_units(const char *diff, struct dfile *f, size_t n, size_t **out, size_t *nout,
+		      size_t *nheaders)
 {
 	size_t i;
 
+	*nheaders = 0;
 	*out = NULL;
 	*nout = 0;
 	if (!n)
@@ -1672,13 +1901,11 @@ static int pick_units(const char *diff, struct dfile *f, size_t n, size_t **out,
 	for (i = 0; i < n; i++) {
 		const char *path = f[i].deleted ? "(a deleted file)" : f[i].path;
 
-		if (ends_with(path, ".h"))
-			return ovup_err(-ENOTSUP,
-					"%s: changes the header %s: ovup cannot tell which other "
-					"units inline or lay out what it declares; only diffs of "
-					".c files can be applied live",
-					diff, path);
-		if (!ends_with(path, ".c"))
+		if (ends_with(path, ".h") && !f[i].created && !f[i].deleted) {
+			++*nheaders;
+			continue;
+		}
+		if (!ends_with(path, ".c") && !ends_with(path, ".h"))
 			continue;
 		if (f[i].created || f[i].deleted)
 			return ovup_err(-ENOTSUP,
@@ -1688,6 +1915,12 @@ static int pick_units(const char *diff, struct dfile *f, size_t n, size_t **out,
 		*out = ovup_xrealloc(*out, (*nout + 1) * sizeof(**out));
 		(*out)[(*nout)++] = i;
 	}
+	if (!*nout && *nheaders)
+		return ovup_err(-EINVAL,
+				"%s: changes headers only; a header's code runs where a unit "
+				"includes it: give the diff with the .c files whose functions "
+				"change",
+				diff);
 	if (!*nout)
 		return ovup_err(-EINVAL, "%s: touches no C file (.c); nothing to build", diff);
 	return 0;
@@ -1910,6 +2143,61 @@ out:
 	return ret;
 }
 
+/* The length of path's directory part ("fs/" of "fs/internal.h"). */
+static size_t dir_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? (size_t)(slash - path + 1) : 0;
+}
+
+/* A header of the diff: its part applied to a copy in the new tree (where
+ * the units' new compile finds it first), every changed line one no unit
+ * left out can notice. */
+static int take_header(struct ovup_plan *p, const char *text, const struct dfile *f,
+		       const char *root, const struct dfile *files, const size_t *units,
+		       size_t nunits)
+{
+	char *orig = ovup_xasprintf("%s/%s", root, f->path);
+	char *fresh = ovup_xasprintf("%s/new/%s", p->tmp, f->path), *told = NULL, *tnew = NULL;
+	size_t i;
+	int ret = copy_file(orig, fresh);
+
+	if (ret) {
+		ret = ovup_err(ret, "%s: %s; give the source tree the diff is for (--source DIR)",
+			       orig, strerror(-ret));
+		goto out;
+	}
+	ret = apply_part(p, text, f, p->o->diff, p->o->source_dir);
+	if (ret)
+		goto out;
+	told = ovup_read_file(orig, NULL);
+	tnew = ovup_read_file(fresh, NULL);
+	ret = check_header(text, f, told ? told : "", tnew ? tnew : "");
+	/* the kernel's headers are the installed linux-headers': only one
+	 * next to a unit ("internal.h") is the tree's */
+	for (i = 0; !ret && !strcmp(p->t->ops->kind, "kernel") && i < nunits; i++)
+		if (dir_len(files[units[i]].path) == dir_len(f->path) &&
+		    !strncmp(files[units[i]].path, f->path, dir_len(f->path)))
+			break;
+	if (!ret && !strcmp(p->t->ops->kind, "kernel") && i == nunits)
+		ret = ovup_err(-ENOTSUP,
+			       "%s: a kernel patch is built with the installed headers "
+			       "(linux-headers), not the tree's: ovup can take a change to a "
+			       "header only next to a .c file of the diff",
+			       f->path);
+	if (!ret)
+		ovup_note("%s: a comment, new macro or declaration: no unit left out can "
+			  "notice it",
+			  f->path);
+out:
+	free(orig);
+	free(fresh);
+	free(told);
+	free(tnew);
+	return ret;
+}
+
 int ovup_diff_build(struct ovup_plan *p)
 {
 	const char *diff = p->o->diff, *dir = p->o->source_dir;
@@ -1917,14 +2205,14 @@ int ovup_diff_build(struct ovup_plan *p)
 	struct labels seen = { 0 };
 	struct ovup_buf names = { 0 };
 	char *text, *root = NULL, **objs = NULL;
-	size_t nfiles = 0, *units = NULL, nunits = 0, nobjs = 0, i;
+	size_t nfiles = 0, *units = NULL, nunits = 0, nobjs = 0, nheaders, i;
 	int ret;
 
 	text = ovup_read_file(diff, NULL);
 	if (!text)
 		return ovup_err(-errno, "%s: %m; give the path of a diff (--diff)", diff);
 	parse_diff(text, &files, &nfiles);
-	ret = pick_units(diff, files, nfiles, &units, &nunits);
+	ret = pick_units(diff, files, nfiles, &units, &nunits, &nheaders);
 	if (ret)
 		goto out;
 	root = realpath(dir, NULL);
@@ -1933,6 +2221,11 @@ int ovup_diff_build(struct ovup_plan *p)
 			       "%s: %m; give the source tree the diff is for (--source DIR)", dir);
 		goto out;
 	}
+	for (i = 0; i < nfiles && !ret && nheaders; i++)
+		if (ends_with(files[i].path, ".h"))
+			ret = take_header(p, text, &files[i], root, files, units, nunits);
+	if (ret)
+		goto out;
 	for (i = 0; i < nunits; i++)
 		ovup_buf_printf(&names, "%s%s", i ? " " : "", files[units[i]].path);
 	p->diff = ovup_xcalloc(1, sizeof(*p->diff));

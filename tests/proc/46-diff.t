@@ -130,8 +130,8 @@ is "$RC" 1 "a diff that changes no code is refused"
 like "$ERR" "changes the code of no function of victim.c" "... saying so"
 printf -- '--- a/x.h\n+++ b/x.h\n@@ -1 +1 @@\n-a\n+b\n' >"$WORK/hdr.patch"
 run_ovup apply -p "$P" --diff "$WORK/hdr.patch" --source "$SRC"
-is "$RC" 1 "a diff of a header is refused"
-like "$ERR" "changes the header x.h" "... naming it"
+is "$RC" 1 "a diff of a header only is refused"
+like "$ERR" "hdr.patch: changes headers only; a header's code runs where a unit includes it" "... saying why"
 printf -- '--- a/README\n+++ b/README\n@@ -1 +1 @@\n-a\n+b\n' >"$WORK/doc.patch"
 run_ovup apply -p "$P" --diff "$WORK/doc.patch" --source "$SRC"
 like "$RC:$ERR" "^1:.*touches no C file" "a diff of no C file is refused"
@@ -150,7 +150,7 @@ mkdiffs() {
 	shift
 	rm -rf "$WORK/a" "$WORK/b"
 	mkdir -p "$WORK/a" "$WORK/b"
-	cp "$SRC"/*.c "$WORK/a/" && cp "$SRC"/*.c "$WORK/b/"
+	cp "$SRC"/*.[ch] "$WORK/a/" && cp "$SRC"/*.[ch] "$WORK/b/"
 	for arg; do
 		f=${arg%%:*}
 		sed -i "${arg#*:}" "$WORK/b/$f"
@@ -177,6 +177,31 @@ is "$RC" 1 "a diff of two files that both change a static 'helper': refused"
 like "$ERR" "dup_b.c: the patch uses or replaces the static 'helper', and so does the part of another file of the diff" \
 	"... saying why (statics are bound by name), and to split it"
 same_mem "$before" "$(snap "$P")" "... the target as it was"
+
+# headers: what no unit left out can notice (a comment, a new macro, a new
+# declaration) goes with the diff; a changed macro or inline function, or
+# a diff of headers only, is refused at its file:line
+printf '/* fix.h: shared by the units */\n#define OLD_FACTOR 2\nstatic inline int fix_twice(int x)\n{\n\treturn 2 * x;\n}\n' >"$SRC/fix.h"
+mkdiffs hdr 'fix.h:s|^#define OLD_FACTOR 2$|#define OLD_FACTOR 2\n/* the factor the fix uses */\n#define FIX_FACTOR 5\nint fix_declared(int);|' \
+	'victim.c:1i #include "fix.h"' 'victim.c:s/\treturn x \* 2 + offset;/\treturn x * FIX_FACTOR + offset;/'
+run_ovup apply -p "$P" --diff "$WORK/hdr.patch" --source "$SRC"
+is "$RC" 0 "a diff that adds a macro and a declaration to fix.h and uses the macro in victim.c applies${ERR:+ ($ERR)}"
+like "$ERR" "^ovup: fix.h: a comment, new macro or declaration: no unit left out can notice it$" "... saying why the header change is safe"
+is "$(ask v call compute 5)" 26 "... and compute(5) is 5*FIX_FACTOR+offset"
+run_ovup revert -p "$P"
+before=$(snap "$P")
+mkdiffs hmacro 'fix.h:s/OLD_FACTOR 2/OLD_FACTOR 3/' 'victim.c:s/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
+run_ovup apply -p "$P" --diff "$WORK/hmacro.patch" --source "$SRC"
+like "$RC:$ERR" "^1:ovup: fix.h:2: the diff changes the macro 'OLD_FACTOR'; units the diff does not touch may use it" \
+	"a changed macro in a header: refused at its file:line"
+mkdiffs hinline 'fix.h:s/return 2 \* x;/return 3 * x;/' 'victim.c:s/\treturn x \* 2 + offset;/\treturn x * 5 + offset;/'
+run_ovup apply -p "$P" --diff "$WORK/hinline.patch" --source "$SRC"
+like "$RC:$ERR" "^1:ovup: fix.h:5: the diff changes the inline function 'fix_twice' of a header; units the diff does not touch may have inlined it" \
+	"a changed inline function in a header: refused, naming it and its file:line"
+mkdiffs honly 'fix.h:s|^/\* fix.h: shared by the units \*/$|/* fix.h: shared by the units (and documented) */|'
+run_ovup apply -p "$P" --diff "$WORK/honly.patch" --source "$SRC"
+like "$RC:$ERR" "^1:ovup: .*honly.patch: changes headers only" "a diff of headers only: refused"
+same_mem "$before" "$(snap "$P")" "... the refusals left the target as it was"
 
 # no running target: --dry-run says what the diff changes; --object builds
 # for the program file, and the object applies to a process that runs it

@@ -3,7 +3,7 @@
 # (tests/kernel/diffs/eventfd-write-count.patch) built with build -k --diff
 # over fs/eventfd.c of Debian's linux-source tarball, the changes it
 # cannot express refused; the object goes to the guest.
-ksrc=$(kt_ksrc fs/eventfd.c fs/Makefile)
+ksrc=$(kt_ksrc fs/eventfd.c fs/Makefile include/linux/eventfd.h)
 ok $? "fs/eventfd.c from Debian's kernel source tarball (${ksrc:-none})"
 fix=$KT_ROOT/tests/kernel/diffs/eventfd-write-count.patch
 "$OVUP" build -k --diff "$fix" --source "$ksrc" -o "$work/eventfd.o" >"$work/out" 2>"$work/err"
@@ -51,4 +51,21 @@ sed 's/count < sizeof(ucnt)/count <= sizeof(ucnt)/' "$fix" >"$work/stale.patch"
 refused stale
 is "$RC" 1 "a diff whose old lines are not in the tree: refused"
 like "$ERR" "does not apply to .*fs/eventfd\\.c" "... saying so"
+# mkdiff2 NAME SED-HEADER: the fix plus a change to include/linux/eventfd.h
+mkdiff2() {
+	mkdir -p "$work/$1/a/fs" "$work/$1/b/fs" "$work/$1/a/include/linux" "$work/$1/b/include/linux"
+	cp "$ksrc/fs/eventfd.c" "$work/$1/a/fs/"
+	sed 's/count < sizeof(ucnt)/count != sizeof(ucnt)/' "$ksrc/fs/eventfd.c" >"$work/$1/b/fs/eventfd.c"
+	cp "$ksrc/include/linux/eventfd.h" "$work/$1/a/include/linux/"
+	sed "$2" "$ksrc/include/linux/eventfd.h" >"$work/$1/b/include/linux/eventfd.h"
+	(cd "$work/$1" && diff -ru a b) >"$work/$1.patch"
+}
+mkdiff2 hinline '/^static inline bool eventfd_signal_allowed(void)$/,/^}$/s/return !current->in_eventfd;/return 1;/'
+refused hinline
+like "$RC:$ERR" "^1:.*include/linux/eventfd\.h:[0-9]+: the diff changes the inline function 'eventfd_signal_allowed' of a header" \
+	"a diff that changes an inline function of a kernel header: refused, naming it and its file:line"
+mkdiff2 hmacro 's/^#define EFD_SEMAPHORE (1 << 0)$/#define EFD_SEMAPHORE (1 << 0)\n#define EFD_OVUP_NEW 1/'
+refused hmacro
+like "$RC:$ERR" "^1:.*include/linux/eventfd\.h: a kernel patch is built with the installed headers" \
+	"a new macro in include/linux: refused too (the build uses linux-headers', not the tree's)"
 kt_file "$work/eventfd.o"
