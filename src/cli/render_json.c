@@ -360,6 +360,7 @@ static void json_sel(struct ovup_json *j, const struct ovup_info_sel *sel)
 		ovup_json_u64(j, "sympos", sel->sympos);
 	else
 		ovup_json_null(j, "sympos");
+	ovup_json_str(j, "near", sel->near);
 }
 
 void ovup_render_json_info(const struct ovup_info_result *r)

@@ -308,7 +308,7 @@ void ovup_render_text_symbols(const struct ovup_symbols_result *r)
 	}
 }
 
-/* ", object X, file Y, sympos N" for the selectors set, or "" */
+/* ", object X, file Y, sympos N, near A D" for the selectors set, or "" */
 static const char *sel_text(const struct ovup_info_sel *sel, char *buf, size_t len)
 {
 	char v[256];
@@ -322,7 +322,9 @@ static const char *sel_text(const struct ovup_info_sel *sel, char *buf, size_t l
 		o += (size_t)snprintf(buf + o, len - o, ", file %s",
 				      printable(sel->file, v, sizeof(v)));
 	if (sel->sympos && o < len)
-		snprintf(buf + o, len - o, ", sympos %u", sel->sympos);
+		o += (size_t)snprintf(buf + o, len - o, ", sympos %u", sel->sympos);
+	if (sel->near && o < len)
+		snprintf(buf + o, len - o, ", near %s", printable(sel->near, v, sizeof(v)));
 	return buf;
 }
 

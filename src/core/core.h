@@ -210,6 +210,7 @@ struct ovup_build_result {
 struct ovup_info_sel {
 	char *object, *file; /* OVUP_OBJECT, OVUP_FILE, or NULL */
 	unsigned sympos;     /* OVUP_SYMPOS, or 0 */
+	char *near;          /* a diff's kernel static: "ANCHOR BYTES", or NULL */
 };
 struct ovup_info_func {
 	char *name;

@@ -148,6 +148,9 @@ static int take_selector(void *arg, const char *kind, const char *name, const ch
 	} else if (!strcmp(kind, "file")) {
 		free(sel->file);
 		sel->file = ovup_xstrdup(value);
+	} else if (!strcmp(kind, "near")) {
+		free(sel->near);
+		sel->near = ovup_xstrdup(value);
 	} else {
 		sel->sympos = (unsigned)strtoul(value, NULL, 10);
 	}
@@ -206,6 +209,7 @@ static void sel_free(struct ovup_info_sel *s)
 {
 	free(s->object);
 	free(s->file);
+	free(s->near);
 }
 
 void ovup_info_result_free(struct ovup_info_result *res)

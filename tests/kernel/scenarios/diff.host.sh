@@ -17,6 +17,8 @@ like "$(nm "$work/eventfd.o" | awk '$2 == "T" {print $3}' | tr '\n' ' ')" "^even
 	"the object defines eventfd_write only (the unit's other functions stay the kernel's)"
 like "$(readelf -p .ovup.meta "$work/eventfd.o")" "near eventfd_write [a-z_]+ [0-9]+" \
 	"... and says where the static eventfd_write is: near a global of fs/eventfd.c (kallsyms names no files)"
+like "$("$OVUP" info "$work/eventfd.o")" "^  eventfd_write \([0-9]+ bytes, near [a-z_]+ [0-9]+\)$" \
+	"ovup info shows that selector"
 ok $(readelf -SW "$work/eventfd.o" | grep -q ' \.orc_unwind '; echo $?) \
 	"... built through kbuild and objtool (it has ORC)"
 ok $(readelf -p .ovup.meta "$work/eventfd.o" 2>/dev/null | grep -q ksymtab ||
