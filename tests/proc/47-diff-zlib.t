@@ -5,8 +5,8 @@
 # Debian's own source package (zlib 1.2.13.dfsg, as this machine's
 # zlib1g), then reverted.  The source comes from deb.debian.org through
 # apt-get source with a private source list, cached in build/debsrc.
-# The fix's diff is made here by the same one-line change upstream made,
-# against Debian's deflate.c.
+# The fix's diff (tests/proc/diffs/zlib-deflatebound.patch) is upstream's
+# one-line change with the context of Debian's deflate.c.
 . "$(dirname "$0")/lib.sh"
 
 cache=$ROOT/build/debsrc
@@ -25,12 +25,9 @@ ok 0 "zlib $ver from Debian's source package, built in $Z"
 cc -O2 -o "$WORK/zbound" "$ROOT/tests/proc/diff/zbound.c" -I"$Z" -L"$Z" -lz -Wl,-rpath,"$Z"
 ok $? "a program using that zlib"
 
-# the fix, made as upstream made it: level 0 always takes the stored bound
-mkdir -p "$WORK/a" "$WORK/b"
-cp "$Z/deflate.c" "$WORK/a/" && cp "$Z/deflate.c" "$WORK/b/"
-sed -i 's/return (s->w_bits <= s->hash_bits ? fixedlen : storelen) + wraplen;/return (s->w_bits <= s->hash_bits \&\& s->level ? fixedlen : storelen) +\n               wraplen;/' \
-	"$WORK/b/deflate.c"
-(cd "$WORK" && diff -u a/deflate.c b/deflate.c >"$WORK/deflatebound.patch")
+# the fix as upstream made it, kept in tests/proc/diffs: level 0 always
+# takes the stored bound
+cp "$ROOT/tests/proc/diffs/zlib-deflatebound.patch" "$WORK/deflatebound.patch"
 is "$(grep -c '^[-+] ' "$WORK/deflatebound.patch")" 3 "the fix is a three-line diff of deflate.c"
 
 start_victim z "$WORK/zbound"

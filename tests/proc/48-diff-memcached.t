@@ -4,8 +4,9 @@
 # memcached commit 1776b021e, "proto: fix exptime in debug command",
 # released in 1.6.24).  A memcached built from Debian's source package
 # of this machine's version (1.6.18, apt-get source with a private
-# source list, cached in build/debsrc) serves on 127.0.0.1; the fix is
-# made here by the same one-line change upstream made, applied with
+# source list, cached in build/debsrc) serves on 127.0.0.1; the fix
+# (tests/proc/diffs/memcached-me-exptime.patch: upstream's one-line
+# change with the context of Debian's proto_text.c) is applied with
 # `apply --diff`, seen over TCP, and reverted.  The changed code lies in
 # a static function inlined into process_command_ascii (replaced as
 # "affected"), and that build inlined process_stat where our compile does
@@ -30,12 +31,8 @@ if [ ! -f "$M/.built-$ver" ]; then
 fi
 ok 0 "memcached $ver from Debian's source package, built in $M"
 
-# the fix, made as upstream made it
-mkdir -p "$WORK/a" "$WORK/b"
-cp "$M/proto_text.c" "$WORK/a/" && cp "$M/proto_text.c" "$WORK/b/"
-sed -i 's/(it->exptime == 0) ? -1 : (current_time - it->exptime),/(it->exptime == 0) ? -1 : (it->exptime - current_time),/' \
-	"$WORK/b/proto_text.c"
-(cd "$WORK" && diff -u a/proto_text.c b/proto_text.c >"$WORK/meta-exptime.patch")
+# the fix as upstream made it, kept in tests/proc/diffs
+cp "$ROOT/tests/proc/diffs/memcached-me-exptime.patch" "$WORK/meta-exptime.patch"
 is "$(grep -c '^[-+] ' "$WORK/meta-exptime.patch")" 2 "the fix is a one-line diff of proto_text.c"
 
 port=$((31000 + $$ % 1000))
