@@ -293,5 +293,68 @@ int main(void)
 	   "an address inside compute names it");
 	ok(!ovup_symtab_by_addr(&st, 0x5000), "an address in no function names none");
 	ovup_symtab_free(&st);
+
+	/* the kernel's statics (--diff): no file names, so the one of a unit
+	 * is the nearest to a global of that unit, within the unit's size */
+	{
+		struct ovup_symtab k = { 0 };
+		uint32_t vm = obj(&k, "vmlinux", 1, 0), mod = obj(&k, "unix", 0, 0);
+
+		ovup_err_clear();
+		k.statics_shared = 1;
+		ovup_symtab_add(&k, vm, "eventfd_ctx_do_read", 0x10000, 64, OVUP_SYM_FUNC,
+				OVUP_BIND_GLOBAL, NULL);
+		ovup_symtab_add(&k, vm, "eventfd_write", 0x10400, 64, OVUP_SYM_FUNC,
+				OVUP_BIND_LOCAL, NULL);
+		ovup_symtab_add(&k, vm, "eventfd_write", 0x11800, 64, OVUP_SYM_FUNC,
+				OVUP_BIND_LOCAL, NULL);
+		ovup_symtab_add(&k, vm, "eventfd_write", 0x90000, 64, OVUP_SYM_FUNC,
+				OVUP_BIND_LOCAL, NULL);
+		ovup_symtab_add(&k, vm, "show", 0x50000, 64, OVUP_SYM_FUNC, OVUP_BIND_LOCAL, NULL);
+		ovup_symtab_add(&k, mod, "eventfd_write", 0x10100, 64, OVUP_SYM_FUNC,
+				OVUP_BIND_LOCAL, NULL);
+		ovup_symtab_add(&k, vm, "twice", 0x20000, 64, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL,
+				NULL);
+		ovup_symtab_add(&k, mod, "twice", 0x30000, 64, OVUP_SYM_FUNC, OVUP_BIND_GLOBAL,
+				NULL);
+		ovup_symtab_finish(&k);
+		is_int(ovup_symtab_resolve_func(&k, SEL(.name = "eventfd_write"), &s), -ENOTUNIQ,
+		       "a static kallsyms has four of: ambiguous by name alone");
+		is_int(ovup_symtab_resolve_func(&k,
+						SEL(.name = "eventfd_write",
+						    .near = "eventfd_ctx_do_read", .dist = 0x4000),
+						&s),
+		       0, "near a global of its unit: one");
+		ok(s->addr == 0x10400 && s->obj == vm,
+		   "... the nearest in the anchor's object (not a module's, though nearer)");
+		is_int(ovup_symtab_resolve_ref(&k,
+					       SEL(.name = "eventfd_write",
+						   .near = "eventfd_ctx_do_read", .dist = 0x4000),
+					       -1, &s),
+		       0, "a reference the same way");
+		ok(s->addr == 0x10400, "... the same one");
+		is_int(ovup_symtab_resolve_ref(&k,
+					       SEL(.name = "show", .near = "eventfd_ctx_do_read",
+						   .dist = 0x4000),
+					       -1, &s),
+		       -ENOENT, "a name only another unit has, far from the anchor: not bound");
+		has_str(ovup_err_msg(),
+			"the target has none within 16384 bytes of 'eventfd_ctx_do_read'",
+			"... saying so (its build may have inlined the unit's own)");
+		ovup_err_clear();
+		is_int(ovup_symtab_resolve_func(&k,
+						SEL(.name = "eventfd_write", .near = "twice",
+						    .dist = 0x100000),
+						&s),
+		       -ENOENT, "an anchor two objects define: nothing is guessed");
+		ovup_err_clear();
+		is_int(ovup_symtab_resolve_func(&k,
+						SEL(.name = "eventfd_write", .near = "no_such",
+						    .dist = 0x100000),
+						&s),
+		       -ENOENT, "an anchor the target lacks: nothing either");
+		ovup_err_clear();
+		ovup_symtab_free(&k);
+	}
 	return tap_done();
 }
