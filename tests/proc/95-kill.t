@@ -1,7 +1,9 @@
 #!/bin/bash
 # Killing ovup at any instant never harms the target.  Every ptrace,
 # pwrite64 and wait4 call of an apply and of a revert is a kill point
-# (strace -e inject=SYSCALL:signal=SIGKILL:when=N), then random moments.
+# (strace -e inject=SYSCALL:signal=SIGKILL:when=N), so are the pwrite64
+# calls and a sample of the ptrace calls of forget and revert --force
+# (after another tool changed the sites), then random moments.
 # After each: the target is alive with every register of the thread ovup
 # injects into intact, each function is wholly old or wholly new, the
 # next ovup run settles the patch (all or none) and, once reverted,
@@ -38,7 +40,7 @@ leftovers() {
 	echo "$(grep -c memfd:ovup /proc/$P/maps) maps, $(ls -l /proc/$P/fd 2>/dev/null | grep -c memfd:ovup) fds"
 }
 
-KILLS=0 LOST=0 LEAKED=0 BAD=0
+KILLS=0 LOST=0 LEAKED=0 BAD=0 UNKILLED=0
 # check WHAT: after a kill, the target must be fine and the next run settle it
 check() {
 	local what=$1 why="" st after alive
@@ -108,6 +110,132 @@ for sc in ptrace pwrite64 wait4; do
 	done
 done
 
+# forget and revert --force, each killed at its ptrace and pwrite64
+# calls, after another tool changed the sites (62-ways-out.t): forget
+# once it put the old bytes back at both, revert --force once it wrote
+# its own jump at compute (to twin) and left ovup's at secret.  Every
+# pwrite64 is a kill point; of the ptrace calls (some 60 or 70, most of
+# them alike: the stops and the injected system calls), every 10th from
+# the first, and the last.
+addr() { printf '0x%x' "0x$("$OVUP" symbols -p "$P" "$1" | awk -v n="$1" '$5 == n { print $1; exit }')"; }
+jmp() { printf 'e9%08x' $((($2 - $1 - 5) & 0xffffffff)) | sed 's/e9\(..\)\(..\)\(..\)\(..\)/e9\4\3\2\1/'; }
+csite=$(addr compute) ssite=$(addr secret) twin=$(addr twin)
+cold=$("$H/peek" "$P" "$csite" 5) sold=$("$H/peek" "$P" "$ssite" 5)
+is "$(ask v call twin 5)" 100007 "twin(5) is 100007, where another tool's jump leads"
+# the other tool stops the process first: its worker runs compute()
+# without end, and must not meet a half-written instruction
+other_tool() {
+	local i
+	kill -STOP "$P"
+	for i in $(seq 500); do
+		[ "$(sed 's/.*) //' /proc/$P/task/*/stat | cut -c1 | sort -u)" = T ] && break
+		sleep 0.01
+	done
+	[ "$i" = 500 ] && diag "the target's threads did not all stop for the other tool"
+	while [ $# -gt 0 ]; do
+		printf "$(echo "$2" | sed 's/../\\x&/g')" |
+			dd of="/proc/$P/mem" bs=1 seek="$(($1))" conv=notrunc status=none
+		shift 2
+	done
+	kill -CONT "$P"
+}
+# ways forget|force: the verb's arguments; ways_setup: applied, then changed
+ways() {
+	case "$1" in
+	forget) echo forget -p "$P" two ;;
+	force) echo revert --force -p "$P" two ;;
+	esac
+}
+ways_setup() {
+	run_ovup apply -p "$P" "$WORK/two.o"
+	[ "$RC" = 0 ] || { diag "apply before $1: exit $RC ($ERR)"; return 1; }
+	if [ "$1" = forget ]; then
+		other_tool "$csite" "$cold" "$ssite" "$sold"
+	else
+		other_tool "$csite" "$(jmp "$csite" "$twin")"
+	fi
+}
+# check_way WAY WHAT: what the killed run left runs; the same command
+# again ends with no patch, the old code and nothing of ovup's
+check_way() {
+	local way=$1 what=$2 why="" c s after
+	KILLS=$((KILLS + 1))
+	case "$(sed 's/.*) //' /proc/$P/stat 2>/dev/null | cut -c1)" in
+	"" | Z | X)
+		LOST=$((LOST + 1))
+		fail "$what: the target died"
+		done_testing
+		;;
+	esac
+	c=$(ask v call compute 5)
+	s=$(ask v call secret 5)
+	# forget writes no code: old throughout; a forced revert switches
+	# compute from the other jump back, secret from the patch
+	case "$way/$c/$s" in
+	forget/11/1006 | force/11/1006 | force/11/2005 | force/100007/1006 | \
+		force/100007/2005) ;;
+	*) why="$why runs $c/$s;" ;;
+	esac
+	run_ovup $(ways "$way")
+	# 1: a dead run had dropped the record, or this one's load finished it
+	case "$RC" in
+	0) ;;
+	1) tap_grep "$ERR" "nothing to (forget|revert): no patch applied by ovup" ||
+		why="$why next run exit 1 ($ERR);" ;;
+	*) why="$why next run exit $RC ($ERR);" ;;
+	esac
+	run_ovup list -p "$P"
+	tap_grep "$OUT" "no patches applied" || why="$why list: $OUT $ERR;"
+	after=$(fstate)
+	[ "$after" = old ] || why="$why settled to $after;"
+	if [ "$(leftovers)" != "0 maps, 0 fds" ]; then
+		LEAKED=$((LEAKED + 1))
+		why="$why left $(leftovers);"
+	fi
+	set -- $(ask v regs)
+	[ "${2:-x}" = 0 ] || why="$why registers changed in $2 rounds;"
+	if [ -z "$why" ]; then
+		pass "$what: alive, $c/$s, finished by the next run, nothing left"
+	else
+		BAD=$((BAD + 1))
+		fail "$what:$why"
+	fi
+}
+for way in forget force; do
+	verb=$(ways "$way" | sed 's/ -p.*//')
+	ways_setup "$way"
+	strace -o "$WORK/trace" -e trace=ptrace,pwrite64 "$OVUP" $(ways "$way") >/dev/null 2>&1
+	rc=$?
+	is "$rc/$(fstate)" 0/old "$verb under strace: done, the old code runs"
+	for sc in ptrace pwrite64; do
+		n=$(grep -c "^$sc(" "$WORK/trace")
+		if [ "$sc" = ptrace ]; then
+			points=$( (seq 1 10 "$n"; echo "$n") | sort -nu)
+		else
+			points=$(seq 1 "$n")
+		fi
+		for i in $points; do
+			if ! ways_setup "$way"; then
+				BAD=$((BAD + 1))
+				fail "$verb at $sc #$i: no patch to kill it over"
+				continue
+			fi
+			{ strace -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$i" \
+				"$OVUP" $(ways "$way") >/dev/null 2>&1; rc=$?; } 2>/dev/null
+			# 137: killed; a run that made fewer calls than counted ends
+			if [ "$rc" != 137 ]; then
+				UNKILLED=$((UNKILLED + 1))
+				diag "$verb: not killed at $sc #$i (exit $rc)"
+			fi
+			check_way "$way" "$verb killed at $sc #$i of $n"
+		done
+	done
+done
+# as the block found it: the apply that the scratch directory test below
+# crashes would be refused over a patch left or another tool's jump
+is "$("$H/peek" "$P" "$csite" 5) $("$H/peek" "$P" "$ssite" 5)" "$cold $sold" \
+	"after forget and revert --force were killed: the old bytes at both sites"
+
 # random moments within the time an apply or a revert takes
 for i in $(seq 1 40); do
 	"$OVUP" apply -p "$P" "$WORK/two.o" >/dev/null 2>&1 &
@@ -125,16 +253,36 @@ for i in $(seq 1 40); do
 	check "revert killed at random ($i)"
 done
 
+# catching PID SIG: waits (up to 5 s) until process PID catches SIG
+# (/proc/PID/status SigCgt) or is gone
+catching() {
+	local bit=$((1 << ($(kill -l "$2") - 1))) key val i
+	for i in $(seq 500); do
+		val=""
+		while read -r key val; do
+			[ "$key" = SigCgt: ] && break
+		done 2>/dev/null <"/proc/$1/status"
+		[ -z "$val" ] || [ $((0x$val & bit)) != 0 ] && return
+		sleep 0.01
+	done
+}
+
 # SIGINT, SIGTERM and SIGHUP: ovup finishes or rolls back before it
-# exits, so the target is whole at once, with no run needed to settle it
+# exits, so the target is whole at once, with no run needed to settle it.
+# The random moment counts from when ovup catches the signal, not from
+# the fork: on a loaded machine ovup's start alone (the loader and its
+# libraries) can take longer than the whole 0-99 ms, and then no run of
+# 24 was interrupted (a signal before it finds nothing begun)
 for sig in INT TERM HUP; do
 	bad=0 seen=""
 	for i in $(seq 1 12); do
 		for op in apply revert; do
 			[ "$op" = revert ] && run_ovup apply -p "$P" "$WORK/two.o"
-			"$OVUP" "$op" -p "$P" $([ "$op" = apply ] && echo "$WORK/two.o") \
-				>/dev/null 2>"$WORK/sigerr" &
+			args=("$op" -p "$P")
+			[ "$op" = apply ] && args+=("$WORK/two.o")
+			"$OVUP" "${args[@]}" >/dev/null 2>"$WORK/sigerr" &
 			k=$!
+			catching "$k" "$sig"
 			sleep "0.0$((RANDOM % 100))"
 			kill -"$sig" "$k" 2>/dev/null
 			{ wait "$k"; rc=$?; } 2>/dev/null
@@ -163,14 +311,34 @@ for sig in INT TERM HUP; do
 	is "$seen" 1 "... and at least one run said it was interrupted by SIG$sig"
 done
 
-# the scratch directory of a run that died: gone after the next run
-OVUP_FAULT=crash-before-branch run_ovup apply -p "$P" "$WORK/two.o"
-is "$(ls -d "$TMPDIR"/ovup.* 2>/dev/null | wc -l)" 1 "an ovup that died left its scratch directory"
+# the scratch directory of a run that died: gone after the next run.
+# It is told by its name, which carries the run's pid; the others
+# counted are those of dead runs (dead_dirs), which a run must sweep,
+# not one named after a pid another process has taken since (pids are
+# reused; the sweep rightly keeps those).  The crashed apply must get to
+# its branch: refused before it (its patch still applied, a site another
+# tool changed) it leaves no directory, hence its exit status first.
+dead_dirs() {
+	local d p
+	for d in "$TMPDIR"/ovup.*; do
+		[ -e "$d" ] || continue
+		p=${d#"$TMPDIR"/ovup.}
+		kill -0 "${p%%.*}" 2>/dev/null || echo "$d"
+	done
+}
+OVUP_FAULT=crash-before-branch "$OVUP" apply -p "$P" "$WORK/two.o" >/dev/null 2>"$WORK/err" &
+dead=$!
+{ wait "$dead"; rc=$?; } 2>/dev/null
+is "$rc" 134 "an apply that aborts before its branch (OVUP_FAULT=crash-before-branch)"
+[ "$rc" = 134 ] || diag "$(cat "$WORK/err")"
+is "$(ls -d "$TMPDIR/ovup.$dead".* 2>/dev/null | wc -l)/$(dead_dirs | wc -l)" 1/1 \
+	"an ovup that died left its scratch directory, the only one of a dead run"
 run_ovup apply -p "$P" "$WORK/two.o"
 run_ovup revert -p "$P"
-is "$(ls -d "$TMPDIR"/ovup.* 2>/dev/null | wc -l)" 0 "the next run removed it"
+is "$(ls -d "$TMPDIR/ovup.$dead".* 2>/dev/null | wc -l)/$(dead_dirs | wc -l)" 0/0 \
+	"the next run removed it"
 
-echo "# kill points: $KILLS, targets lost: $LOST, leaked: $LEAKED, other failures: $BAD"
+echo "# kill points: $KILLS, targets lost: $LOST, leaked: $LEAKED, other failures: $BAD, forget and revert --force runs not killed: $UNKILLED"
 is "$LOST/$LEAKED/$BAD" "0/0/0" "$KILLS kills: no target lost, nothing leaked, every one settled"
 stop_victim v
 done_testing
