@@ -13,13 +13,14 @@
  */
 #define _GNU_SOURCE
 #include "verbs.h"
+#include "../elf/elf.h"
 #include "../target/target.h"
 #include "../util/util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
+#include <elf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1022,7 +1023,7 @@ static int check_target_copies(const struct ovup_symtab *st, const struct aunit 
  * reads none): the static is then looked up by name at apply, and a
  * target that inlined it refuses the patch there. */
 static void carry(const struct aunit *u, struct verdict *v, const struct ovup_symtab *st,
-		  const char *file)
+		  unsigned int traits, const char *file)
 {
 	int more = 1;
 	size_t k, i, n;
@@ -1049,8 +1050,8 @@ static void carry(const struct aunit *u, struct verdict *v, const struct ovup_sy
 			     !(s->obj && !strncmp(u->secs[s->sec], ".rodata", 7))) ||
 			    s->global || v->func[k] != SAME ||
 			    !bsearch(&key, names, n, sizeof(*names), by_str) ||
-			    (!once &&
-			     (st->statics_shared || !st->nsyms || target_has(st, s->name, file))))
+			    (!once && ((traits & OVUP_TRAIT_STATICS_NEAR) || !st->nsyms ||
+				       target_has(st, s->name, file))))
 				continue;
 			v->func[k] = CARRIED;
 			more = 1;
@@ -1061,50 +1062,23 @@ static void carry(const struct aunit *u, struct verdict *v, const struct ovup_sy
 	}
 }
 
-/* ---- the kernel's statics ---- */
+/* ---- statics of a target whose symbols name no files ---- */
 
-/* The sizes of a unit's sections, from its assembly assembled. */
-struct secsize {
-	char *name;
-	uint64_t size;
-};
-
-static int unit_sections(const char *sfile, const char *tmp, struct secsize **out, size_t *n)
+/* The sections of a unit's assembly, assembled: their sizes bound the
+ * distance at which its statics lie from its globals. */
+static int unit_sections(const char *sfile, const char *tmp, struct ovup_obj *out)
 {
 	char *obj = ovup_xasprintf("%s/unit.o", tmp), *res = NULL;
 	char *argv[] = { "as", "-o", obj, (char *)sfile, NULL };
-	Elf *e = NULL;
-	Elf_Scn *scn = NULL;
-	size_t shstr;
-	int fd = -1, ret;
+	int ret = ovup_run(argv, &res);
 
-	*out = NULL;
-	*n = 0;
-	ret = ovup_run(argv, &res);
+	memset(out, 0, sizeof(*out));
 	if (ret)
 		ret = ovup_err(ret < 0 ? ret : -EINVAL, "%s: the unit does not assemble: %s", sfile,
 			       res ? res : "");
+	else if ((ret = ovup_elf_obj_read(obj, out)))
+		ret = ovup_err(ret, "%s: %s", obj, strerror(-ret));
 	free(res);
-	if (!ret && (fd = open(obj, O_RDONLY | O_CLOEXEC)) < 0)
-		ret = ovup_err(-errno, "%s: %m", obj);
-	elf_version(EV_CURRENT);
-	if (!ret && (!(e = elf_begin(fd, ELF_C_READ, NULL)) || elf_getshdrstrndx(e, &shstr)))
-		ret = ovup_err(-EINVAL, "%s: %s", obj, elf_errmsg(-1));
-	while (!ret && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
-		    !(name = elf_strptr(e, shstr, sh.sh_name)))
-			continue;
-		*out = ovup_xrealloc(*out, (*n + 1) * sizeof(**out));
-		(*out)[*n].name = ovup_xstrdup(name);
-		(*out)[(*n)++].size = sh.sh_size;
-	}
-	if (e)
-		elf_end(e);
-	if (fd >= 0)
-		close(fd);
 	free(obj);
 	return ret;
 }
@@ -1120,12 +1094,12 @@ static size_t sec_kind(const char *sec, const char *sym)
 	return n;
 }
 
-/* "near NAME ANCHOR BYTES" for a static of a kernel unit: kallsyms names
- * no files, and names like 'show' are in many; the unit's own lies
- * within its text (or data) of that kind, around a global of it.  No
- * entry (the name alone) where the unit has no such global. */
+/* "near NAME ANCHOR BYTES" for a static, where the target's symbols
+ * name no files (kallsyms) and names like 'show' are in many: the unit's
+ * own lies within its text (or data) of that kind, around a global of
+ * it.  No entry (the name alone) where the unit has no such global. */
 static void near_entry(struct ovup_buf *b, const struct aunit *u, const struct asym *s,
-		       const struct secsize *ss, size_t nss)
+		       const struct ovup_obj *uo)
 {
 	const char *sec = u->secs[s->sec];
 	size_t kn = sec_kind(sec, s->name), k, i;
@@ -1144,12 +1118,13 @@ static void near_entry(struct ovup_buf *b, const struct aunit *u, const struct a
 	}
 	if (!anchor)
 		return;
-	for (i = 0; i < nss; i++) {
-		const char *t = ss[i].name;
+	for (i = 0; i < uo->nsecs; i++) {
+		const char *t = uo->secs[i].name;
 
 		/* ".text", or ".text.F" for a function F of the unit */
-		if (!strncmp(t, sec, kn) && (!t[kn] || (t[kn] == '.' && sym_find(u, t + kn + 1))))
-			total += ss[i].size;
+		if ((uo->secs[i].flags & SHF_ALLOC) && !strncmp(t, sec, kn) &&
+		    (!t[kn] || (t[kn] == '.' && sym_find(u, t + kn + 1))))
+			total += uo->secs[i].size;
 	}
 	/* slack: the target's compiler may lay it out a little larger */
 	ovup_buf_printf(b, "\t.string\t\"near %s %s %llu\"\n", s->name, anchor->name,
@@ -1173,7 +1148,7 @@ static int bound_once(struct labels *seen, const char *name, const char *file)
 }
 
 static char *patch_asm(const struct aunit *u, const struct verdict *v, const char *file,
-		       const struct secsize *ss, size_t nss, int kernel, struct labels *seen)
+		       const struct ovup_obj *uo, unsigned int traits, struct labels *seen)
 {
 	unsigned char *keep = ovup_xcalloc(u->n ? u->n : 1, 1);
 	char **gone_names = ovup_xcalloc(u->nsyms ? u->nsyms : 1, sizeof(*gone_names));
@@ -1191,9 +1166,10 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 
 		keep[i] = 1;
 		if (!strncmp(d, ".file", 5) && (d[5] == ' ' || d[5] == '\t')) {
-			/* the unit's name: the kernel's wrapper has its own
-			 * (objtool takes two for a linked object) */
-			keep[i] = !kernel || isdigit((unsigned char)*lead(d + 5));
+			/* the unit's name: a compile that wraps the assembly
+			 * gives its own (objtool takes two for one object) */
+			keep[i] = !(traits & OVUP_TRAIT_COMPILES_ASM) ||
+				  isdigit((unsigned char)*lead(d + 5));
 			continue; /* file numbers, wherever first used */
 		}
 		if (o >= 0 && v->func[o] == SAME)
@@ -1247,8 +1223,8 @@ static char *patch_asm(const struct aunit *u, const struct verdict *v, const cha
 			ovup_buf_free(&b);
 			return NULL;
 		}
-		if (kernel)
-			near_entry(&b, u, s, ss, nss);
+		if (traits & OVUP_TRAIT_STATICS_NEAR)
+			near_entry(&b, u, s, uo);
 		else
 			ovup_buf_printf(&b, "\t.string\t\"file %s %s\"\n", s->name, file);
 	}
@@ -2032,9 +2008,9 @@ static int build_unit(struct ovup_plan *p, const char *text, const struct dfile 
 	struct unit_flags fl = { 0 };
 	char *told = NULL, *tnew = NULL, *src = NULL, *orig, *fresh, *srcdir, *newroot;
 	char *sold, *snew, *pasm = NULL, *out = NULL, *asmtext = NULL;
-	struct secsize *ss = NULL;
-	size_t nss = 0, i;
-	int ret, kernel = !strcmp(p->t->ops->kind, "kernel");
+	struct ovup_obj uobj = { 0 };
+	unsigned int traits = p->t->ops->traits;
+	int ret;
 
 	*obj = NULL;
 	orig = ovup_xasprintf("%s/%s", root, f->path);
@@ -2075,16 +2051,16 @@ static int build_unit(struct ovup_plan *p, const char *text, const struct dfile 
 		  &v, AFFECTED, OVUP_DIFF_AFFECTED, p->diff);
 	if (!v.nchanged && !v.naffected)
 		goto out; /* no code of this one */
-	carry(&un, &v, &p->st, base);
+	carry(&un, &v, &p->st, traits, base);
 	note_list("unchanged, but the target has no copy of its own (inlined where called), "
 		  "so the patch carries one",
 		  f->path, &un, &v, CARRIED, OVUP_DIFF_CARRIED, p->diff);
-	if (kernel) {
-		ret = unit_sections(snew, p->tmp, &ss, &nss);
+	if (traits & OVUP_TRAIT_STATICS_NEAR) {
+		ret = unit_sections(snew, p->tmp, &uobj);
 		if (ret)
 			goto out;
 	}
-	asmtext = patch_asm(&un, &v, base, ss, nss, kernel, seen);
+	asmtext = patch_asm(&un, &v, base, &uobj, traits, seen);
 	if (!asmtext) {
 		ret = ovup_err(-ENOTSUP, "%s: %s", diff,
 			       ovup_err_msg() ? ovup_err_msg() : "cannot build the patch");
@@ -2093,9 +2069,9 @@ static int build_unit(struct ovup_plan *p, const char *text, const struct dfile 
 	pasm = ovup_xasprintf("%s/patch%zu.s", p->tmp, nth);
 	out = ovup_xasprintf("%s/patch%zu.o", p->tmp, nth);
 	ret = ovup_write_file_atomic(pasm, asmtext, strlen(asmtext));
-	if (!ret && kernel) {
-		/* kbuild and objtool, as for any kernel patch (its ORC,
-		 * return sites and checks) */
+	if (!ret && (traits & OVUP_TRAIT_COMPILES_ASM)) {
+		/* the target's own steps, as for any patch of it (the
+		 * kernel's kbuild and objtool: ORC, return sites, checks) */
 		ret = p->t->ops->compile(p->t, pasm, out, NULL, 0);
 	} else if (!ret) {
 		const char *cc = getenv("CC");
@@ -2137,9 +2113,7 @@ out:
 	free(pasm);
 	free(out);
 	free(asmtext);
-	for (i = 0; i < nss; i++)
-		free(ss[i].name);
-	free(ss);
+	ovup_elf_obj_free(&uobj);
 	return ret;
 }
 
@@ -2161,6 +2135,7 @@ static int take_header(struct ovup_plan *p, const char *text, const struct dfile
 	char *orig = ovup_xasprintf("%s/%s", root, f->path);
 	char *fresh = ovup_xasprintf("%s/new/%s", p->tmp, f->path), *told = NULL, *tnew = NULL;
 	size_t i;
+	int headers = !!(p->t->ops->traits & OVUP_TRAIT_INSTALLED_HEADERS);
 	int ret = copy_file(orig, fresh);
 
 	if (ret) {
@@ -2174,13 +2149,13 @@ static int take_header(struct ovup_plan *p, const char *text, const struct dfile
 	told = ovup_read_file(orig, NULL);
 	tnew = ovup_read_file(fresh, NULL);
 	ret = check_header(text, f, told ? told : "", tnew ? tnew : "");
-	/* the kernel's headers are the installed linux-headers': only one
-	 * next to a unit ("internal.h") is the tree's */
-	for (i = 0; !ret && !strcmp(p->t->ops->kind, "kernel") && i < nunits; i++)
+	/* a build against installed headers (the kernel's linux-headers)
+	 * reads only one next to a unit ("internal.h") from the tree */
+	for (i = 0; !ret && headers && i < nunits; i++)
 		if (dir_len(files[units[i]].path) == dir_len(f->path) &&
 		    !strncmp(files[units[i]].path, f->path, dir_len(f->path)))
 			break;
-	if (!ret && !strcmp(p->t->ops->kind, "kernel") && i == nunits)
+	if (!ret && headers && i == nunits)
 		ret = ovup_err(-ENOTSUP,
 			       "%s: a kernel patch is built with the installed headers "
 			       "(linux-headers), not the tree's: ovup can take a change to a "

@@ -18,8 +18,23 @@
 
 struct ovup_target;
 
+/* What a target's symbols and build can and cannot tell: the build of
+ * a patch from a diff adapts to these, not to the target's kind. */
+enum ovup_target_trait {
+	/* its symbols name no files (kallsyms): a static is found by its
+	 * distance from a global of the same unit (the near selector) */
+	OVUP_TRAIT_STATICS_NEAR = 1 << 0,
+	/* patches compile against an installed header tree, not the
+	 * source's (linux-headers): only a header next to a unit is read */
+	OVUP_TRAIT_INSTALLED_HEADERS = 1 << 1,
+	/* its compile takes a patch's assembly, wrapped in a unit of its
+	 * own (which names the file) and through its own checks (objtool) */
+	OVUP_TRAIT_COMPILES_ASM = 1 << 2,
+};
+
 struct ovup_target_ops {
-	const char *kind; /* "process", "kernel" */
+	const char *kind;    /* "process", "kernel": for messages and records */
+	unsigned int traits; /* enum ovup_target_trait */
 	/* step 1: every object's symbols at run-time addresses */
 	int (*labels)(struct ovup_target *t, struct ovup_symtab *st);
 	/* build a relocatable object from a C file, with the target's flags */

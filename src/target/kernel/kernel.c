@@ -30,6 +30,7 @@ static void kern_close(struct ovup_target *t)
 
 static const struct ovup_target_ops kernel_ops = {
 	.kind = "kernel",
+	.traits = OVUP_TRAIT_STATICS_NEAR | OVUP_TRAIT_INSTALLED_HEADERS | OVUP_TRAIT_COMPILES_ASM,
 	.labels = ovup_kern_labels,
 	.compile = ovup_kern_compile,
 	.compile_prepare = ovup_kern_compile_prepare,
