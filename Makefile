@@ -8,7 +8,7 @@ BUILD     := build
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
-LIBS      := -lelf -ldw -ldebuginfod -lcapstone -llzma
+LIBS      := -lelf -ldw -lcapstone -llzma
 
 CORE_SRC := $(wildcard src/util/*.c src/elf/*.c src/model/*.c src/core/*.c src/arch/$(ARCH)/*.c \
 	    src/target/*.c src/target/process/*.c src/target/kernel/*.c)

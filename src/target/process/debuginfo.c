@@ -12,6 +12,7 @@
 #include "process.h"
 #include "../../elf/elf.h"
 
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,53 @@
  * but steady download is not cut (DEBUGINFOD_MAXTIME, unset, would). */
 #define DEFAULT_TIMEOUT_S "10"
 #define DEFAULT_RETRY_LIMIT "1"
+
+/* libdebuginfod is opened when a server is first asked, not linked:
+ * with curl, TLS, Kerberos and LDAP behind it, loading it at every start
+ * cost more than half of ovup's start-up, for a library most runs never
+ * call. */
+#define LIBDEBUGINFOD "libdebuginfod.so.1"
+static struct {
+	debuginfod_client *(*begin)(void);
+	void (*end)(debuginfod_client *c);
+	void (*set_user_data)(debuginfod_client *c, void *data);
+	void *(*get_user_data)(debuginfod_client *c);
+	void (*set_progressfn)(debuginfod_client *c, debuginfod_progressfn_t fn);
+	int (*find_debuginfo)(debuginfod_client *c, const unsigned char *id, int len, char **path);
+	const char *(*get_url)(debuginfod_client *c);
+} dbg;
+
+/* 0, or -ENOENT with *why saying what is missing */
+static int load_debuginfod(char **why)
+{
+	void *h;
+
+	if (dbg.begin)
+		return 0;
+	h = dlopen(LIBDEBUGINFOD, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		*why = ovup_xasprintf("%s cannot be loaded (%s): apt-get install libdebuginfod1",
+				      LIBDEBUGINFOD, dlerror());
+		return -ENOENT;
+	}
+	*(void **)&dbg.begin = dlsym(h, "debuginfod_begin");
+	*(void **)&dbg.end = dlsym(h, "debuginfod_end");
+	*(void **)&dbg.set_user_data = dlsym(h, "debuginfod_set_user_data");
+	*(void **)&dbg.get_user_data = dlsym(h, "debuginfod_get_user_data");
+	*(void **)&dbg.set_progressfn = dlsym(h, "debuginfod_set_progressfn");
+	*(void **)&dbg.find_debuginfo = dlsym(h, "debuginfod_find_debuginfo");
+	*(void **)&dbg.get_url = dlsym(h, "debuginfod_get_url");
+	if (!dbg.begin || !dbg.end || !dbg.set_user_data || !dbg.get_user_data ||
+	    !dbg.set_progressfn || !dbg.find_debuginfo || !dbg.get_url) {
+		*why = ovup_xasprintf("%s lacks a function ovup calls: install the "
+				      "libdebuginfod1 of this release",
+				      LIBDEBUGINFOD);
+		dbg.begin = NULL;
+		dlclose(h);
+		return -ENOENT;
+	}
+	return 0;
+}
 
 struct proc_debug {
 	debuginfod_client *client;
@@ -67,7 +115,7 @@ void ovup_proc_debug_end(struct proc_debug *d)
 	if (!d)
 		return;
 	if (d->client)
-		debuginfod_end(d->client);
+		dbg.end(d->client);
 	free(d->broken);
 	free(d);
 }
@@ -148,7 +196,7 @@ static void progress_clear(struct proc_debug *d)
  * signal asks ovup to stop. */
 static int progress(debuginfod_client *c, long a, long b)
 {
-	struct proc_debug *d = debuginfod_get_user_data(c);
+	struct proc_debug *d = dbg.get_user_data(c);
 
 	if (ovup_signalled)
 		return 1;
@@ -160,17 +208,24 @@ static int progress(debuginfod_client *c, long a, long b)
 	return 0;
 }
 
-static int client(struct proc_debug *d)
+static int client(struct proc_debug *d, char **why)
 {
+	int ret;
+
 	if (d->client)
 		return 0;
+	ret = load_debuginfod(why);
+	if (ret)
+		return ret;
 	setenv("DEBUGINFOD_TIMEOUT", DEFAULT_TIMEOUT_S, 0);
 	setenv("DEBUGINFOD_RETRY_LIMIT", DEFAULT_RETRY_LIMIT, 0);
-	d->client = debuginfod_begin();
-	if (!d->client)
+	d->client = dbg.begin();
+	if (!d->client) {
+		*why = ovup_xasprintf("libdebuginfod could not start: %s", strerror(ENOMEM));
 		return -ENOMEM;
-	debuginfod_set_user_data(d->client, d);
-	debuginfod_set_progressfn(d->client, progress);
+	}
+	dbg.set_user_data(d->client, d);
+	dbg.set_progressfn(d->client, progress);
 	return 0;
 }
 
@@ -189,14 +244,12 @@ static int open_debuginfod(struct proc_debug *d, const char *name, const struct 
 		return -1;
 	}
 	ovup_hex(hex, info->build_id, info->build_id_len);
-	ret = client(d);
-	if (ret) {
-		*note = ovup_xasprintf("libdebuginfod could not start: %s", strerror(-ret));
+	ret = client(d, note);
+	if (ret)
 		return -1;
-	}
 	d->obj = name;
 	d->hex = hex;
-	fd = debuginfod_find_debuginfo(d->client, info->build_id, (int)info->build_id_len, &cached);
+	fd = dbg.find_debuginfo(d->client, info->build_id, (int)info->build_id_len, &cached);
 	progress_clear(d);
 	if (fd == -ENOENT) {
 		ovup_info("debuginfod: no debug file for %s (build-id %s) at %s", name, hex,
@@ -221,7 +274,7 @@ static int open_debuginfod(struct proc_debug *d, const char *name, const struct 
 		return -1;
 	}
 	if (!matches(fd, info, &why)) {
-		url = debuginfod_get_url(d->client);
+		url = dbg.get_url(d->client);
 		ovup_warn(
 			"debuginfod: the file sent for %s (build-id %s) by %s (DEBUGINFOD_URLS=%s) is "
 			"not its debug file: %s; ignored and removed from the cache (%s)",
