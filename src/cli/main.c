@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 		ret = c.verb->run(NULL, &c);
 	} else {
 		ovup_signals_init();
+		ovup_sched_init();
 		ret = open_target(&c, &t);
 		if (!ret)
 			ret = c.verb->run(t, &c);

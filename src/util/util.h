@@ -69,6 +69,11 @@ void ovup_buf_free(struct ovup_buf *b);
 
 uint64_t ovup_now_ns(void);
 void ovup_sleep_us(unsigned us);
+/* ovup's own priority (see sched.c): raised for the run, real-time while
+ * a target's threads are held; OVUP_SCHED=keep leaves it alone */
+void ovup_sched_init(void);
+void ovup_sched_hold_begin(void);
+void ovup_sched_hold_end(void);
 
 /* ---- hex.c ---- */
 

@@ -29,4 +29,35 @@ for n in 4 100; do
 	is "$(ls /proc/$VPID/task | wc -l)" $((n + 1)) "$n threads: all threads still alive"
 	stop_victim v
 done
+
+# ovup's own priority: the run at nice -20 (a target that keeps every CPU
+# busy cannot starve it), SCHED_FIFO exactly while the threads are held
+# (set before the first interrupt of the switch, back to SCHED_OTHER after
+# the last thread is released, never passed to a child), and nothing of
+# it with OVUP_SCHED=keep
+start_victim v "$V/victim-pie" -t 4
+strace -f -qq -o "$WORK/sched" -e trace=setpriority,sched_setscheduler,ptrace \
+	"$OVUP" apply -p "$VPID" "$WORK/fix.c" >/dev/null 2>&1
+ok $? "apply under strace"
+like "$(grep setpriority "$WORK/sched")" "setpriority\(PRIO_PROCESS, 0, -20\) += 0" \
+	"the run raised itself to nice -20"
+fifo=$(grep -n 'sched_setscheduler(0, 0x40000001' "$WORK/sched" | cut -d: -f1)
+back=$(grep -n 'sched_setscheduler(0, SCHED_OTHER' "$WORK/sched" | cut -d: -f1)
+like "$fifo" "^[0-9]+$" "SCHED_FIFO with SCHED_RESET_ON_FORK, once"
+like "$back" "^[0-9]+$" "back to SCHED_OTHER, once"
+held=$(sed -n "${fifo:-1},${back:-1}p" "$WORK/sched")
+is "$(grep -c PTRACE_INTERRUPT <<<"$held")" 5 "every one of the 5 threads interrupted while real-time"
+is "$(grep -c PTRACE_DETACH <<<"$held")" 5 "and every one released before the policy went back"
+is "$(sed -n "$((${back:-1} + 1)),\$p" "$WORK/sched" | grep -c 'PTRACE_DETACH')" 0 \
+	"no thread released after it"
+ask v reset >/dev/null
+sleep 0.2
+like "$(ask v stats)" "^21000:[0-9]+$" "the patch applied at that priority works"
+OVUP_SCHED=keep strace -f -qq -o "$WORK/keep" -e trace=setpriority,sched_setscheduler,ptrace \
+	"$OVUP" revert -p "$VPID" >/dev/null 2>&1
+ok $? "revert with OVUP_SCHED=keep"
+is "$(grep -cE 'setpriority|sched_setscheduler' "$WORK/keep")" 0 \
+	"OVUP_SCHED=keep: no priority change at all"
+like "$(grep -c PTRACE_DETACH "$WORK/keep")" "^([5-9]|[1-9][0-9]+)$" "(the trace saw the revert release its 5 threads)"
+stop_victim v
 done_testing

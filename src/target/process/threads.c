@@ -30,10 +30,14 @@ void ovup_proc_thread_comm(int pid, int tid, char *buf, size_t len)
 int ovup_proc_stop(struct ovup_target *t)
 {
 	struct proc_target *p = ovup_to_proc(t);
-	int ret = ovup_ptrace_stop_all(&p->threads);
+	int ret;
 
+	/* nothing of the target's may run ahead of ovup while it holds them */
+	ovup_sched_hold_begin();
+	ret = ovup_ptrace_stop_all(&p->threads);
 	if (ret) {
 		ovup_ptrace_resume_all(&p->threads);
+		ovup_sched_hold_end();
 		return ovup_proc_ptrace_err(p, ret, "stop its threads with ptrace");
 	}
 	return 0;
@@ -47,6 +51,7 @@ int ovup_proc_resume(struct ovup_target *t, struct ovup_txn *txn)
 
 	if (t0)
 		txn->pause_ns = ovup_now_ns() - t0;
+	ovup_sched_hold_end();
 	return ret ? ovup_proc_ptrace_err(p, ret, "resume its threads") : 0;
 }
 
