@@ -117,9 +117,11 @@ check:
 	@$(MAKE) --no-print-directory test-bins kmod man
 	@prove --exec '' -f $(UNIT_BIN) $(sort $(wildcard tests/proc/*.t)) $(sort $(wildcard tests/kernel/*.t))
 
+# every figure of docs/performance.md in one table (BENCH_KERNEL=0: no VM)
 bench: all
-	@$(MAKE) --no-print-directory test-bins
-	bench/run
+	@tools/deps bench
+	@$(MAKE) --no-print-directory test-bins kmod
+	bench/all
 
 # ---- version, install, uninstall ---------------------------------------
 # The version is the top-level VERSION file's, everywhere: `ovup -V`, the
