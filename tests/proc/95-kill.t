@@ -54,6 +54,23 @@ released() {
 }
 
 KILLS=0 LOST=0 LEAKED=0 BAD=0 UNKILLED=0
+# verdict WHAT WHY GOOD: what every kill ends with, after the checks of
+# its kind gathered WHY: nothing of ovup's left, the registers intact
+verdict() {
+	local what=$1 why=$2 good=$3
+	if ! released; then
+		LEAKED=$((LEAKED + 1))
+		why="$why left $(leftovers);"
+	fi
+	set -- $(ask v regs)
+	[ "${2:-x}" = 0 ] || why="$why registers changed in $2 rounds;"
+	if [ -z "$why" ]; then
+		pass "$what: $good"
+	else
+		BAD=$((BAD + 1))
+		fail "$what:$why"
+	fi
+}
 # check WHAT: after a kill, the target must be fine and the next run settle it
 check() {
 	local what=$1 why="" st after alive
@@ -78,18 +95,7 @@ check() {
 		[ "$RC" = 0 ] || why="$why revert exit $RC ($ERR);"
 		[ "$(fstate)" = old ] || why="$why revert left $(fstate);"
 	fi
-	if ! released; then
-		LEAKED=$((LEAKED + 1))
-		why="$why left $(leftovers);"
-	fi
-	set -- $(ask v regs)
-	[ "${2:-x}" = 0 ] || why="$why registers changed in $2 rounds;"
-	if [ -z "$why" ]; then
-		pass "$what: alive, $st, settled to $after, nothing left"
-	else
-		BAD=$((BAD + 1))
-		fail "$what:$why"
-	fi
+	verdict "$what" "$why" "alive, $st, settled to $after, nothing left"
 }
 
 # kill OP SYSCALL N: ovup OP killed at its N-th SYSCALL
@@ -201,18 +207,7 @@ check_way() {
 	tap_grep "$OUT" "no patches applied" || why="$why list: $OUT $ERR;"
 	after=$(fstate)
 	[ "$after" = old ] || why="$why settled to $after;"
-	if ! released; then
-		LEAKED=$((LEAKED + 1))
-		why="$why left $(leftovers);"
-	fi
-	set -- $(ask v regs)
-	[ "${2:-x}" = 0 ] || why="$why registers changed in $2 rounds;"
-	if [ -z "$why" ]; then
-		pass "$what: alive, $c/$s, finished by the next run, nothing left"
-	else
-		BAD=$((BAD + 1))
-		fail "$what:$why"
-	fi
+	verdict "$what" "$why" "alive, $c/$s, finished by the next run, nothing left"
 }
 for way in forget force; do
 	verb=$(ways "$way" | sed 's/ -p.*//')
@@ -266,45 +261,28 @@ for i in $(seq 1 40); do
 	check "revert killed at random ($i)"
 done
 
-# catching PID SIG: waits (up to 5 s) until process PID catches SIG
-# (/proc/PID/status SigCgt) or is gone
-catching() {
-	local bit=$((1 << ($(kill -l "$2") - 1))) key val i
-	for i in $(seq 500); do
-		val=""
-		while read -r key val; do
-			[ "$key" = SigCgt: ] && break
-		done 2>/dev/null <"/proc/$1/status"
-		[ -z "$val" ] || [ $((0x$val & bit)) != 0 ] && return
-		sleep 0.01
-	done
-}
-
 # SIGINT, SIGTERM and SIGHUP: ovup finishes or rolls back before it
 # exits, so the target is whole at once, with no run needed to settle it.
-# The random moment counts from when ovup catches the signal, not from
-# the fork (on a loaded machine ovup's start alone can outlast any fixed
-# window), and is spread over the time a run has left from there,
-# measured here (median of 3 each): a fixed 0-99 ms fell mostly after
-# the end once ovup ran at nice -20, and no run of 24 was interrupted.
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
-for op in apply revert apply revert apply revert; do
+# The moment is a random system call of the run, its N-th openat (the
+# loader's, then the labels step's) or N-th ptrace (from the first stop
+# to the switch), the signal sent by strace at that call's entry: a point
+# in ovup's progress that no load can shift.  (A random delay after the
+# fork fell mostly before ovup caught signals under load, and mostly
+# after its end once ovup ran at nice -20: then no run of 24 was
+# interrupted.)
+declare -A CALLS
+for op in apply revert; do
 	[ "$op" = revert ] && run_ovup apply -p "$P" "$WORK/two.o"
 	args=("$op" -p "$P")
 	[ "$op" = apply ] && args+=("$WORK/two.o")
-	"$OVUP" "${args[@]}" >/dev/null 2>&1 &
-	k=$!
-	catching "$k" TERM
-	t0=$(ms_now)
-	wait "$k"
-	echo $(($(ms_now) - t0)) >>"$WORK/left.$op"
+	strace -o "$WORK/calls" -e trace=openat,ptrace "$OVUP" "${args[@]}" >/dev/null 2>&1
+	for sc in openat ptrace; do
+		CALLS[$op.$sc]=$(grep -c "^$sc(" "$WORK/calls")
+	done
 	[ "$op" = apply ] && run_ovup revert -p "$P"
 done
-for op in apply revert; do
-	left=$(sort -n "$WORK/left.$op" | sed -n 2p)
-	eval "LEFT_$op=$((left > 2 ? left : 2))"
-done
-diag "a run's time left once it catches signals: apply ${LEFT_apply} ms, revert ${LEFT_revert} ms"
+diag "calls to pick from: apply ${CALLS[apply.openat]} openat, ${CALLS[apply.ptrace]} ptrace;" \
+	"revert ${CALLS[revert.openat]} openat, ${CALLS[revert.ptrace]} ptrace"
 for sig in INT TERM HUP; do
 	bad=0 seen=""
 	for i in $(seq 1 12); do
@@ -312,20 +290,19 @@ for sig in INT TERM HUP; do
 			[ "$op" = revert ] && run_ovup apply -p "$P" "$WORK/two.o"
 			args=("$op" -p "$P")
 			[ "$op" = apply ] && args+=("$WORK/two.o")
-			"$OVUP" "${args[@]}" >/dev/null 2>"$WORK/sigerr" &
-			k=$!
-			catching "$k" "$sig"
-			left=$([ "$op" = apply ] && echo "$LEFT_apply" || echo "$LEFT_revert")
-			sleep "$(printf '0.%03d' $((RANDOM % left)))"
-			kill -"$sig" "$k" 2>/dev/null
-			{ wait "$k"; rc=$?; } 2>/dev/null
+			sc=$([ $((RANDOM % 2)) = 0 ] && echo openat || echo ptrace)
+			c=${CALLS[$op.$sc]:-0}
+			n=$((1 + RANDOM % (c > 0 ? c : 1)))
+			strace -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIG"$sig":when="$n" \
+				"$OVUP" "${args[@]}" >/dev/null 2>"$WORK/sigerr"
+			rc=$?
 			st=$(fstate)
 			# 0: finished; 1: rolled back; 129/130/143: the signal
 			# came before ovup could catch it, and found nothing begun
 			case "$rc/$st" in
 			0/old | 0/new | 1/old | 1/new | 129/old | 129/new | 130/old | 130/new | \
 				143/old | 143/new) ;;
-			*) bad=$((bad + 1)); echo "# $op SIG$sig: exit $rc, $st: $(cat "$WORK/sigerr")" ;;
+			*) bad=$((bad + 1)); echo "# $op SIG$sig at $sc #$n: exit $rc, $st: $(cat "$WORK/sigerr")" ;;
 			esac
 			# a block a thread's stale register pointed into is kept
 			# (and recorded) until a later run finds it unused
