@@ -293,9 +293,8 @@ for sig in INT TERM HUP; do
 			sc=$([ $((RANDOM % 2)) = 0 ] && echo openat || echo ptrace)
 			c=${CALLS[$op.$sc]:-0}
 			n=$((1 + RANDOM % (c > 0 ? c : 1)))
-			strace -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIG"$sig":when="$n" \
-				"$OVUP" "${args[@]}" >/dev/null 2>"$WORK/sigerr"
-			rc=$?
+			{ strace -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIG"$sig":when="$n" \
+				"$OVUP" "${args[@]}" >/dev/null 2>"$WORK/sigerr"; rc=$?; } 2>/dev/null
 			st=$(fstate)
 			# 0: finished; 1: rolled back; 129/130/143: the signal
 			# came before ovup could catch it, and found nothing begun
