@@ -103,6 +103,22 @@ uint64_t ovup_arch_demangle(uint64_t word, uint64_t guard);
  * resumes without a signal handler: back to the syscall instruction. */
 void ovup_arch_regs_restart(struct user_regs_struct *r);
 
+/* The live switch (target/process/trap.c) puts OVUP_ARCH_TRAP_BYTE, a
+ * one-byte breakpoint, at each site before the rest of its bytes.  Its
+ * SIGTRAP handler, installed only while those are in place: the code is
+ * OVUP_ARCH_TRAP_TABLE bytes, followed by a table (u64 n, then the n
+ * sites) that ovup fills.  A trap at a site of the table (the pc just
+ * past it, or at it where ovup moved a stopped thread back) waits there,
+ * without a system call, until the site's first byte is no longer the
+ * breakpoint, then runs the site again; any other SIGTRAP gets the default
+ * action back and is raised again, as if there had been no handler. */
+#define OVUP_ARCH_TRAP_BYTE 0xcc
+#define OVUP_ARCH_TRAP_TABLE 152
+extern const uint8_t ovup_arch_trap_handler[OVUP_ARCH_TRAP_TABLE];
+/* The site whose breakpoint stopped a thread: its pc minus the byte. */
+uint64_t ovup_arch_trap_site(const struct user_regs_struct *r);
+void ovup_arch_regs_set_pc(struct user_regs_struct *r, uint64_t pc);
+
 /* Copies the instructions covering [site, site+min_len) of code (len bytes
  * read at site), preceded by prefix, to a trampoline that runs at `to` and
  * ends with a jump back to the first instruction not copied.  Returns the

@@ -349,11 +349,39 @@ int ovup_switch_record(struct ovup_target *t, const struct ovup_record *r, int t
  * switched every site is confirmed and one that switched none is
  * dropped; anything in between, and any revert that had begun, is
  * finished toward the old code. */
+/* What the target's own switch (ops->repair) left half-way, brought to
+ * bytes settle can tell: all old or all new. */
+static int repair(struct ovup_target *t, const struct ovup_record *r)
+{
+	struct ovup_block *b = ovup_xcalloc(r->nblocks + 1, sizeof(*b));
+	struct ovup_record_txn x;
+	size_t k;
+	int ret;
+
+	ovup_record_txn_init(&x, r, 0, NULL, NULL);
+	for (k = 0; k < r->nblocks; k++) {
+		b[k].addr = r->blocks[k].addr;
+		b[k].size = r->blocks[k].size;
+	}
+	x.txn.blocks = b;
+	x.txn.nblocks = r->nblocks;
+	ret = t->ops->repair(t, &x.txn);
+	ovup_record_txn_release(&x);
+	free(b);
+	return ret;
+}
+
 static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int *changed)
 {
 	struct ovup_record *r = &rs->r[i];
 	size_t k, jumped = 0, untouched = 0;
 	int ret;
+
+	if (t->ops->repair && r->state == OVUP_REC_PENDING) {
+		ret = repair(t, r);
+		if (ret)
+			return ret;
+	}
 
 	for (k = 0; k < r->nfuncs; k++) {
 		const struct ovup_rec_func *f = &r->funcs[k];

@@ -43,13 +43,16 @@ int ovup_switch(struct ovup_target *t, struct ovup_txn *txn, unsigned retries,
 
 	for (attempt = 0;; attempt++) {
 		memset(&txn->busy, 0, sizeof(txn->busy));
-		ret = t->ops->stop(t);
-		if (ret)
-			return ret;
-		ret = t->ops->pawrite(t, txn);
-		r2 = t->ops->resume(t, txn);
-		if (!ret && r2)
-			ret = r2;
+		ret = t->ops->switch_live ? t->ops->switch_live(t, txn) : -EOPNOTSUPP;
+		if (ret == -EOPNOTSUPP) {
+			ret = t->ops->stop(t);
+			if (ret)
+				return ret;
+			ret = t->ops->pawrite(t, txn);
+			r2 = t->ops->resume(t, txn);
+			if (!ret && r2)
+				ret = r2;
+		}
 		if (ret != -EBUSY || attempt >= retries || ovup_signalled)
 			break; /* busy: nothing was switched, stopping is free */
 		ovup_sleep_us(delay);

@@ -84,6 +84,15 @@ struct ovup_target_ops {
 	int (*pawrite)(struct ovup_target *t, struct ovup_txn *txn);
 	/* resume sets txn->pause_ns where the target measures it there */
 	int (*resume)(struct ovup_target *t, struct ovup_txn *txn);
+	/* step 8 without stopping every thread (all or none, like stop,
+	 * pawrite, resume); -EOPNOTSUPP where it cannot be used, and then
+	 * those run instead.  May be NULL. */
+	int (*switch_live)(struct ovup_target *t, struct ovup_txn *txn);
+	/* A switch_live of txn (sites: expect the old bytes, write the jump;
+	 * blocks: the patch's) that an ovup killed outright left half-way:
+	 * brought to all old or all new bytes, and whatever else it had
+	 * changed put back; 0 if nothing was left.  May be NULL. */
+	int (*repair)(struct ovup_target *t, struct ovup_txn *txn);
 	/* The record of applied patches, as text (see core/record.c).  store is
 	 * NULL where pawrite keeps the record itself (the kernel module). */
 	int (*records_load)(struct ovup_target *t, struct ovup_buf *out);

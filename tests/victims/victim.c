@@ -37,8 +37,12 @@
  *                      patch whose jump at SITE is CUR (the bytes there now),
  *                      whose saved bytes are int3s, and whose block is
  *                      [ADDR, ADDR+SIZE) (not ovup's)
+ *   trap            -> raise(SIGTRAP); prints how many its own handler saw
+ *                      (with $VICTIM_TRAP_HANDLER set; otherwise it dies)
  *   quit
  * `victim -t N` starts N threads calling compute(21) in a tight loop;
+ * `victim -w N` the same, each call after a 100 us sleep (mostly asleep,
+ * they wake at any moment and call it; $VICTIM_BLOCK_TRAP: blocking SIGTRAP);
  * `victim -s N` starts N threads that sleep (as a server's idle threads do);
  * `victim -r` makes the main thread (where ovup injects its system calls)
  * spin checking its registers (regspin.S), and serves commands from
@@ -207,13 +211,28 @@ static struct table {
 	atomic_long count[MAXV];
 } tables[MAXT];
 
+static int worker_nap; /* -w: each call after a 100 us sleep */
+
 static void *worker(void *arg)
 {
 	struct table *t = arg;
 	int (*volatile fn)(int) = compute;
 
+	if (getenv("VICTIM_BLOCK_TRAP")) {
+		sigset_t m;
+
+		sigemptyset(&m);
+		sigaddset(&m, SIGTRAP);
+		pthread_sigmask(SIG_BLOCK, &m, NULL);
+	}
+
 	for (;;) {
-		int g = atomic_load(&gen), v = fn(21), i;
+		int g, v, i;
+
+		if (worker_nap)
+			usleep(100);
+		g = atomic_load(&gen);
+		v = fn(21);
 
 		if (g != atomic_load(&t->gen)) {
 			atomic_store(&t->gen, -1); /* invalid while clearing */
@@ -563,10 +582,11 @@ int main(int argc, char **argv)
 {
 	int i, n = 0, sleepers = 0, regs = 0, opt;
 
-	while ((opt = getopt(argc, argv, "t:s:r")) != -1) {
-		if (opt == 't')
+	while ((opt = getopt(argc, argv, "t:w:s:r")) != -1) {
+		if (opt == 't' || opt == 'w') {
 			n = atoi(optarg);
-		else if (opt == 's')
+			worker_nap = opt == 'w';
+		} else if (opt == 's')
 			sleepers = atoi(optarg);
 		else if (opt == 'r')
 			regs = 1;
@@ -598,11 +618,21 @@ int main(int argc, char **argv)
 	return 0;
 }
 
+static atomic_int traps;
+
+static void on_trap(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&traps, 1);
+}
+
 static void serve(void)
 {
 	char line[256], name[64];
 	int arg, k, n = nworkers;
 
+	if (getenv("VICTIM_TRAP_HANDLER"))
+		signal(SIGTRAP, on_trap);
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		if (sscanf(line, "call %63s %d", name, &arg) == 2) {
@@ -615,6 +645,9 @@ static void serve(void)
 				printf("error no such function\n");
 			else
 				printf("%d\n", table[k].fn(arg));
+		} else if (!strncmp(line, "trap", 4)) {
+			raise(SIGTRAP);
+			printf("%d\n", atomic_load(&traps));
 		} else if (!strncmp(line, "reset", 5)) {
 			atomic_fetch_add(&gen, 1);
 			printf("ok\n");

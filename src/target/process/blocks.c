@@ -242,6 +242,8 @@ int ovup_proc_free(struct ovup_target *t, const struct ovup_block *b, size_t nb,
 	if (ret)
 		return ret;
 	ret = ovup_proc_blocks_in_use(p, b, nb, busy);
+	if (!ret)
+		ret = ovup_proc_trap_release(p, b, nb, busy);
 	for (i = 0; i < nb && !ret; i++)
 		ret = ovup_proc_unmap(p, b[i].addr, b[i].size, OVUP_MEMFD_BLOCK);
 	ovup_ptrace_resume_all(&p->threads);

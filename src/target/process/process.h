@@ -30,6 +30,8 @@ struct proc_target {
 	struct ovup_block planned[4]; /* dry-run choices, as if mapped */
 	size_t nplanned;
 	struct ovup_seccomp seccomp; /* filters read from each thread */
+	uint64_t trap_code;          /* the live switch's handler, 0 if none */
+	int live_off;                /* the live switch cannot be used here */
 };
 
 static inline struct proc_target *ovup_to_proc(struct ovup_target *t)
@@ -87,10 +89,30 @@ int ovup_proc_pawrite(struct ovup_target *t, struct ovup_txn *txn);
 int ovup_proc_resume(struct ovup_target *t, struct ovup_txn *txn);
 void ovup_proc_thread_comm(int pid, int tid, char *buf, size_t len);
 
+/* trap.c: the live switch of an apply's sites; -EOPNOTSUPP where it
+ * cannot be used (every thread is stopped instead).  Its SIGTRAP handler
+ * is linked after the patch's code (text_extra, fixup). */
+#define OVUP_TRAP_SITES 64
+int ovup_proc_switch_live(struct ovup_target *t, struct ovup_txn *txn);
+int ovup_proc_trap_repair(struct ovup_target *t, struct ovup_txn *txn);
+/* Before blocks b are freed, threads stopped: SIGTRAP's action back to
+ * the default if it is the handler of one of them; -EBUSY (busy set) if a
+ * thread still holds a SIGTRAP on its way to it. */
+int ovup_proc_trap_release(struct proc_target *p, const struct ovup_block *b, size_t nb,
+			   struct ovup_busy *busy);
+uint64_t ovup_proc_trap_extra(const struct ovup_obj *o);
+int ovup_proc_trap_fixup(struct ovup_target *t, struct ovup_img *img, const struct ovup_symtab *st);
+
+/* remote.c: finds the syscall and restorer sequences in the target */
+int ovup_proc_gadgets(struct proc_target *p);
 /* remote.c: syscall nr(args) in a stopped thread of the target; data, if
  * any, is copied into the target and args[data_arg] set to its address */
 int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const void *data,
 		      size_t ndata, int data_arg, int64_t *res);
+/* the same with data at every args[k] of bit k in data_args, copied back
+ * into back (ndata bytes, if not NULL) once the call returned */
+int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const void *data,
+			 size_t ndata, unsigned data_args, void *back, int64_t *res);
 /* the same without data; a failure in the target is reported as "what
  * failed in the target" */
 int ovup_proc_call(struct proc_target *p, const char *what, long nr, uint64_t a0, uint64_t a1,

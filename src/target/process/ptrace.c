@@ -98,7 +98,10 @@ static int seize(struct ovup_threads *ts, pid_t tid)
 		if (errno == ESRCH || (errno == EPERM && exiting(ts->pid, tid)))
 			return 0;
 		if (errno == EPERM && ours(ts->pid, tid)) {
-			add(ts, tid)->interrupted = 1; /* it starts with a stop */
+			struct ovup_thread *th = add(ts, tid);
+
+			th->interrupted = 1; /* it starts with a stop */
+			th->born = 1;
 			return 0;
 		}
 		return -errno;
@@ -133,13 +136,52 @@ static int is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* Waits for th's next stop and says what kind it is.  0, or -ESRCH if the
- * thread died.  th may move in the array (a clone adds a thread): the
- * caller finds it again by tid. */
-static int wait_stop(struct ovup_threads *ts, pid_t tid)
+/* Notes in tid's entry the stop or end that waitpid reported as st.  0,
+ * or -ESRCH if the thread died.  A clone adds a thread, so entries may
+ * move: callers find theirs again by tid. */
+static int note_stop(struct ovup_threads *ts, pid_t tid, int st)
 {
 	struct ovup_thread *th;
-	int st, event;
+	int event;
+
+	if (WIFEXITED(st) || WIFSIGNALED(st))
+		return -ESRCH;
+	event = st >> 16;
+	if (event == PTRACE_EVENT_CLONE) {
+		unsigned long child;
+
+		/* the new thread starts traced and stopped; it is
+		 * collected by the caller's rescan */
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) && !find(ts, (pid_t)child)) {
+			th = add(ts, (pid_t)child);
+			th->interrupted = 1; /* it starts with a stop */
+			th->born = 1;
+		}
+	}
+	th = find(ts, tid);
+	th->interrupted = 0;
+	if (event == PTRACE_EVENT_STOP)
+		th->stop = is_stop_signal(WSTOPSIG(st)) ? OVUP_STOP_GROUP : OVUP_STOP_EVENT;
+	else if (event)
+		th->stop = OVUP_STOP_EVENT;
+	else if (WSTOPSIG(st) == SYSCALL_TRAP)
+		th->stop = OVUP_STOP_SYSCALL;
+	else {
+		/* a signal-delivery stop: the signal is ours to deliver now.
+		 * Only the live switch (trap.c) traps, and it tells its own
+		 * SIGTRAP by where the thread stopped. */
+		th->stop = OVUP_STOP_SIGNAL;
+		th->sig = WSTOPSIG(st);
+	}
+	if (ptrace(PTRACE_GETREGS, tid, 0, &th->regs) < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	return 0;
+}
+
+/* Waits for th's next stop and says what kind it is: see note_stop. */
+static int wait_stop(struct ovup_threads *ts, pid_t tid)
+{
+	int st;
 
 	for (;;) {
 		pid_t r = waitpid(tid, &st, __WALL);
@@ -154,32 +196,7 @@ static int wait_stop(struct ovup_threads *ts, pid_t tid)
 		if (WIFSTOPPED(st))
 			break;
 	}
-	event = st >> 16;
-	if (event == PTRACE_EVENT_CLONE) {
-		unsigned long child;
-
-		/* the new thread starts traced and stopped; it is
-		 * collected by the caller's rescan */
-		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) && !find(ts, (pid_t)child))
-			add(ts, (pid_t)child)->interrupted = 1; /* it starts with a stop */
-	}
-	th = find(ts, tid);
-	th->interrupted = 0;
-	if (event == PTRACE_EVENT_STOP)
-		th->stop = is_stop_signal(WSTOPSIG(st)) ? OVUP_STOP_GROUP : OVUP_STOP_EVENT;
-	else if (event)
-		th->stop = OVUP_STOP_EVENT;
-	else if (WSTOPSIG(st) == SYSCALL_TRAP)
-		th->stop = OVUP_STOP_SYSCALL;
-	else {
-		/* a signal-delivery stop: the signal is ours to deliver now.
-		 * No ovup step traps, so even a SIGTRAP is the target's. */
-		th->stop = OVUP_STOP_SIGNAL;
-		th->sig = WSTOPSIG(st);
-	}
-	if (ptrace(PTRACE_GETREGS, tid, 0, &th->regs) < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
-	return 0;
+	return note_stop(ts, tid, st);
 }
 
 static int scan(struct ovup_threads *ts, int *added)
@@ -451,6 +468,86 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 	find(ts, tid)->regs = saved;
 	*restored = 1;
 	return 0;
+}
+
+/* ---- the live switch -------------------------------------------------- */
+
+int ovup_ptrace_seize(struct ovup_threads *ts, pid_t tid)
+{
+	size_t n = ts->n;
+	int ret = find(ts, tid) ? 0 : seize(ts, tid);
+
+	if (ret)
+		return ret;
+	return ts->n > n || find(ts, tid) ? 0 : -ESRCH;
+}
+
+int ovup_ptrace_interrupt(struct ovup_threads *ts, size_t i)
+{
+	if (ptrace(PTRACE_INTERRUPT, ts->t[i].tid, 0, 0) < 0)
+		return -errno;
+	ts->t[i].interrupted = 1;
+	return 0;
+}
+
+int ovup_ptrace_wait(struct ovup_threads *ts, pid_t tid)
+{
+	struct ovup_thread *th;
+	int ret = wait_stop(ts, tid);
+
+	if (ret == -ESRCH && (th = find(ts, tid)))
+		drop(ts, th);
+	return ret;
+}
+
+int ovup_ptrace_cont(struct ovup_threads *ts, size_t i, int sig)
+{
+	struct ovup_thread *th = &ts->t[i];
+
+	if (ptrace(PTRACE_CONT, th->tid, 0, (void *)(long)sig) < 0)
+		return -errno;
+	th->stop = OVUP_STOP_NONE;
+	th->sig = 0;
+	return 0;
+}
+
+int ovup_ptrace_detach_one(struct ovup_threads *ts, size_t i)
+{
+	struct ovup_thread *th = &ts->t[i];
+	int sig = th->stop == OVUP_STOP_SIGNAL ? th->sig : 0;
+
+	if (ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
+		return -errno;
+	if (th->resend_stop)
+		tgkill(ts->pid, th->tid, SIGSTOP);
+	drop(ts, th);
+	return 0;
+}
+
+int ovup_ptrace_set_pc(struct ovup_threads *ts, size_t i, uint64_t pc)
+{
+	struct user_regs_struct r = ts->t[i].regs;
+
+	ovup_arch_regs_set_pc(&r, pc);
+	if (ptrace(PTRACE_SETREGS, ts->t[i].tid, 0, &r) < 0)
+		return -errno;
+	ts->t[i].regs = r;
+	return 0;
+}
+
+char ovup_ptrace_task_state(pid_t pid, pid_t tid)
+{
+	return thread_state(pid, tid);
+}
+
+long ovup_ptrace_index(const struct ovup_threads *ts, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		if (ts->t[i].tid == tid)
+			return (long)i;
+	return -1;
 }
 
 int ovup_ptrace_seccomp_filter(pid_t tid, unsigned long index, struct sock_filter *buf)

@@ -27,8 +27,14 @@ struct ovup_thread {
 	pid_t tid;
 	int interrupted; /* asked to stop, stop not yet seen */
 	enum ovup_stop stop;
-	int sig;                      /* OVUP_STOP_SIGNAL: the signal it carries */
-	int resend_stop;              /* a SIGSTOP arrived while it was injected */
+	int sig;         /* OVUP_STOP_SIGNAL: the signal it carries */
+	int resend_stop; /* a SIGSTOP arrived while it was injected */
+	int born;        /* attached at its clone, not by a scan */
+	/* the live switch's (trap.c): its /proc/PID/task/TID/syscall, open if
+	 * mark has TRAP_OPEN, and when ovup last stopped it */
+	int fd;
+	unsigned mark;
+	uint64_t t_stop;
 	struct user_regs_struct regs; /* as found when stopped */
 };
 
@@ -67,6 +73,28 @@ int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmas
  * the injected sequence by itself. */
 int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
 			uint64_t sigmask, int64_t *res, int *restored);
+
+/* ---- the live switch (trap.c): only some threads stopped ---- */
+
+/* Seizes thread tid (PTRACE_SEIZE: it goes on running) unless it is
+ * already; -ESRCH if it is gone. */
+int ovup_ptrace_seize(struct ovup_threads *ts, pid_t tid);
+/* Asks thread i to stop (PTRACE_INTERRUPT); ovup_ptrace_wait waits for a
+ * stop of tid (-ESRCH: it died, and is dropped). */
+int ovup_ptrace_interrupt(struct ovup_threads *ts, size_t i);
+int ovup_ptrace_wait(struct ovup_threads *ts, pid_t tid);
+/* Resumes stopped thread i, with signal sig delivered (0: none). */
+int ovup_ptrace_cont(struct ovup_threads *ts, size_t i, int sig);
+/* Lets stopped thread i go (PTRACE_DETACH, with the signal it stopped
+ * for) and drops it from ts. */
+int ovup_ptrace_detach_one(struct ovup_threads *ts, size_t i);
+/* Sets stopped thread i's pc. */
+int ovup_ptrace_set_pc(struct ovup_threads *ts, size_t i, uint64_t pc);
+/* The state letter of /proc/PID/task/TID/stat (t: a tracing stop), 0 if
+ * the thread is gone. */
+char ovup_ptrace_task_state(pid_t pid, pid_t tid);
+/* The index of tid in ts, or -1. */
+long ovup_ptrace_index(const struct ovup_threads *ts, pid_t tid);
 
 /* Copies seccomp filter number index (0 = the most recently installed) of
  * stopped thread tid into buf, which must hold BPF_MAXINSNS instructions.

@@ -71,7 +71,11 @@ static int find_gadgets(struct proc_target *p)
 		uint64_t len = m[i].end - m[i].start;
 		uint8_t *buf, *hit;
 
-		if (m[i].perms[2] != 'x' || m[i].path[0] != '/' || len > (64ull << 20))
+		/* a file's code, never a memfd's: ovup's own blocks hold such
+		 * bytes too (the live switch's handler), and a call that
+		 * unmaps one must not return into it */
+		if (m[i].perms[2] != 'x' || m[i].path[0] != '/' ||
+		    !strncmp(m[i].path, "/memfd:", 7) || len > (64ull << 20))
 			continue;
 		buf = ovup_xmalloc(len);
 		if (pread(p->memfd, buf, len, (off_t)m[i].start) != (ssize_t)len) {
@@ -116,6 +120,11 @@ static int uses_shadow_stack(int pid, int tid)
 	}
 	free(s);
 	return on;
+}
+
+int ovup_proc_gadgets(struct proc_target *p)
+{
+	return find_gadgets(p);
 }
 
 /* A sandbox's seccomp filter would kill the process, or fail the call, on
@@ -173,7 +182,7 @@ static int thread_can_inject(struct proc_target *p, size_t i, long nr, const uin
 /* Runs the call in thread i; -EAGAIN if this thread cannot take it (the
  * caller tries another), with the reason in why. */
 static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], const void *data,
-		  size_t ndata, int data_arg, int64_t *res, const char **why)
+		  size_t ndata, unsigned data_args, void *back, int64_t *res, const char **why)
 {
 	static uint8_t xstate[OVUP_ARCH_XSTATE_MAX];
 	struct ovup_arch_frame f = { 0 };
@@ -181,6 +190,7 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 	uint64_t mask;
 	uint8_t *saved = NULL;
 	int ret, restored;
+	size_t k;
 
 	ret = thread_can_inject(p, i, nr, args, why);
 	if (ret)
@@ -209,11 +219,15 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 		ret = -EAGAIN;
 		goto out;
 	}
-	if (data)
-		args[data_arg] = f.data_addr;
+	for (k = 0; data && k < 6; k++)
+		if (data_args & (1u << k))
+			args[k] = f.data_addr;
 	inj = p->threads.t[i].regs;
 	ovup_arch_regs_syscall(&inj, p->gadget_syscall, f.sp, nr, args);
 	ret = ovup_ptrace_syscall(&p->threads, i, &inj, mask, res, &restored);
+	/* what the call wrote there, read before the stack is put back */
+	if (!ret && back && pread(p->memfd, back, ndata, (off_t)f.data_addr) != (ssize_t)ndata)
+		ret = -EIO;
 	if (restored && pwrite(p->memfd, saved, f.len, (off_t)f.lo) != (ssize_t)f.len && !ret)
 		ret = -EIO;
 out:
@@ -224,6 +238,12 @@ out:
 
 int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const void *data,
 		      size_t ndata, int data_arg, int64_t *res)
+{
+	return ovup_proc_syscall_rw(p, nr, args, data, ndata, 1u << data_arg, NULL, res);
+}
+
+int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const void *data,
+			 size_t ndata, unsigned data_args, void *back, int64_t *res)
 {
 	const char *why = "no thread of it is stopped";
 	int held = p->threads.n > 0, ret;
@@ -241,7 +261,7 @@ int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const vo
 	}
 	ret = -EAGAIN;
 	for (i = 0; i < p->threads.n && ret == -EAGAIN; i++)
-		ret = inject(p, i, nr, args, data, ndata, data_arg, res, &why);
+		ret = inject(p, i, nr, args, data, ndata, data_args, back, res, &why);
 	if (!held)
 		ovup_ptrace_resume_all(&p->threads);
 	if (ret == -EAGAIN)

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The live switch's breakpoint and the SIGTRAP handler it installs in a
+ * process while breakpoints guard its sites (target/process/trap.c).
+ * The handler is position independent: a table of the sites follows it,
+ * written by ovup, and it runs only where ovup's tracer died in the window.
+ */
+#include "../arch.h"
+
+#include <sys/user.h>
+
+/*
+ * handler(sig = rdi, info = rsi, ucontext = rdx), as assembled by gas:
+ *
+ *	mov   0xa8(%rdx), %rax     # the pc (uc_mcontext.gregs[REG_RIP])
+ *	lea   table(%rip), %rcx    # u64 n, then n site addresses
+ *	mov   (%rcx), %r8
+ * 1:	test  %r8, %r8
+ *	jz    foreign
+ *	mov   (%rcx,%r8,8), %r9
+ *	cmp   %r9, %rax            # at the site: ovup moved it back there
+ *	je    ours
+ *	lea   1(%r9), %r10
+ *	cmp   %r10, %rax           # just past the breakpoint
+ *	je    ours
+ *	dec   %r8
+ *	jmp   1b
+ * ours:
+ *	mov   %r9, 0xa8(%rdx)      # back to the site, to run it again
+ * 2:	cmpb  $0xcc, (%r9)         # once ovup has written its first byte
+ *	jne   3f
+ *	pause
+ *	jmp   2b
+ * 3:	ret                        # to the restorer: rt_sigreturn, an iret
+ * foreign:                        # not ovup's: the default action, raised again
+ *	sub   $32, %rsp            # struct sigaction { SIG_DFL }
+ *	xor   %eax, %eax
+ *	mov   %rax, (%rsp); mov %rax, 8(%rsp); mov %rax, 16(%rsp); mov %rax, 24(%rsp)
+ *	mov   $5, %edi; mov %rsp, %rsi; xor %edx, %edx; mov $8, %r10d
+ *	mov   $13, %eax; syscall   # rt_sigaction(SIGTRAP, &dfl, NULL, 8)
+ *	add   $32, %rsp
+ *	mov   $39, %eax; syscall   # getpid
+ *	mov   %rax, %rdi
+ *	mov   $186, %eax; syscall  # gettid
+ *	mov   %rax, %rsi; mov $5, %edx
+ *	mov   $234, %eax; syscall  # tgkill(pid, tid, SIGTRAP): pending, blocked
+ *	ret                        # until the handler returns, then fatal
+ *	.p2align 3
+ * table:
+ */
+const uint8_t ovup_arch_trap_handler[OVUP_ARCH_TRAP_TABLE] = {
+	0x48, 0x8b, 0x82, 0xa8, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x0d, 0x8a, 0x00, 0x00, 0x00,
+	0x4c, 0x8b, 0x01, 0x4d, 0x85, 0xc0, 0x74, 0x29, 0x4e, 0x8b, 0x0c, 0xc1, 0x4c, 0x39,
+	0xc8, 0x74, 0x0e, 0x4d, 0x8d, 0x51, 0x01, 0x4c, 0x39, 0xd0, 0x74, 0x05, 0x49, 0xff,
+	0xc8, 0xeb, 0xe4, 0x4c, 0x89, 0x8a, 0xa8, 0x00, 0x00, 0x00, 0x41, 0x80, 0x39, 0xcc,
+	0x75, 0x04, 0xf3, 0x90, 0xeb, 0xf6, 0xc3, 0x48, 0x83, 0xec, 0x20, 0x31, 0xc0, 0x48,
+	0x89, 0x04, 0x24, 0x48, 0x89, 0x44, 0x24, 0x08, 0x48, 0x89, 0x44, 0x24, 0x10, 0x48,
+	0x89, 0x44, 0x24, 0x18, 0xbf, 0x05, 0x00, 0x00, 0x00, 0x48, 0x89, 0xe6, 0x31, 0xd2,
+	0x41, 0xba, 0x08, 0x00, 0x00, 0x00, 0xb8, 0x0d, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48,
+	0x83, 0xc4, 0x20, 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8,
+	0xba, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x89, 0xc6, 0xba, 0x05, 0x00, 0x00, 0x00,
+	0xb8, 0xea, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3, 0x0f, 0x1f, 0x40, 0x00,
+};
+
+uint64_t ovup_arch_trap_site(const struct user_regs_struct *r)
+{
+	return r->rip - 1; /* int3 leaves the pc after itself */
+}
+
+void ovup_arch_regs_set_pc(struct user_regs_struct *r, uint64_t pc)
+{
+	r->rip = pc;
+}
