@@ -318,6 +318,55 @@ for sig in INT TERM HUP; do
 	is "$seen" 1 "... and at least one run said it was interrupted by SIG$sig"
 done
 
+# Signals that come while ovup holds the threads: a flood of numbered
+# SIGRTMIN+1 at the thread ovup makes its calls in, and ovup killed at each
+# of its pwrite64 calls (the record, the sites: with the threads held) of
+# an apply and a revert, five rounds.  Every signal sent must be received,
+# in order.  A 6.18 kernel drops the signal of a thread that a dead tracer
+# left in a signal-delivery stop (6.1 delivers it), so ovup delivers such
+# a signal as soon as the stop is reported, and keeps none held; what is
+# left is the one call between the report and the delivery.
+start_victim s "$V/victim-pie" -s 2
+S=$VPID
+is "$(ask s rtsig)" ok "a victim counting numbered SIGRTMIN+1 signals"
+(
+	sent=0
+	while [ ! -e "$WORK/stop" ]; do
+		k=$("$H/sigflood" "$S" "$S" $((sent + 1)) 200) || break
+		sent=$((sent + k))
+	done
+	echo "$sent" >"$WORK/sent"
+) &
+flood=$!
+bad=0 kills=0
+for round in 1 2 3 4 5; do
+	for op in apply revert; do
+		n=$(strace -o "$WORK/calls" -e trace=pwrite64 "$OVUP" "$op" -p "$S" \
+			$([ "$op" = apply ] && echo "$WORK/two.o") >/dev/null 2>&1
+			grep -c '^pwrite64(' "$WORK/calls")
+		[ "$op" = revert ] || run_ovup revert -p "$S"
+		for i in $(seq 1 "$n"); do
+			[ "$op" = revert ] && run_ovup apply -p "$S" "$WORK/two.o"
+			{ strace -o /dev/null -e trace=pwrite64 -e inject=pwrite64:signal=SIGKILL:when="$i" \
+				"$OVUP" "$op" -p "$S" $([ "$op" = apply ] && echo "$WORK/two.o") \
+				>/dev/null 2>&1; } 2>/dev/null
+			kills=$((kills + 1))
+			run_ovup list -p "$S"
+			[ "$RC" = 0 ] || { bad=$((bad + 1)); diag "$op killed at pwrite64 #$i: next run: $ERR"; }
+			run_ovup revert -p "$S"
+		done
+	done
+done
+touch "$WORK/stop"
+wait "$flood"
+sleep 0.5
+set -- $(ask s rtsig-count)
+echo "# $kills kills, $(cat "$WORK/sent") signals sent, $1 received, $2 out of order"
+is "$bad" 0 "ovup killed at each pwrite64 call of an apply and a revert under a flood of signals, $kills times: each run settled"
+is "$1" "$(cat "$WORK/sent")" "... and no signal was lost"
+is "$2" 0 "... nor any received out of order"
+stop_victim s
+
 # the scratch directory of a run that died: gone after the next run.
 # It is told by its name, which carries the run's pid; the others
 # counted are those of dead runs (dead_dirs), which a run must sweep,

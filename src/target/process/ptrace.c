@@ -236,6 +236,8 @@ static int wait_all(struct ovup_threads *ts)
 		if (ts->t[i].stop)
 			continue;
 		ret = wait_stop(ts, ts->t[i].tid);
+		if (!ret)
+			ret = ovup_ptrace_take_signal(ts, i);
 		if (ret == -ESRCH || ret == -ECHILD) {
 			drop(ts, &ts->t[i]);
 			i--;
@@ -374,6 +376,21 @@ int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i)
 			return ret;
 	}
 	return -EAGAIN;
+}
+
+int ovup_ptrace_take_signal(struct ovup_threads *ts, size_t i)
+{
+	struct ovup_thread *th = &ts->t[i];
+	int ret;
+
+	if (th->stop != OVUP_STOP_SIGNAL)
+		return 0;
+	if (!th->has_sig_regs) {
+		th->sig_regs = th->regs;
+		th->has_sig_regs = 1;
+	}
+	ret = ovup_ptrace_quiet(ts, i);
+	return ret == -EAGAIN ? 0 : ret;
 }
 
 int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmask, void *xstate,

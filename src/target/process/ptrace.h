@@ -36,6 +36,10 @@ struct ovup_thread {
 	unsigned mark;
 	uint64_t t_stop;
 	struct user_regs_struct regs; /* as found when stopped */
+	/* it stopped for a signal, delivered at once: its registers then, to
+	 * which the handler returns (ovup_ptrace_take_signal) */
+	int has_sig_regs;
+	struct user_regs_struct sig_regs;
 };
 
 struct ovup_threads {
@@ -60,6 +64,12 @@ void ovup_ptrace_release(struct ovup_threads *ts);
  * entered and the thread stops there).  -EAGAIN if it keeps receiving
  * signals. */
 int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i);
+/* A thread in a signal-delivery stop loses its signal if ovup dies there
+ * (a 6.18 kernel drops the signal of a tracee its dead tracer left in one;
+ * 6.1 delivers it): so it is delivered at once, and thread i stops again
+ * at its handler's entry (ovup_ptrace_quiet), its registers of before in
+ * sig_regs.  Flooded with signals, it stays as it is.  0, or -errno. */
+int ovup_ptrace_take_signal(struct ovup_threads *ts, size_t i);
 /* The blocked-signal mask and the FPU state (ovup_arch_fpregset, *xlen
  * bytes into xstate of OVUP_ARCH_XSTATE_MAX) of stopped thread i. */
 int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmask, void *xstate,

@@ -136,10 +136,15 @@ static int regs_in_blocks(struct proc_target *p, const struct scan *s, struct ov
 
 	for (i = 0; i < p->threads.n; i++) {
 		struct ovup_thread *th = &p->threads.t[i];
-		uint64_t w[32];
+		uint64_t w[64];
 		size_t nw = ovup_arch_regs_words(&th->regs, w, 30);
 
 		nw += ovup_arch_regs_resume_pcs(&th->regs, w + nw);
+		/* the registers its signal handler returns to */
+		if (th->has_sig_regs) {
+			nw += ovup_arch_regs_words(&th->sig_regs, w + nw, 30);
+			nw += ovup_arch_regs_resume_pcs(&th->sig_regs, w + nw);
+		}
 		for (j = 0; j < nw; j++)
 			if (points_in(s, w[j])) {
 				busy->tid = th->tid;

@@ -65,8 +65,12 @@ static int busy_thread(struct proc_target *p, const struct ovup_range *r, size_t
 
 	for (i = 0; i < p->threads.n; i++) {
 		struct ovup_thread *th = &p->threads.t[i];
-		uint64_t pcs[2];
+		uint64_t pcs[4];
 		size_t npc = ovup_arch_regs_resume_pcs(&th->regs, pcs);
+
+		/* and where its signal handler returns to */
+		if (th->has_sig_regs)
+			npc += ovup_arch_regs_resume_pcs(&th->sig_regs, pcs + npc);
 
 		for (j = 0; j < npc; j++) {
 			for (k = 0; k < nr; k++) {

@@ -240,8 +240,11 @@ static int got_stop(struct tracer *tr, pid_t tid)
 		if (ret)
 			return ret == -ESRCH ? 0 : ret;
 		th->sig = 0;
+		return 0;
 	}
-	return 0;
+	/* any other signal: delivered now, not lost if the tracer dies */
+	ret = ovup_ptrace_take_signal(ts, (size_t)i);
+	return ret == -ESRCH ? 0 : ret;
 }
 
 /* Threads it has not seen yet: their syscall files opened.  One that
@@ -361,6 +364,11 @@ static int survey(struct tracer *tr, int check)
 			continue;
 		ret = in_the_way(tr->p, tr->txn, wait[k], pcs,
 				 ovup_arch_regs_resume_pcs(&th->regs, pcs), &tr->sh->busy);
+		/* and where its signal handler returns to */
+		if (!ret && th->has_sig_regs)
+			ret = in_the_way(tr->p, tr->txn, wait[k], pcs,
+					 ovup_arch_regs_resume_pcs(&th->sig_regs, pcs),
+					 &tr->sh->busy);
 	}
 	free(wait);
 	return ret;
