@@ -140,6 +140,25 @@ is "$(alive "$P")" dead "raise(SIGTRAP) still ends the process"
 is "$(cat "$WORK/status" 2>/dev/null)" 133 "... killed by SIGTRAP (exit 128+5), as without ovup"
 stop_victim v
 
+# --- two patches applied live, one over the other -----------------------------
+patch sec <<'P'
+int secret(int x) { return x + 7000; }
+P
+start_victim v "$V/victim-pie" -s 40
+P=$VPID
+run_ovup apply -p "$P" "$WORK/fix.o"
+run_ovup apply -v -p "$P" "$WORK/sec.c"
+is "$RC/$(ask v call compute 5)/$(ask v call secret 5)" 0/5000/7005 "a second live patch over the first: both run"
+like "$ERR" "live switch:" "... the second switched live too, over the first one's handler"
+is "$(trapbit "$P")" 1 "... ovup's handler installed"
+run_ovup revert -p "$P"
+is "$RC/$(ask v call compute 5)/$(ask v call secret 5)" 0/5000/1006 "the newest reverted"
+is "$(trapbit "$P")" 0 "... and with its memory the handler it had installed: the default action"
+run_ovup revert -p "$P"
+is "$RC/$(ask v call compute 5)" 0/11 "the first reverted"
+ok "$(released "$P" && echo 0 || echo 1)" "nothing of ovup's left: $(leftovers "$P")"
+stop_victim v
+
 # --- a thread asleep in the bytes to be changed refuses the switch ----------
 start_victim v "$V/victim-pie" -s 40
 P=$VPID

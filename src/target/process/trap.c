@@ -376,9 +376,11 @@ static int survey(struct tracer *tr, int check)
 
 /* ---- the handler ------------------------------------------------------------ */
 
-/* Is addr in a block of ovup's, as the target's maps show them? */
-static int in_ovup_block(struct proc_target *p, uint64_t addr)
+/* Is addr ovup's handler, in a block of ovup's as the target's maps show
+ * them (an earlier patch's)? */
+static int ovup_handler_at(struct proc_target *p, uint64_t addr)
 {
+	uint8_t code[OVUP_ARCH_TRAP_TABLE];
 	struct ovup_block *b;
 	size_t n, i;
 	int yes = 0;
@@ -386,9 +388,10 @@ static int in_ovup_block(struct proc_target *p, uint64_t addr)
 	if (ovup_proc_blocks(&p->base, &b, &n))
 		return 0;
 	for (i = 0; i < n; i++)
-		yes |= addr >= b[i].addr && addr < b[i].addr + b[i].size;
+		yes |= addr >= b[i].addr && addr + sizeof(code) <= b[i].addr + b[i].size;
 	free(b);
-	return yes;
+	return yes && pread(p->memfd, code, sizeof(code), (off_t)addr) == (ssize_t)sizeof(code) &&
+	       !memcmp(code, ovup_arch_trap_handler, sizeof(code));
 }
 
 /* Runs rt_sigaction(SIGTRAP, act, old) in a held thread (one is stopped
@@ -463,7 +466,7 @@ static int install(struct tracer *tr)
 		return ovup_err(-EIO, "pid %d: cannot write the breakpoint table: %m", p->pid);
 	act = (struct ksigaction){ p->trap_code, SA_SIGINFO | SA_RESTORER_, p->gadget_restorer, 0 };
 	ret = sigtrap_action(tr, &act, &old);
-	if (ret || !old.handler || in_ovup_block(p, old.handler))
+	if (ret || !old.handler || ovup_handler_at(p, old.handler))
 		return ret;
 	/* the process's own: it gets it back */
 	ret = sigtrap_action(tr, &old, NULL);
