@@ -176,18 +176,6 @@ is "$(trapbit "$P")" 0 "... with the default SIGTRAP action"
 stop_victim v
 
 # --- the tracer killed at each step, alone or with ovup -----------------------
-# old, new, mixed (one function switched, one not) or broken
-fstate() {
-	local c s
-	c=$(ask v call compute 5)
-	s=$(ask v call secret 5)
-	case "$c/$s" in
-	11/1006) echo old ;;
-	15/2005) echo new ;;
-	11/2005 | 15/1006) echo mixed ;;
-	*) echo "broken($c/$s)" ;;
-	esac
-}
 start_victim v "$V/victim-pie" -w 60
 P=$VPID
 run_ovup build -p "$P" "$WORK/two.c" -o "$WORK/two.o"

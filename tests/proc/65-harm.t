@@ -52,15 +52,7 @@ P=$VPID
 run_ovup build -p "$P" "$WORK/fix.c" -o "$WORK/fix.o"
 is "$(ask v rtsig)" ok "the main thread counts SIGRTMIN+1 and checks their order"
 # batches of 1,000 numbered signals until the cycles are done
-(
-	sent=0
-	while [ ! -e "$WORK/stop" ]; do
-		n=$("$H/sigflood" "$P" "$P" $((sent + 1)) 1000) || break
-		sent=$((sent + n))
-	done
-	echo "$sent" >"$WORK/sent"
-) &
-flood=$!
+flood_start "$P"
 fails=0
 for cycles in $(seq 1 100); do
 	run_ovup apply -p "$P" "$WORK/fix.o"
@@ -68,9 +60,8 @@ for cycles in $(seq 1 100); do
 	run_ovup revert -p "$P"
 	[ "$RC" = 0 ] || { fails=$((fails + 1)); echo "# revert: $ERR"; }
 done
-touch "$WORK/stop"
-wait "$flood"
-sent=$(cat "$WORK/sent")
+flood_stop
+sent=$SENT
 sleep 0.5
 set -- $(ask v rtsig-count)
 echo "# $cycles cycles, $sent signals sent, $1 received, $2 out of order"

@@ -24,18 +24,6 @@ P=$VPID
 run_ovup build -p "$P" "$WORK/two.c" -o "$WORK/two.o"
 is "$RC" 0 "a two-function patch, built once"
 
-# old, new, mixed (one function switched, one not) or broken
-fstate() {
-	local c s
-	c=$(ask v call compute 5)
-	s=$(ask v call secret 5)
-	case "$c/$s" in
-	11/1006) echo old ;;
-	15/2005) echo new ;;
-	11/2005 | 15/1006) echo mixed ;;
-	*) echo "broken($c/$s)" ;;
-	esac
-}
 leftovers() {
 	echo "$(grep -c memfd:ovup /proc/$P/maps) maps, $(ls -l /proc/$P/fd 2>/dev/null | grep -c memfd:ovup) fds"
 }
@@ -329,15 +317,7 @@ done
 start_victim s "$V/victim-pie" -s 2
 S=$VPID
 is "$(ask s rtsig)" ok "a victim counting numbered SIGRTMIN+1 signals"
-(
-	sent=0
-	while [ ! -e "$WORK/stop" ]; do
-		k=$("$H/sigflood" "$S" "$S" $((sent + 1)) 200) || break
-		sent=$((sent + k))
-	done
-	echo "$sent" >"$WORK/sent"
-) &
-flood=$!
+flood_start "$S" 200
 bad=0 kills=0
 for round in 1 2 3 4 5; do
 	for op in apply revert; do
@@ -357,13 +337,13 @@ for round in 1 2 3 4 5; do
 		done
 	done
 done
-touch "$WORK/stop"
-wait "$flood"
+flood_stop
+sent=$SENT
 sleep 0.5
 set -- $(ask s rtsig-count)
-echo "# $kills kills, $(cat "$WORK/sent") signals sent, $1 received, $2 out of order"
+echo "# $kills kills, $sent signals sent, $1 received, $2 out of order"
 is "$bad" 0 "ovup killed at each pwrite64 call of an apply and a revert under a flood of signals, $kills times: each run settled"
-is "$1" "$(cat "$WORK/sent")" "... and no signal was lost"
+is "$1" "$sent" "... and no signal was lost"
 is "$2" 0 "... nor any received out of order"
 stop_victim s
 

@@ -111,6 +111,42 @@ snap() {
 	"$H/memsnap" "$1"
 }
 
+# fstate: what victim v's compute(5) and secret(5) say after a patch of
+# both (compute x*3, secret x+2000): old, new, mixed (one function
+# switched, one not) or broken
+fstate() {
+	local c s
+	c=$(ask v call compute 5)
+	s=$(ask v call secret 5)
+	case "$c/$s" in
+	11/1006) echo old ;;
+	15/2005) echo new ;;
+	11/2005 | 15/1006) echo mixed ;;
+	*) echo "broken($c/$s)" ;;
+	esac
+}
+
+# flood_start PID: numbered SIGRTMIN+1 signals to PID's main thread, in
+# batches of N (default 1000), until flood_stop, which sets SENT to how
+# many (not in $(...): the flood is this shell's job)
+flood_start() {
+	(
+		local sent=0 k
+		while [ ! -e "$WORK/flood.stop" ]; do
+			k=$("$H/sigflood" "$1" "$1" $((sent + 1)) "${2:-1000}") || break
+			sent=$((sent + k))
+		done
+		echo "$sent" >"$WORK/flood.sent"
+	) &
+	FLOOD=$!
+}
+flood_stop() {
+	touch "$WORK/flood.stop"
+	wait "$FLOOD"
+	rm -f "$WORK/flood.stop"
+	SENT=$(cat "$WORK/flood.sent")
+}
+
 # patch NAME <<EOF ... : writes $WORK/NAME.c
 patch() { cat >"$WORK/$1.c"; }
 
