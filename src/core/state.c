@@ -344,11 +344,6 @@ int ovup_switch_record(struct ovup_target *t, const struct ovup_record *r, int t
 	return ret;
 }
 
-/* An apply or revert that did not finish (ovup was killed, or a restore
- * failed): the bytes at the sites say how far it got.  An apply that
- * switched every site is confirmed and one that switched none is
- * dropped; anything in between, and any revert that had begun, is
- * finished toward the old code. */
 /* What the target's own switch (ops->repair) left half-way, brought to
  * bytes settle can tell: all old or all new. */
 static int repair(struct ovup_target *t, const struct ovup_record *r)
@@ -371,6 +366,11 @@ static int repair(struct ovup_target *t, const struct ovup_record *r)
 	return ret;
 }
 
+/* An apply or revert that did not finish (ovup was killed, or a restore
+ * failed): the bytes at the sites say how far it got.  An apply that
+ * switched every site is confirmed and one that switched none is
+ * dropped; anything in between, and any revert that had begun, is
+ * finished toward the old code. */
 static int settle(struct ovup_target *t, struct ovup_records *rs, size_t i, int *changed)
 {
 	struct ovup_record *r = &rs->r[i];
