@@ -98,10 +98,7 @@ static int seize(struct ovup_threads *ts, pid_t tid)
 		if (errno == ESRCH || (errno == EPERM && exiting(ts->pid, tid)))
 			return 0;
 		if (errno == EPERM && ours(ts->pid, tid)) {
-			struct ovup_thread *th = add(ts, tid);
-
-			th->interrupted = 1; /* it starts with a stop */
-			th->born = 1;
+			add(ts, tid)->interrupted = 1; /* it starts with a stop */
 			return 0;
 		}
 		return -errno;
@@ -152,11 +149,8 @@ static int note_stop(struct ovup_threads *ts, pid_t tid, int st)
 
 		/* the new thread starts traced and stopped; it is
 		 * collected by the caller's rescan */
-		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) && !find(ts, (pid_t)child)) {
-			th = add(ts, (pid_t)child);
-			th->interrupted = 1; /* it starts with a stop */
-			th->born = 1;
-		}
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) && !find(ts, (pid_t)child))
+			add(ts, (pid_t)child)->interrupted = 1; /* it starts with a stop */
 	}
 	th = find(ts, tid);
 	th->interrupted = 0;

@@ -27,14 +27,9 @@ struct ovup_thread {
 	pid_t tid;
 	int interrupted; /* asked to stop, stop not yet seen */
 	enum ovup_stop stop;
-	int sig;         /* OVUP_STOP_SIGNAL: the signal it carries */
-	int resend_stop; /* a SIGSTOP arrived while it was injected */
-	int born;        /* attached at its clone, not by a scan */
-	/* the live switch's (trap.c): its /proc/PID/task/TID/syscall, open if
-	 * mark has TRAP_OPEN, and when ovup last stopped it */
-	int fd;
-	unsigned mark;
-	uint64_t t_stop;
+	int sig;                      /* OVUP_STOP_SIGNAL: the signal it carries */
+	int resend_stop;              /* a SIGSTOP arrived while it was injected */
+	uint64_t t_stop;              /* the live switch's (trap.c): when ovup stopped it */
 	struct user_regs_struct regs; /* as found when stopped */
 	/* it stopped for a signal, delivered at once: its registers then, to
 	 * which the handler returns (ovup_ptrace_take_signal) */

@@ -59,7 +59,6 @@ struct tracer {
 	struct trap_share *sh;
 	struct tthread *t;
 	size_t n, cap;
-	uint64_t t_first; /* the first stop */
 };
 
 /* How far the tracer got, shared with ovup (MAP_SHARED): what the guard
@@ -206,7 +205,6 @@ static int ask_stop(struct tracer *tr, struct tthread *tt)
 	if (ts->t[i].stop || ts->t[i].interrupted)
 		return 1;
 	ts->t[i].t_stop = ovup_now_ns();
-	tr->t_first = tr->t_first ? tr->t_first : ts->t[i].t_stop;
 	ret = ovup_ptrace_interrupt(ts, (size_t)i);
 	tr->sh->held += !ret;
 	return ret == -ESRCH ? 0 : ret ? ret : 1;
