@@ -147,12 +147,36 @@ int ovup_prepare_files(struct ovup_plan *p)
 	return 0;
 }
 
+/* The patch, compiled if it is C and read, before the labels: the target's
+ * symbols it needs are those of the names it has.  (A patch made from a
+ * diff is built from the labels.) */
+static int read_first(struct ovup_plan *p)
+{
+	size_t i;
+	int ret;
+
+	if (p->o->diff)
+		return 0;
+	ret = ovup_plan_read_patch(p);
+	if (ret)
+		return ret;
+	p->obj_read = 1;
+	for (i = 0; i < p->obj.nsyms; i++)
+		ovup_symtab_want(&p->st, p->obj.syms[i].name);
+	return 0;
+}
+
 int ovup_prepare(struct ovup_plan *p, uint64_t *ns)
 {
-	uint64_t t0;
+	uint64_t t0, read_ns;
 	int ret;
 
 	ret = ovup_prepare_files(p);
+	if (ret)
+		return ret;
+	t0 = ovup_now_ns();
+	ret = read_first(p);
+	read_ns = ovup_now_ns() - t0;
 	if (ret)
 		return ret;
 	t0 = ovup_now_ns();
@@ -160,7 +184,7 @@ int ovup_prepare(struct ovup_plan *p, uint64_t *ns)
 	ns[0] = ovup_now_ns() - t0;
 	if (ret)
 		return ret;
-	t0 = ovup_now_ns();
+	t0 = ovup_now_ns() - read_ns;
 	ret = ovup_step_resolve(p);
 	if (!ret && p->diff)
 		ovup_diff_check_flags(p);

@@ -47,6 +47,7 @@ struct ovup_plan {
 	char *name, *source;
 	char *tmp, *objpath;
 	struct ovup_obj obj;
+	int obj_read; /* obj was read before the labels, which it narrows */
 	struct ovup_symtab st;
 	struct ovup_records rs;
 	struct ovup_selector *sels;

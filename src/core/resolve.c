@@ -22,7 +22,7 @@ int ovup_step_labels(struct ovup_plan *p)
 
 	if (ret)
 		return ret;
-	if (!p->st.nsyms)
+	if (!ovup_symtab_total(&p->st))
 		return ovup_err(-ENOENT, "%s: found no symbols at all", p->t->desc);
 	return 0;
 }
@@ -306,7 +306,7 @@ int ovup_step_resolve(struct ovup_plan *p)
 {
 	int ret;
 
-	ret = ovup_plan_read_patch(p);
+	ret = p->obj_read ? 0 : ovup_plan_read_patch(p);
 	if (!ret)
 		ret = plan_functions(p);
 	if (!ret)

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "symtab.h"
+#include "symcache.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -15,6 +16,11 @@
 #include <string.h>
 
 #define CHUNK (256u << 10)
+
+struct ovup_sym_extra {
+	struct ovup_sym **syms;
+	size_t n;
+};
 
 /* Strings live in large chunks: a kernel has ~100,000 symbols, and one
  * malloc each is most of the time of reading them. */
@@ -49,7 +55,7 @@ size_t ovup_symtab_add_object(struct ovup_symtab *st, const struct ovup_object *
 	return st->nobjs++;
 }
 
-static uint64_t name_hash(const char *s)
+uint64_t ovup_sym_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
 
@@ -64,7 +70,7 @@ void ovup_symtab_add_self_import(struct ovup_symtab *st, uint32_t obj, const cha
 
 	o->self_imports = ovup_xrealloc(o->self_imports,
 					(o->nself_imports + 1) * sizeof(*o->self_imports));
-	o->self_imports[o->nself_imports++] = name_hash(name);
+	o->self_imports[o->nself_imports++] = ovup_sym_hash(name);
 }
 
 static int u64_cmp(const void *a, const void *b)
@@ -78,7 +84,7 @@ static int u64_cmp(const void *a, const void *b)
  * (a hash collision can only make a definition look interposable). */
 static int self_imported(const struct ovup_object *o, const char *name)
 {
-	uint64_t h = name_hash(name);
+	uint64_t h = ovup_sym_hash(name);
 
 	return o->nself_imports &&
 	       bsearch(&h, o->self_imports, o->nself_imports, sizeof(h), u64_cmp);
@@ -96,7 +102,7 @@ struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const cha
 	}
 	s = &st->syms[st->nsyms];
 	s->name = ovup_symtab_intern(st, name);
-	s->hash = name_hash(name);
+	s->hash = ovup_sym_hash(name);
 	s->addr = addr;
 	s->size = size;
 	s->type = type;
@@ -110,6 +116,103 @@ struct ovup_sym *ovup_symtab_add(struct ovup_symtab *st, uint32_t obj, const cha
 	st->nsyms++;
 	st->sorted = 0;
 	return s;
+}
+
+void ovup_symtab_want(struct ovup_symtab *st, const char *name)
+{
+	if (st->nwant == st->wantcap) {
+		st->wantcap = st->wantcap ? st->wantcap * 2 : 64;
+		st->want = ovup_xrealloc(st->want, st->wantcap * sizeof(*st->want));
+	}
+	st->want[st->nwant++] = ovup_sym_hash(name);
+	st->want_sorted = 0;
+}
+
+int ovup_symtab_wanted(struct ovup_symtab *st, uint64_t hash)
+{
+	if (!st->nwant)
+		return 1;
+	if (!st->want_sorted) {
+		qsort(st->want, st->nwant, sizeof(*st->want), u64_cmp);
+		st->want_sorted = 1;
+	}
+	return bsearch(&hash, st->want, st->nwant, sizeof(hash), u64_cmp) != NULL;
+}
+
+/* A record as this version writes them (another is skipped). */
+static int rec_ok(const struct ovup_symcache_rec *r)
+{
+	return r->type >= OVUP_SYM_FUNC && r->type <= OVUP_SYM_TLS && r->bind >= OVUP_BIND_LOCAL &&
+	       r->bind <= OVUP_BIND_WEAK && r->vis <= OVUP_VIS_PROTECTED;
+}
+
+static void add_rec(struct ovup_symtab *st, uint32_t obj, const struct ovup_symcache *c,
+		    const struct ovup_symcache_rec *r)
+{
+	uint64_t bias = st->objs[obj].bias;
+	struct ovup_sym *s;
+
+	if (!rec_ok(r))
+		return;
+	/* a thread-local variable's value is its offset: no bias to add */
+	s = ovup_symtab_add(st, obj, ovup_symcache_str(c, r->name),
+			    r->type == OVUP_SYM_TLS ? r->value : r->value + bias, r->size, r->type,
+			    r->bind, ovup_symcache_str(c, r->file));
+
+	s->vis = r->vis;
+	s->version = r->version == OVUP_SYMCACHE_NONE
+			     ? NULL
+			     : ovup_symtab_intern(st, ovup_symcache_str(c, r->version));
+}
+
+void ovup_symtab_add_cache(struct ovup_symtab *st, uint32_t obj, struct ovup_symcache *c)
+{
+	struct ovup_object *o = &st->objs[obj];
+	const uint64_t *imp;
+	size_t i, k, n, first;
+
+	if (st->nwant) {
+		if (!st->want_sorted)
+			ovup_symtab_wanted(st, 0);
+		for (i = 0; i < st->nwant; i++) {
+			if (i && st->want[i] == st->want[i - 1])
+				continue;
+			n = ovup_symcache_find(c, st->want[i], &first);
+			for (k = first; k < first + n; k++)
+				add_rec(st, obj, c, ovup_symcache_rec(c, k));
+		}
+	} else {
+		for (i = 0; i < ovup_symcache_count(c); i++)
+			add_rec(st, obj, c, ovup_symcache_rec(c, i));
+	}
+	imp = ovup_symcache_imports(c, &n);
+	o->self_imports = ovup_xrealloc(o->self_imports,
+					(o->nself_imports + n + 1) * sizeof(*o->self_imports));
+	memcpy(o->self_imports + o->nself_imports, imp, n * sizeof(*imp));
+	o->nself_imports += n;
+	if (!st->nwant) {
+		/* every symbol is in the table */
+		ovup_symcache_free(c);
+		return;
+	}
+	if (st->ncaches <= obj) {
+		st->caches = ovup_xrealloc(st->caches, (obj + 1) * sizeof(*st->caches));
+		memset(st->caches + st->ncaches, 0, (obj + 1 - st->ncaches) * sizeof(*st->caches));
+		st->ncaches = obj + 1;
+	}
+	ovup_symcache_free(st->caches[obj]);
+	st->caches[obj] = c;
+	if (!st->extra)
+		st->extra = ovup_xcalloc(1, sizeof(*st->extra));
+}
+
+size_t ovup_symtab_total(const struct ovup_symtab *st)
+{
+	size_t i, n = st->nsyms;
+
+	for (i = 0; i < st->ncaches; i++)
+		n += st->caches[i] ? ovup_symcache_count(st->caches[i]) : 0;
+	return n;
 }
 
 /* By hash first: integer compares instead of ~2 million strcmp calls on a
@@ -171,9 +274,18 @@ static void radix_sort(struct key *k, size_t n)
  * runs of equal hashes with the full comparison. */
 static void sort_syms(struct ovup_symtab *st)
 {
-	struct key *k = ovup_xmalloc(st->nsyms * sizeof(*k));
-	struct ovup_sym *sorted = ovup_xmalloc(st->nsyms * sizeof(*sorted));
+	struct key *k;
+	struct ovup_sym *sorted;
 	size_t i, j;
+
+	if (st->nsyms < 2048) {
+		/* the few names a patch uses: the radix sort's tables would
+		 * cost more than they save */
+		qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+		return;
+	}
+	k = ovup_xmalloc(st->nsyms * sizeof(*k));
+	sorted = ovup_xmalloc(st->nsyms * sizeof(*sorted));
 
 	for (i = 0; i < st->nsyms; i++)
 		k[i] = (struct key){ st->syms[i].hash, (uint32_t)i };
@@ -244,6 +356,15 @@ void ovup_symtab_free(struct ovup_symtab *st)
 		free(st->objs[i].open_path);
 		free(st->objs[i].self_imports);
 	}
+	for (i = 0; i < st->ncaches; i++)
+		ovup_symcache_free(st->caches[i]);
+	for (i = 0; st->extra && i < st->extra->n; i++)
+		free(st->extra->syms[i]);
+	if (st->extra)
+		free(st->extra->syms);
+	free(st->extra);
+	free(st->caches);
+	free(st->want);
 	free(st->pool);
 	free(st->objs);
 	free(st->syms);
@@ -252,7 +373,7 @@ void ovup_symtab_free(struct ovup_symtab *st)
 
 void ovup_symtab_lookup(const struct ovup_symtab *st, const char *name, size_t *first, size_t *n)
 {
-	uint64_t h = name_hash(name);
+	uint64_t h = ovup_sym_hash(name);
 	size_t lo = 0, hi = st->nsyms;
 
 	while (lo < hi) {
@@ -776,27 +897,77 @@ ambiguous:
 			sel->name, list, sel->name);
 }
 
+struct cand {
+	uint64_t hash;
+	const char *name;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The names suggest weighs, once each, in the table's order (name hash):
+ * the table's, and those of the objects whose symbols stayed in their
+ * caches. */
+static size_t suggest_names(const struct ovup_symtab *st, int funcs_only, size_t len,
+			    unsigned limit, struct cand **out)
+{
+	struct cand *c = NULL;
+	size_t n = 0, cap = 0, i, k, nc;
+
+#define TAKE(h, nm, code)                                                                        \
+	do {                                                                                     \
+		const char *nm_ = (nm);                                                          \
+		if ((funcs_only && !(code)) || (size_t)abs((int)strlen(nm_) - (int)len) > limit) \
+			break;                                                                   \
+		if (n == cap) {                                                                  \
+			cap = cap ? cap * 2 : 256;                                               \
+			c = ovup_xrealloc(c, cap * sizeof(*c));                                  \
+		}                                                                                \
+		c[n++] = (struct cand){ (h), nm_ };                                              \
+	} while (0)
+	for (i = 0; i < st->nsyms; i++)
+		TAKE(st->syms[i].hash, st->syms[i].name, is_code(&st->syms[i]));
+	for (k = 0; k < st->ncaches; k++) {
+		const struct ovup_symcache *cc = st->caches[k];
+
+		for (i = 0, nc = cc ? ovup_symcache_count(cc) : 0; i < nc; i++) {
+			const struct ovup_symcache_rec *r = ovup_symcache_rec(cc, i);
+
+			TAKE(r->hash, ovup_symcache_str(cc, r->name),
+			     r->type == OVUP_SYM_FUNC || r->type == OVUP_SYM_IFUNC);
+		}
+	}
+#undef TAKE
+	if (st->ncaches)
+		qsort(c, n, sizeof(*c), cand_cmp);
+	*out = c;
+	return n;
+}
+
 size_t ovup_symtab_suggest(const struct ovup_symtab *st, const char *name, int funcs_only,
 			   const char **out, size_t max)
 {
 	unsigned best[8];
-	size_t n = 0, i, k;
+	size_t n = 0, i, k, nc;
 	unsigned limit = (unsigned)OVUP_MAX(2, strlen(name) / 3);
+	struct cand *c;
 
 	if (max > OVUP_ARRAY_SIZE(best))
 		max = OVUP_ARRAY_SIZE(best);
-	for (i = 0; i < st->nsyms; i++) {
-		const struct ovup_sym *s = &st->syms[i];
+	nc = suggest_names(st, funcs_only, strlen(name), limit, &c);
+	for (i = 0; i < nc; i++) {
+		const char *s = c[i].name;
 		unsigned d;
 
-		if (funcs_only && !is_code(s))
+		if (i && !strcmp(c[i - 1].name, s))
 			continue;
-		if (i && !strcmp(st->syms[i - 1].name, s->name))
-			continue;
-		/* cheap length filter before the quadratic distance */
-		if ((size_t)abs((int)strlen(s->name) - (int)strlen(name)) > limit)
-			continue;
-		d = ovup_edit_distance(name, s->name);
+		d = ovup_edit_distance(name, s);
 		if (d == 0 || d > limit)
 			continue;
 		for (k = n; k > 0 && best[k - 1] > d; k--)
@@ -808,9 +979,57 @@ size_t ovup_symtab_suggest(const struct ovup_symtab *st, const char *name, int f
 		memmove(&best[k + 1], &best[k], (n - 1 - k) * sizeof(best[0]));
 		memmove(&out[k + 1], &out[k], (n - 1 - k) * sizeof(out[0]));
 		best[k] = d;
-		out[k] = s->name;
+		out[k] = s;
 	}
+	free(c);
 	return n;
+}
+
+/* Whether x comes before y in the table's order, where both would be. */
+static int table_before(const struct ovup_sym *x, const struct ovup_sym *y)
+{
+	if (x->hash != y->hash)
+		return x->hash < y->hash;
+	if (strcmp(x->name, y->name))
+		return strcmp(x->name, y->name) < 0;
+	return x->obj < y->obj;
+}
+
+/* The symbol of record r of object obj's cache, as the table has it if
+ * it has it, else a copy kept in st->extra. */
+static const struct ovup_sym *from_cache(const struct ovup_symtab *st, uint32_t obj, long r)
+{
+	const struct ovup_symcache *c = st->caches[obj];
+	const struct ovup_symcache_rec *rec = ovup_symcache_rec(c, (size_t)r);
+	const char *name = ovup_symcache_str(c, rec->name);
+	uint64_t addr = rec->value + st->objs[obj].bias;
+	struct ovup_sym_extra *e = st->extra;
+	struct ovup_sym *s;
+	size_t first, n, i;
+
+	ovup_symtab_lookup(st, name, &first, &n);
+	for (i = first; i < first + n; i++)
+		if (st->syms[i].obj == obj && st->syms[i].addr == addr &&
+		    st->syms[i].pos == rec->pos)
+			return &st->syms[i];
+	for (i = 0; i < e->n; i++)
+		if (e->syms[i]->obj == obj && e->syms[i]->name == name)
+			return e->syms[i];
+	s = ovup_xcalloc(1, sizeof(*s));
+	s->name = name;
+	s->hash = rec->hash;
+	s->addr = addr;
+	s->size = rec->size;
+	s->type = rec->type;
+	s->bind = rec->bind;
+	s->vis = rec->vis;
+	s->obj = obj;
+	s->pos = rec->pos;
+	s->file = ovup_symcache_str(c, rec->file);
+	s->version = ovup_symcache_str(c, rec->version);
+	e->syms = ovup_xrealloc(e->syms, (e->n + 1) * sizeof(*e->syms));
+	e->syms[e->n++] = s;
+	return s;
 }
 
 const struct ovup_sym *ovup_symtab_by_addr(const struct ovup_symtab *st, uint64_t addr)
@@ -818,7 +1037,8 @@ const struct ovup_sym *ovup_symtab_by_addr(const struct ovup_symtab *st, uint64_
 	const struct ovup_sym *best = NULL;
 	size_t i;
 
-	/* linear: used only to name a blocking thread in an error message */
+	/* linear: used to name where a thread is, and for the few functions
+	 * next to a patched one */
 	for (i = 0; i < st->nsyms; i++) {
 		const struct ovup_sym *s = &st->syms[i];
 
@@ -828,6 +1048,27 @@ const struct ovup_sym *ovup_symtab_by_addr(const struct ovup_symtab *st, uint64_
 			continue;
 		if (!best || s->addr > best->addr)
 			best = s;
+	}
+	/* the objects whose other symbols are in their caches */
+	for (i = 0; i < st->ncaches; i++) {
+		const struct ovup_symcache *c = st->caches[i];
+		const struct ovup_symcache_rec *rec;
+		struct ovup_sym probe;
+		long r;
+
+		if (!c || (r = ovup_symcache_by_value(c, addr - st->objs[i].bias)) < 0)
+			continue;
+		rec = ovup_symcache_rec(c, (size_t)r);
+		if (!rec_ok(rec))
+			continue;
+		probe.hash = rec->hash;
+		probe.name = ovup_symcache_str(c, rec->name);
+		probe.addr = rec->value + st->objs[i].bias;
+		probe.obj = (uint32_t)i;
+		if (best && (probe.addr < best->addr ||
+			     (probe.addr == best->addr && !table_before(&probe, best))))
+			continue;
+		best = from_cache(st, (uint32_t)i, r);
 	}
 	return best;
 }

@@ -13,6 +13,8 @@
 
 #include "../elf/elf.h"
 
+struct ovup_symcache;
+
 struct ovup_object {
 	char *path;      /* as the target names it (maps path, module name) */
 	char *name;      /* basename, what selectors match first */
@@ -71,7 +73,31 @@ struct ovup_symtab {
 	 * one of its name (the kernel's, where kallsyms names them all); a
 	 * process's are the patch's only in its own object or when selected */
 	int statics_shared;
+	/* Only symbols whose name hashes to one of want (ovup_symtab_want)
+	 * need be added; none: all.  A target may add more. */
+	uint64_t *want;
+	size_t nwant, wantcap;
+	int want_sorted;
+	/* per object, the cache its symbols were added from (symcache.h),
+	 * or NULL: by_addr and suggest read the rest of its symbols there */
+	struct ovup_symcache **caches;
+	size_t ncaches;
+	/* symbols by_addr found only in a cache, each allocated alone so
+	 * that a pointer to it stays valid (a pointer to this struct: it
+	 * grows under a const table) */
+	struct ovup_sym_extra *extra;
 };
+
+uint64_t ovup_sym_hash(const char *name);
+/* Before the labels: a name the patch uses. */
+void ovup_symtab_want(struct ovup_symtab *st, const char *name);
+/* Whether a symbol of that name is to be added. */
+int ovup_symtab_wanted(struct ovup_symtab *st, uint64_t hash);
+/* Adds the symbols of object obj from its cache c (the wanted ones, or
+ * all) and its names reached through its own PLT or GOT; keeps c. */
+void ovup_symtab_add_cache(struct ovup_symtab *st, uint32_t obj, struct ovup_symcache *c);
+/* Symbols known, in the table or in caches: 0 when the target has none. */
+size_t ovup_symtab_total(const struct ovup_symtab *st);
 
 /* What a patch says about which same-named symbol it means. */
 struct ovup_selector {

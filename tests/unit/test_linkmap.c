@@ -49,7 +49,7 @@ int main(void)
 	is_int(ret, 0, "the child opens read-only");
 	if (ret)
 		bail("%s", ovup_err_msg());
-	ret = ovup_proc_link_maps(ovup_to_proc(t), &m, &n);
+	ret = ovup_proc_link_maps(ovup_to_proc(t), 1, &m, &n);
 	is_int(ret, 0, "its list of objects is read");
 	if (ret)
 		diag("%s", ovup_err_msg());

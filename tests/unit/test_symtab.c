@@ -2,6 +2,7 @@
 /* Unit tests of symbol reading (libelf, on the real victim binaries) and
  * of the lookup rules: selectors, ambiguity, search order, suggestions. */
 #include "model/symtab.h"
+#include "model/symcache.h"
 #include "elf/elf.h"
 #include "util/util.h"
 #include "tap.h"
@@ -69,6 +70,68 @@ static uint32_t obj(struct ovup_symtab *st, const char *path, int is_main, int i
 	o.is_loader = is_loader;
 	o.full = 1;
 	return (uint32_t)ovup_symtab_add_object(st, &o);
+}
+
+/* A table of n random symbols of one object (overlapping, of size 0,
+ * sharing starts and names), finished. */
+static void random_table(struct ovup_symtab *st, unsigned n, unsigned seed)
+{
+	struct ovup_object o = { 0 };
+	unsigned i;
+
+	srand(seed);
+	o.path = ovup_xstrdup("/r/librand.so");
+	o.name = ovup_xstrdup("librand.so");
+	ovup_symtab_add_object(st, &o);
+	for (i = 0; i < n; i++) {
+		char name[32];
+		uint64_t addr = 0x1000 + (uint64_t)(rand() % 4000) * 4;
+		uint64_t size = rand() % 5 == 0 ? 0 : (uint64_t)(rand() % 200);
+		int type = rand() % 4 ? OVUP_SYM_FUNC : OVUP_SYM_OBJECT;
+
+		snprintf(name, sizeof(name), "f%u", (unsigned)(rand() % (n / 2 + 1)));
+		ovup_symtab_add(st, 0, name, addr, size, type,
+				rand() % 3 ? OVUP_BIND_GLOBAL : OVUP_BIND_LOCAL, NULL);
+	}
+	ovup_symtab_finish(st);
+}
+
+/* by_addr through a cache (symcache.c), with a few names wanted, against
+ * the whole table, at every address: the same symbol each time. */
+static void cache_by_addr(unsigned seed)
+{
+	struct ovup_symtab full = { 0 }, lazy = { 0 };
+	struct ovup_object o = { 0 };
+	unsigned bad = 0, found = 0;
+	uint64_t a;
+
+	random_table(&full, 3000, seed);
+	o.path = ovup_xstrdup("/r/librand.so");
+	o.name = ovup_xstrdup("librand.so");
+	o.bias = 0x7f0000000000;
+	ovup_symtab_add_object(&lazy, &o);
+	ovup_symtab_want(&lazy, "f7");
+	ovup_symtab_want(&lazy, "f100");
+	ovup_symtab_add_cache(&lazy, 0, ovup_symcache_build(&full, 0, "k"));
+	ovup_symtab_finish(&lazy);
+	for (a = 0xff0; a < 0x1000 + 16400; a++) {
+		const struct ovup_sym *x = ovup_symtab_by_addr(&full, a);
+		const struct ovup_sym *y = ovup_symtab_by_addr(&lazy, a + o.bias);
+
+		found += !!x;
+		if (!x != !y || (x && (strcmp(x->name, y->name) || x->addr + o.bias != y->addr ||
+				       x->size != y->size || x->pos != y->pos))) {
+			if (!bad++)
+				diag("seed %u at 0x%llx: %s / %s", seed, (unsigned long long)a,
+				     x ? x->name : "-", y ? y->name : "-");
+		}
+	}
+	is_int(bad, 0,
+	       "seed %u: by_addr through the cache = on the whole table, at %u addresses "
+	       "inside a symbol and the rest",
+	       seed, found);
+	ovup_symtab_free(&full);
+	ovup_symtab_free(&lazy);
 }
 
 int main(void)
@@ -357,5 +420,8 @@ int main(void)
 		ovup_err_clear();
 		ovup_symtab_free(&k);
 	}
+	cache_by_addr(1);
+	cache_by_addr(2);
+	cache_by_addr(3);
 	return tap_done();
 }

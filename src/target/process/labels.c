@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "process.h"
 #include "../../elf/elf.h"
+#include "../../model/symcache.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct label_ctx {
@@ -146,42 +148,106 @@ static void describe_object(const struct ovup_map *m, size_t n, size_t i,
 	o->is_loader = lp->at_base && m[i].start == lp->at_base;
 }
 
+/* What an object's symbols are read from, and the key of their cache:
+ * the object (build-id and file), and the file read (the object itself,
+ * or its debug file) with the kind of table.  Another debug file, one
+ * installed since, or the object replaced under the same path, make
+ * another key. */
+static char *cache_key(int fd, int srcfd, const char *kind, const struct ovup_elf_info *info)
+{
+	char id[2 * OVUP_BUILD_ID_MAX + 1];
+	struct stat a, b;
+
+	if (fstat(fd, &a) || fstat(srcfd, &b))
+		return NULL;
+	ovup_hex(id, info->build_id, info->build_id_len);
+	return ovup_xasprintf("object %s %llx:%llu:%lld:%lld.%09ld source %s %llx:%llu:%lld:"
+			      "%lld.%09ld",
+			      id, (unsigned long long)a.st_dev, (unsigned long long)a.st_ino,
+			      (long long)a.st_size, (long long)a.st_mtim.tv_sec, a.st_mtim.tv_nsec,
+			      kind, (unsigned long long)b.st_dev, (unsigned long long)b.st_ino,
+			      (long long)b.st_size, (long long)b.st_mtim.tv_sec, b.st_mtim.tv_nsec);
+}
+
+/* Every symbol of the object, read from srcfd (its .symtab or its debug
+ * file's, with its .dynsym, or .dynsym alone), finished in a table of
+ * its own and put in a cache for key. */
+static struct ovup_symcache *read_symbols(int fd, int srcfd, int full, const char *key)
+{
+	struct ovup_symtab one = { 0 };
+	struct ovup_object o = { 0 };
+	struct label_ctx c = { .st = &one };
+	struct ovup_symcache *cache;
+
+	c.obj = (uint32_t)ovup_symtab_add_object(&one, &o);
+	ovup_elf_symbols(srcfd, !full, add_sym, &c);
+	/* .dynsym too: its version table names a copy-relocated variable
+	 * "optarg" where the executable's .symtab says "optarg@GLIBC_2.2.5"
+	 * (ld writes the version it needs); same-named copies merge */
+	if (full)
+		ovup_elf_symbols(fd, 1, add_sym, &c);
+	ovup_elf_self_imports(fd, add_self_import, &c);
+	ovup_symtab_finish(&one);
+	cache = ovup_symcache_build(&one, c.obj, key ? key : "");
+	ovup_symtab_free(&one);
+	return cache;
+}
+
 /* Adds the object and its symbols: .symtab if it has one, else its debug
  * file's (debuginfo.c), else .dynsym with a hint of the debug file that
- * would help and, if debuginfod was asked, what came of it. */
+ * would help and, if debuginfod was asked, what came of it.  They come
+ * from the object's cache when it was made from the same files; only
+ * the names the table wants are added (symtab.c keeps the cache for the
+ * rest). */
 static void add_object(struct ovup_symtab *st, struct proc_debug *d, struct ovup_object *o, int fd,
 		       const struct ovup_elf_info *info)
 {
-	struct label_ctx c = { .st = st, .bias = o->bias };
-	char *dbg = NULL, *hint = NULL, *note = NULL;
-	int dfd;
+	char *dbg = NULL, *hint = NULL, *note = NULL, *key, *file = NULL;
+	const char *dir = ovup_symcache_dir(), *kind;
+	struct ovup_symcache *cache = NULL;
+	int srcfd = fd, dfd = -1;
+	uint32_t obj;
 
 	if (info->has_symtab) {
 		o->full = 1;
 		o->symsrc = ovup_xstrdup(".symtab");
-		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
-		ovup_elf_symbols(fd, 0, add_sym, &c);
+		kind = "symtab";
 	} else if ((dfd = ovup_proc_debug_open(d, o->name, o->path, info, &dbg, &hint, &note)) >=
 		   0) {
 		o->full = 1;
 		o->symsrc = dbg;
 		free(hint);
-		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
-		ovup_elf_symbols(dfd, 0, add_sym, &c);
-		close(dfd);
+		srcfd = dfd;
+		kind = "debug";
 	} else {
 		o->symsrc = ovup_xstrdup(".dynsym");
 		o->debug_hint = hint;
 		o->debuginfod = note;
-		c.obj = (uint32_t)ovup_symtab_add_object(st, o);
-		ovup_elf_symbols(fd, 1, add_sym, &c);
+		kind = "dynsym";
 	}
-	/* .dynsym too: its version table names a copy-relocated variable
-	 * "optarg" where the executable's .symtab says "optarg@GLIBC_2.2.5"
-	 * (ld writes the version it needs); same-named copies merge */
-	if (o->full)
-		ovup_elf_symbols(fd, 1, add_sym, &c);
-	ovup_elf_self_imports(fd, add_self_import, &c);
+	obj = (uint32_t)ovup_symtab_add_object(st, o);
+	key = cache_key(fd, srcfd, kind, info);
+	/* only an object with a build-id has a cache file: it names it */
+	if (dir && key && info->build_id_len) {
+		char id[2 * OVUP_BUILD_ID_MAX + 1];
+
+		ovup_hex(id, info->build_id, info->build_id_len);
+		file = ovup_xasprintf("%s-%016llx", id, (unsigned long long)ovup_sym_hash(key));
+		cache = ovup_symcache_load(dir, file, key);
+	}
+	if (!cache) {
+		int ret;
+
+		cache = read_symbols(fd, srcfd, o->full, key);
+		if (file && (ret = ovup_symcache_save(cache, dir, file)))
+			ovup_info("symbol cache %s/%s: cannot write it: %s", dir, file,
+				  strerror(-ret));
+	}
+	ovup_symtab_add_cache(st, obj, cache);
+	if (dfd >= 0)
+		close(dfd);
+	free(file);
+	free(key);
 }
 
 /* Each object's place in the loader's own list, which is the order it
@@ -191,7 +257,7 @@ static void search_order(struct proc_target *p, struct ovup_symtab *st)
 	struct ovup_linkmap *lm;
 	size_t n, i;
 
-	if (ovup_proc_link_maps(p, &lm, &n)) {
+	if (ovup_proc_link_maps(p, 0, &lm, &n)) {
 		ovup_err_clear(); /* a static program: table order it is */
 		return;
 	}

@@ -238,7 +238,7 @@ static int walk(struct proc_target *p, uint64_t r_debug, struct ovup_linkmap **o
 	return 0;
 }
 
-int ovup_proc_link_maps(struct proc_target *p, struct ovup_linkmap **out, size_t *n)
+int ovup_proc_link_maps(struct proc_target *p, int tls, struct ovup_linkmap **out, size_t *n)
 {
 	uint64_t r_debug = 0;
 	long off_offset, off_modid;
@@ -270,6 +270,9 @@ int ovup_proc_link_maps(struct proc_target *p, struct ovup_linkmap **out, size_t
 						 "running?); try again"
 					       : "");
 	}
+	/* reading libc's .dynsym for them costs more than the rest */
+	if (!tls)
+		return 0;
 	find_tls_fields(p, *out, *n, &off_offset, &off_modid);
 	for (i = 0; i < *n && off_offset >= 0; i++) {
 		struct ovup_linkmap *e = &(*out)[i];

@@ -35,8 +35,9 @@ struct ovup_linkmap {
 /* The main namespace's list, in the loader's order (the executable first;
  * the loader itself wherever it stands, usually last).  Reads memory
  * only: the target need not be stopped.  0, or -errno with the message
- * set (-ENOENT: no dynamic loader, e.g. a static program). */
-int ovup_proc_link_maps(struct proc_target *p, struct ovup_linkmap **out, size_t *n);
+ * set (-ENOENT: no dynamic loader, e.g. a static program).  The TLS
+ * fields only if tls (else tls_modid is -1). */
+int ovup_proc_link_maps(struct proc_target *p, int tls, struct ovup_linkmap **out, size_t *n);
 void ovup_linkmaps_free(struct ovup_linkmap *m, size_t n);
 
 /* The entry of an object of the symbol table (its bias and path), or NULL:

@@ -21,7 +21,7 @@ int ovup_proc_tls_offset(struct ovup_target *t, const struct ovup_symtab *st,
 	size_t n;
 	int ret;
 
-	ret = ovup_proc_link_maps(p, &m, &n);
+	ret = ovup_proc_link_maps(p, 1, &m, &n);
 	if (ret)
 		return ret;
 	e = ovup_linkmap_find(m, n, o);
