@@ -9,10 +9,27 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A file of the scratch directory: nothing reads it after a crash, so
+ * it needs no fsync. */
+static int write_scratch(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), ret = 0;
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
 
 /* Step 4, mapfile: the linker script, written to the scratch directory.
  * Called once per apply, after alloc: the trampolines of OVUP_ORIG get
@@ -44,8 +61,8 @@ int ovup_step_mapfile(struct ovup_plan *p)
 					i * OVUP_ALIGN_UP(OVUP_ARCH_WRAP_MAX, 16);
 	in.title = p->name;
 	in.text_base = p->text.addr;
-	in.ro_base = rob;
-	in.rw_base = rob + OVUP_ALIGN_UP(p->ro_size, OVUP_PAGE);
+	in.ro_base = p->ro_base = rob;
+	in.rw_base = p->rw_base = rob + OVUP_ALIGN_UP(p->ro_size, OVUP_PAGE);
 	in.labels = p->labels;
 	in.nlabels = p->nlabels;
 	in.tls = p->tls;
@@ -55,7 +72,7 @@ int ovup_step_mapfile(struct ovup_plan *p)
 	in.keep_text = p->t->ops->mapfile_keep_text;
 	p->mapfile = ovup_mapfile(&in);
 	path = ovup_xasprintf("%s/mapfile.ld", p->tmp);
-	ret = ovup_write_file_atomic(path, p->mapfile, strlen(p->mapfile));
+	ret = write_scratch(path, p->mapfile);
 	free(path);
 	if (ret)
 		return ovup_err(ret, "cannot write the mapfile in %s: %s", p->tmp, strerror(-ret));
@@ -172,16 +189,16 @@ static int run_ld(struct ovup_plan *p, const char *map, const char *obj, const c
 
 /* The linked image, which must need no PLT and no run-time relocation:
  * nothing relocates it after ld. */
-static int read_image(struct ovup_plan *p, const char *out)
+static int read_image(struct ovup_plan *p, const char *out, struct ovup_img *img)
 {
 	size_t i;
 	int ret;
 
-	ret = ovup_elf_img_read(out, &p->img);
+	ret = ovup_elf_img_read(out, img);
 	if (ret)
 		return ovup_err(ret, "%s: cannot read the linked image", out);
-	for (i = 0; i < p->img.nsecs; i++) {
-		const struct ovup_img_sec *s = &p->img.secs[i];
+	for (i = 0; i < img->nsecs; i++) {
+		const struct ovup_img_sec *s = &img->secs[i];
 
 		if (s->size && (!strcmp(s->name, ".plt") || !strcmp(s->name, ".rela.dyn")))
 			return ovup_err(-ENOTSUP,
@@ -232,10 +249,32 @@ static int make_jumps(struct ovup_plan *p)
 	return 0;
 }
 
-/* Step 5, link: ld places the patch as the mapfile says; then the
- * target's fixups, the trampolines, the register contracts (contract.c)
- * and the jumps. */
-int ovup_step_link(struct ovup_plan *p)
+/* The mapfile's layout, labels and slots, for ovup's own link. */
+static struct ovup_link_sym *link_in(const struct ovup_plan *p, struct ovup_link_in *in)
+{
+	struct ovup_link_sym *v = ovup_xcalloc(p->nlabels + p->ntls + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < p->nlabels; i++)
+		v[i] = (struct ovup_link_sym){ p->labels[i].name, p->labels[i].addr };
+	for (i = 0; i < p->ntls; i++)
+		v[p->nlabels + i] = (struct ovup_link_sym){ p->tls[i].name, p->tls[i].addr };
+	memset(in, 0, sizeof(*in));
+	in->text_base = p->text.addr;
+	in->ro_base = p->ro_base;
+	in->rw_base = p->rw_base;
+	in->labels = v;
+	in->nlabels = p->nlabels;
+	in->tls = v + p->nlabels;
+	in->ntls = p->ntls;
+	in->keep_text = p->t->ops->mapfile_keep_text;
+	in->keep_ro = p->t->ops->mapfile_keep_ro;
+	in->discard = p->t->ops->mapfile_discard;
+	return v;
+}
+
+/* ld's image of the patch, from the mapfile. */
+static int ld_link(struct ovup_plan *p, struct ovup_img *img)
 {
 	char *map = ovup_xasprintf("%s/mapfile.ld", p->tmp);
 	char *out = ovup_xasprintf("%s/patch.elf", p->tmp);
@@ -246,7 +285,61 @@ int ovup_step_link(struct ovup_plan *p)
 	if (!ret)
 		ret = run_ld(p, map, obj, out);
 	if (!ret)
-		ret = read_image(p, out);
+		ret = read_image(p, out, img);
+	free(obj);
+	free(map);
+	free(out);
+	return ret;
+}
+
+/* The link itself: ovup's own where the target allows and it can link
+ * the object as ld would (elf/link.c), else ld with the mapfile.
+ * OVUP_LINK=ld always runs ld; OVUP_LINK=both runs both and refuses to go
+ * on unless their images mean the same (tests/proc/24-link.t). */
+static int link_image(struct ovup_plan *p)
+{
+	const char *mode = getenv("OVUP_LINK") ? getenv("OVUP_LINK") : "";
+	struct ovup_link_in in;
+	struct ovup_link_sym *v;
+	struct ovup_img ld = { 0 };
+	char why[512];
+	int ret;
+
+	if (!p->t->ops->own_link || !strcmp(mode, "ld"))
+		return ld_link(p, &p->img);
+	v = link_in(p, &in);
+	ret = ovup_elf_link(p->objpath, &in, &p->img, why, sizeof(why));
+	if (ret == -EOPNOTSUPP) {
+		ovup_info("%s: linked by ld: ovup's link does not do %s", p->source, why);
+		ret = ld_link(p, &p->img);
+	} else if (ret) {
+		ret = ovup_err(ret, "%s: cannot link it: %s", p->objpath, strerror(-ret));
+	} else if (!strcmp(mode, "both")) {
+		ret = ld_link(p, &ld);
+		if (!ret)
+			ret = ovup_elf_link_compare(p->objpath, &in, &p->img, &ld, why,
+						    sizeof(why));
+		if (ret)
+			ret = ovup_err(ret ? ret : -EINVAL,
+				       "%s: OVUP_LINK=both: ovup's link and ld's differ: %s",
+				       p->source, why);
+		else
+			ovup_info("%s: OVUP_LINK=both: ovup's link and ld's agree: %s", p->source,
+				  why);
+		ovup_elf_img_free(&ld);
+	}
+	free(v);
+	return ret;
+}
+
+/* Step 5, link: the patch placed as the mapfile says; then the target's
+ * fixups, the trampolines, the register contracts (contract.c) and the
+ * jumps. */
+int ovup_step_link(struct ovup_plan *p)
+{
+	int ret;
+
+	ret = link_image(p);
 	if (!ret && p->t->ops->fixup)
 		ret = p->t->ops->fixup(p->t, &p->img, &p->st);
 	if (!ret)
@@ -257,8 +350,5 @@ int ovup_step_link(struct ovup_plan *p)
 		ret = ovup_plan_contracts(p);
 	if (!ret)
 		ret = make_jumps(p);
-	free(obj);
-	free(map);
-	free(out);
 	return ret;
 }

@@ -65,6 +65,7 @@ struct ovup_plan {
 	struct ovup_block text, data;
 	int have_text, have_data; /* allocated, not yet owned by a record */
 	char *mapfile;
+	uint64_t ro_base, rw_base; /* the mapfile's */
 	struct ovup_img img;
 	uint64_t pause_ns;
 	uint32_t pause_tasks;         /* tasks the stop considered, 0 if not told */

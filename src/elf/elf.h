@@ -160,6 +160,31 @@ void ovup_elf_img_free(struct ovup_img *img);
 uint8_t *ovup_elf_img_add(struct ovup_img *img, const char *name, uint64_t addr, uint64_t size,
 			  uint64_t flags);
 
+/* link.c: ovup's own link of the relocatable object obj to the layout of
+ * the mapfile (core/mapfile.c) with these bases, labels (undefined
+ * symbols) and thread-local slots, into img.  -EOPNOTSUPP, with the
+ * reason in why, for anything it does not do as ld would: ld then links. */
+struct ovup_link_sym {
+	const char *name;
+	uint64_t addr;
+};
+struct ovup_link_in {
+	uint64_t text_base, ro_base, rw_base;
+	const struct ovup_link_sym *labels, *tls;
+	size_t nlabels, ntls;
+	const char *const *keep_text, *const *keep_ro, *const *discard;
+};
+int ovup_elf_link(const char *obj, const struct ovup_link_in *in, struct ovup_img *img, char *why,
+		  size_t whylen);
+/* Whether two links of obj (this link's, and ld's) mean the same: every
+ * relocated field of the object's functions and variables reaches the
+ * same label, GOT slot content, string or place in a symbol, and every
+ * other byte of them is equal.  0, or -EINVAL with the first difference
+ * in why. */
+int ovup_elf_link_compare(const char *obj, const struct ovup_link_in *in,
+			  const struct ovup_img *mine, const struct ovup_img *ld, char *why,
+			  size_t whylen);
+
 /* dwarf_call.c: how the function `name` defined in the relocatable object at
  * path is called, by its prototype in the object's DWARF and the SysV
  * x86-64 classification: whether it may receive arguments on the stack

@@ -66,9 +66,9 @@ const char *ovup_symcache_dir(void)
 	done = 1;
 	if (env && !*env)
 		return NULL;
-	snprintf(dir, sizeof(dir), "%s", env ? env : "/var/cache/ovup/symbols");
-	if (!env)
-		mkdir("/var/cache/ovup", 0700);
+	env = env ? env : "/var/cache/ovup";
+	mkdir(env, 0700);
+	snprintf(dir, sizeof(dir), "%s/symbols", env);
 	mkdir(dir, 0700);
 	/* a file here decides where a patch's calls go: only this user may
 	 * have written it */

@@ -29,10 +29,10 @@ struct ovup_symcache_rec {
 
 struct ovup_symcache;
 
-/* The directory of the cache files: $OVUP_CACHE_DIR, else
- * /var/cache/ovup/symbols, created 0700 if missing.  NULL (and no cache)
- * when it is set empty, cannot be made, or is not a directory owned by
- * this user that no one else can write to. */
+/* The directory of the cache files: symbols/ in $OVUP_CACHE_DIR, else
+ * in /var/cache/ovup, created 0700 if missing.  NULL (and no cache) when
+ * OVUP_CACHE_DIR is set empty, or it cannot be made, or is not a
+ * directory owned by this user that no one else can write to. */
 const char *ovup_symcache_dir(void);
 
 /* The cache of object obj of a finished table st (every symbol of one

@@ -144,6 +144,9 @@ struct ovup_target_ops {
 	/* ld adds a GOT to the patch's read-only data: the code is position
 	 * independent and reaches the target through it (user space) */
 	int links_got;
+	/* the link is ovup's own (elf/link.c) unless it cannot do it as ld
+	 * would, or OVUP_LINK=ld; ld's otherwise */
+	int own_link;
 	/* pawrite keeps the record and revert frees the blocks (kernel) */
 	int keeps_records;
 	/* `build` compiles for a build machine without resolving (kernel) */

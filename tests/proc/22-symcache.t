@@ -5,8 +5,8 @@
 # believed when it is not exactly what ovup wrote for those files.
 . "$(dirname "$0")/lib.sh"
 
-C=$WORK/cache
-export OVUP_CACHE_DIR=$C
+export OVUP_CACHE_DIR=$WORK/cache
+C=$OVUP_CACHE_DIR/symbols
 start_victim z "$V/zvictim"
 patch zerr <<'P'
 #include <stdio.h>
@@ -30,7 +30,7 @@ P
 OVUP_CACHE_DIR= run_ovup symbols -p "$VPID"
 all=$OUT
 is "$RC" 0 "no cache (OVUP_CACHE_DIR empty): symbols lists them all"
-[ ! -e "$C" ]
+[ ! -e "$OVUP_CACHE_DIR" ]
 ok $? "... and makes no cache directory"
 # the plan without its addresses (each dry run picks its own blocks)
 plan() { printf '%s\n' "$OUT" | sed -E 's/0x[0-9a-f]+/ADDR/g; s/jump( [0-9a-f]{2})+/jump/'; }
@@ -43,7 +43,8 @@ is "$RC" 0 "apply with an empty cache directory"
 is "$(ask z zerror -3)" "data error (patched)" "... the new zError runs"
 is "$(ask z zerror 999)" "$(ask z memcpy)" "... its memcpy is the IFUNC's choice"
 run_ovup revert -p "$VPID"
-is "$(stat -c %a "$C")" 700 "the cache directory is made 0700"
+is "$(stat -c %a "$C" "$OVUP_CACHE_DIR")" "700
+700" "the cache directory, and its symbols/, are made 0700"
 ids=$(for f in $(awk '$6 ~ /^\// {print $6}' "/proc/$VPID/maps" | sort -u); do
 	readelf -n "$f" 2>/dev/null | awk '/Build ID/ {print $3}'
 done | sort -u)
@@ -146,10 +147,10 @@ start_victim v "$V/victim-pie"
 patch fix <<'P'
 int compute(int x) { return x * 1000; }
 P
-rm -rf "$C"
+rm -rf "$OVUP_CACHE_DIR"
 old=$(ask v call compute 3)
-strace -f -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL:when=1 \
-	"$OVUP" apply -p "$VPID" "$WORK/fix.c" >/dev/null 2>&1
+{ strace -f -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL:when=1 \
+	"$OVUP" apply -p "$VPID" "$WORK/fix.c" >/dev/null 2>&1; } 2>/dev/null
 is "$(ask v call compute 3)" "$old" "ovup killed at its first rename (a cache file): nothing applied"
 is "$(ls "$C" | grep -c '\.tmp\.')" 1 "... it left its unfinished file, under a name nothing reads"
 run_ovup apply -p "$VPID" "$WORK/fix.c"

@@ -70,6 +70,7 @@ static const struct ovup_target_ops process_ops = {
 	.code_at = ovup_proc_code_at,
 	.close = proc_close,
 	.links_got = 1,
+	.own_link = 1,
 	.callers_assume_clobbers = 1,
 };
 
