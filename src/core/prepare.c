@@ -163,6 +163,10 @@ static int read_first(struct ovup_plan *p)
 	p->obj_read = 1;
 	for (i = 0; i < p->obj.nsyms; i++)
 		ovup_symtab_want(&p->st, p->obj.syms[i].name);
+	/* a selector's anchor: the global its function is found near */
+	for (i = 0; i < p->nsels; i++)
+		if (p->sels[i].near)
+			ovup_symtab_want(&p->st, p->sels[i].near);
 	return 0;
 }
 

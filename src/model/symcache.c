@@ -60,6 +60,7 @@ const char *ovup_symcache_dir(void)
 	static int done;
 	const char *env = getenv("OVUP_CACHE_DIR");
 	struct stat sb;
+	char *slash;
 
 	if (done)
 		return dir[0] ? dir : NULL;
@@ -67,8 +68,12 @@ const char *ovup_symcache_dir(void)
 	if (env && !*env)
 		return NULL;
 	env = env ? env : "/var/cache/ovup";
-	mkdir(env, 0700);
 	snprintf(dir, sizeof(dir), "%s/symbols", env);
+	/* its parents too (a small system may have no /var/cache) */
+	for (slash = dir + 1; (slash = strchr(slash, '/')); *slash++ = '/') {
+		*slash = 0;
+		mkdir(dir, strcmp(dir, env) ? 0755 : 0700);
+	}
 	mkdir(dir, 0700);
 	/* a file here decides where a patch's calls go: only this user may
 	 * have written it */

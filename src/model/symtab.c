@@ -206,6 +206,45 @@ void ovup_symtab_add_cache(struct ovup_symtab *st, uint32_t obj, struct ovup_sym
 		st->extra = ovup_xcalloc(1, sizeof(*st->extra));
 }
 
+uint64_t ovup_symtab_addr(const struct ovup_symtab *st, const char *name, long obj, int globals)
+{
+	uint64_t h = ovup_sym_hash(name), best = 0;
+	uint32_t best_obj = UINT32_MAX;
+	size_t first, n, i, k;
+
+	/* the table: sorted by name, then object and insertion */
+	ovup_symtab_lookup(st, name, &first, &n);
+	for (i = first; i < first + n; i++) {
+		const struct ovup_sym *s = &st->syms[i];
+
+		if (s->addr && (obj < 0 || s->obj == (uint32_t)obj) &&
+		    (!globals || s->bind != OVUP_BIND_LOCAL)) {
+			best = s->addr;
+			best_obj = s->obj;
+			break;
+		}
+	}
+	/* an object before it whose symbols of that name are in its cache
+	 * only (its wanted ones are in the table too, and the same) */
+	for (k = 0; k < st->ncaches && k < best_obj; k++) {
+		const struct ovup_symcache *c = st->caches[k];
+
+		if (!c || (obj >= 0 && k != (size_t)obj))
+			continue;
+		n = ovup_symcache_find(c, h, &first);
+		for (i = first; i < first + n; i++) {
+			const struct ovup_symcache_rec *r = ovup_symcache_rec(c, i);
+			uint64_t a = r->type == OVUP_SYM_TLS ? r->value
+							     : r->value + st->objs[k].bias;
+
+			if (rec_ok(r) && a && !strcmp(ovup_symcache_str(c, r->name), name) &&
+			    (!globals || r->bind != OVUP_BIND_LOCAL))
+				return a;
+		}
+	}
+	return best;
+}
+
 size_t ovup_symtab_total(const struct ovup_symtab *st)
 {
 	size_t i, n = st->nsyms;

@@ -96,6 +96,11 @@ int ovup_symtab_wanted(struct ovup_symtab *st, uint64_t hash);
 /* Adds the symbols of object obj from its cache c (the wanted ones, or
  * all) and its names reached through its own PLT or GOT; keeps c. */
 void ovup_symtab_add_cache(struct ovup_symtab *st, uint32_t obj, struct ovup_symcache *c);
+/* The address of the first symbol called name that has one, in the
+ * table's order (object, then insertion), the symbols still in caches
+ * included: of object obj only if obj >= 0, global ones only if
+ * globals.  0 if there is none. */
+uint64_t ovup_symtab_addr(const struct ovup_symtab *st, const char *name, long obj, int globals);
 /* Symbols known, in the table or in caches: 0 when the target has none. */
 size_t ovup_symtab_total(const struct ovup_symtab *st);
 

@@ -7,5 +7,5 @@
 kt_workdir
 kt_scenarios ovup-cmdline ovup-two ovup-module ovup-stack ovup-data ovup-wrap \
 	ovup-stale-site ovup-example ovup-otherbuild ovup-refusals ovup-kprobe ovup-kptr \
-	ovup-unprivileged ovup-unload
+	ovup-unprivileged ovup-unload ovup-bootcache
 done_testing

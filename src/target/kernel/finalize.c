@@ -107,12 +107,7 @@ static uint64_t rel_target(const struct ovup_img_sec *s, uint64_t off)
 
 static uint64_t label(const struct ovup_symtab *st, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < st->nsyms; i++)
-		if (!strcmp(st->syms[i].name, name))
-			return st->syms[i].addr;
-	return 0;
+	return ovup_symtab_addr(st, name, -1, 0);
 }
 
 /* Every `call __fentry__` the compiler put at a function entry becomes the

@@ -81,6 +81,17 @@ int ovup_kern_labels(struct ovup_target *t, struct ovup_symtab *st);
  * message set. */
 int ovup_kern_idle_threads(uint64_t *addr);
 
+/* ---- kcache.c: what a boot keeps ---- */
+
+/* This boot's key: the kernel, the boot, the modules and where they are;
+ * NULL when it cannot be known (OVUP_KALLSYMS, addresses hidden). */
+const char *ovup_kcache_key(void);
+/* The name of a cache file of this key ("kernel-HASH-what", in
+ * ovup_symcache_dir()), or NULL when there is no cache. */
+char *ovup_kcache_name(const char *what);
+/* Removes the cache files of other keys. */
+void ovup_kcache_prune(void);
+
 /* ---- build.c: kbuild for the installed headers ---- */
 
 /* The headers to build with, into k->kver: 0 or -ENOENT with the message

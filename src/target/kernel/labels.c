@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "kernel.h"
+#include "../../model/symcache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -215,14 +216,127 @@ static void set_sizes(struct ovup_symtab *st, const struct ktext *kt, size_t nkt
 	}
 }
 
+/* ---- this boot's symbols, cached (kcache.c) ---- */
+
+/* The trampolines of ftrace, kprobes and BPF come and go without a module:
+ * never cached. */
+static int volatile_object(const char *name)
+{
+	return !strncmp(name, "__builtin__", 11) || !strcmp(name, "bpf");
+}
+
+static char *object_key(const char *key, const char *name)
+{
+	return ovup_xasprintf("%s object %s", key, name);
+}
+
+/* From the cache of this boot: "objs" lists the key, then the objects in
+ * kallsyms order, one a line; each one's symbols are in its own file.
+ * 0, or -1 (nothing added) when one is missing or of another key. */
+static int labels_cached(struct ovup_symtab *st)
+{
+	const char *key = ovup_kcache_key(), *dir = ovup_symcache_dir();
+	char *objs = ovup_kcache_name("objs"), *text = NULL, *line, *save = NULL, *path = NULL;
+	struct ovup_symcache **c = NULL;
+	char **names = NULL;
+	size_t n = 0, i;
+	int ret = -1;
+
+	if (!objs)
+		goto out;
+	path = ovup_xasprintf("%s/%s", dir, objs);
+	text = ovup_read_file(path, NULL);
+	if (!text)
+		goto out;
+	line = strtok_r(text, "\n", &save);
+	if (!line || strcmp(line, key))
+		goto out;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char what[32], *file, *okey;
+
+		snprintf(what, sizeof(what), "obj-%zu", n);
+		file = ovup_kcache_name(what);
+		okey = object_key(key, line);
+		c = ovup_xrealloc(c, (n + 1) * sizeof(*c));
+		names = ovup_xrealloc(names, (n + 1) * sizeof(*names));
+		c[n] = ovup_symcache_load(dir, file, okey);
+		names[n++] = line;
+		free(file);
+		free(okey);
+		if (!c[n - 1])
+			goto out;
+	}
+	if (!n)
+		goto out;
+	for (i = 0; i < n; i++) {
+		ovup_symtab_add_cache(st, object_of(st, names[i]), c[i]);
+		c[i] = NULL;
+	}
+	ovup_symtab_finish(st);
+	ovup_info("kernel: symbols of this boot from the cache (%zu objects)", n);
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		ovup_symcache_free(c[i]);
+	free(c);
+	free(names);
+	free(text);
+	free(path);
+	free(objs);
+	return ret;
+}
+
+/* Keeps every object's symbols but the trampolines' for the next run of
+ * this boot, and removes those of other boots.  Best effort. */
+static void labels_store(const struct ovup_symtab *st)
+{
+	const char *key = ovup_kcache_key(), *dir = ovup_symcache_dir();
+	char *objs = ovup_kcache_name("objs"), *path;
+	struct ovup_buf b = { 0 };
+	size_t i, n = 0;
+
+	if (!objs)
+		return;
+	ovup_kcache_prune();
+	ovup_buf_printf(&b, "%s\n", key);
+	for (i = 0; i < st->nobjs; i++) {
+		struct ovup_symcache *c;
+		char what[32], *file, *okey;
+
+		if (volatile_object(st->objs[i].name))
+			continue;
+		snprintf(what, sizeof(what), "obj-%zu", n++);
+		file = ovup_kcache_name(what);
+		okey = object_key(key, st->objs[i].name);
+		c = ovup_symcache_build(st, (uint32_t)i, okey);
+		if (ovup_symcache_save(c, dir, file))
+			n = 0; /* no list: nothing of it is read */
+		ovup_symcache_free(c);
+		free(file);
+		free(okey);
+		if (!n)
+			break;
+		ovup_buf_printf(&b, "%s\n", st->objs[i].name);
+	}
+	path = ovup_xasprintf("%s/%s", dir, objs);
+	if (n && ovup_write_file_atomic(path, b.s, b.len))
+		ovup_info("kernel: cannot keep this boot's symbols in %s", path);
+	free(path);
+	free(objs);
+	ovup_buf_free(&b);
+}
+
 int ovup_kern_labels(struct ovup_target *t, struct ovup_symtab *st)
 {
 	const char *path = kallsyms_path();
-	char *text = ovup_read_file(path, NULL);
 	struct kread r = { .st = st, .cur_mod = "vmlinux" };
+	char *text;
 
 	(void)t;
 	st->statics_shared = 1; /* as kpatch and livepatch resolve them */
+	if (!labels_cached(st))
+		return 0;
+	text = ovup_read_file(path, NULL);
 	if (!text)
 		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
 	object_of(st, "vmlinux");
@@ -236,6 +350,7 @@ int ovup_kern_labels(struct ovup_target *t, struct ovup_symtab *st)
 	set_sizes(st, r.kt, r.nkt);
 	free(r.kt);
 	ovup_symtab_finish(st);
+	labels_store(st);
 	return 0;
 }
 

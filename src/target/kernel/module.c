@@ -172,7 +172,6 @@ static int ko_section_base(struct ovup_kfile *f, size_t shndx, uint64_t *out)
 static int ko_symval(struct ovup_kfile *f, const Elf64_Sym *y, uint64_t *out)
 {
 	const char *name = f->strtab + y->st_name;
-	size_t first, n, i;
 
 	if (y->st_shndx == SHN_ABS) {
 		*out = y->st_value;
@@ -185,13 +184,8 @@ static int ko_symval(struct ovup_kfile *f, const Elf64_Sym *y, uint64_t *out)
 	}
 	/* undefined: what the loader resolved it to, an export of vmlinux or
 	 * of another module */
-	ovup_symtab_lookup(f->st, name, &first, &n);
-	for (i = first; i < first + n; i++)
-		if (f->st->syms[i].addr && f->st->syms[i].bind != OVUP_BIND_LOCAL) {
-			*out = f->st->syms[i].addr;
-			return 0;
-		}
-	return -ENOENT;
+	*out = ovup_symtab_addr(f->st, name, -1, 1);
+	return *out ? 0 : -ENOENT;
 }
 
 /* One RELA entry applied to buf, which holds [off, off + len) of the

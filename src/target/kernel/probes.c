@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include "kfiles.h"
+#include "kernel.h"
+#include "../../model/symcache.h"
 #include "../../util/util.h"
 
 #include <errno.h>
@@ -76,13 +78,41 @@ static const char *tracefs_file(const char *name, char *buf, size_t len)
 
 static char *ftrace_list; /* available_filter_functions, read once */
 
+/* The list as this boot last read it (kcache.c): the key on the first
+ * line, then the list.  NULL if there is none of this key. */
+static char *cached_list(char **file)
+{
+	const char *key = ovup_kcache_key(), *dir = ovup_symcache_dir();
+	char *name = ovup_kcache_name("ftrace"), *text, *nl;
+
+	*file = NULL;
+	if (!name)
+		return NULL;
+	*file = ovup_xasprintf("%s/%s", dir, name);
+	free(name);
+	text = ovup_read_file(*file, NULL);
+	if (!text || !(nl = strchr(text, '\n')) || (*nl = 0, strcmp(text, key))) {
+		free(text);
+		return NULL;
+	}
+	memmove(text, nl + 1, strlen(nl + 1) + 1);
+	return text;
+}
+
 static int load_ftrace_list(void)
 {
-	char path[256];
+	char path[256], *file;
 	int ret;
 
 	if (ftrace_list)
 		return 0;
+	/* the kernel makes each line with a kallsyms lookup: read once a
+	 * boot (and module list) */
+	ftrace_list = cached_list(&file);
+	if (ftrace_list) {
+		free(file);
+		return 0;
+	}
 	tracefs_file("available_filter_functions", path, sizeof(path));
 	if (access(path, R_OK)) {
 		snprintf(path, sizeof(path), "/sys/kernel/tracing/available_filter_functions");
@@ -91,8 +121,19 @@ static int load_ftrace_list(void)
 			return ret;
 	}
 	ftrace_list = ovup_read_file(path, NULL);
-	if (!ftrace_list)
+	if (!ftrace_list) {
+		free(file);
 		return ovup_err(-errno, "kernel: cannot read %s: %m", path);
+	}
+	if (file) {
+		struct ovup_buf b = { 0 };
+
+		ovup_buf_printf(&b, "%s\n%s", ovup_kcache_key(), ftrace_list);
+		if (ovup_write_file_atomic(file, b.s, b.len))
+			ovup_info("kernel: cannot keep ftrace's list in %s", file);
+		ovup_buf_free(&b);
+		free(file);
+	}
 	return 0;
 }
 

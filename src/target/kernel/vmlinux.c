@@ -101,13 +101,7 @@ static void vm_relocs(struct ovup_kfile *f)
 
 static uint64_t live_sym(const struct ovup_symtab *st, uint32_t obj, const char *name)
 {
-	size_t first, n, i;
-
-	ovup_symtab_lookup(st, name, &first, &n);
-	for (i = first; i < first + n; i++)
-		if (st->syms[i].obj == obj && st->syms[i].addr)
-			return st->syms[i].addr;
-	return 0;
+	return ovup_symtab_addr(st, name, (long)obj, 0);
 }
 
 /* Decompressing the image takes a second, many under emulation, at every
