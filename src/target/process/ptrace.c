@@ -453,16 +453,14 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(all), &all) < 0)
 		return -errno;
 	ret = step_to(ts, tid, PTRACE_SYSCALL, OVUP_STOP_SYSCALL); /* entry */
-	if (!ret)
-		ret = step_to(ts, tid, PTRACE_SYSCALL, OVUP_STOP_SYSCALL); /* exit */
 	if (ret)
 		return ret;
 	r = find(ts, tid)->regs;
-	*res = (int64_t)ovup_arch_regs_ret(&r);
-	/* Leave the syscall stop for an interrupt stop inside signal
-	 * handling, taken before the thread returns to user space: from
-	 * there the kernel restarts the syscall the thread was interrupted
-	 * in, once its own registers are back. */
+	/* An interrupt asked for now is taken once the call is done, in the
+	 * signal handling before the thread returns to user space: no stop
+	 * at the call's exit.  From that stop the kernel restarts the
+	 * syscall the thread was interrupted in, once its own registers are
+	 * back.  (The call cannot block: none ovup makes does.) */
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return -errno;
 	ret = step_to(ts, tid, PTRACE_CONT, OVUP_STOP_EVENT);
@@ -470,6 +468,7 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 		return ret;
 	if (ovup_arch_regs_pc(&find(ts, tid)->regs) != ovup_arch_regs_pc(&r))
 		return -EPROTO; /* it ran on: let the frame bring it back */
+	*res = (int64_t)ovup_arch_regs_ret(&find(ts, tid)->regs);
 	/* the mask first: were ovup to die between the two, the thread
 	 * would still run the sequence that restores everything */
 	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(sigmask), &sigmask) < 0)
