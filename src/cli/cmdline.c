@@ -20,7 +20,10 @@
 
 #define APPLY_OPTS                                                                            \
 	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS | \
-		OPT_DIFF
+		OPT_DIFF | OPT_ALL | OPT_OBJECT
+#define ALL_HELP                                                                               \
+	"      --all         every process that qualifies, each all-or-none in a run of its\n" \
+	"                    own; one line per process and a summary; exit 5 if some were not\n"
 #define BUILD_OPTS                                                                        \
 	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_OUTPUT | OPT_CFLAGS | OPT_NAME | OPT_DIFF | \
 		OPT_OBJECT | OPT_DRY_RUN
@@ -43,7 +46,10 @@ const struct ovup_verb ovup_verbs[] = {
 	  .open_kernel = OVUP_OPEN_WRITE,
 	  .run = ovup_run_apply,
 	  .summary = "replace functions of the target with those of a patch",
-	  .help = TARGET_HELP
+	  .help = TARGET_HELP ALL_HELP
+	  "      --object PATH|BUILD-ID  with --all: the processes mapping that program or\n"
+	  "                    library (a C patch is built once per build of it); an object\n"
+	  "                    from 'build' goes to those running the builds it records\n"
 	  "      --name NAME   name of the patch (default: the file name without extension)\n" DIFF_HELP
 	  "  -n, --dry-run     print the plan (addresses, jump bytes) without touching the target\n"
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
@@ -71,13 +77,13 @@ const struct ovup_verb ovup_verbs[] = {
 	{ .name = "revert",
 	  .args = "[NAME]",
 	  .max_args = 1,
-	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES | OPT_FORCE,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES | OPT_FORCE | OPT_ALL,
 	  .needs_target = 1,
 	  .open = OVUP_OPEN_WRITE,
 	  .open_kernel = OVUP_OPEN_WRITE,
 	  .run = ovup_run_revert,
 	  .summary = "undo a patch (the latest one when no NAME is given)",
-	  .help = TARGET_HELP
+	  .help = TARGET_HELP ALL_HELP
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
 	  "      --force       also where another tool changed the jump (processes): the\n"
 	  "                    old bytes go back if the rest of the function is its file's\n"
@@ -97,13 +103,16 @@ const struct ovup_verb ovup_verbs[] = {
 			      "still\nbranches to the patch (use 'revert').  Processes only.\n" },
 	{ .name = "list",
 	  .args = "",
-	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_ALL,
 	  .needs_target = 1,
 	  .open = OVUP_OPEN_WRITE,
 	  .open_kernel = OVUP_OPEN_READ,
 	  .run = ovup_run_list,
-	  .summary = "show the patches applied to the target",
-	  .help = TARGET_HELP "      --json        machine-readable output\n" },
+	  .summary = "show the patches applied to the target (no target: every process and "
+		     "the kernel)",
+	  .help = TARGET_HELP "      --all         every process with patches, and the kernel "
+			      "(also without -p or -k)\n"
+			      "      --json        machine-readable output\n" },
 	{ .name = "symbols",
 	  .args = "[GLOB]",
 	  .max_args = 1,
@@ -169,7 +178,8 @@ void ovup_usage(const struct ovup_verb *v, void *file)
 			"  -q, --quiet       no notes on stderr (warnings and errors stay)\n"
 			"  -V, --version     show the version\n"
 			"\nexit codes: 0 done; 1 failed, target untouched; 2 usage; "
-			"3 busy, try again;\n            4 the target may be inconsistent\n"
+			"3 busy, try again;\n            4 the target may be inconsistent; "
+			"5 --all: some processes were not done\n"
 			"\nRun 'ovup VERB --help' for a verb's options; ovup(1) and docs/ have the details.\n");
 		return;
 	}
@@ -188,7 +198,16 @@ static int fail(struct ovup_cmdline *c, const char *fmt, const char *a, const ch
 }
 
 /* Options without a short form get codes above any character. */
-enum { LONG_JSON = 256, LONG_NAME, LONG_RETRIES, LONG_FORCE, LONG_DIFF, LONG_SOURCE, LONG_OBJECT };
+enum {
+	LONG_JSON = 256,
+	LONG_NAME,
+	LONG_RETRIES,
+	LONG_FORCE,
+	LONG_DIFF,
+	LONG_SOURCE,
+	LONG_OBJECT,
+	LONG_ALL
+};
 
 /* "-" first: arguments come back in order as code 1 (no permuting);
  * ":" next: a missing value is ':', not '?' */
@@ -204,6 +223,7 @@ static const struct option long_opts[] = {
 	{ "diff", required_argument, NULL, LONG_DIFF },
 	{ "source", required_argument, NULL, LONG_SOURCE },
 	{ "object", required_argument, NULL, LONG_OBJECT },
+	{ "all", no_argument, NULL, LONG_ALL },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -237,6 +257,8 @@ static unsigned opt_bit(int code)
 		return OPT_OUTPUT;
 	case LONG_OBJECT:
 		return OPT_OBJECT;
+	case LONG_ALL:
+		return OPT_ALL;
 	default:
 		return 0;
 	}
@@ -299,7 +321,7 @@ static int take_target(struct parse *ps, int code, const char *opt)
 		snprintf(already, sizeof(already), "the file %.64s (--object)", c->object);
 	else
 		snprintf(already, sizeof(already), "the kernel (-k)");
-	if (c->verb->opts & OPT_OBJECT)
+	if (c->verb->opts & OPT_OUTPUT)
 		return fail(ps->c,
 			    "option '%s': the target is already %s; give one target, -p PID, "
 			    "-k or --object FILE",
@@ -316,10 +338,19 @@ static int take_opt(struct parse *ps, int code, const char *opt)
 	struct ovup_cmdline *c = ps->c;
 
 	switch (code) {
+	case LONG_OBJECT:
+		/* apply --all: which processes, not a target */
+		if (!(c->verb->opts & OPT_OUTPUT)) {
+			c->object = optarg;
+			break;
+		}
+		return take_target(ps, code, opt);
 	case 'p':
 	case 'k':
-	case LONG_OBJECT:
 		return take_target(ps, code, opt);
+	case LONG_ALL:
+		c->all = 1;
+		break;
 	case LONG_JSON:
 		c->json = 1;
 		break;
@@ -462,12 +493,29 @@ static int check(struct parse *ps)
 				    ps->retries_s, "");
 		c->retries = (unsigned)n;
 	}
+	if (c->all && (c->pid || c->kernel))
+		return fail(c, "--all is every process: give it without %s%s",
+			    c->pid ? "-p PID" : "-k", "");
+	if (c->object && !(v->opts & OPT_OUTPUT) && !c->all)
+		return fail(c,
+			    "--object %s chooses the processes of 'ovup %s --all'; give --all, "
+			    "or -p PID for one process",
+			    c->object, v->name);
+	if (c->all && !strcmp(v->name, "apply") && c->diff)
+		return fail(c,
+			    "apply --all takes a patch file or an object from 'ovup build', not "
+			    "--diff%s%s",
+			    "", "");
+	/* list without a target: every process, and the kernel */
+	if (!strcmp(v->name, "list") && !c->pid && !c->kernel)
+		c->all = 1;
 	/* build --diff --dry-run: what the diff changes, for no target */
-	if (v->needs_target && !c->pid && !c->kernel && !c->object &&
+	if (v->needs_target && !c->pid && !c->kernel && !c->object && !c->all &&
 	    !((v->opts & OPT_OBJECT) && c->dry_run && c->diff))
 		return fail(c, "'ovup %s' needs a target: -p PID (a process) or -k (the kernel)%s",
 			    v->name,
-			    (v->opts & OPT_OBJECT) ? ", or --object FILE (a program or library)"
+			    (v->opts & OPT_OUTPUT) ? ", or --object FILE (a program or library)"
+			    : (v->opts & OPT_ALL)  ? ", or --all (every process)"
 						   : "");
 	if ((v->opts & OPT_OUTPUT) && !c->output && !c->dry_run)
 		return fail(c, "'ovup %s' needs -o FILE for the object it writes%s", v->name, "");

@@ -23,6 +23,7 @@ enum ovup_opt {
 	OPT_FORCE = 1 << 9,
 	OPT_DIFF = 1 << 10,   /* --diff and --source */
 	OPT_OBJECT = 1 << 11, /* --object: a file as build's target */
+	OPT_ALL = 1 << 12,    /* --all: every process (apply: --object selects) */
 };
 
 struct ovup_cmdline;
@@ -56,7 +57,8 @@ struct ovup_cmdline {
 	int dry_run;
 	int force;
 	const char *diff, *source_dir;
-	const char *object; /* build --object PATH */
+	const char *object; /* build --object PATH; apply --all: PATH or BUILD-ID */
+	int all;            /* --all, or list without a target */
 	int help;
 	int version;
 	unsigned retries;

@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* a string with '"', '\' and control bytes escaped; other bytes as given */
 static void quoted(FILE *f, const char *s)
@@ -109,4 +110,19 @@ void ovup_json_null(struct ovup_json *j, const char *key)
 {
 	member(j, key);
 	fputs("null", j->f);
+}
+
+void ovup_json_raw(struct ovup_json *j, const char *key, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+
+	if (!n) {
+		ovup_json_null(j, key);
+		return;
+	}
+	member(j, key);
+	/* one document: without its closing newline */
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		n--;
+	fwrite(text, 1, n, j->f);
 }

@@ -32,5 +32,7 @@ void ovup_json_i64(struct ovup_json *j, const char *key, int64_t v);
 void ovup_json_addr(struct ovup_json *j, const char *key, uint64_t addr);
 void ovup_json_bool(struct ovup_json *j, const char *key, int v);
 void ovup_json_null(struct ovup_json *j, const char *key);
+/* text, a whole JSON document another run printed, as the value */
+void ovup_json_raw(struct ovup_json *j, const char *key, const char *text);
 
 #endif

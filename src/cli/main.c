@@ -6,6 +6,7 @@
  * the only place that exits.
  */
 #define _GNU_SOURCE
+#include "all.h"
 #include "cmdline.h"
 #include "render.h"
 #include "run.h"
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
 	}
 	ovup_verbose = c.verbose;
 	ovup_quiet = c.quiet;
+	if (c.all) {
+		ovup_signals_init();
+		return ovup_run_all(&c);
+	}
 	if (!c.verb->needs_target) {
 		ret = c.verb->run(NULL, &c);
 	} else {

@@ -23,6 +23,7 @@ enum ovup_exit {
 	OVUP_EXIT_USAGE = 2,
 	OVUP_EXIT_BUSY = 3,         /* a thread/task is in the way: try again */
 	OVUP_EXIT_INCONSISTENT = 4, /* the target may be inconsistent */
+	OVUP_EXIT_SOME = 5,         /* --all: some processes were not done */
 };
 
 /* ---- the record of applied patches (record.c) ---- */

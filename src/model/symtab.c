@@ -320,7 +320,8 @@ static void sort_syms(struct ovup_symtab *st)
 	if (st->nsyms < 2048) {
 		/* the few names a patch uses: the radix sort's tables would
 		 * cost more than they save */
-		qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+		if (st->nsyms > 1)
+			qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
 		return;
 	}
 	k = ovup_xmalloc(st->nsyms * sizeof(*k));

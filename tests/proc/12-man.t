@@ -10,7 +10,7 @@ MAN1=$ROOT/build/man/ovup.1
 MAN5=$ROOT/build/man/ovup-patch.5
 # test hooks: named in the ENVIRONMENT's "For testing only" note, not
 # given an entry a user would take for a setting
-TEST_ONLY="OVUP_FAULT OVUP_DEVICE OVUP_KALLSYMS"
+TEST_ONLY="OVUP_FAULT OVUP_DEVICE OVUP_KALLSYMS OVUP_TEST_SYNC"
 # the macros of ovup.h that are helpers of the others, not for patches
 MACRO_HELPERS="OVUP_PATCH_H OVUP_CAT OVUP_STR"
 

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --all (all.c): a verb on every process that qualifies, each by a run
+ * of ovup of its own.
+ */
+#ifndef OVUP_ALL_H
+#define OVUP_ALL_H
+
+#include "cmdline.h"
+
+/* apply, revert or list on every process; the exit code (OVUP_EXIT_SOME
+ * when some were not done). */
+int ovup_run_all(const struct ovup_cmdline *c);
+
+#endif
