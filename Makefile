@@ -145,6 +145,7 @@ OVUP_INCDIR  = $(DATADIR)/ovup/include
 MANDIR       = $(DATADIR)/man
 DOCDIR       = $(DATADIR)/doc/ovup
 BASHCOMPDIR  = $(DATADIR)/bash-completion/completions
+SYSTEMDDIR   = $(PREFIX)/lib/systemd/system
 
 # The values compiled in, in a file rewritten only when they change: the
 # objects that use them are rebuilt when VERSION or PREFIX does (make
@@ -171,6 +172,7 @@ INST_EX      := $(sort $(wildcard examples/*.c examples/*.sh)) examples/Makefile
 INST_MAN1     = $(wildcard $(BUILD)/man/*.1)
 INST_MAN5     = $(wildcard $(BUILD)/man/*.5)
 INST_COMP     = $(firstword $(wildcard tools/completion/ovup.bash tools/completion/ovup))
+INST_UNITS   := contrib/systemd/ovup.service contrib/systemd/ovup-watch.service
 # the man pages' names also from their scdoc sources (ovup.1.scd), so that
 # uninstall finds them after make clean
 MAN_NAMES     = $(sort $(notdir $(INST_MAN1) $(INST_MAN5)) \
@@ -191,6 +193,9 @@ install: $(BUILD)/ovup man
 	$(call inst,$(INST_DOC),$(DOCDIR),644)
 	$(call inst,$(INST_DOC_D),$(DOCDIR)/design,644)
 	$(call inst,$(INST_EX),$(DOCDIR)/examples,644)
+	install -d '$(DESTDIR)$(SYSTEMDDIR)'
+	$(foreach u,$(INST_UNITS),sed 's|@BINDIR@|$(BINDIR)|g' $(u) >'$(DESTDIR)$(SYSTEMDDIR)/$(notdir $(u))' && \
+		chmod 644 '$(DESTDIR)$(SYSTEMDDIR)/$(notdir $(u))' &&) true
 
 # exactly the files install puts, then the directories that are ovup's
 # alone if they are empty (never bin/ or man1/, which others share)
@@ -202,7 +207,8 @@ uninstall:
 		$(foreach f,$(filter %.5,$(MAN_NAMES)),'$(DESTDIR)$(MANDIR)/man5/$(f)') \
 		$(foreach f,$(notdir $(INST_DOC)),'$(DESTDIR)$(DOCDIR)/$(f)') \
 		$(foreach f,$(notdir $(INST_DOC_D)),'$(DESTDIR)$(DOCDIR)/design/$(f)') \
-		$(foreach f,$(notdir $(INST_EX)),'$(DESTDIR)$(DOCDIR)/examples/$(f)')
+		$(foreach f,$(notdir $(INST_EX)),'$(DESTDIR)$(DOCDIR)/examples/$(f)') \
+		$(foreach f,$(notdir $(INST_UNITS)),'$(DESTDIR)$(SYSTEMDDIR)/$(f)')
 	rmdir '$(DESTDIR)$(OVUP_INCDIR)/kernel' '$(DESTDIR)$(OVUP_INCDIR)' \
 		'$(DESTDIR)$(DATADIR)/ovup' '$(DESTDIR)$(DOCDIR)/design' \
 		'$(DESTDIR)$(DOCDIR)/examples' '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "cmdline.h"
+#include "installed.h"
 #include "run.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@
 
 #define APPLY_OPTS                                                                            \
 	OPT_PID | OPT_KERNEL | OPT_JSON | OPT_NAME | OPT_DRY_RUN | OPT_RETRIES | OPT_CFLAGS | \
-		OPT_DIFF | OPT_ALL | OPT_OBJECT
+		OPT_DIFF | OPT_ALL | OPT_OBJECT | OPT_INSTALLED
 #define ALL_HELP                                                                               \
 	"      --all         every process that qualifies, each all-or-none in a run of its\n" \
 	"                    own; one line per process and a summary; exit 5 if some were not\n"
@@ -47,6 +48,8 @@ const struct ovup_verb ovup_verbs[] = {
 	  .run = ovup_run_apply,
 	  .summary = "replace functions of the target with those of a patch",
 	  .help = TARGET_HELP ALL_HELP
+	  "      --installed   with -k: the kernel patches 'install' kept for this kernel (what\n"
+	  "                    the boot service runs); with --all: the process patches\n"
 	  "      --object PATH|BUILD-ID  with --all: the processes mapping that program or\n"
 	  "                    library (a C patch is built once per build of it); an object\n"
 	  "                    from 'build' goes to those running the builds it records\n"
@@ -127,6 +130,32 @@ const struct ovup_verb ovup_verbs[] = {
 	  "\nObjects with only .dynsym (no .symtab, no debug file by build-id, "
 	  "debuglink or\nDEBUGINFOD_URLS) are named on stderr with their "
 	  "build-id and how to get their\nstatic symbols.  No match exits 0.\n" },
+	{ .name = "install",
+	  .args = "PATCH.o",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .opts = OPT_NAME,
+	  .run = ovup_run_install,
+	  .summary = "keep an object from 'build' to apply at boot (kernel) or at exec (processes)",
+	  .help = "      --name NAME   name of the installed patch (default: the patch's)\n"
+		  "\nKept in $OVUP_LIB_DIR (default /var/lib/ovup) under what it was built for:\n"
+		  "kernel/RELEASE/NAME.o or process/BUILD-ID/NAME.o.  'apply --installed -k'\n"
+		  "(the boot service) applies the kernel's; 'watch' the processes'.\n" },
+	{ .name = "uninstall",
+	  .args = "NAME",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .run = ovup_run_uninstall,
+	  .summary = "remove an installed patch (what it patched stays until 'revert')",
+	  .help = "" },
+	{ .name = "watch",
+	  .args = "",
+	  .run = ovup_run_watch,
+	  .summary = "apply the installed process patches to every process that starts",
+	  .help = "\nRuns in the foreground (ovup-watch.service): first the running processes, "
+		  "then\neach new one, from the kernel's process events, once it maps the "
+		  "builds a\npatch was built for; logs each with the time since its exec.  "
+		  "Needs root.\n" },
 	{ .name = "info",
 	  .args = "PATCH.o",
 	  .min_args = 1,
@@ -206,7 +235,8 @@ enum {
 	LONG_DIFF,
 	LONG_SOURCE,
 	LONG_OBJECT,
-	LONG_ALL
+	LONG_ALL,
+	LONG_INSTALLED
 };
 
 /* "-" first: arguments come back in order as code 1 (no permuting);
@@ -224,6 +254,7 @@ static const struct option long_opts[] = {
 	{ "source", required_argument, NULL, LONG_SOURCE },
 	{ "object", required_argument, NULL, LONG_OBJECT },
 	{ "all", no_argument, NULL, LONG_ALL },
+	{ "installed", no_argument, NULL, LONG_INSTALLED },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -259,6 +290,8 @@ static unsigned opt_bit(int code)
 		return OPT_OBJECT;
 	case LONG_ALL:
 		return OPT_ALL;
+	case LONG_INSTALLED:
+		return OPT_INSTALLED;
 	default:
 		return 0;
 	}
@@ -350,6 +383,9 @@ static int take_opt(struct parse *ps, int code, const char *opt)
 		return take_target(ps, code, opt);
 	case LONG_ALL:
 		c->all = 1;
+		break;
+	case LONG_INSTALLED:
+		c->installed = 1;
 		break;
 	case LONG_JSON:
 		c->json = 1;
@@ -468,7 +504,12 @@ static int check(struct parse *ps)
 		return 0;
 	if (c->nargs < v->min_args)
 		return fail(c, "'ovup %s' needs %s; see --help", v->name, v->args);
-	if ((v->opts & OPT_DIFF) && !c->diff && !c->nargs)
+	if (c->installed && (c->nargs || c->diff || c->pid || c->object || (!c->kernel && !c->all)))
+		return fail(c,
+			    "apply --installed takes -k (the kernel's installed patches) or --all "
+			    "(the processes'), and no patch file%s%s",
+			    "", "");
+	if ((v->opts & OPT_DIFF) && !c->diff && !c->nargs && !c->installed)
 		return fail(c, "'ovup %s' needs %s; see --help", v->name, v->args);
 	if (c->diff && c->nargs)
 		return fail(c, "give either a patch file ('%s') or --diff, not both%s", c->args[0],

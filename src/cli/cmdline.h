@@ -21,9 +21,10 @@ enum ovup_opt {
 	OPT_CFLAGS = 1 << 7,
 	OPT_ARG_VERB = 1 << 8, /* not an option: the argument names a verb */
 	OPT_FORCE = 1 << 9,
-	OPT_DIFF = 1 << 10,   /* --diff and --source */
-	OPT_OBJECT = 1 << 11, /* --object: a file as build's target */
-	OPT_ALL = 1 << 12,    /* --all: every process (apply: --object selects) */
+	OPT_DIFF = 1 << 10,      /* --diff and --source */
+	OPT_OBJECT = 1 << 11,    /* --object: a file as build's target */
+	OPT_ALL = 1 << 12,       /* --all: every process (apply: --object selects) */
+	OPT_INSTALLED = 1 << 13, /* apply --installed: the library's patches */
 };
 
 struct ovup_cmdline;
@@ -59,6 +60,7 @@ struct ovup_cmdline {
 	const char *diff, *source_dir;
 	const char *object; /* build --object PATH; apply --all: PATH or BUILD-ID */
 	int all;            /* --all, or list without a target */
+	int installed;      /* apply --installed */
 	int help;
 	int version;
 	unsigned retries;

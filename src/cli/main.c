@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "all.h"
+#include "installed.h"
 #include "cmdline.h"
 #include "render.h"
 #include "run.h"
@@ -66,6 +67,10 @@ int main(int argc, char **argv)
 	}
 	ovup_verbose = c.verbose;
 	ovup_quiet = c.quiet;
+	if (c.installed) {
+		ovup_signals_init();
+		return ovup_run_installed(&c);
+	}
 	if (c.all) {
 		ovup_signals_init();
 		return ovup_run_all(&c);

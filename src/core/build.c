@@ -69,6 +69,8 @@ static void build_record(const struct ovup_plan *p, struct ovup_buf *rec)
 		const struct ovup_object *ob = &p->st.objs[i];
 		int used = 0;
 
+		/* a program or library file (--object): the patch is for it */
+		used = t->ops->build_reads_labels;
 		for (k = 0; k < p->nfuncs; k++)
 			used |= p->funcs[k].old->obj == i;
 		if (!used || !ob->build_id_len)

@@ -57,7 +57,12 @@ for f in README.md LICENSE CHANGELOG.md cli.md patch-format.md design/kernel-tab
 	examples/discount.c examples/Makefile; do
 	like "$docs" "^\./$f\$" "usr/share/doc/ovup/$f is installed"
 done
-unlike "$(files "$R")" "^\./usr/(lib|src|include)/" "nothing outside bin/ and share/ (the module is packaged apart)"
+unlike "$(files "$R" | grep -v '^\./usr/lib/systemd/system/ovup\(-watch\)\?\.service$')" "^\./usr/(lib|src|include)/" \
+	"nothing outside bin/ and share/ but the systemd units (the module is packaged apart)"
+like "$(cat "$R/usr/lib/systemd/system/ovup.service")" "ExecStart=/usr/bin/ovup apply --installed -k" \
+	"ovup.service is usr/lib/systemd/system/ovup.service, running /usr/bin/ovup"
+like "$(cat "$R/usr/lib/systemd/system/ovup-watch.service")" "ExecStart=/usr/bin/ovup watch" \
+	"ovup-watch.service beside it"
 run=$("$R/usr/bin/ovup" -V)
 is "$run" "ovup $VERSION" "the installed ovup -V"
 mk uninstall DESTDIR="$R" PREFIX=/usr

@@ -391,7 +391,10 @@ int ovup_file_labels(const char *path, struct ovup_symtab *st)
 				"for (--object)",
 				path);
 	}
-	o.path = ovup_xstrdup(path);
+	/* the path processes map it under */
+	o.path = realpath(path, NULL);
+	if (!o.path)
+		o.path = ovup_xstrdup(path);
 	o.name = ovup_xstrdup(ovup_basename(path));
 	o.open_path = ovup_xstrdup(path);
 	o.is_main = 1;
