@@ -345,6 +345,16 @@ static size_t scan(struct all *a)
 			    has_patch(maps,
 				      strcmp(a->c->verb->name, "revert") ? NULL : a->c->args[0]);
 			free(maps);
+			/* revert --object: only the processes that map it */
+			if (q && (a->want_path[0] || a->want_id[0])) {
+				size_t nm, k;
+				struct mapped *m = maps_of(a, pid, &nm);
+
+				for (k = 0, q = 0; m && k < nm && !q; k++)
+					q = (a->want_path[0] && !strcmp(m[k].path, a->want_path)) ||
+					    (a->want_id[0] && !strcmp(m[k].build, a->want_id));
+				free(m);
+			}
 		} else {
 			size_t nm;
 			struct mapped *m = maps_of(a, pid, &nm);
@@ -723,6 +733,26 @@ static int list_all(struct all *a)
 	return OVUP_EXIT_OK;
 }
 
+/* --object: a build-id, or the path of a file processes map. */
+static int want_object(struct all *a)
+{
+	const char *o = a->c->object;
+
+	if (!o)
+		return 0;
+	if (is_build_id(o)) {
+		snprintf(a->want_id, sizeof(a->want_id), "%s", o);
+		return 0;
+	}
+	if (realpath(o, a->want_path))
+		return 0;
+	fprintf(stderr,
+		"ovup: --object %s: %s; give the path of the program or library the patch is "
+		"for, or its build-id\n",
+		o, strerror(errno));
+	return -1;
+}
+
 /* What qualifies a process for apply: the patch's own record (a prebuilt
  * object), --object as a path or a build-id.  0, or an exit code. */
 static int prepare_apply(struct all *a)
@@ -744,17 +774,8 @@ static int prepare_apply(struct all *a)
 	dot = c->name ? NULL : strrchr(a->name, '.');
 	if (dot && dot != a->name)
 		*dot = 0;
-	if (c->object && is_build_id(c->object)) {
-		snprintf(a->want_id, sizeof(a->want_id), "%s", c->object);
-	} else if (c->object) {
-		if (!realpath(c->object, a->want_path)) {
-			fprintf(stderr,
-				"ovup: --object %s: %s; give the path of the program or library "
-				"the patch is for, or its build-id\n",
-				c->object, strerror(errno));
-			return OVUP_EXIT_FAIL;
-		}
-	}
+	if (want_object(a))
+		return OVUP_EXIT_FAIL;
 	if (a->is_object) {
 		if (ovup_info_read(a->patch, &a->info)) {
 			fprintf(stderr, "ovup: %s\n", ovup_err_msg());
@@ -813,6 +834,10 @@ int ovup_run_all(const struct ovup_cmdline *c)
 	a.self[len] = 0;
 	if (!strcmp(c->verb->name, "apply") && (code = prepare_apply(&a)))
 		goto out;
+	if (strcmp(c->verb->name, "apply") && want_object(&a)) {
+		code = OVUP_EXIT_FAIL;
+		goto out;
+	}
 	a.tmp = ovup_tmpdir();
 	if (!a.tmp) {
 		fprintf(stderr, "ovup: cannot create a temporary directory: %s\n", strerror(errno));

@@ -80,13 +80,14 @@ const struct ovup_verb ovup_verbs[] = {
 	{ .name = "revert",
 	  .args = "[NAME]",
 	  .max_args = 1,
-	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES | OPT_FORCE | OPT_ALL,
+	  .opts = OPT_PID | OPT_KERNEL | OPT_JSON | OPT_RETRIES | OPT_FORCE | OPT_ALL | OPT_OBJECT,
 	  .needs_target = 1,
 	  .open = OVUP_OPEN_WRITE,
 	  .open_kernel = OVUP_OPEN_WRITE,
 	  .run = ovup_run_revert,
 	  .summary = "undo a patch (the latest one when no NAME is given)",
 	  .help = TARGET_HELP ALL_HELP
+	  "      --object PATH|BUILD-ID  with --all: only the processes that map it\n"
 	  "      --retries N   times to retry while a thread is in the way (default 50)\n"
 	  "      --force       also where another tool changed the jump (processes): the\n"
 	  "                    old bytes go back if the rest of the function is its file's\n"
