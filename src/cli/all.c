@@ -838,7 +838,7 @@ int ovup_run_all(const struct ovup_cmdline *c)
 		code = OVUP_EXIT_FAIL;
 		goto out;
 	}
-	a.tmp = ovup_tmpdir();
+	a.tmp = ovup_tmpdir_named("ovup-all");
 	if (!a.tmp) {
 		fprintf(stderr, "ovup: cannot create a temporary directory: %s\n", strerror(errno));
 		code = OVUP_EXIT_FAIL;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -45,13 +46,19 @@ static void sweep_tmp(const char *base)
 		struct stat st;
 		long pid;
 
-		if (sscanf(de->d_name, "ovup.%ld.", &pid) != 1 || pid <= 0 ||
-		    (kill((pid_t)pid, 0) < 0 ? errno != ESRCH : 1))
+		int all = 0;
+
+		if ((sscanf(de->d_name, "ovup.%ld.", &pid) != 1 &&
+		     !(all = sscanf(de->d_name, "ovup-all.%ld.", &pid) == 1)) ||
+		    pid <= 0 || (kill((pid_t)pid, 0) < 0 ? errno != ESRCH : 1))
 			continue;
 		path = ovup_xasprintf("%s/%s", base, de->d_name);
 		kept = ovup_xasprintf("%s/.kept", path);
+		/* an --all run's: its runs may outlive it (each finishes the
+		 * process it was given) and read the object there: ten
+		 * minutes on */
 		if (!lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-		    access(kept, F_OK) < 0)
+		    access(kept, F_OK) < 0 && (!all || st.st_mtime + 600 < time(NULL)))
 			nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		free(kept);
 		free(path);
@@ -61,8 +68,13 @@ static void sweep_tmp(const char *base)
 
 char *ovup_tmpdir(void)
 {
+	return ovup_tmpdir_named("ovup");
+}
+
+char *ovup_tmpdir_named(const char *prefix)
+{
 	const char *base = tmp_base();
-	char *dir = ovup_xasprintf("%s/ovup.%d.XXXXXX", base, (int)getpid());
+	char *dir = ovup_xasprintf("%s/%s.%d.XXXXXX", base, prefix, (int)getpid());
 
 	sweep_tmp(base);
 	if (!mkdtemp(dir)) {

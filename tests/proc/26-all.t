@@ -123,7 +123,28 @@ is "$(ask d call compute 3)" 3000 "... and runs the new compute"
 run_ovup revert --all
 is "$(ask d call compute 3)" "$before_b" "revert --all reverts it too"
 
-# 8. bad input: one line, the documented code
+# 8. ovup killed while it waits for its second process's run: that run
+# finishes on its own, no process is left half-patched, and the next
+# --all does the rest
+{ strace -qq -o /dev/null -e trace=wait4 -e inject=wait4:signal=SIGKILL:when=2 \
+	"$OVUP" apply --all --object "$B/victim" "$WORK/fix.c" >/dev/null 2>&1; } 2>/dev/null
+sleep 0.5
+states=""
+for v in b c d; do
+	case "$(ask $v call compute 3)" in
+	3000) states="$states new" ;;
+	"$before_b") states="$states old" ;;
+	*) states="$states broken" ;;
+	esac
+done
+unlike "$states" "broken" "ovup killed mid-run: every process wholly old or new ($states )"
+run_ovup apply --all --object "$B/victim" "$WORK/fix.c"
+is "$RC" 0 "... the next run: exit 0"
+like "$OUT" "already applied" "... it leaves the ones done alone"
+for v in b c d; do is "$(ask $v call compute 3)" 3000 "... process $v runs the new compute"; done
+run_ovup revert --all
+
+# 9. bad input: one line, the documented code
 run_ovup apply --all "$WORK/fix.c"
 is "$RC" 2 "a C patch without --object: usage error"
 like "$ERR" "^ovup: apply --all .*: a C patch needs --object PATH or BUILD-ID" "... in one line"

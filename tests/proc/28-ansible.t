@@ -125,4 +125,32 @@ like "$OUT" "ovup apply --all: .*(--object /nonexistent/victim|No such file)" ".
 unlike "$OUT" "TASK .*\n.*h2" "... h2 was not touched"
 like "$(recap h2)" "^$|ok=0" "... h2 never ran"
 is "$(ask v2 call compute 3)" "$old" "... and its process is unpatched"
+# 7. a host that is down: reported unreachable, the others still patched
+cat >"$WORK/down.ini" <<EOF
+[fleet]
+local ansible_connection=local patch_object=$WORK/h1/victim
+down ansible_host=10.77.0.9 patch_object=$WORK/h2/victim ansible_user=root ansible_ssh_private_key_file=$WORK/userkey ansible_ssh_common_args='-o ConnectTimeout=3 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
+[fleet:vars]
+ansible_python_interpreter=/usr/bin/python3
+ovup_bin=$OVUP
+patch_src=$WORK/fix.c
+patch_name=cve-8
+EOF
+cat >"$WORK/plain.yml" <<'EOF'
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - ovup.live.patch:
+        src: "{{ patch_src }}"
+        name: "{{ patch_name }}"
+        object: "{{ patch_object }}"
+        ovup: "{{ ovup_bin }}"
+EOF
+OUT=$(ansible-playbook -i "$WORK/down.ini" "$WORK/plain.yml" 2>&1)
+RC=$?
+ok "$([ "$RC" != 0 ] && echo 0 || echo 1)" "a host that is down: ansible-playbook fails"
+like "$(recap down)" "unreachable=1" "... that host is reported unreachable"
+like "$(recap local)" "changed=1 .*failed=0" "... the other is patched all the same"
+is "$(ask v1 call compute 3)" 3000 "... its process runs the patch"
+"$OVUP" revert --all cve-8 >/dev/null
 done_testing
