@@ -98,17 +98,6 @@ static int same_process(const struct proc *p)
 	return alive;
 }
 
-static void comm_of(int pid, char *buf, size_t len)
-{
-	char path[64], *s;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	s = ovup_read_file(path, NULL);
-	snprintf(buf, len, "%s", s ? s : "?");
-	buf[strcspn(buf, "\n")] = 0;
-	free(s);
-}
-
 /* The build-id of the file mapped at [lo, hi) in pid, as hex ("" if it
  * has none), read once per file (device and inode). */
 static const char *build_of(struct all *a, int pid, const char *range, const char *devino)
@@ -376,7 +365,7 @@ static size_t scan(struct all *a)
 			free(p.why);
 			continue;
 		}
-		comm_of(pid, p.comm, sizeof(p.comm));
+		ovup_comm(pid, p.comm, sizeof(p.comm));
 		a->p = ovup_xrealloc(a->p, (a->n + 1) * sizeof(*a->p));
 		a->p[a->n++] = p;
 		added++;

@@ -373,17 +373,6 @@ static int maps_builds(int pid, const struct inst *in, char *why, size_t len)
 	return ret;
 }
 
-static void comm_of(int pid, char *buf, size_t len)
-{
-	char path[64], *s;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	s = ovup_read_file(path, NULL);
-	snprintf(buf, len, "%s", s ? s : "?");
-	buf[strcspn(buf, "\n")] = 0;
-	free(s);
-}
-
 /* Tries pending entry e against the installed patches: 1 when it is done
  * with (applied, refused, another build, gone), 0 to look again. */
 static int try_pending(struct pending *e, const struct inst *v, size_t n, uint64_t now)
@@ -423,7 +412,7 @@ static int try_pending(struct pending *e, const struct inst *v, size_t n, uint64
 
 		if (m == 0 && now < e->deadline)
 			return 0; /* the loader may not have mapped it yet */
-		comm_of(e->pid, comm, sizeof(comm));
+		ovup_comm(e->pid, comm, sizeof(comm));
 		if (m < 0 && in->info.nobjs) {
 			printf("pid %d (%s): '%s' skipped: %s\n", e->pid, comm, in->name, why);
 			continue;

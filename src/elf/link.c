@@ -538,40 +538,50 @@ static void lk_free(struct lk *l)
 		elf_end(l->e);
 }
 
+/* The object laid out as the mapfile says: each section in its output
+ * section and placed, the symbols read and given their values, the GOT
+ * counted.  0, or -EOPNOTSUPP with the reason, or -errno. */
+static int lk_layout(struct lk *l, const char *obj, int *fd)
+{
+	GElf_Ehdr eh;
+	int ret;
+
+	output_sections(l);
+	*fd = open(obj, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	l->e = ovup_elf_open(*fd);
+	if (!l->e || !gelf_getehdr(l->e, &eh) || eh.e_type != ET_REL || eh.e_machine != EM_X86_64 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return unsupported(l, "not an x86-64 relocatable object");
+	ret = assign(l);
+	if (!ret)
+		ret = read_symbols(l);
+	if (!ret)
+		ret = each_rela(l, count_got);
+	if (!ret)
+		ret = lay_out(l);
+	if (!ret)
+		ret = resolve(l);
+	return ret;
+}
+
 int ovup_elf_link(const char *obj, const struct ovup_link_in *in, struct ovup_img *img, char *why,
 		  size_t whylen)
 {
 	struct lk l = { .in = in, .why = why, .whylen = whylen };
-	int fd = open(obj, O_RDONLY | O_CLOEXEC), ret;
-	GElf_Ehdr eh;
+	int fd = -1, ret;
 
 	memset(img, 0, sizeof(*img));
 	why[0] = 0;
-	if (fd < 0)
-		return -errno;
-	l.e = ovup_elf_open(fd);
-	if (!l.e || !gelf_getehdr(l.e, &eh) || eh.e_type != ET_REL || eh.e_machine != EM_X86_64 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64)
-		ret = unsupported(&l, "not an x86-64 relocatable object");
-	else
-		ret = 0;
-	output_sections(&l);
-	if (!ret)
-		ret = assign(&l);
-	if (!ret)
-		ret = read_symbols(&l);
-	if (!ret)
-		ret = each_rela(&l, count_got);
-	if (!ret)
-		ret = lay_out(&l);
-	if (!ret)
-		ret = resolve(&l);
+	ret = lk_layout(&l, obj, &fd);
 	if (!ret)
 		ret = fill(&l);
 	if (!ret)
 		make_image(&l, img);
 	lk_free(&l);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 
@@ -829,30 +839,13 @@ int ovup_elf_link_compare(const char *obj, const struct ovup_link_in *in,
 			  const struct ovup_img *mine, const struct ovup_img *ld, char *why,
 			  size_t whylen)
 {
-	struct ovup_img again;
 	struct cmp c = { .img = { mine, ld }, .why = why, .whylen = whylen };
-	char lwhy[256];
-	struct lk l = { .in = in, .why = lwhy, .whylen = sizeof(lwhy) };
-	int fd, ret;
+	struct lk l = { .in = in, .why = why, .whylen = whylen };
+	int fd = -1, ret;
 
 	why[0] = 0;
 	/* this link's layout of the object, as it made mine */
-	ret = ovup_elf_link(obj, in, &again, why, whylen);
-	ovup_elf_img_free(&again);
-	if (ret)
-		return ret;
-	fd = open(obj, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	l.e = ovup_elf_open(fd);
-	output_sections(&l);
-	ret = !l.e ? -ENOEXEC : assign(&l);
-	if (!ret)
-		ret = read_symbols(&l);
-	if (!ret)
-		ret = each_rela(&l, count_got);
-	if (!ret)
-		ret = lay_out(&l);
+	ret = lk_layout(&l, obj, &fd);
 	if (!ret) {
 		c.l = &l;
 		l.ctx = &c;
@@ -870,6 +863,7 @@ int ovup_elf_link_compare(const char *obj, const struct ovup_link_in *in,
 		snprintf(why, whylen, "%zu relocated fields, the same", c.nrel);
 	free(c.fields);
 	lk_free(&l);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }

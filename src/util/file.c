@@ -68,3 +68,14 @@ const char *ovup_basename(const char *path)
 
 	return s ? s + 1 : path;
 }
+
+void ovup_comm(int pid, char *buf, size_t len)
+{
+	char path[64], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	s = ovup_read_file(path, NULL);
+	snprintf(buf, len, "%s", s ? s : "?");
+	buf[strcspn(buf, "\n")] = 0;
+	free(s);
+}

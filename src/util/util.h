@@ -85,6 +85,8 @@ void ovup_hex_spaced(char *out, const uint8_t *p, size_t n); /* "e9 12 34" */
 
 /* Reads a whole file (NUL-terminated); NULL with errno on failure. */
 char *ovup_read_file(const char *path, size_t *len);
+/* A process's name (/proc/PID/comm), "?" if it is gone. */
+void ovup_comm(int pid, char *buf, size_t len);
 int ovup_write_file_atomic(const char *path, const char *data, size_t len);
 const char *ovup_basename(const char *path);
 

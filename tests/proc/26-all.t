@@ -14,17 +14,7 @@ cp "$V/libvictim.so" "$B/"
 start_victim a "$B/victim"
 old_id=$(readelf -n "$B/victim" | awk '/Build ID/ {print $3}')
 # the same code under another build-id: the upgrade
-python3 - "$B/victim" "$old_id" <<'PY'
-import sys
-path, hexid = sys.argv[1], sys.argv[2]
-data = bytearray(open(path, 'rb').read())
-old = bytes.fromhex(hexid)
-i = data.find(old)
-new = bytes((b ^ 0x5a) for b in old)
-data[i:i + len(old)] = new
-open(path + '.new', 'wb').write(data)
-PY
-chmod +x "$B/victim.new"
+other_build "$B/victim" "$B/victim.new"
 mv "$B/victim.new" "$B/victim"
 new_id=$(readelf -n "$B/victim" | awk '/Build ID/ {print $3}')
 [ "$old_id" != "$new_id" ]

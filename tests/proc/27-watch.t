@@ -13,15 +13,7 @@ cp "$V/victim-pie" "$V/libvictim.so" "$B/"
 cp "$V/libvictim.so" "$WORK/bin2/"
 # the same program, another build (the build-id changed, the code not)
 id=$(readelf -n "$B/victim-pie" | awk '/Build ID/ {print $3}')
-python3 - "$B/victim-pie" "$id" "$WORK/bin2/victim-pie" <<'PY'
-import sys
-data = bytearray(open(sys.argv[1], 'rb').read())
-old = bytes.fromhex(sys.argv[2])
-i = data.find(old)
-data[i:i + len(old)] = bytes(b ^ 0x33 for b in old)
-open(sys.argv[3], 'wb').write(data)
-PY
-chmod +x "$WORK/bin2/victim-pie"
+other_build "$B/victim-pie" "$WORK/bin2/victim-pie"
 
 patch fix <<'P'
 int compute(int x) { return x * 1000; }

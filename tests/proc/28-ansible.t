@@ -23,15 +23,7 @@ for h in 1 2; do
 done
 cp "$V/victim-pie" "$WORK/h1/victim"
 id=$(readelf -n "$V/victim-pie" | awk '/Build ID/ {print $3}')
-python3 - "$V/victim-pie" "$id" "$WORK/h2/victim" <<'PY'
-import sys
-data = bytearray(open(sys.argv[1], 'rb').read())
-old = bytes.fromhex(sys.argv[2])
-i = data.find(old)
-data[i:i + len(old)] = bytes(b ^ 0x77 for b in old)
-open(sys.argv[3], 'wb').write(data)
-PY
-chmod +x "$WORK/h2/victim"
+other_build "$V/victim-pie" "$WORK/h2/victim"
 start_victim v1 "$WORK/h1/victim"
 start_victim v2 "$WORK/h2/victim"
 old=$(ask v1 call compute 3)

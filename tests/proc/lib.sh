@@ -179,3 +179,18 @@ debsrc() {
 	rm -rf "$tmp"
 	return 1
 }
+
+# other_build SRC DST: a copy of program SRC whose build-id differs (its
+# bytes flipped) and whose code does not: another build of the same
+# program, as an upgrade that changed nothing else would leave
+other_build() {
+	python3 - "$1" "$2" "$(readelf -n "$1" | awk '/Build ID/ {print $3}')" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], 'rb').read())
+old = bytes.fromhex(sys.argv[3])
+i = data.find(old)
+data[i:i + len(old)] = bytes(b ^ 0x5a for b in old)
+open(sys.argv[2], 'wb').write(data)
+PY
+	chmod +x "$2"
+}
