@@ -43,6 +43,8 @@ $start
 echo "service: \$?"
 echo "after: \$(cat /proc/cmdline)"
 ovup list -k
+echo "-- list"
+ovup list
 GUEST
 "$VMRUN" --timeout 600 --file "$work/state.tar" --file "$work/second.sh" \
 	-- sh /tmp/second.sh >"$work/out2" 2>"$work/err2"
@@ -52,6 +54,7 @@ unlike "$out" "^before: ovup-cmdline" "a fresh boot: cmdline_proc_show is the ke
 like "$out" "^service: 0$" "the boot service's command exits 0"
 like "$out" "^after: ovup-cmdline " "... and the installed patch is active after boot"
 like "$out" "cmdline_proc_show +vmlinux .* active" "... list -k shows it"
+like "$(sed -n '/^-- list$/,$p' <<<"$out")" "kernel .*: 1 patch applied" "... and so does list without a target"
 like "$out" "other: skipped: built for kernel 5.10.0-99-amd64, this is " \
 	"the patch built for another kernel is skipped, with the reason"
 like "$out" "2 installed kernel patches: 1 applied, 0 failed, 1 for another kernel" "... and counted"

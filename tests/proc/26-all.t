@@ -134,7 +134,23 @@ like "$OUT" "already applied" "... it leaves the ones done alone"
 for v in b c d; do is "$(ask $v call compute 3)" 3000 "... process $v runs the new compute"; done
 run_ovup revert --all
 
-# 9. bad input: one line, the documented code
+# 9. a process that refuses (busy): counted, named with its own exit
+# code, left as it was; the others patched
+is "$(ask c block-late)" ok "process c: a thread asleep in a syscall inside late_entry's first bytes"
+patch late <<'P'
+void late_entry(void) { }
+P
+before_snap=$(snap "$c_PID")
+run_ovup apply --all --object "$B/victim" --retries 2 "$WORK/late.c"
+is "$RC" 5 "apply --all with one process busy: exit 5"
+like "$OUT" "^ *$c_PID victim +not applied \(exit 3\): .*is executing the bytes to be changed at late_entry" \
+	"... that process is named, with exit 3 and the thread in the way"
+is "$(grep -c 'applied (pause' <<<"$OUT")" 2 "... the two others are patched"
+like "$(tail -1 <<<"$OUT")" "2 applied, 1 failed" "... and the summary counts it"
+same_mem "$before_snap" "$(snap "$c_PID")" "... the busy process is byte for byte as it was"
+run_ovup revert --all late
+
+# 10. bad input: one line, the documented code
 run_ovup apply --all "$WORK/fix.c"
 is "$RC" 2 "a C patch without --object: usage error"
 like "$ERR" "^ovup: apply --all .*: a C patch needs --object PATH or BUILD-ID" "... in one line"
