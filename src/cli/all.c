@@ -98,24 +98,32 @@ static int same_process(const struct proc *p)
 	return alive;
 }
 
-/* The build-id of the file mapped at [lo, hi) in pid, as hex ("" if it
- * has none), read once per file (device and inode). */
-static const char *build_of(struct all *a, int pid, const char *range, const char *devino)
+void ovup_mapped_build(int pid, const char *range, char *hex)
 {
 	struct ovup_elf_info info;
-	char path[128], hex[2 * OVUP_BUILD_ID_MAX + 1] = "";
-	size_t i;
+	char path[128];
 	int fd;
 
-	for (i = 0; i < a->nfiles; i++)
-		if (!strcmp(a->fkeys[i], devino))
-			return a->fids[i];
+	hex[0] = 0;
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%s", pid, range);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && !ovup_elf_info(fd, &info))
 		ovup_hex(hex, info.build_id, info.build_id_len);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* The build-id of the file mapped at range in pid, as hex ("" if it has
+ * none), read once per file (device and inode). */
+static const char *build_of(struct all *a, int pid, const char *range, const char *devino)
+{
+	char hex[2 * OVUP_BUILD_ID_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < a->nfiles; i++)
+		if (!strcmp(a->fkeys[i], devino))
+			return a->fids[i];
+	ovup_mapped_build(pid, range, hex);
 	a->fkeys = ovup_xrealloc(a->fkeys, (a->nfiles + 1) * sizeof(*a->fkeys));
 	a->fids = ovup_xrealloc(a->fids, (a->nfiles + 1) * sizeof(*a->fids));
 	a->fkeys[a->nfiles] = ovup_xstrdup(devino);

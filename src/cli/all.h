@@ -11,5 +11,8 @@
 /* apply, revert or list on every process; the exit code (OVUP_EXIT_SOME
  * when some were not done). */
 int ovup_run_all(const struct ovup_cmdline *c);
+/* The build-id, as hex, of the file pid maps at range ("START-END" of its
+ * maps); "" if it has none or cannot be read.  hex: 129 bytes. */
+void ovup_mapped_build(int pid, const char *range, char *hex);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "installed.h"
+#include "all.h"
 #include "../core/core.h"
 #include "../elf/elf.h"
 #include "../util/util.h"
@@ -340,8 +341,6 @@ static int maps_builds(int pid, const struct inst *in, char *why, size_t len)
 	for (k = 0; k < in->info.nobjs && ret == 1; k++) {
 		const char *want = in->info.objs[k].path, *p;
 		char range[64] = "", hex[2 * OVUP_BUILD_ID_MAX + 1] = "";
-		struct ovup_elf_info info;
-		int fd;
 
 		/* the same path, else the same file name */
 		p = strstr(maps, want);
@@ -357,12 +356,7 @@ static int maps_builds(int pid, const struct inst *in, char *why, size_t len)
 		while (p > maps && p[-1] != '\n')
 			p--;
 		sscanf(p, "%63s", range);
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%s", pid, range);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && !ovup_elf_info(fd, &info))
-			ovup_hex(hex, info.build_id, info.build_id_len);
-		if (fd >= 0)
-			close(fd);
+		ovup_mapped_build(pid, range, hex);
 		if (strcmp(hex, in->info.objs[k].build_id)) {
 			snprintf(why, len, "maps %s with build-id %s; '%s' is for %s", want,
 				 hex[0] ? hex : "(none)", in->name, in->info.objs[k].build_id);

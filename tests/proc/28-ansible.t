@@ -144,5 +144,5 @@ ok "$([ "$RC" != 0 ] && echo 0 || echo 1)" "a host that is down: ansible-playboo
 like "$(recap down)" "unreachable=1" "... that host is reported unreachable"
 like "$(recap local)" "changed=1 .*failed=0" "... the other is patched all the same"
 is "$(ask v1 call compute 3)" 3000 "... its process runs the patch"
-"$OVUP" revert --all cve-8 >/dev/null
+"$OVUP" revert --all --object "$WORK/h1/victim" cve-8 >/dev/null 2>&1
 done_testing
