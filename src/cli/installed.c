@@ -479,6 +479,12 @@ int ovup_run_watch(struct ovup_target *t, const struct ovup_cmdline *c)
 				"watch: cannot listen to the kernel's process events (netlink "
 				"connector): %s; run it as root",
 				strerror(-s));
+	/* tests: a receive buffer a burst of execs overflows */
+	if (ovup_fault("watch-small-buffer")) {
+		int one = 1;
+
+		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	}
 	printf("watching for new processes; installed process patches in %s/process\n", lib_dir());
 	/* the processes already running first */
 	ret = apply_processes(c);
@@ -495,6 +501,15 @@ int ovup_run_watch(struct ovup_target *t, const struct ovup_cmdline *c)
 		if (r > 0) {
 			ssize_t got = recv(s, buf, sizeof(buf), 0);
 			struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+			/* a burst of execs the socket could not hold: which
+			 * processes started is lost, so every one is looked at */
+			if (got < 0 && errno == ENOBUFS) {
+				printf("watch: the kernel dropped process events (a burst of execs); "
+				       "looking at every process again\n");
+				apply_processes(c);
+				continue;
+			}
 
 			for (; got > 0 && NLMSG_OK(h, (size_t)got); h = NLMSG_NEXT(h, got)) {
 				struct cn_msg *cm = NLMSG_DATA(h);

@@ -75,7 +75,40 @@ wait "$W"
 is "$?" 0 "watch stops on SIGTERM, exit 0"
 like "$(tail -1 "$WORK/watch.log")" "^watch: stopped$" "... saying so"
 
-# 6. apply --installed --all: the running processes, without watch
+# 6. a burst of execs the kernel's events overflow (the smallest socket
+# buffer): watch looks at every process again, and none is missed
+run_ovup install --name cve-3 "$WORK/fix.o"
+OVUP_FAULT=watch-small-buffer "$OVUP" watch >"$WORK/burst.log" 2>&1 &
+W=$!
+for _ in $(seq 500); do grep -q "^watching" "$WORK/burst.log" && break; sleep 0.01; done
+# all 40 read one FIFO no one writes to (held open here)
+mkfifo "$WORK/burst.in"
+exec {bw}<>"$WORK/burst.in"
+burst=""
+for _ in $(seq 40); do
+	"$B/victim-pie" <"$WORK/burst.in" >/dev/null 2>&1 &
+	burst="$burst $!"
+	track "$!"
+done
+missed=40
+for _ in $(seq 100); do
+	missed=0
+	for p in $burst; do
+		"$OVUP" list -p "$p" 2>/dev/null | grep -q cve-3 || missed=$((missed + 1))
+	done
+	[ "$missed" = 0 ] && break
+	sleep 0.1
+done
+is "$missed" 0 "40 processes started at once: every one patched"
+like "$(cat "$WORK/burst.log")" "watch: the kernel dropped process events .*looking at every process again" \
+	"... the events the kernel dropped were made up for by looking at every process"
+kill -TERM "$W"
+wait "$W"
+for p in $burst; do kill "$p" 2>/dev/null; done
+exec {bw}>&-
+run_ovup uninstall cve-3
+
+# 7. apply --installed --all: the running processes, without watch
 run_ovup install --name cve-2 "$WORK/fix.o"
 run_ovup apply --installed --all
 is "$RC" 5 "apply --installed --all: exit 5, a process of another build is not patched"
@@ -84,7 +117,7 @@ like "$OUT" "$late_PID victim-pie +applied" "... the process started after the u
 like "$OUT" "$new_PID victim-pie +applied" "... and one with cve-1 too (another name)"
 run_ovup uninstall cve-2
 
-# 7. bad input: one line, the documented code
+# 8. bad input: one line, the documented code
 gcc -c -o "$WORK/plain.o" "$WORK/fix.c"
 run_ovup install "$WORK/plain.o"
 like "$RC.$ERR" "^1\.ovup: .*plain.o: (records nothing it was built for|.*'ovup build')" \
@@ -96,7 +129,7 @@ like "$RC.$ERR" "^2\.ovup: apply --installed takes -k .* or --all" "apply --inst
 run_ovup apply --installed -k "$WORK/fix.o"
 is "$RC" 2 "... and no patch file"
 
-# 8. a kernel patch for another kernel than this one: skipped at boot
+# 9. a kernel patch for another kernel than this one: skipped at boot
 if "$OVUP" build -k "$ROOT/tests/kernel/patches/cmdline.c" -o "$WORK/k.o" >"$WORK/kb" 2>&1; then
 	rel=$("$OVUP" info "$WORK/k.o" | sed -n 's/.*kernel \([^ ,]*\).*/\1/p' | head -1)
 	run_ovup install "$WORK/k.o"
