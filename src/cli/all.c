@@ -382,34 +382,45 @@ static size_t scan(struct all *a)
 	return added;
 }
 
-/* A run of this binary: exit status, its stdout and the first line of
- * its stderr without "ovup: ". */
-static int run_self(struct all *a, char **argv, char **out, char **err)
+int ovup_run_self(char **argv, const char *dir, char **out, char **err)
 {
-	char *fo = ovup_xasprintf("%s/out", a->tmp), *fe = ovup_xasprintf("%s/err", a->tmp);
+	char self[PATH_MAX], *fo = NULL, *fe = NULL;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int st = 0, ret;
 	pid_t pid;
 
+	if (len <= 0)
+		return 127;
+	self[len] = 0;
+	argv[0] = self;
+	if (dir) {
+		fo = ovup_xasprintf("%s/out", dir);
+		fe = ovup_xasprintf("%s/err", dir);
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int o = open(fo, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(fe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (dir) {
+			int o = open(fo, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			int e = open(fe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		execv(a->self, argv);
+			if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+				_exit(127);
+		}
+		execv(self, argv);
 		_exit(127);
 	}
 	ret = pid < 0 ? -errno : 0;
 	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	*out = ovup_read_file(fo, NULL);
-	*err = ovup_read_file(fe, NULL);
-	if (!*out)
-		*out = ovup_xstrdup("");
-	if (!*err)
-		*err = ovup_xstrdup("");
+	if (dir) {
+		*out = ovup_read_file(fo, NULL);
+		*err = ovup_read_file(fe, NULL);
+		if (!*out)
+			*out = ovup_xstrdup("");
+		if (!*err)
+			*err = ovup_xstrdup("");
+	}
 	free(fo);
 	free(fe);
 	if (ret)
@@ -501,7 +512,7 @@ static int object_for(struct all *a, struct proc *p, int again, char **obj)
 			argv[n++] = a->c->cflags[i];
 	}
 	argv[n] = NULL;
-	code = run_self(a, argv, &out, &err);
+	code = ovup_run_self(argv, a->tmp, &out, &err);
 	if (code) {
 		free(p->why);
 		p->why = ovup_xasprintf("cannot build the patch for it: %s", reason(err));
@@ -551,7 +562,7 @@ static void handle(struct all *a, struct proc *p)
 			argv[k++] = obj;
 		}
 		argv[k] = NULL;
-		code = run_self(a, argv, &out, &err);
+		code = ovup_run_self(argv, a->tmp, &out, &err);
 		p->code = code;
 		if (!code) {
 			p->r = R_DONE;
@@ -680,7 +691,7 @@ static int list_all(struct all *a)
 		argv[2] = "-k";
 		argv[3] = a->c->json ? "--json" : NULL;
 		argv[4] = NULL;
-		kcode = run_self(a, argv, &kout, &kerr);
+		kcode = ovup_run_self(argv, a->tmp, &kout, &kerr);
 	}
 	if (a->c->json) {
 		ovup_json_init(&j, stdout);
@@ -714,7 +725,7 @@ static int list_all(struct all *a)
 			if (p->r != R_DONE)
 				continue;
 			snprintf(pidbuf, sizeof(pidbuf), "%d", p->pid);
-			if (!run_self(a, argv2, &txt, &err))
+			if (!ovup_run_self(argv2, a->tmp, &txt, &err))
 				printf("pid %d (%s): %s", p->pid, p->comm, txt);
 			free(txt);
 			free(err);

@@ -128,31 +128,6 @@ static void free_lib(struct inst *v, size_t n)
 	free(v);
 }
 
-/* A run of this binary; its exit status (its output goes to ours). */
-static int run_self(char **argv)
-{
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	pid_t pid;
-	int st = 0;
-
-	if (len <= 0)
-		return OVUP_EXIT_FAIL;
-	self[len] = 0;
-	argv[0] = self;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		execv(self, argv);
-		_exit(127);
-	}
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (pid < 0)
-		return OVUP_EXIT_FAIL;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 int ovup_run_install(struct ovup_target *t, const struct ovup_cmdline *c)
 {
 	struct ovup_info_result r;
@@ -248,7 +223,7 @@ static int apply_kernel(const struct ovup_cmdline *c)
 		if (c->dry_run)
 			argv[k++] = "--dry-run";
 		argv[k++] = v[i].path;
-		st = run_self(argv);
+		st = ovup_run_self(argv, NULL, NULL, NULL);
 		if (st) {
 			failed++;
 			code = st == OVUP_EXIT_INCONSISTENT ? st : OVUP_EXIT_SOME;
@@ -278,7 +253,7 @@ static int apply_processes(const struct ovup_cmdline *c)
 			argv[k++] = "--dry-run";
 		argv[k++] = v[i].path;
 		printf("%s:\n", v[i].name);
-		st = run_self(argv);
+		st = ovup_run_self(argv, NULL, NULL, NULL);
 		/* no process of that build running is no failure here */
 		if (st && st != OVUP_EXIT_FAIL)
 			code = st == OVUP_EXIT_INCONSISTENT ? st : OVUP_EXIT_SOME;
@@ -415,7 +390,7 @@ static int try_pending(struct pending *e, const struct inst *v, size_t n, uint64
 			continue;
 		snprintf(pidbuf, sizeof(pidbuf), "%d", e->pid);
 		argv[7] = in->path;
-		st = run_self(argv);
+		st = ovup_run_self(argv, NULL, NULL, NULL);
 		if (!st)
 			printf("pid %d (%s): applied '%s', %.1f ms after its exec\n", e->pid, comm,
 			       in->name, (double)(mono_ns() - e->exec_ns) / 1e6);

@@ -74,7 +74,8 @@ char *ovup_tmpdir(void)
 char *ovup_tmpdir_named(const char *prefix)
 {
 	const char *base = tmp_base();
-	char *dir = ovup_xasprintf("%s/%s.%d.XXXXXX", base, prefix, (int)getpid());
+	/* mkdtemp makes the last six characters unique */
+	char *dir = ovup_xasprintf("%s/%s.%d.%s", base, prefix, (int)getpid(), "XXXXXX");
 
 	sweep_tmp(base);
 	if (!mkdtemp(dir)) {

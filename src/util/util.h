@@ -102,8 +102,9 @@ int ovup_run(char *const argv[], char **out);
  * (kept and named on stderr with OVUP_KEEP_TMP=1).  Those of ovup runs
  * that were killed are removed by the next run. */
 char *ovup_tmpdir(void);
-/* ... named PREFIX.PID.XXXXXX ("ovup-all": swept ten minutes after its
- * run died, since the runs it started may still read it) */
+/* The same under another name, PREFIX.PID.<unique>: the sweep takes an
+ * "ovup-all" directory only ten minutes after its run died, since the
+ * runs that run started may still read it. */
 char *ovup_tmpdir_named(const char *prefix);
 void ovup_tmpdir_remove(const char *dir);
 

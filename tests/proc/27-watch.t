@@ -108,7 +108,32 @@ for p in $burst; do kill "$p" 2>/dev/null; done
 exec {bw}>&-
 run_ovup uninstall cve-3
 
-# 7. apply --installed --all: the running processes, without watch
+# 7. watch killed while the run it started patches a new process: that
+# run finishes alone, the process is wholly old or new, and the next
+# apply --installed --all settles it
+run_ovup install --name cve-4 "$WORK/fix.o"
+{ strace -qq -o /dev/null -e trace=wait4 -e inject=wait4:signal=SIGKILL:when=2 \
+	"$OVUP" watch >"$WORK/killed.log" 2>&1 & } 2>/dev/null
+ws=$!
+disown "$ws"
+for _ in $(seq 500); do grep -q "^watching" "$WORK/killed.log" && break; sleep 0.01; done
+sleep 0.3
+start_victim kv "$B/victim-pie"
+for _ in $(seq 200); do kill -0 "$ws" 2>/dev/null || break; sleep 0.01; done
+! kill -0 "$ws" 2>/dev/null && ! grep -q "watch: stopped" "$WORK/killed.log"
+ok $? "watch was killed (SIGKILL at its second wait4) while it patched the new process"
+sleep 0.5
+case "$(ask kv call compute 3)" in
+3000 | "$before") pass "watch killed mid-run: the new process is wholly old or new" ;;
+*) fail "watch killed mid-run: the new process is wholly old or new" ;;
+esac
+run_ovup apply --installed --all
+like "$OUT" "$kv_PID victim-pie +(applied|already applied)" "... the next apply --installed --all settles it"
+is "$(ask kv call compute 3)" 3000 "... and it runs the patch"
+run_ovup revert --all --object "$B/victim-pie" cve-4
+run_ovup uninstall cve-4
+
+# 8. apply --installed --all: the running processes, without watch
 run_ovup install --name cve-2 "$WORK/fix.o"
 run_ovup apply --installed --all
 is "$RC" 5 "apply --installed --all: exit 5, a process of another build is not patched"
@@ -117,7 +142,7 @@ like "$OUT" "$late_PID victim-pie +applied" "... the process started after the u
 like "$OUT" "$new_PID victim-pie +applied" "... and one with cve-1 too (another name)"
 run_ovup uninstall cve-2
 
-# 8. bad input: one line, the documented code
+# 9. bad input: one line, the documented code
 gcc -c -o "$WORK/plain.o" "$WORK/fix.c"
 run_ovup install "$WORK/plain.o"
 like "$RC.$ERR" "^1\.ovup: .*plain.o: (records nothing it was built for|.*'ovup build')" \
@@ -129,7 +154,7 @@ like "$RC.$ERR" "^2\.ovup: apply --installed takes -k .* or --all" "apply --inst
 run_ovup apply --installed -k "$WORK/fix.o"
 is "$RC" 2 "... and no patch file"
 
-# 9. a kernel patch for another kernel than this one: skipped at boot
+# 10. a kernel patch for another kernel than this one: skipped at boot
 if "$OVUP" build -k "$ROOT/tests/kernel/patches/cmdline.c" -o "$WORK/k.o" >"$WORK/kb" 2>&1; then
 	rel=$("$OVUP" info "$WORK/k.o" | sed -n 's/.*kernel \([^ ,]*\).*/\1/p' | head -1)
 	run_ovup install "$WORK/k.o"
