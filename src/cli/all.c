@@ -806,28 +806,6 @@ static int prepare_apply(struct all *a)
 	return 0;
 }
 
-/* tests: after the first pass, $OVUP_TEST_SYNC.ready is made and
- * $OVUP_TEST_SYNC.go awaited (10 s at most): a process started then is
- * one the run must find when it looks again. */
-static void test_sync(void)
-{
-	const char *base = getenv("OVUP_TEST_SYNC");
-	char *ready, *go;
-	int i, fd;
-
-	if (!base)
-		return;
-	ready = ovup_xasprintf("%s.ready", base);
-	go = ovup_xasprintf("%s.go", base);
-	fd = open(ready, O_WRONLY | O_CREAT, 0600);
-	if (fd >= 0)
-		close(fd);
-	for (i = 0; i < 1000 && access(go, F_OK); i++)
-		usleep(10000);
-	free(ready);
-	free(go);
-}
-
 int ovup_run_all(const struct ovup_cmdline *c)
 {
 	struct all a = { .c = c };
@@ -867,8 +845,9 @@ int ovup_run_all(const struct ovup_cmdline *c)
 				kill(a.p[i].pid, SIGKILL), usleep(100000);
 			handle(&a, &a.p[i]);
 		}
+		/* tests: a process started now must be found by the next pass */
 		if (!pass && ovup_fault("all-sync"))
-			test_sync();
+			ovup_test_sync();
 		if (ovup_signalled || !scan(&a))
 			break;
 	}

@@ -6,8 +6,10 @@
  */
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Is "name" (k == 0) or "name:k" one of OVUP_FAULT's comma-separated
  * entries? */
@@ -35,4 +37,25 @@ int ovup_fault(const char *name)
 int ovup_fault_n(const char *name, size_t k)
 {
 	return k && fault_match(name, k);
+}
+
+/* Tests: make $OVUP_TEST_SYNC.ready, then wait (10 s at most) for
+ * $OVUP_TEST_SYNC.go, so a test can act at a chosen point of a run. */
+void ovup_test_sync(void)
+{
+	const char *base = getenv("OVUP_TEST_SYNC");
+	char *ready, *go;
+	int i, fd;
+
+	if (!base)
+		return;
+	ready = ovup_xasprintf("%s.ready", base);
+	go = ovup_xasprintf("%s.go", base);
+	fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 1000 && access(go, F_OK); i++)
+		usleep(10000);
+	free(ready);
+	free(go);
 }

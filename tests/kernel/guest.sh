@@ -70,12 +70,38 @@ klog_add() {
 	case "|$klog_bad|" in *"|$1|"*) ;; *) klog_bad="$klog_bad|$1" ;; esac
 }
 
+# stuck SCENARIO SECONDS: a scenario still running after twice its budget
+# is stuck.  Say where each task waits (its state, kernel stack, and the
+# kernel's own list of blocked tasks), then end every process, so that the
+# guest stops now, with the reason in its output, not at the VM's timeout.
+stuck() {
+	n=$(dmesg | wc -l)
+	sleep "$2"
+	echo "Bail out! scenario $1 still runs after $2 s (twice its budget); its tasks:"
+	for d in /proc/[0-9]*; do
+		st=$(cut -d')' -f2 "$d/stat" 2>/dev/null | cut -d' ' -f2)
+		cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null | cut -c1-100)
+		[ -n "$cmd" ] || continue
+		echo "#   ${d#/proc/} $st $cmd"
+		case "$st $cmd" in
+		D*|*ovup*|*timeout*|*kpeek*|*kioctl*) sed 's/^/#     /' "$d/stack" 2>/dev/null ;;
+		esac
+	done
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	dmesg | tail -n +$((n + 1)) | tail -n 200 | sed 's/^/#   dmesg: /'
+	kill -9 -1
+}
+
 # each scenario's start says the guest's uptime: where a guest that ran out
 # of time spent it
 for name; do
 	echo "# scenario $name (at $(cut -d' ' -f1 /proc/uptime) s)"
 	if [ -f "/tmp/$name.sh" ]; then
+		budget=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "/tmp/$name.sh")
+		stuck "$name" "$((${budget:-60} * 2))" &
+		watchdog=$!
 		. "/tmp/$name.sh"
+		kill "$watchdog" 2>/dev/null
 	else
 		fail "scenario $name: /tmp/$name.sh is missing"
 	fi

@@ -216,6 +216,9 @@ int ovup_kern_take_writer(struct kern_target *k)
 		return ovup_err(ret, "kernel: cannot take ovup.ko's writer slot: %s",
 				strerror(-ret));
 	k->writer = 1;
+	/* tests: another run started now must wait, and name this one */
+	if (ovup_fault("writer-sync"))
+		ovup_test_sync();
 	return 0;
 }
 

@@ -38,7 +38,9 @@ wait_freed 15; ok $? "the busy loops stopped: the retired block is freed"
 is "$(cat /proc/cmdline)" "$CMDLINE" "/proc/cmdline is the original"
 # run something on every CPU a while, to give any stale idle frame the
 # chance to crash (it would be "Attempted to kill the idle task")
-sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done' & sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done'
-wait
+sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done' &
+P=$!
+sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done'
+wait $P
 sleep 1
 dmesg | grep -q "retired block(s) of 'idle' freed"; ok $? "the module logged freeing the idle patch's block"
