@@ -100,6 +100,9 @@ kt_scenarios() {
 	rc=$?
 	kt_import <"$work/guest"
 	ok $rc "the guest ran $(("${#first[@]}" + "${#last[@]}")) scenario(s) and exited 0 (status $rc)"
+	# a CI log shows stderr, not TAP comments: where a failed guest was
+	[ $rc = 0 ] || awk '/^# scenario /{n = 0} {l[n++] = $0} END {for (i = 0; i < n; i++) print "guest: " l[i]}' \
+		"$work/guest" | tail -n 300 >&2
 }
 
 # kt_ksrc PATH...: the files PATH (relative to the tree's top, e.g.
