@@ -135,6 +135,7 @@ void ovup_render_json_apply(const struct ovup_apply_result *r)
 	for (i = 0; i < OVUP_NSTEPS; i++)
 		ovup_json_u64(&j, ovup_step_names[i], r->step_ns[i]);
 	ovup_json_u64(&j, "pause", r->pause_ns);
+	ovup_json_u64(&j, "hold", r->hold_ns);
 	ovup_json_u64(&j, "total", r->total_ns);
 	ovup_json_end(&j);
 	stop(&j, r->stop_tasks, r->stop_rechecked);

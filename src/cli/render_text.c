@@ -86,8 +86,8 @@ static void timing(const struct ovup_apply_result *r)
 	fprintf(stderr, "ovup: timing:");
 	for (i = 0; i < OVUP_NSTEPS; i++)
 		fprintf(stderr, " %s %.2f ms", ovup_step_names[i], (double)r->step_ns[i] / 1e6);
-	fprintf(stderr, ", pause %.1f us, total %.2f ms\n", (double)r->pause_ns / 1e3,
-		(double)r->total_ns / 1e6);
+	fprintf(stderr, ", pause %.1f us, longest hold %.1f us, total %.2f ms\n",
+		(double)r->pause_ns / 1e3, (double)r->hold_ns / 1e3, (double)r->total_ns / 1e6);
 }
 
 void ovup_render_text_apply(const struct ovup_apply_result *r)

@@ -61,6 +61,7 @@ static void result_fill(const struct ovup_plan *p, struct ovup_apply_result *res
 	for (i = 0; i < p->nfuncs; i++)
 		result_func(p, &p->funcs[i], &res->funcs[i]);
 	res->pause_ns = p->pause_ns;
+	res->hold_ns = p->hold_ns;
 	res->stop_tasks = p->pause_tasks;
 	res->stop_rechecked = p->pause_rechecked;
 }

@@ -142,6 +142,7 @@ static int switch_sites(struct ovup_plan *p, const struct ovup_record *rec)
 			       p->t->desc, p->funcs[i].name, p->funcs[i].site);
 	}
 	p->pause_ns = x.txn.pause_ns;
+	p->hold_ns = OVUP_MAX(x.txn.hold_ns, x.txn.pause_ns);
 	p->pause_tasks = x.txn.stop_tasks;
 	p->pause_rechecked = x.txn.stop_rechecked;
 	ovup_record_txn_release(&x);

@@ -195,6 +195,9 @@ struct ovup_apply_result {
 	size_t nfuncs;
 	uint64_t step_ns[OVUP_NSTEPS];
 	uint64_t pause_ns, total_ns;
+	/* the longest any thread was held: the pause, or a hold of one
+	 * thread for the system calls of alloc and protect */
+	uint64_t hold_ns;
 	uint32_t stop_tasks, stop_rechecked; /* tasks the stop considered, walked */
 };
 

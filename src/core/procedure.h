@@ -68,6 +68,7 @@ struct ovup_plan {
 	uint64_t ro_base, rw_base; /* the mapfile's */
 	struct ovup_img img;
 	uint64_t pause_ns;
+	uint64_t hold_ns;             /* the longest any thread was held */
 	uint32_t pause_tasks;         /* tasks the stop considered, 0 if not told */
 	uint32_t pause_rechecked;     /* of those, walked while stopped */
 	struct ovup_diff_found *diff; /* --diff: what it found (the result takes it) */

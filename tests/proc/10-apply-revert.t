@@ -24,8 +24,9 @@ like "$OUT" "jump e9( [0-9a-f]{2}){4}" "dry run shows the 5 jump bytes"
 same_mem "$before" "$(snap "$VPID")" "dry run: the target is byte-for-byte unchanged"
 is "$(ask v call compute 5)" 11 "dry run: old behaviour still there"
 
-run_ovup apply -p "$VPID" "$WORK/fix.c"
+run_ovup apply -v -p "$VPID" "$WORK/fix.c"
 is "$RC" 0 "apply succeeds"
+like "$ERR" "ovup: timing: labels .*, pause [0-9.]+ us, longest hold [0-9.]+ us, total [0-9.]+ ms" "-v gives the pause and the longest hold of a thread"
 like "$OUT" "applied 'fix' to pid $VPID" "apply reports the patch and the pid"
 is "$(ask v call compute 5)" 25 "after: compute(5) = 5*3 + offset*10 = 25 (new code, reading a target variable)"
 is "$(ask v call compute 0)" 10 "after: compute(0) = 10, the old formula (1) is gone"
@@ -42,8 +43,12 @@ like "$OUT" '"patches":\[\{"name":"fix"' "list --json"
 patch sec <<'P'
 int secret(int x) { return -x; }
 P
-run_ovup apply -p "$VPID" "$WORK/sec.c"
+run_ovup apply --json -p "$VPID" "$WORK/sec.c"
 is "$RC" 0 "a static function of the executable is replaced by name"
+pause=$(sed -n 's/.*"pause":\([0-9]*\).*/\1/p' <<<"$OUT")
+hold=$(sed -n 's/.*"hold":\([0-9]*\).*/\1/p' <<<"$OUT")
+[ -n "$pause" ] && [ -n "$hold" ] && [ "$pause" -gt 0 ] && [ "$hold" -ge "$pause" ]
+ok $? "its JSON has the pause ($pause ns) and the longest hold of a thread in the whole apply ($hold ns), at least the pause"
 is "$(ask v call secret 7)" -7 "secret(7) = -7 now (was 1008)"
 
 run_ovup revert -v -p "$VPID"

@@ -41,6 +41,11 @@ int ovup_proc_map(struct proc_target *p, const char *name, uint64_t addr, uint64
 	int held = p->threads.n > 0, ret;
 	int64_t res, fd;
 
+	/* the sequences the calls run are found before a thread is held
+	 * (the first search reads the loader's code: half a millisecond) */
+	ret = ovup_proc_gadgets(p);
+	if (ret)
+		return ret;
 	/* one thread held for the four calls */
 	if (!held) {
 		ret = ovup_ptrace_stop_one(&p->threads);
@@ -238,7 +243,9 @@ int ovup_proc_free(struct ovup_target *t, const struct ovup_block *b, size_t nb,
 		return 0;
 	if (ovup_proc_dead(p->pid))
 		return -ESRCH; /* its memory went with it */
-	ret = ovup_proc_stop(t);
+	ret = ovup_proc_gadgets(p);
+	if (!ret)
+		ret = ovup_proc_stop(t);
 	if (ret)
 		return ret;
 	ret = ovup_proc_blocks_in_use(p, b, nb, busy);

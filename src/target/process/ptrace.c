@@ -322,6 +322,9 @@ int ovup_ptrace_resume_all(struct ovup_threads *ts)
 		if (resend)
 			tgkill(ts->pid, tid, SIGSTOP);
 	}
+	if (ts->t_first_stop)
+		ts->max_hold = OVUP_MAX(ts->max_hold, ovup_now_ns() - ts->t_first_stop);
+	ts->t_first_stop = 0;
 	ts->n = 0;
 	return ret;
 }

@@ -42,6 +42,7 @@ struct ovup_threads {
 	struct ovup_thread *t;
 	size_t n, cap;
 	uint64_t t_first_stop; /* monotonic ns of the first interrupt */
+	uint64_t max_hold;     /* the longest span from an interrupt to the resume */
 };
 
 /* Seizes and interrupts every task of pid, catching threads created
