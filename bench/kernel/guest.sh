@@ -28,6 +28,9 @@ later=$(for i in 1 2 3 4 5; do
 	ovup revert -k >/dev/null
 done | sort -n | sed -n 3p)
 [ "$(cat /proc/cmdline)" != bench-patched ]
+# KEEP=1: what ovup kept of this kernel (before livepatch's module makes
+# the module list another), for a later boot (bench/kernel-run)
+[ -z "${KEEP:-}" ] || tar -C / -cf /tmp/kept.tar var/cache/ovup/symbols
 t_lp=$($R time sh -c 'insmod /tmp/lp_cmdline.ko && while [ "$(cat /sys/kernel/livepatch/lp_cmdline/transition)" != 0 ]; do sleep 0.005; done')
 [ "$(cat /proc/cmdline)" = bench-patched ]
 c_lp=$(calls)
@@ -36,4 +39,9 @@ lp_wait
 ovup apply -k /tmp/bench_cmdline.o >/dev/null
 c_ovup2=$(calls)
 ovup revert -k >/dev/null
+if [ -n "${KEEP:-}" ]; then
+	echo "@@KEPT"
+	base64 </tmp/kept.tar
+	echo "@@END"
+fi
 echo "base_ns=$base ovup1_ns=$c_ovup1 lp_ns=$c_lp ovup2_ns=$c_ovup2 ovup_apply_ms=$t_ovup ovup_later_ms=$later ovup_pause_us=$pause ovup_revert_ms=$t_ovup_revert lp_apply_ms=$t_lp"

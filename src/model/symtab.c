@@ -146,18 +146,27 @@ static int rec_ok(const struct ovup_symcache_rec *r)
 	       r->bind <= OVUP_BIND_WEAK && r->vis <= OVUP_VIS_PROTECTED;
 }
 
+/* The address of record r of object obj's cache. */
+static uint64_t rec_addr(const struct ovup_symtab *st, uint32_t obj,
+			 const struct ovup_symcache_rec *r)
+{
+	const struct ovup_object *o = &st->objs[obj];
+
+	/* a thread-local variable's value is its offset: no bias to add */
+	if (r->type == OVUP_SYM_TLS || (o->bias_high_only && r->value < (1ull << 63)))
+		return r->value;
+	return r->value + o->bias;
+}
+
 static void add_rec(struct ovup_symtab *st, uint32_t obj, const struct ovup_symcache *c,
 		    const struct ovup_symcache_rec *r)
 {
-	uint64_t bias = st->objs[obj].bias;
 	struct ovup_sym *s;
 
 	if (!rec_ok(r))
 		return;
-	/* a thread-local variable's value is its offset: no bias to add */
-	s = ovup_symtab_add(st, obj, ovup_symcache_str(c, r->name),
-			    r->type == OVUP_SYM_TLS ? r->value : r->value + bias, r->size, r->type,
-			    r->bind, ovup_symcache_str(c, r->file));
+	s = ovup_symtab_add(st, obj, ovup_symcache_str(c, r->name), rec_addr(st, obj, r), r->size,
+			    r->type, r->bind, ovup_symcache_str(c, r->file));
 
 	s->vis = r->vis;
 	s->version = r->version == OVUP_SYMCACHE_NONE
@@ -234,8 +243,7 @@ uint64_t ovup_symtab_addr(const struct ovup_symtab *st, const char *name, long o
 		n = ovup_symcache_find(c, h, &first);
 		for (i = first; i < first + n; i++) {
 			const struct ovup_symcache_rec *r = ovup_symcache_rec(c, i);
-			uint64_t a = r->type == OVUP_SYM_TLS ? r->value
-							     : r->value + st->objs[k].bias;
+			uint64_t a = rec_addr(st, (uint32_t)k, r);
 
 			if (rec_ok(r) && a && !strcmp(ovup_symcache_str(c, r->name), name) &&
 			    (!globals || r->bind != OVUP_BIND_LOCAL))
@@ -1042,7 +1050,7 @@ static const struct ovup_sym *from_cache(const struct ovup_symtab *st, uint32_t 
 	const struct ovup_symcache *c = st->caches[obj];
 	const struct ovup_symcache_rec *rec = ovup_symcache_rec(c, (size_t)r);
 	const char *name = ovup_symcache_str(c, rec->name);
-	uint64_t addr = rec->value + st->objs[obj].bias;
+	uint64_t addr = rec_addr(st, obj, rec);
 	struct ovup_sym_extra *e = st->extra;
 	struct ovup_sym *s;
 	size_t first, n, i;
@@ -1103,7 +1111,7 @@ const struct ovup_sym *ovup_symtab_by_addr(const struct ovup_symtab *st, uint64_
 			continue;
 		probe.hash = rec->hash;
 		probe.name = ovup_symcache_str(c, rec->name);
-		probe.addr = rec->value + st->objs[i].bias;
+		probe.addr = rec_addr(st, (uint32_t)i, rec);
 		probe.obj = (uint32_t)i;
 		if (best && (probe.addr < best->addr ||
 			     (probe.addr == best->addr && !table_before(&probe, best))))

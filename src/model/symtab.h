@@ -16,9 +16,13 @@
 struct ovup_symcache;
 
 struct ovup_object {
-	char *path;      /* as the target names it (maps path, module name) */
-	char *name;      /* basename, what selectors match first */
-	uint64_t bias;   /* run-time address minus link-time address */
+	char *path;    /* as the target names it (maps path, module name) */
+	char *name;    /* basename, what selectors match first */
+	uint64_t bias; /* run-time address minus link-time address */
+	/* the kernel's objects: bias (how far the object moved since its
+	 * cached symbols were read) moves only addresses in the kernel's
+	 * half; per-CPU offsets and absolute symbols stay */
+	int bias_high_only;
 	uint64_t lo, hi; /* run-time extent of its mappings */
 	uint8_t build_id[OVUP_BUILD_ID_MAX];
 	size_t build_id_len;

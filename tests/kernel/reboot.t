@@ -3,7 +3,10 @@
 # A kernel patch that comes back after a reboot: installed in one guest,
 # whose /var/lib/ovup is carried (as a tar) into a second boot of the same
 # kernel, where the boot service's command applies it; a patch built for
-# another kernel is skipped there with the reason.
+# another kernel is skipped there with the reason.  /var/cache/ovup goes
+# with it: the second boot's first apply takes the kernel's symbols the
+# first boot kept, moved to where this boot (KASLR) put the kernel and
+# its modules, without reading all of kallsyms.
 . "$(dirname "$0")/lib.sh"
 kt_workdir
 
@@ -23,7 +26,8 @@ cat >"$work/first.sh" <<'GUEST'
 ovup install /tmp/cmdline.o >/dev/null || echo "install failed"
 ovup install --name other /tmp/other.o >/dev/null || echo "install of other failed"
 echo "cmdline: $(cat /proc/cmdline)"
-tar -C /var/lib/ovup -cf - . | base64
+ovup apply -k /tmp/cmdline.o >/dev/null && ovup revert -k >/dev/null || echo "apply failed"
+tar -C / -cf - var/lib/ovup var/cache/ovup/symbols | base64
 GUEST
 "$VMRUN" --timeout 600 --file "$work/cmdline.o" --file "$work/other.o" --file "$work/first.sh" \
 	-- sh /tmp/first.sh >"$work/out1" 2>"$work/err1"
@@ -32,13 +36,18 @@ unlike "$(cat "$work/out1")" "failed" "... both patches installed"
 unlike "$(cat "$work/out1")" "^cmdline: ovup-cmdline" "... and none applied: the running kernel is as it was"
 grep -v '^cmdline: ' "$work/out1" | base64 -d >"$work/state.tar" 2>/dev/null
 tar -tf "$work/state.tar" >"$work/list" 2>&1
-like "$(cat "$work/list")" "kernel/.*/cmdline.o" "... the library holds kernel/RELEASE/cmdline.o"
+like "$(cat "$work/list")" "var/lib/ovup/kernel/.*/cmdline.o" "... the library holds kernel/RELEASE/cmdline.o"
+like "$(cat "$work/list")" "var/cache/ovup/symbols/kernel-[0-9a-f]*-objs" "... and the cache the kernel's symbols, kept by an apply"
 
 # 2. the second boot: the library back in place, the boot service's command
 cat >"$work/second.sh" <<GUEST
-mkdir -p /var/lib/ovup
-tar -C /var/lib/ovup -xf /tmp/state.tar
+tar -C / -xf /tmp/state.tar
+echo "was: \$(sed -n 2p /var/cache/ovup/symbols/kernel-*-objs)"
+echo "now: \$(grep -m1 ' _text\$' /proc/kallsyms)"
 echo "before: \$(cat /proc/cmdline)"
+ovup apply -k -v --dry-run /tmp/cmdline.o 2>&1 | grep 'kernel: symbols'
+echo "cached: \$(ovup symbols -k cmdline_proc_show) \$(ovup symbols -k ovup_ioctl)"
+echo "kallsyms: \$(OVUP_CACHE_DIR= ovup symbols -k cmdline_proc_show) \$(OVUP_CACHE_DIR= ovup symbols -k ovup_ioctl)"
 $start
 echo "service: \$?"
 echo "after: \$(cat /proc/cmdline)"
@@ -46,7 +55,7 @@ ovup list -k
 echo "-- list"
 ovup list
 GUEST
-"$VMRUN" --timeout 600 --file "$work/state.tar" --file "$work/second.sh" \
+"$VMRUN" --timeout 600 --file "$work/state.tar" --file "$work/cmdline.o" --file "$work/second.sh" \
 	-- sh /tmp/second.sh >"$work/out2" 2>"$work/err2"
 ok $? "the second boot ran"
 out=$(cat "$work/out2")
@@ -58,5 +67,14 @@ like "$(sed -n '/^-- list$/,$p' <<<"$out")" "kernel .*: 1 patch applied" "... an
 like "$out" "other: skipped: built for kernel 5.10.0-99-amd64, this is " \
 	"the patch built for another kernel is skipped, with the reason"
 like "$out" "2 installed kernel patches: 1 applied, 0 failed, 1 for another kernel" "... and counted"
+was=$(sed -n 's/^was: vmlinux //p' <<<"$out")
+now=$(sed -n 's/^now: \([0-9a-f]*\) T _text$/\1/p' <<<"$out")
+[ -n "$was" ] && [ -n "$now" ] && [ "$was" != "$now" ]
+ok $? "the second boot put the kernel elsewhere (_text $was, then $now)"
+like "$out" "kernel: symbols from the cache \([0-9]+ objects, [1-9][0-9]* moved since\)" \
+	"its first apply takes the symbols the first boot kept, moved (was: kallsyms read whole)"
+cached=$(sed -n 's/^cached: //p' <<<"$out")
+like "$cached" "cmdline_proc_show .*ovup_ioctl" "... they name vmlinux's and ovup.ko's functions"
+is "$cached" "$(sed -n 's/^kallsyms: //p' <<<"$out")" "... at the addresses kallsyms gives in this boot"
 [ "$tap_failed" = 0 ] || { sed 's/^/# out: /' "$work/out2"; sed 's/^/# err: /' "$work/err2"; }
 done_testing

@@ -81,11 +81,14 @@ int ovup_kern_labels(struct ovup_target *t, struct ovup_symtab *st);
  * message set. */
 int ovup_kern_idle_threads(uint64_t *addr);
 
-/* ---- kcache.c: what a boot keeps ---- */
+/* ---- kcache.c: what ovup keeps of a kernel ---- */
 
-/* This boot's key: the kernel, the boot, the modules and where they are;
+/* The key: the kernel's build and its modules' (not where they are);
  * NULL when it cannot be known (OVUP_KALLSYMS, addresses hidden). */
 const char *ovup_kcache_key(void);
+/* Where module name was loaded, as /proc/modules said when the key was
+ * made: 0, or -1 if it is not loaded (or there is no key). */
+int ovup_kcache_module_addr(const char *name, uint64_t *addr);
 /* The name of a cache file of this key ("kernel-HASH-what", in
  * ovup_symcache_dir()), or NULL when there is no cache. */
 char *ovup_kcache_name(const char *what);

@@ -11,9 +11,12 @@
 #include "../../model/symcache.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *kallsyms_path(void)
 {
@@ -230,16 +233,119 @@ static char *object_key(const char *key, const char *name)
 	return ovup_xasprintf("%s object %s", key, name);
 }
 
-/* From the cache of this boot: "objs" lists the key, then the objects in
- * kallsyms order, one a line; each one's symbols are in its own file.
- * 0, or -1 (nothing added) when one is missing or of another key. */
+/* The head of kallsyms: its lines up to vmlinux's _text, and it. */
+struct khead {
+	uint64_t text; /* where _text is now */
+	struct kline *l;
+	size_t n;
+	char *buf; /* the lines, split in place */
+};
+
+/* Reads kallsyms up to vmlinux's _text (the per-CPU symbols come first):
+ * the kernel prints only what is read, so this costs a few hundred lines
+ * of its hundred thousand.  0, or -1. */
+static int kallsyms_head(struct khead *h)
+{
+	size_t len = 0, cap = 0, off = 0;
+	int fd = open(kallsyms_path(), O_RDONLY | O_CLOEXEC), ret = -1;
+
+	memset(h, 0, sizeof(*h));
+	if (fd < 0)
+		return -1;
+	h->buf = ovup_xmalloc(cap = 65536);
+	for (;;) {
+		size_t start = off;
+		char *eol;
+		ssize_t r;
+
+		while (!(eol = memchr(h->buf + off, '\n', len - off))) {
+			if (len + 4096 + 1 > cap) {
+				cap *= 2;
+				if (cap > (4u << 20))
+					goto out; /* no _text near the start: not this kernel's */
+				h->buf = ovup_xrealloc(h->buf, cap);
+			}
+			r = read(fd, h->buf + len, 4096);
+			if (r <= 0)
+				goto out;
+			len += (size_t)r;
+		}
+		off = (size_t)(eol - h->buf) + 1;
+		if (off - start > 7 && !memcmp(eol - 6, " _text", 6))
+			break;
+	}
+	/* split in place: the lines up to and with _text */
+	h->buf[off] = 0;
+	for (char *p = h->buf, *e; *p; p = e + 1) {
+		struct kline l;
+
+		e = strchr(p, '\n');
+		*e = 0;
+		if (parse_line(p, &l) || l.mod)
+			goto out;
+		h->l = ovup_xrealloc(h->l, (h->n + 1) * sizeof(*h->l));
+		h->l[h->n++] = l;
+	}
+	h->text = h->n ? h->l[h->n - 1].addr : 0;
+	ret = h->text ? 0 : -1;
+out:
+	close(fd);
+	return ret;
+}
+
+/* Do the kept symbols of vmlinux, moved by bias, give every address the
+ * head of kallsyms shows?  (A cache of another build, or of another
+ * layout, fails here.) */
+static int head_agrees(const struct khead *h, const struct ovup_symcache *c, uint64_t bias)
+{
+	size_t i, k, first, n;
+
+	for (i = 0; i < h->n; i++) {
+		const struct kline *l = &h->l[i];
+		enum ovup_sym_type t;
+		enum ovup_sym_bind bind;
+		int found = 0;
+
+		if (sym_kind(l->type, &t, &bind))
+			continue;
+		n = ovup_symcache_find(c, ovup_sym_hash(l->name), &first);
+		for (k = first; k < first + n && !found; k++) {
+			const struct ovup_symcache_rec *r = ovup_symcache_rec(c, k);
+			uint64_t a = r->value < (1ull << 63) ? r->value : r->value + bias;
+
+			found = a == l->addr && !strcmp(ovup_symcache_str(c, r->name), l->name);
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Where object name is now; vmlinux's from the head of kallsyms. */
+static int object_base(const char *name, struct khead *h, uint64_t *base)
+{
+	if (strcmp(name, "vmlinux"))
+		return ovup_kcache_module_addr(name, base);
+	if (!h->text && kallsyms_head(h))
+		return -1;
+	*base = h->text;
+	return 0;
+}
+
+/* From the cache: "objs" lists the key, then the objects in kallsyms
+ * order, each with where it was then ("NAME ADDRESS"); each one's symbols
+ * are in its own file.  An object that has moved since (another boot, a
+ * module loaded again) gets its symbols moved with it.  0, or -1 (nothing
+ * added) when one is missing, of another key, or disagrees with kallsyms. */
 static int labels_cached(struct ovup_symtab *st)
 {
 	const char *key = ovup_kcache_key(), *dir = ovup_symcache_dir();
 	char *objs = ovup_kcache_name("objs"), *text = NULL, *line, *save = NULL, *path = NULL;
 	struct ovup_symcache **c = NULL;
+	struct khead h = { 0 };
 	char **names = NULL;
-	size_t n = 0, i;
+	uint64_t *bias = NULL;
+	size_t n = 0, i, moved = 0;
 	int ret = -1;
 
 	if (!objs)
@@ -252,42 +358,65 @@ static int labels_cached(struct ovup_symtab *st)
 	if (!line || strcmp(line, key))
 		goto out;
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		char what[32], *file, *okey;
+		char what[32], *file, *okey, *sp = strrchr(line, ' ');
+		uint64_t was, now;
 
+		if (!sp)
+			goto out;
+		*sp = 0;
+		was = strtoull(sp + 1, NULL, 16);
+		if (object_base(line, &h, &now))
+			goto out;
 		snprintf(what, sizeof(what), "obj-%zu", n);
 		file = ovup_kcache_name(what);
 		okey = object_key(key, line);
 		c = ovup_xrealloc(c, (n + 1) * sizeof(*c));
 		names = ovup_xrealloc(names, (n + 1) * sizeof(*names));
+		bias = ovup_xrealloc(bias, (n + 1) * sizeof(*bias));
 		c[n] = ovup_symcache_load(dir, file, okey);
-		names[n++] = line;
+		names[n] = line;
+		bias[n++] = now - was;
+		moved += now != was;
 		free(file);
 		free(okey);
 		if (!c[n - 1])
 			goto out;
+		if (!strcmp(line, "vmlinux") && !head_agrees(&h, c[n - 1], now - was)) {
+			ovup_info("kernel: the kept symbols disagree with %s; reading it",
+				  kallsyms_path());
+			goto out;
+		}
 	}
 	if (!n)
 		goto out;
 	for (i = 0; i < n; i++) {
-		ovup_symtab_add_cache(st, object_of(st, names[i]), c[i]);
+		uint32_t obj = object_of(st, names[i]);
+
+		st->objs[obj].bias = bias[i];
+		st->objs[obj].bias_high_only = 1;
+		ovup_symtab_add_cache(st, obj, c[i]);
 		c[i] = NULL;
 	}
 	ovup_symtab_finish(st);
-	ovup_info("kernel: symbols of this boot from the cache (%zu objects)", n);
+	ovup_info("kernel: symbols from the cache (%zu objects, %zu moved since)", n, moved);
 	ret = 0;
 out:
 	for (i = 0; i < n; i++)
 		ovup_symcache_free(c[i]);
 	free(c);
 	free(names);
+	free(bias);
 	free(text);
 	free(path);
 	free(objs);
+	free(h.l);
+	free(h.buf);
 	return ret;
 }
 
-/* Keeps every object's symbols but the trampolines' for the next run of
- * this boot, and removes those of other boots.  Best effort. */
+/* Keeps every object's symbols but the trampolines', with where each
+ * object is, for later runs and boots, and removes those of other keys.
+ * Best effort. */
 static void labels_store(const struct ovup_symtab *st)
 {
 	const char *key = ovup_kcache_key(), *dir = ovup_symcache_dir();
@@ -302,9 +431,19 @@ static void labels_store(const struct ovup_symtab *st)
 	for (i = 0; i < st->nobjs; i++) {
 		struct ovup_symcache *c;
 		char what[32], *file, *okey;
+		uint64_t base = 0;
 
 		if (volatile_object(st->objs[i].name))
 			continue;
+		if (!strcmp(st->objs[i].name, "vmlinux"))
+			base = ovup_symtab_addr(st, "_text", (long)i, 0);
+		else if (ovup_kcache_module_addr(st->objs[i].name, &base)) {
+			base = 0;
+		}
+		if (!base) {
+			n = 0; /* an object ovup cannot place: nothing is kept */
+			break;
+		}
 		snprintf(what, sizeof(what), "obj-%zu", n++);
 		file = ovup_kcache_name(what);
 		okey = object_key(key, st->objs[i].name);
@@ -316,11 +455,11 @@ static void labels_store(const struct ovup_symtab *st)
 		free(okey);
 		if (!n)
 			break;
-		ovup_buf_printf(&b, "%s\n", st->objs[i].name);
+		ovup_buf_printf(&b, "%s %" PRIx64 "\n", st->objs[i].name, base);
 	}
 	path = ovup_xasprintf("%s/%s", dir, objs);
 	if (n && ovup_write_file_atomic(path, b.s, b.len))
-		ovup_info("kernel: cannot keep this boot's symbols in %s", path);
+		ovup_info("kernel: cannot keep the kernel's symbols in %s", path);
 	free(path);
 	free(objs);
 	ovup_buf_free(&b);
