@@ -437,9 +437,8 @@ static void labels_store(const struct ovup_symtab *st)
 			continue;
 		if (!strcmp(st->objs[i].name, "vmlinux"))
 			base = ovup_symtab_addr(st, "_text", (long)i, 0);
-		else if (ovup_kcache_module_addr(st->objs[i].name, &base)) {
+		else if (ovup_kcache_module_addr(st->objs[i].name, &base))
 			base = 0;
-		}
 		if (!base) {
 			n = 0; /* an object ovup cannot place: nothing is kept */
 			break;
