@@ -39,8 +39,9 @@ int ovup_fault_n(const char *name, size_t k)
 	return k && fault_match(name, k);
 }
 
-/* Tests: make $OVUP_TEST_SYNC.ready, then wait (10 s at most) for
- * $OVUP_TEST_SYNC.go, so a test can act at a chosen point of a run. */
+/* Tests: make $OVUP_TEST_SYNC.ready, then wait (60 s at most: a slow
+ * guest) for $OVUP_TEST_SYNC.go, so a test can act at a chosen point of a
+ * run. */
 void ovup_test_sync(void)
 {
 	const char *base = getenv("OVUP_TEST_SYNC");
@@ -54,7 +55,7 @@ void ovup_test_sync(void)
 	fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
-	for (i = 0; i < 1000 && access(go, F_OK); i++)
+	for (i = 0; i < 6000 && access(go, F_OK); i++)
 		usleep(10000);
 	free(ready);
 	free(go);

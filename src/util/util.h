@@ -132,7 +132,7 @@ uint64_t ovup_fnv1a(uint64_t seed, const void *p, size_t n);
  * "name:n"?  docs/testing.md lists the names. */
 int ovup_fault(const char *name);
 int ovup_fault_n(const char *name, size_t n);
-/* Tests: make $OVUP_TEST_SYNC.ready and await $OVUP_TEST_SYNC.go (10 s). */
+/* Tests: make $OVUP_TEST_SYNC.ready and await $OVUP_TEST_SYNC.go (60 s). */
 void ovup_test_sync(void);
 
 /* ---- debian.c ---- */

@@ -71,13 +71,13 @@ klog_add() {
 }
 
 # stuck SCENARIO SECONDS: a scenario still running after twice its budget
-# is stuck.  Say where each task waits (its state, kernel stack, and the
+# and a minute is stuck.  Say where each task waits (its state, kernel stack, and the
 # kernel's own list of blocked tasks), then end every process, so that the
 # guest stops now, with the reason in its output, not at the VM's timeout.
 stuck() {
 	n=$(dmesg | wc -l)
 	sleep "$2"
-	echo "Bail out! scenario $1 still runs after $2 s (twice its budget); its tasks:"
+	echo "Bail out! scenario $1 still runs after $2 s (twice its budget, and a minute); its tasks:"
 	for d in /proc/[0-9]*; do
 		st=$(cut -d')' -f2 "$d/stat" 2>/dev/null | cut -d' ' -f2)
 		cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null | cut -c1-100)
@@ -98,7 +98,7 @@ for name; do
 	echo "# scenario $name (at $(cut -d' ' -f1 /proc/uptime) s)"
 	if [ -f "/tmp/$name.sh" ]; then
 		budget=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "/tmp/$name.sh")
-		stuck "$name" "$((${budget:-60} * 2))" &
+		stuck "$name" "$((${budget:-60} * 2 + 60))" &
 		watchdog=$!
 		. "/tmp/$name.sh"
 		kill "$watchdog" 2>/dev/null
