@@ -111,6 +111,32 @@ static void read_build_id(Elf *e, struct ovup_elf_info *info)
 	}
 }
 
+size_t ovup_elf_notes_build_id(const uint8_t *d, size_t n, uint8_t *id)
+{
+	size_t off = 0;
+
+	while (off + 12 <= n) {
+		uint32_t namesz, descsz, type;
+		size_t name, desc, next;
+
+		memcpy(&namesz, d + off, 4);
+		memcpy(&descsz, d + off + 4, 4);
+		memcpy(&type, d + off + 8, 4);
+		name = off + 12;
+		desc = name + ((namesz + 3u) & ~3u);
+		next = desc + ((descsz + 3u) & ~3u);
+		if (next > n || desc > n || descsz > n - desc)
+			return 0;
+		if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(d + name, "GNU", 4) &&
+		    descsz && descsz <= OVUP_BUILD_ID_MAX) {
+			memcpy(id, d + desc, descsz);
+			return descsz;
+		}
+		off = next;
+	}
+	return 0;
+}
+
 static void read_debuglink(Elf *e, struct ovup_elf_info *info)
 {
 	Elf_Scn *scn = find_scn(e, SHT_PROGBITS, ".gnu_debuglink", NULL);

@@ -44,6 +44,10 @@ struct ovup_elf_info {
 };
 
 int ovup_elf_info(int fd, struct ovup_elf_info *info);
+/* The length of the GNU build-id (into id, OVUP_BUILD_ID_MAX bytes) among
+ * raw ELF notes of 4-byte alignment, as the kernel shows them in sysfs;
+ * 0 if none. */
+size_t ovup_elf_notes_build_id(const uint8_t *d, size_t n, uint8_t *id);
 
 /* Calls fn for every defined function/object/ifunc/TLS symbol of fd: from
  * .symtab when present, else .dynsym.  `file` is the source file a local

@@ -77,8 +77,8 @@ struct ovup_txn {
 	long failed_site;        /* -1, or the site whose bytes changed */
 	long failed_dep;         /* -1, or the dep the target refused */
 	uint64_t pause_ns;       /* first thread stopped -> last resumed */
-	uint64_t hold_ns;        /* the longest any thread was held, system
-	                          * calls for the apply included (process) */
+	uint64_t hold_ns;        /* the longest any thread was held before
+	                          * the switch (a process's system calls) */
 	uint32_t retired;        /* revert: blocks the target keeps until
 	                                  * no thread can return into them */
 	uint32_t stop_tasks;     /* tasks the stop considered (kernel) */

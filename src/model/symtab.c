@@ -153,9 +153,9 @@ static uint64_t rec_addr(const struct ovup_symtab *st, uint32_t obj,
 	const struct ovup_object *o = &st->objs[obj];
 
 	/* a thread-local variable's value is its offset: no bias to add */
-	if (r->type == OVUP_SYM_TLS || (o->bias_high_only && r->value < (1ull << 63)))
+	if (r->type == OVUP_SYM_TLS)
 		return r->value;
-	return r->value + o->bias;
+	return o->bias_high_only ? ovup_kaddr_moved(r->value, o->bias) : r->value + o->bias;
 }
 
 static void add_rec(struct ovup_symtab *st, uint32_t obj, const struct ovup_symcache *c,

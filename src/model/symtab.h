@@ -15,6 +15,13 @@
 
 struct ovup_symcache;
 
+/* A kept kernel address moved by bias: per-CPU offsets and absolute
+ * symbols (below the kernel's half) stay where they are. */
+static inline uint64_t ovup_kaddr_moved(uint64_t value, uint64_t bias)
+{
+	return value < (1ull << 63) ? value : value + bias;
+}
+
 struct ovup_object {
 	char *path;    /* as the target names it (maps path, module name) */
 	char *name;    /* basename, what selectors match first */

@@ -75,7 +75,7 @@ char *ovup_tmpdir_named(const char *prefix)
 {
 	const char *base = tmp_base();
 	/* mkdtemp makes the last six characters unique */
-	char *dir = ovup_xasprintf("%s/%s.%d.%s", base, prefix, (int)getpid(), "XXXXXX");
+	char *dir = ovup_xasprintf("%s/%s.%d.XXXXXX", base, prefix, (int)getpid());
 
 	sweep_tmp(base);
 	if (!mkdtemp(dir)) {

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "kernel.h"
+#include "../../elf/elf.h"
 #include "../../model/symcache.h"
 
 #include <dirent.h>
@@ -30,36 +31,20 @@ static struct kmod_at {
 } * mods_at;
 static size_t nmods_at;
 
-/* The GNU build-id in a file of ELF notes (/sys/kernel/notes, a module's
- * .note.gnu.build-id), as hex into out; 0 if none. */
+/* The GNU build-id, as hex, in a file of ELF notes the kernel shows
+ * (/sys/kernel/notes, a module's .note.gnu.build-id); 0 if none. */
 static int notes_build_id(const char *path, char *out, size_t len)
 {
-	size_t n = 0, off = 0;
-	unsigned char *d = (unsigned char *)ovup_read_file(path, &n);
-	int found = 0;
+	size_t n = 0;
+	uint8_t *d = (uint8_t *)ovup_read_file(path, &n);
+	uint8_t id[OVUP_BUILD_ID_MAX];
+	size_t idlen = d ? ovup_elf_notes_build_id(d, n, id) : 0;
 
-	while (d && off + 12 <= n) {
-		uint32_t namesz, descsz, type;
-		size_t name, desc, next;
-
-		memcpy(&namesz, d + off, 4);
-		memcpy(&descsz, d + off + 4, 4);
-		memcpy(&type, d + off + 8, 4);
-		name = off + 12;
-		desc = name + ((namesz + 3u) & ~3u);
-		next = desc + ((descsz + 3u) & ~3u);
-		if (next > n || desc > n || descsz > n - desc)
-			break;
-		if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 && !memcmp(d + name, "GNU", 4) &&
-		    descsz && 2 * descsz < len) {
-			ovup_hex(out, d + desc, descsz);
-			found = 1;
-			break;
-		}
-		off = next;
-	}
 	free(d);
-	return found;
+	if (!idlen || 2 * idlen >= len)
+		return 0;
+	ovup_hex(out, id, idlen);
+	return 1;
 }
 
 /* "kernel RELEASE VERSION image BUILD-ID modules NAME BUILD-ID STATE SIZE,

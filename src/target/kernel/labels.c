@@ -311,7 +311,7 @@ static int head_agrees(const struct khead *h, const struct ovup_symcache *c, uin
 		n = ovup_symcache_find(c, ovup_sym_hash(l->name), &first);
 		for (k = first; k < first + n && !found; k++) {
 			const struct ovup_symcache_rec *r = ovup_symcache_rec(c, k);
-			uint64_t a = r->value < (1ull << 63) ? r->value : r->value + bias;
+			uint64_t a = ovup_kaddr_moved(r->value, bias);
 
 			found = a == l->addr && !strcmp(ovup_symcache_str(c, r->name), l->name);
 		}

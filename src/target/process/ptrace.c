@@ -390,6 +390,21 @@ int ovup_ptrace_take_signal(struct ovup_threads *ts, size_t i)
 	return ret == -EAGAIN ? 0 : ret;
 }
 
+#ifndef PTRACE_ARCH_PRCTL
+#define PTRACE_ARCH_PRCTL 30
+#endif
+#define ARCH_SHSTK_STATUS 0x5005
+#define ARCH_SHSTK_SHSTK 1ul
+
+int ovup_ptrace_shadow_stack(const struct ovup_threads *ts, size_t i)
+{
+	unsigned long features = 0;
+
+	if (!ptrace(PTRACE_ARCH_PRCTL, ts->t[i].tid, &features, ARCH_SHSTK_STATUS))
+		return (features & ARCH_SHSTK_SHSTK) != 0;
+	return errno == EINVAL ? 0 : -errno;
+}
+
 int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmask, void *xstate,
 			     size_t *xlen)
 {

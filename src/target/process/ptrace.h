@@ -66,6 +66,9 @@ int ovup_ptrace_quiet(struct ovup_threads *ts, size_t i);
  * at its handler's entry (ovup_ptrace_quiet), its registers of before in
  * sig_regs.  Flooded with signals, it stays as it is.  0, or -errno. */
 int ovup_ptrace_take_signal(struct ovup_threads *ts, size_t i);
+/* Does stopped thread i use a user shadow stack (1, 0)?  A kernel that
+ * does not know the request has none; -errno if it cannot tell. */
+int ovup_ptrace_shadow_stack(const struct ovup_threads *ts, size_t i);
 /* The blocked-signal mask and the FPU state (ovup_arch_fpregset, *xlen
  * bytes into xstate of OVUP_ARCH_XSTATE_MAX) of stopped thread i. */
 int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmask, void *xstate,

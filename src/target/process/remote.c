@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -104,26 +103,17 @@ static int find_gadgets(struct proc_target *p)
 
 /* ---- one call in one thread --------------------------------------------- */
 
-#ifndef PTRACE_ARCH_PRCTL
-#define PTRACE_ARCH_PRCTL 30
-#endif
-#define ARCH_SHSTK_STATUS 0x5005
-#define ARCH_SHSTK_SHSTK 1ul
-
-/* A user shadow stack would refuse the borrowed `ret`.  The stopped
- * thread's features, through ptrace (a microsecond, where its status file
- * takes tens while the thread is held); a kernel that does not know the
- * request (EINVAL) has no user shadow stacks.  Else the status file. */
-static int uses_shadow_stack(int pid, int tid)
+/* A user shadow stack would refuse the borrowed `ret`.  Asked of the
+ * stopped thread through ptrace (a microsecond, where its status file
+ * takes tens while the thread is held); else its status file. */
+static int uses_shadow_stack(struct proc_target *p, size_t i)
 {
-	unsigned long features = 0;
+	int pid = p->pid, tid = p->threads.t[i].tid, on = ovup_ptrace_shadow_stack(&p->threads, i);
 	char path[64], *s, *line;
-	int on = 0;
 
-	if (!ptrace(PTRACE_ARCH_PRCTL, tid, &features, ARCH_SHSTK_STATUS))
-		return (features & ARCH_SHSTK_SHSTK) != 0;
-	if (errno == EINVAL)
-		return 0;
+	if (on >= 0)
+		return on;
+	on = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	s = ovup_read_file(path, NULL);
 	if (s && (line = strstr(s, "x86_Thread_features:"))) {
@@ -182,7 +172,7 @@ static int thread_can_inject(struct proc_target *p, size_t i, long nr, const uin
 
 	if (!p->threads.t[i].stop)
 		return -EAGAIN;
-	if (uses_shadow_stack(p->pid, p->threads.t[i].tid)) {
+	if (uses_shadow_stack(p, i)) {
 		*why = "its threads use a shadow stack";
 		return -EAGAIN;
 	}

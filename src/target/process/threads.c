@@ -51,7 +51,7 @@ int ovup_proc_resume(struct ovup_target *t, struct ovup_txn *txn)
 
 	if (t0)
 		txn->pause_ns = ovup_now_ns() - t0;
-	txn->hold_ns = OVUP_MAX(p->threads.max_hold, txn->pause_ns);
+	txn->hold_ns = p->threads.max_hold;
 	ovup_sched_hold_end();
 	return ret ? ovup_proc_ptrace_err(p, ret, "resume its threads") : 0;
 }

@@ -806,7 +806,7 @@ int ovup_proc_switch_live(struct ovup_target *t, struct ovup_txn *txn)
 		txn->busy = sh->busy;
 		txn->failed_site = sh->failed_site;
 		txn->pause_ns = sh->pause_ns;
-		txn->hold_ns = OVUP_MAX(p->threads.max_hold, sh->pause_ns);
+		txn->hold_ns = p->threads.max_hold;
 		if (ret == -EOPNOTSUPP) {
 			ovup_info("%s; all its threads are stopped instead", sh->msg);
 			p->live_off = 1;
