@@ -243,6 +243,17 @@ static int wait_all(struct ovup_threads *ts)
 	return 0;
 }
 
+/* Is one of the seized threads running (on a CPU or ready for one)? */
+static int any_running(const struct ovup_threads *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		if (thread_state(ts->pid, ts->t[i].tid) == 'R')
+			return 1;
+	return 0;
+}
+
 int ovup_ptrace_stop_all(struct ovup_threads *ts)
 {
 	int added, ret;
@@ -252,6 +263,10 @@ int ovup_ptrace_stop_all(struct ovup_threads *ts)
 	 * first interrupt, so the pause holds only interrupt, wait, write,
 	 * detach */
 	ret = scan(ts, &added);
+	/* real-time only against running threads: with every thread asleep
+	 * it would only make each stop a wake-up of another CPU */
+	if (!ret && any_running(ts))
+		ovup_sched_hold_begin();
 	while (!ret) {
 		ret = interrupt_all(ts);
 		if (!ret)

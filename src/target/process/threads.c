@@ -32,8 +32,8 @@ int ovup_proc_stop(struct ovup_target *t)
 	struct proc_target *p = ovup_to_proc(t);
 	int ret;
 
-	/* nothing of the target's may run ahead of ovup while it holds them */
-	ovup_sched_hold_begin();
+	/* nothing of the target's may run ahead of ovup while it holds them:
+	 * real-time if one of them is running (ovup_ptrace_stop_all) */
 	ret = ovup_ptrace_stop_all(&p->threads);
 	if (ret) {
 		ovup_ptrace_resume_all(&p->threads);

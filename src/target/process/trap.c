@@ -22,6 +22,7 @@
 #include "../../arch/arch.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +40,7 @@
 #define SA_RESTORER_ 0x04000000ull
 /* below this many threads, stopping them all pauses less (bench/pause) */
 #define OVUP_TRAP_MIN_THREADS 32
+#define SETTLE_NS 2000000ull
 
 /* struct sigaction as the kernel takes it */
 struct ksigaction {
@@ -189,25 +191,41 @@ static struct tthread *tt_find(struct tracer *tr, pid_t tid)
 	return NULL;
 }
 
-/* Asks thread tid to stop, to be held to the end: seized, interrupted.
- * 1 if its stop is to be waited for (got_stop), 0 if it is gone. */
-static int ask_stop(struct tracer *tr, struct tthread *tt)
+/* Seizes a thread to be held to the end (seizing stops nobody): 1 if it
+ * is to be interrupted, 0 if it is gone. */
+static int seize_one(struct tracer *tr, struct tthread *tt)
 {
-	struct ovup_threads *ts = &tr->p->threads;
-	long i;
 	int ret;
 
 	tt->held = 1;
-	ret = ovup_ptrace_seize(ts, tt->tid);
-	if (ret)
-		return ret == -ESRCH ? 0 : ret;
-	i = ovup_ptrace_index(ts, tt->tid);
+	ret = ovup_ptrace_seize(&tr->p->threads, tt->tid);
+	return ret == -ESRCH ? 0 : ret ? ret : 1;
+}
+
+/* Interrupts a seized thread: its hold begins.  1 if its stop is to be
+ * waited for (got_stop), 0 if it is gone. */
+static int interrupt_one(struct tracer *tr, pid_t tid)
+{
+	struct ovup_threads *ts = &tr->p->threads;
+	long i = ovup_ptrace_index(ts, tid);
+	int ret;
+
+	if (i < 0)
+		return 0;
 	if (ts->t[i].stop || ts->t[i].interrupted)
 		return 1;
 	ts->t[i].t_stop = ovup_now_ns();
 	ret = ovup_ptrace_interrupt(ts, (size_t)i);
 	tr->sh->held += !ret;
 	return ret == -ESRCH ? 0 : ret ? ret : 1;
+}
+
+/* Asks thread tid to stop, to be held to the end: seized, interrupted. */
+static int ask_stop(struct tracer *tr, struct tthread *tt)
+{
+	int ret = seize_one(tr, tt);
+
+	return ret > 0 ? interrupt_one(tr, tt->tid) : ret;
 }
 
 /* Waits for a held thread's stop.  One that took a breakpoint's SIGTRAP
@@ -296,12 +314,13 @@ static int rescan(struct tracer *tr)
 static int survey(struct tracer *tr, int check)
 {
 	struct ovup_threads *ts = &tr->p->threads;
-	size_t k, nwait = 0;
-	pid_t *wait;
+	size_t k, nwait = 0, nrun = 0;
+	pid_t *wait, *run;
 	int ret;
 
 	ret = rescan(tr);
 	wait = ovup_xcalloc(tr->n + 1, sizeof(*wait));
+	run = ovup_xcalloc(tr->n + 1, sizeof(*run));
 	for (k = 0; !ret && k < tr->n; k++) {
 		struct tthread *tt = &tr->t[k];
 		uint64_t pcs[2];
@@ -321,10 +340,11 @@ static int survey(struct tracer *tr, int check)
 			continue; /* exiting */
 		buf[r] = 0;
 		if (!strncmp(buf, "running", 7)) {
-			/* all asked before any is waited for */
-			ret = ask_stop(tr, tt);
+			/* all seized before any is interrupted, and all
+			 * interrupted before any is waited for */
+			ret = seize_one(tr, tt);
 			if (ret > 0)
-				wait[nwait++] = tt->tid;
+				run[nrun++] = tt->tid;
 			ret = ret > 0 ? 0 : ret;
 			continue;
 		}
@@ -345,6 +365,19 @@ static int survey(struct tracer *tr, int check)
 			continue;
 		ret = in_the_way(tr->p, tr->txn, tt->tid, pcs, npc, &tr->sh->busy);
 	}
+	/* running threads compete with ovup for the CPUs while they are
+	 * held: ovup goes real-time first (and only then: a tracer that is
+	 * real-time makes every stop of an idle thread a wake-up of another
+	 * CPU) */
+	if (!ret && nrun)
+		ovup_sched_hold_begin();
+	for (k = 0; !ret && k < nrun; k++) {
+		ret = interrupt_one(tr, run[k]);
+		if (ret > 0)
+			wait[nwait++] = run[k];
+		ret = ret > 0 ? 0 : ret;
+	}
+	free(run);
 	for (k = 0; !ret && k < nwait; k++) {
 		struct ovup_thread *th;
 		uint64_t pcs[2];
@@ -392,6 +425,20 @@ static int ovup_handler_at(struct proc_target *p, uint64_t addr)
 	       !memcmp(code, ovup_arch_trap_handler, sizeof(code));
 }
 
+/* A thread let go after a call runs on until it is back in the call it
+ * was interrupted in: the next survey would find it running and hold it
+ * to the end.  It is given up to SETTLE_NS to get there (ovup's own
+ * time, while no thread is held). */
+static void settle(const struct tthread *tt)
+{
+	uint64_t end = ovup_now_ns() + SETTLE_NS;
+	char buf[16];
+
+	while (tt->fd >= 0 && pread(tt->fd, buf, sizeof(buf), 0) >= 7 &&
+	       !strncmp(buf, "running", 7) && ovup_now_ns() < end)
+		sched_yield();
+}
+
 /* Runs rt_sigaction(SIGTRAP, act, old) in a held thread (one is stopped
  * for it if none is, and let go after). */
 static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struct ksigaction *old)
@@ -431,8 +478,10 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 			struct ovup_thread *th = &p->threads.t[k];
 
 			tr->sh->pause_ns = OVUP_MAX(tr->sh->pause_ns, ovup_now_ns() - th->t_stop);
-			if (!ovup_ptrace_detach_one(&p->threads, (size_t)k))
+			if (!ovup_ptrace_detach_one(&p->threads, (size_t)k)) {
 				host->held = 0;
+				settle(host);
+			}
 		}
 	}
 	return ret;
@@ -561,7 +610,6 @@ static int trace(struct tracer *tr)
 	size_t i;
 	int ret, busy;
 
-	ovup_sched_hold_begin();
 	/* the threads running now are held from here: they would take the
 	 * CPUs from the thread that makes the call for ovup; a thread in the
 	 * way now is in the way before anything is written */
