@@ -102,6 +102,11 @@ uint64_t ovup_arch_demangle(uint64_t word, uint64_t guard);
 /* Applies what the kernel does to an interrupted syscall when the thread
  * resumes without a signal handler: back to the syscall instruction. */
 void ovup_arch_regs_restart(struct user_regs_struct *r);
+/* Would a thread stopped with these registers lose its restart if it
+ * returned through a signal frame?  (A call restarted through the
+ * kernel's restart block, which rt_sigreturn cancels: it would fail with
+ * EINTR.) */
+int ovup_arch_regs_restart_lost(const struct user_regs_struct *r);
 
 /* The live switch (target/process/trap.c) puts OVUP_ARCH_TRAP_BYTE, a
  * one-byte breakpoint, at each site before the rest of its bytes.  Its
@@ -111,10 +116,22 @@ void ovup_arch_regs_restart(struct user_regs_struct *r);
  * past it, or at it where ovup moved a stopped thread back) waits there,
  * without a system call, until the site's first byte is no longer the
  * breakpoint, then runs the site again; any other SIGTRAP gets the default
- * action back and is raised again, as if there had been no handler. */
+ * action back and is raised again, as if there had been no handler.
+ *
+ * The code also holds the sequence the call that installs the handler
+ * runs, at OVUP_ARCH_TRAP_CALL: "syscall; int3; ret".  The breakpoint
+ * stops the thread for ovup once the call is done; a trap there that
+ * reaches the handler (ovup died) returns at once, and `ret` goes on to
+ * the signal frame that restores the thread.  The handler of ovup before
+ * 2026-12 (OVUP_ARCH_TRAP_TABLE_V1 bytes, no such sequence) is still
+ * known as ovup's. */
 #define OVUP_ARCH_TRAP_BYTE 0xcc
-#define OVUP_ARCH_TRAP_TABLE 152
+#define OVUP_ARCH_TRAP_TABLE 168
+#define OVUP_ARCH_TRAP_CALL 160
+#define OVUP_ARCH_TRAP_CALL_END 163 /* the pc its breakpoint stops at */
+#define OVUP_ARCH_TRAP_TABLE_V1 152
 extern const uint8_t ovup_arch_trap_handler[OVUP_ARCH_TRAP_TABLE];
+extern const uint8_t ovup_arch_trap_handler_v1[OVUP_ARCH_TRAP_TABLE_V1];
 /* The site whose breakpoint stopped a thread: its pc minus the byte. */
 uint64_t ovup_arch_trap_site(const struct user_regs_struct *r);
 void ovup_arch_regs_set_pc(struct user_regs_struct *r, uint64_t pc);

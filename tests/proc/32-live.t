@@ -175,6 +175,57 @@ same_mem "$before" "$(snap "$P")" "... and the target is untouched"
 is "$(trapbit "$P")" 0 "... with the default SIGTRAP action"
 stop_victim v
 
+# --- the handler's call: one stop after it, and the thread puts itself back ---
+# The thread stopped to install the handler makes the call from the
+# handler's own "syscall; int3; ret": no stop at the call's entry, one at
+# the breakpoint after it, and it returns through the signal frame under
+# its stack.  A call the kernel restarts through its restart block (here
+# the leader's nanosleep) would fail with EINTR that way: that thread
+# makes the call the long way, and its sleep goes on.
+start_victim v "$V/victim-pie" -s 39
+P=$VPID
+strace -f -qq -o "$WORK/call" -e trace=ptrace "$OVUP" apply -v -p "$P" "$WORK/fix.c" >"$WORK/call.out" 2>&1
+ok $? "live apply under strace"
+like "$(cat "$WORK/call.out")" "live switch: 40 threads, 1 held" "... one thread held, for the handler's call"
+unlike "$(cat "$WORK/call.out")" "the long way" "... which took the short way"
+tracer=$(grep -o '^[0-9]* ptrace(PTRACE_SEIZE, '"$P"',' "$WORK/call" | tail -1 | cut -d' ' -f1)
+is "$(grep "^$tracer " "$WORK/call" | grep -c 'PTRACE_SYSCALL')" 0 "... the tracer never stopped it at a call's entry"
+is "$(grep "^$tracer " "$WORK/call" | grep -c "PTRACE_DETACH, $P, NULL, 0")" 1 "... and let it go once, its trap cancelled"
+is "$(ask v call compute 5)" 5000 "the leader, let go inside its read(), serves the next command: new code"
+is "$(trapbit "$P")" 1 "... ovup's handler installed"
+run_ovup revert -p "$P"
+is "$RC/$(ask v call compute 5)" 0/11 "reverted"
+stop_victim v
+start_victim v "$V/victim-pie" -n -s 39
+P=$VPID
+run_ovup apply -v -p "$P" "$WORK/fix.c"
+is "$RC" 0 "live apply, the leader asleep in nanosleep"
+like "$ERR" "thread $P makes the call the long way: the call it was interrupted in would not restart from a frame" \
+	"... the leader makes the call the long way"
+is "$(ask v call compute 5)" 5000 "... new code"
+run_ovup revert -p "$P"
+is "$RC/$(ask v naps-cut)" 0/0 "... and its nanosleep was never cut short"
+stop_victim v
+# the tracer killed while that thread makes the call, and while it is
+# stopped at the breakpoint after it: the thread puts itself back (the
+# trap goes to the handler the call installed, which lets it on, or is
+# dropped with the tracer), nothing was switched, and ovup says so
+start_victim v "$V/victim-pie" -s 39
+P=$VPID
+for f in trap-call trap-called; do
+	OVUP_FAULT=$f run_ovup apply -p "$P" "$WORK/fix.c"
+	is "$(alive "$P")" alive "tracer killed at $f: the process lives"
+	isnt "$RC" 0 "... the apply failed"
+	like "$ERR" "the process switching its sites died; nothing was switched" "... saying why"
+	is "$(ask v call compute 5)" 11 "... the old code, and the thread let go serves the next command"
+	ok "$(released "$P" && echo 0 || echo 1)" "... nothing of ovup's left: $(leftovers "$P")"
+done
+run_ovup apply -p "$P" "$WORK/fix.c"
+is "$RC/$(ask v call compute 5)" 0/5000 "the next apply switches"
+run_ovup revert -p "$P"
+is "$(ls /proc/"$P"/task | wc -l)" 40 "all 40 threads alive"
+stop_victim v
+
 # --- the tracer killed at each step, alone or with ovup -----------------------
 start_victim v "$V/victim-pie" -w 60
 P=$VPID

@@ -46,7 +46,10 @@
  * `victim -s N` starts N threads that sleep (as a server's idle threads do);
  * `victim -r` makes the main thread (where ovup injects its system calls)
  * spin checking its registers (regspin.S), and serves commands from
- * another thread.
+ * another thread; `victim -n` makes it sleep in nanosleep instead
+ * (restarted after an interrupt through the kernel's restart block),
+ * counting the sleeps cut short:
+ *   naps-cut        -> how many of its nanosleeps failed with EINTR
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -58,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -568,6 +572,19 @@ static const char *forge(const char *site, const char *cur, const char *addr, co
 
 static long regcounts[2];
 static int nworkers;
+static atomic_long naps_cut; /* -n: the leader's nanosleeps that failed */
+
+/* -n: the leader sleeps in nanosleep, which an interrupt restarts through
+ * the kernel's restart block; each EINTR is a restart lost */
+static void nap_forever(void)
+{
+	for (;;) {
+		struct timespec ts = { 3600, 0 };
+
+		if (nanosleep(&ts, NULL) < 0 && errno == EINTR)
+			atomic_fetch_add(&naps_cut, 1);
+	}
+}
 
 static void serve(void);
 
@@ -580,9 +597,9 @@ static void *server(void *arg)
 
 int main(int argc, char **argv)
 {
-	int i, n = 0, sleepers = 0, regs = 0, opt;
+	int i, n = 0, sleepers = 0, regs = 0, nap = 0, opt;
 
-	while ((opt = getopt(argc, argv, "t:w:s:r")) != -1) {
+	while ((opt = getopt(argc, argv, "t:w:s:rn")) != -1) {
 		if (opt == 't' || opt == 'w') {
 			n = atoi(optarg);
 			worker_nap = opt == 'w';
@@ -590,6 +607,8 @@ int main(int argc, char **argv)
 			sleepers = atoi(optarg);
 		else if (opt == 'r')
 			regs = 1;
+		else if (opt == 'n')
+			nap = 1;
 		else
 			return 2;
 	}
@@ -613,6 +632,12 @@ int main(int argc, char **argv)
 
 		pthread_create(&th, NULL, server, NULL);
 		regspin(regcounts);
+	}
+	if (nap) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, server, NULL);
+		nap_forever();
 	}
 	serve();
 	return 0;
@@ -653,6 +678,8 @@ static void serve(void)
 			printf("ok\n");
 		} else if (!strncmp(line, "stats", 5)) {
 			stats(n);
+		} else if (!strncmp(line, "naps-cut", 8)) {
+			printf("%ld\n", atomic_load(&naps_cut));
 		} else if (!strncmp(line, "mdwe", 4)) {
 			/* PR_SET_MDWE = 65, PR_MDWE_REFUSE_EXEC_GAIN = 1 */
 			printf("%s\n", prctl(65, 1, 0, 0, 0) ? "mdwe-unsupported" : "ok");

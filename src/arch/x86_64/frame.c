@@ -87,6 +87,11 @@ void ovup_arch_regs_restart(struct user_regs_struct *r)
 	}
 }
 
+int ovup_arch_regs_restart_lost(const struct user_regs_struct *r)
+{
+	return (int64_t)r->orig_rax >= 0 && (int64_t)r->rax == -ERESTART_RESTARTBLOCK;
+}
+
 size_t ovup_arch_regs_resume_pcs(const struct user_regs_struct *r, uint64_t pcs[2])
 {
 	pcs[0] = r->rip;

@@ -113,6 +113,15 @@ int ovup_proc_syscall(struct proc_target *p, long nr, uint64_t args[6], const vo
  * into back (ndata bytes, if not NULL) once the call returned */
 int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const void *data,
 			 size_t ndata, unsigned data_args, void *back, int64_t *res);
+/* the same in held thread tid, from the sequence in the live switch's
+ * handler (ovup_ptrace_call_start): the thread is left at the breakpoint
+ * after the call and returns through its frame once let go; -EAGAIN (and
+ * -v says why) if it cannot, for ovup_proc_syscall_rw instead */
+int ovup_proc_syscall_trap(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
+			   const void *data, size_t ndata, unsigned data_args, void *back,
+			   int64_t *res);
+/* trap.c: test hook, the live switch's tracer dies here (docs/testing.md) */
+void ovup_proc_trap_die_at(const char *name, size_t k);
 /* the same without data; a failure in the target is reported as "what
  * failed in the target" */
 int ovup_proc_call(struct proc_target *p, const char *what, long nr, uint64_t a0, uint64_t a1,

@@ -513,6 +513,56 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 	return 0;
 }
 
+int ovup_ptrace_call_start(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
+			   uint64_t sigmask, int *restored)
+{
+	struct ovup_thread *th = &ts->t[i];
+
+	*restored = 1;
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, inj) < 0)
+		return -errno;
+	*restored = 0;
+	if (ptrace(PTRACE_SETSIGMASK, th->tid, (void *)sizeof(sigmask), &sigmask) < 0)
+		return -errno;
+	if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
+		return -errno;
+	th->stop = OVUP_STOP_NONE;
+	th->sig = 0;
+	return 0;
+}
+
+int ovup_ptrace_call_wait(struct ovup_threads *ts, pid_t tid, uint64_t end, int64_t *res)
+{
+	int n, ret;
+
+	for (n = 0; n < QUIET_TRIES; n++) {
+		struct ovup_thread *th;
+
+		ret = wait_stop(ts, tid);
+		if (ret)
+			return ret;
+		th = find(ts, tid);
+		if (th->stop == OVUP_STOP_SIGNAL && th->sig == SIGTRAP &&
+		    ovup_arch_regs_pc(&th->regs) == end) {
+			th->sig = 0; /* ovup's own: never delivered */
+			*res = (int64_t)ovup_arch_regs_ret(&th->regs);
+			return 0;
+		}
+		if (th->stop == OVUP_STOP_SIGNAL) {
+			/* a SIGTRAP of the process's own is delivered when
+			 * the thread is let go */
+			if (th->sig != SIGSTOP)
+				return -EPROTO;
+			th->resend_stop = 1;
+			th->sig = 0;
+		}
+		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+			return -errno;
+		th->stop = OVUP_STOP_NONE;
+	}
+	return -ETIMEDOUT;
+}
+
 /* ---- the live switch -------------------------------------------------- */
 
 int ovup_ptrace_seize(struct ovup_threads *ts, pid_t tid)

@@ -83,6 +83,20 @@ int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmas
 int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
 			uint64_t sigmask, int64_t *res, int *restored);
 
+/* Starts one syscall in quiet thread i from the registers inj, which run
+ * it and then a breakpoint at pc end (the live switch's handler holds
+ * that sequence), with every signal but SIGTRAP blocked: the kernel gives
+ * a trap it must force on a thread that blocks it the default action, for
+ * the whole process.  ovup_ptrace_call_wait waits for that breakpoint:
+ * the call is done, *res its raw return value, and the thread stays
+ * there with the injected registers, its trap cancelled.  Released from
+ * there, it returns through the frame under its stack (ovup_arch_frame),
+ * as it would if ovup died at any point in between.  *restored as for
+ * ovup_ptrace_syscall. */
+int ovup_ptrace_call_start(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
+			   uint64_t sigmask, int *restored);
+int ovup_ptrace_call_wait(struct ovup_threads *ts, pid_t tid, uint64_t end, int64_t *res);
+
 /* ---- the live switch (trap.c): only some threads stopped ---- */
 
 /* Seizes thread tid (PTRACE_SEIZE: it goes on running) unless it is

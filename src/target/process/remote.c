@@ -11,6 +11,7 @@
 #include "../../arch/arch.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,10 +140,11 @@ int ovup_proc_gadgets(struct proc_target *p)
  * first injection already fails when a later one would, with nothing done
  * yet.  Never suspended (PTRACE_O_SUSPEND_SECCOMP): a thread left running
  * the injected sequence by a killed ovup would meet the filter again. */
-static int seccomp_allows(struct proc_target *p, size_t i, long nr, const uint64_t args[6])
+static int seccomp_allows(struct proc_target *p, size_t i, long nr, const uint64_t args[6],
+			  uint64_t pc)
 {
 	struct ovup_seccomp_call calls[16];
-	uint64_t ip = p->gadget_syscall + 2; /* as the kernel reports it */
+	uint64_t ip = pc + 2; /* after the syscall, as the kernel reports it */
 	char why[512];
 	size_t n;
 	int ret;
@@ -166,7 +168,7 @@ static int seccomp_allows(struct proc_target *p, size_t i, long nr, const uint64
 /* Can thread i take the call?  -EAGAIN if not (the caller tries another),
  * with the reason in why. */
 static int thread_can_inject(struct proc_target *p, size_t i, long nr, const uint64_t args[6],
-			     const char **why)
+			     uint64_t pc, const char **why)
 {
 	int ret;
 
@@ -181,14 +183,18 @@ static int thread_can_inject(struct proc_target *p, size_t i, long nr, const uin
 		*why = "its threads are flooded with signals";
 	if (ret)
 		return ret;
-	return seccomp_allows(p, i, nr, args);
+	return seccomp_allows(p, i, nr, args, pc);
 }
 
 /* Runs the call in thread i; -EAGAIN if this thread cannot take it (the
- * caller tries another), with the reason in why. */
+ * caller tries another), with the reason in why.  With call (the live
+ * switch's handler's sequence, "syscall; int3; ret"), the thread is left
+ * at its breakpoint, to return through its frame once let go. */
 static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], const void *data,
-		  size_t ndata, unsigned data_args, void *back, int64_t *res, const char **why)
+		  size_t ndata, unsigned data_args, void *back, int64_t *res, uint64_t call,
+		  const char **why)
 {
+	uint64_t pc = call ? call : p->gadget_syscall;
 	static uint8_t xstate[OVUP_ARCH_XSTATE_MAX];
 	struct ovup_arch_frame f = { 0 };
 	struct user_regs_struct inj;
@@ -197,7 +203,7 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 	int ret, restored;
 	size_t k;
 
-	ret = thread_can_inject(p, i, nr, args, why);
+	ret = thread_can_inject(p, i, nr, args, pc, why);
 	if (ret)
 		return ret;
 	ret = ovup_ptrace_thread_state(&p->threads, i, &mask, xstate, &f.xlen);
@@ -228,8 +234,22 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 		if (data_args & (1u << k))
 			args[k] = f.data_addr;
 	inj = p->threads.t[i].regs;
-	ovup_arch_regs_syscall(&inj, p->gadget_syscall, f.sp, nr, args);
-	ret = ovup_ptrace_syscall(&p->threads, i, &inj, mask, res, &restored);
+	ovup_arch_regs_syscall(&inj, pc, f.sp, nr, args);
+	if (call) {
+		pid_t tid = p->threads.t[i].tid;
+
+		ret = ovup_ptrace_call_start(&p->threads, i, &inj, ~(1ull << (SIGTRAP - 1)),
+					     &restored);
+		ovup_proc_trap_die_at("trap-call", 0);
+		if (!ret)
+			ret = ovup_ptrace_call_wait(&p->threads, tid,
+						    call + (OVUP_ARCH_TRAP_CALL_END -
+							    OVUP_ARCH_TRAP_CALL),
+						    res);
+		ovup_proc_trap_die_at("trap-called", 0);
+	} else {
+		ret = ovup_ptrace_syscall(&p->threads, i, &inj, mask, res, &restored);
+	}
 	/* what the call wrote there, read before the stack is put back */
 	if (!ret && back && pread(p->memfd, back, ndata, (off_t)f.data_addr) != (ssize_t)ndata)
 		ret = -EIO;
@@ -266,7 +286,7 @@ int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const
 	}
 	ret = -EAGAIN;
 	for (i = 0; i < p->threads.n && ret == -EAGAIN; i++)
-		ret = inject(p, i, nr, args, data, ndata, data_args, back, res, &why);
+		ret = inject(p, i, nr, args, data, ndata, data_args, back, res, 0, &why);
 	if (!held)
 		ovup_ptrace_resume_all(&p->threads);
 	if (ret == -EAGAIN)
@@ -277,6 +297,32 @@ int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const
 	if (ret)
 		return ovup_proc_ptrace_err(p, ret, "run a system call in it");
 	return 0;
+}
+
+int ovup_proc_syscall_trap(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
+			   const void *data, size_t ndata, unsigned data_args, void *back,
+			   int64_t *res)
+{
+	const char *why = "it is not held";
+	long i = ovup_ptrace_index(&p->threads, tid);
+	int ret;
+
+	if (!p->trap_code)
+		return -EAGAIN;
+	ret = find_gadgets(p);
+	if (ret)
+		return ret;
+	ret = -EAGAIN;
+	if (i >= 0 && ovup_arch_regs_restart_lost(&p->threads.t[i].regs))
+		why = "the call it was interrupted in would not restart from a frame";
+	else if (i >= 0)
+		ret = inject(p, (size_t)i, nr, args, data, ndata, data_args, back, res,
+			     p->trap_code + OVUP_ARCH_TRAP_CALL, &why);
+	if (ret == -EAGAIN) {
+		ovup_info("pid %d: thread %d makes the call the long way: %s", p->pid, tid, why);
+		return -EAGAIN;
+	}
+	return ret ? ovup_proc_ptrace_err(p, ret, "run a system call in it") : 0;
 }
 
 /* ---- mapping and unmapping ---------------------------------------------- */

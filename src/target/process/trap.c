@@ -407,22 +407,26 @@ static int survey(struct tracer *tr, int check)
 
 /* ---- the handler ------------------------------------------------------------ */
 
-/* Is addr ovup's handler, in a block of ovup's as the target's maps show
- * them (an earlier patch's)? */
+/* Is addr ovup's handler (this one's, or the one before the call
+ * sequence), in a block of ovup's as the target's maps show them (an
+ * earlier patch's)? */
 static int ovup_handler_at(struct proc_target *p, uint64_t addr)
 {
 	uint8_t code[OVUP_ARCH_TRAP_TABLE];
 	struct ovup_block *b;
-	size_t n, i;
-	int yes = 0;
+	size_t n, i, len = 0;
 
 	if (ovup_proc_blocks(&p->base, &b, &n))
 		return 0;
 	for (i = 0; i < n; i++)
-		yes |= addr >= b[i].addr && addr + sizeof(code) <= b[i].addr + b[i].size;
+		if (addr >= b[i].addr && addr < b[i].addr + b[i].size)
+			len = OVUP_MIN(sizeof(code), b[i].addr + b[i].size - addr);
 	free(b);
-	return yes && pread(p->memfd, code, sizeof(code), (off_t)addr) == (ssize_t)sizeof(code) &&
-	       !memcmp(code, ovup_arch_trap_handler, sizeof(code));
+	if (len < OVUP_ARCH_TRAP_TABLE_V1 ||
+	    pread(p->memfd, code, len, (off_t)addr) != (ssize_t)len)
+		return 0;
+	return (len == sizeof(code) && !memcmp(code, ovup_arch_trap_handler, sizeof(code))) ||
+	       !memcmp(code, ovup_arch_trap_handler_v1, OVUP_ARCH_TRAP_TABLE_V1);
 }
 
 /* A thread let go after a call runs on until it is back in the call it
@@ -465,8 +469,16 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 		if (ret)
 			return ret == -ESRCH ? ovup_proc_gone(p) : ret;
 	}
-	ret = ovup_proc_syscall_rw(p, SYS_rt_sigaction, args, act, sizeof(*act), old ? 6u : 2u, old,
-				   &res);
+	/* a thread stopped for this call alone makes it from the handler's
+	 * own sequence: one stop after the call, none at its entry, and it
+	 * puts itself back (the trap, should ovup die, is the handler's) */
+	ret = -EAGAIN;
+	if (borrowed && act->handler == p->trap_code)
+		ret = ovup_proc_syscall_trap(p, host->tid, SYS_rt_sigaction, args, act,
+					     sizeof(*act), old ? 6u : 2u, old, &res);
+	if (ret == -EAGAIN)
+		ret = ovup_proc_syscall_rw(p, SYS_rt_sigaction, args, act, sizeof(*act),
+					   old ? 6u : 2u, old, &res);
 	if (!ret && res)
 		ret = ovup_err((int)res, "pid %d: rt_sigaction failed in the target: %s", p->pid,
 			       strerror((int)-res));
@@ -524,7 +536,7 @@ static int install(struct tracer *tr)
 
 /* Test hook: the tracer dies here (OVUP_FAULT=name or name:k), and with
  * trap-both, ovup with it (docs/testing.md). */
-static void die_at(const char *name, size_t k)
+void ovup_proc_trap_die_at(const char *name, size_t k)
 {
 	if (k ? !ovup_fault_n(name, k) : !ovup_fault(name))
 		return;
@@ -566,7 +578,7 @@ static int put(struct tracer *tr, int forward)
 	for (i = 0; !ret && i < txn->nsites; i++) {
 		const struct ovup_site *s = &txn->sites[i];
 
-		die_at("trap-tail", i + 1);
+		ovup_proc_trap_die_at("trap-tail", i + 1);
 		ret = write_at(tr->p, s->addr + 1, (forward ? s->write : s->expect) + 1,
 			       s->len - 1);
 		tr->sh->tails += !ret;
@@ -576,7 +588,7 @@ static int put(struct tracer *tr, int forward)
 	for (i = 0; !ret && i < txn->nsites; i++) {
 		const struct ovup_site *s = &txn->sites[i];
 
-		die_at("trap-head", i + 1);
+		ovup_proc_trap_die_at("trap-head", i + 1);
 		ret = write_at(tr->p, s->addr, forward ? s->write : s->expect, 1);
 	}
 	return ret;
@@ -620,10 +632,10 @@ static int trace(struct tracer *tr)
 		ret = compare(tr);
 	if (ret)
 		goto release;
-	die_at("trap-before", 0);
+	ovup_proc_trap_die_at("trap-before", 0);
 	tr->sh->stage = STAGE_TRAPS;
 	ret = breakpoints(tr);
-	die_at("trap-traps", 0);
+	ovup_proc_trap_die_at("trap-traps", 0);
 	busy = !ret ? survey(tr, 1) : 0;
 	if (!ret && !busy)
 		ret = put(tr, 1);
@@ -633,7 +645,7 @@ static int trace(struct tracer *tr)
 		ret = busy;
 	if (ret && ret != -EBUSY)
 		return ret; /* sites half-way: the guard settles them */
-	die_at("trap-after", 0);
+	ovup_proc_trap_die_at("trap-after", 0);
 release:
 	/* every held thread goes on, with the signal it stopped for */
 	now = ovup_now_ns();
