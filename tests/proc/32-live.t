@@ -175,24 +175,38 @@ same_mem "$before" "$(snap "$P")" "... and the target is untouched"
 is "$(trapbit "$P")" 0 "... with the default SIGTRAP action"
 stop_victim v
 
-# --- the handler's call: one stop after it, and the thread puts itself back ---
-# The thread stopped to install the handler makes the call from the
-# handler's own "syscall; int3; ret": no stop at the call's entry, one at
-# the breakpoint after it, and it returns through the signal frame under
-# its stack.  A call the kernel restarts through its restart block (here
-# the leader's nanosleep) would fail with EINTR that way: that thread
-# makes the call the long way, and its sleep goes on.
+# --- the handler's call: the thread held one stop, and puts itself back --------
+# The thread stopped to install the handler over the default action is
+# let go at once with the call's registers: it makes the call on its own
+# and returns through the signal frame under its stack; ovup reads the
+# old action there.  Over an earlier patch's handler (the action must be
+# read while the thread is stopped) it makes the call from the handler's
+# own "syscall; int3; ret": one stop, at the breakpoint after the call.
+# A call the kernel restarts through its restart block (here the
+# leader's nanosleep) would fail with EINTR either way: that thread makes
+# the call the long way, and its sleep goes on.
 start_victim v "$V/victim-pie" -s 39
 P=$VPID
+# the tracer's requests to thread $1 in trace $2
+to() { grep "^$tracer " "$2" | sed -n "s/.*ptrace(\(PTRACE_[A-Z_]*\), $1[,)].*/\1/p" | tr '\n' ' '; }
 strace -f -qq -o "$WORK/call" -e trace=ptrace "$OVUP" apply -v -p "$P" "$WORK/fix.c" >"$WORK/call.out" 2>&1
 ok $? "live apply under strace"
 like "$(cat "$WORK/call.out")" "live switch: 40 threads, 1 held" "... one thread held, for the handler's call"
 unlike "$(cat "$WORK/call.out")" "the long way" "... which took the short way"
 tracer=$(grep -o '^[0-9]* ptrace(PTRACE_SEIZE, '"$P"',' "$WORK/call" | tail -1 | cut -d' ' -f1)
-is "$(grep "^$tracer " "$WORK/call" | grep -c 'PTRACE_SYSCALL')" 0 "... the tracer never stopped it at a call's entry"
-is "$(grep "^$tracer " "$WORK/call" | grep -c "PTRACE_DETACH, $P, NULL, 0")" 1 "... and let it go once, its trap cancelled"
-is "$(ask v call compute 5)" 5000 "the leader, let go inside its read(), serves the next command: new code"
+like "$(to "$P" "$WORK/call")" "^PTRACE_SEIZE PTRACE_INTERRUPT (PTRACE_[A-Z_]+ )*PTRACE_SETREGS PTRACE_SETSIGMASK PTRACE_DETACH $" \
+	"... stopped once, and let go with the call's registers"
+unlike "$(to "$P" "$WORK/call")" "PTRACE_CONT|PTRACE_SYSCALL" "... never resumed to a second stop"
+is "$(ask v call compute 5)" 5000 "the leader, back inside its read(), serves the next command: new code"
 is "$(trapbit "$P")" 1 "... ovup's handler installed"
+strace -f -qq -o "$WORK/call2" -e trace=ptrace "$OVUP" apply -v -p "$P" "$WORK/sec.c" >"$WORK/call.out" 2>&1
+ok $? "a second live apply, over the first one's handler"
+tracer=$(grep -o '^[0-9]* ptrace(PTRACE_SEIZE, '"$P"',' "$WORK/call2" | tail -1 | cut -d' ' -f1)
+like "$(to "$P" "$WORK/call2")" "^PTRACE_SEIZE PTRACE_INTERRUPT (PTRACE_[A-Z_]+ )*PTRACE_SETREGS PTRACE_SETSIGMASK PTRACE_CONT PTRACE_GETREGS (PTRACE_[A-Z_]+ )*PTRACE_DETACH $" \
+	"... the thread stopped once more, at the breakpoint after the call"
+unlike "$(to "$P" "$WORK/call2")" "PTRACE_SYSCALL" "... never at a call's entry"
+is "$(ask v call compute 5)/$(ask v call secret 5)" 5000/7005 "... both patches run"
+run_ovup revert -p "$P"
 run_ovup revert -p "$P"
 is "$RC/$(ask v call compute 5)" 0/11 "reverted"
 stop_victim v
@@ -206,18 +220,21 @@ is "$(ask v call compute 5)" 5000 "... new code"
 run_ovup revert -p "$P"
 is "$RC/$(ask v naps-cut)" 0/0 "... and its nanosleep was never cut short"
 stop_victim v
-# the tracer killed while that thread makes the call, and while it is
-# stopped at the breakpoint after it: the thread puts itself back (the
-# trap goes to the handler the call installed, which lets it on, or is
-# dropped with the tracer), nothing was switched, and ovup says so
+# the tracer killed once it let that thread go, and (over an earlier
+# patch) while the thread makes the call and while it is stopped at the
+# breakpoint after it: the thread puts itself back (the trap goes to the
+# handler, which lets it on, or is dropped with the tracer), nothing was
+# switched, and ovup says so
 start_victim v "$V/victim-pie" -s 39
 P=$VPID
-for f in trap-call trap-called; do
+for f in trap-released trap-call trap-called; do
+	[ "$f" = trap-released ] || { run_ovup apply -p "$P" "$WORK/sec.c"; is "$RC" 0 "$f: a first patch, whose handler stays"; }
 	OVUP_FAULT=$f run_ovup apply -p "$P" "$WORK/fix.c"
 	is "$(alive "$P")" alive "tracer killed at $f: the process lives"
 	isnt "$RC" 0 "... the apply failed"
 	like "$ERR" "the process switching its sites died; nothing was switched" "... saying why"
 	is "$(ask v call compute 5)" 11 "... the old code, and the thread let go serves the next command"
+	[ "$f" = trap-released ] || { run_ovup revert -p "$P"; is "$RC/$(ask v call secret 5)" 0/1006 "... the first patch reverted"; }
 	ok "$(released "$P" && echo 0 || echo 1)" "... nothing of ovup's left: $(leftovers "$P")"
 done
 run_ovup apply -p "$P" "$WORK/fix.c"

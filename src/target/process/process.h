@@ -120,6 +120,11 @@ int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const
 int ovup_proc_syscall_trap(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
 			   const void *data, size_t ndata, unsigned data_args, void *back,
 			   int64_t *res);
+/* the same, the thread let go at once (ovup_ptrace_release_into): it makes
+ * the call on its own, with its data (which the call may overwrite) at
+ * *at, and puts itself back */
+int ovup_proc_syscall_released(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
+			       const void *data, size_t ndata, unsigned data_args, uint64_t *at);
 /* trap.c: test hook, the live switch's tracer dies here (docs/testing.md) */
 void ovup_proc_trap_die_at(const char *name, size_t k);
 /* the same without data; a failure in the target is reported as "what

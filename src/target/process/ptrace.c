@@ -563,6 +563,25 @@ int ovup_ptrace_call_wait(struct ovup_threads *ts, pid_t tid, uint64_t end, int6
 	return -ETIMEDOUT;
 }
 
+int ovup_ptrace_release_into(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
+			     int *restored)
+{
+	uint64_t all = ~0ull;
+	pid_t tid = ts->t[i].tid;
+	int ret = 0, gone;
+
+	*restored = 1;
+	if (ptrace(PTRACE_SETREGS, tid, 0, inj) < 0)
+		return -errno;
+	*restored = 0;
+	/* no handler may run on borrowed registers; were this to fail, the
+	 * thread must still go on, and finish the sequence */
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(all), &all) < 0)
+		ret = -errno;
+	gone = ovup_ptrace_detach_one(ts, i);
+	return ret ? ret : gone;
+}
+
 /* ---- the live switch -------------------------------------------------- */
 
 int ovup_ptrace_seize(struct ovup_threads *ts, pid_t tid)

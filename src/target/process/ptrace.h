@@ -96,6 +96,12 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 int ovup_ptrace_call_start(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
 			   uint64_t sigmask, int *restored);
 int ovup_ptrace_call_wait(struct ovup_threads *ts, pid_t tid, uint64_t end, int64_t *res);
+/* Lets quiet thread i go (and drops it from ts) with the registers inj
+ * and every signal blocked: it makes the call on its own and puts itself
+ * back through its frame, as it would were ovup to die.  *restored as
+ * for ovup_ptrace_syscall. */
+int ovup_ptrace_release_into(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
+			     int *restored);
 
 /* ---- the live switch (trap.c): only some threads stopped ---- */
 

@@ -186,15 +186,23 @@ static int thread_can_inject(struct proc_target *p, size_t i, long nr, const uin
 	return seccomp_allows(p, i, nr, args, pc);
 }
 
+/* How inject runs a call: from the target's own "syscall; ret", ovup
+ * putting the thread back after it (all zero); from the live switch's
+ * handler's "syscall; int3; ret" at call, the thread left at its
+ * breakpoint; or, with released_at, let go at once to make the call and
+ * put itself back, its data at *released_at. */
+struct how {
+	uint64_t call;
+	uint64_t *released_at;
+};
+
 /* Runs the call in thread i; -EAGAIN if this thread cannot take it (the
- * caller tries another), with the reason in why.  With call (the live
- * switch's handler's sequence, "syscall; int3; ret"), the thread is left
- * at its breakpoint, to return through its frame once let go. */
+ * caller tries another), with the reason in why. */
 static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], const void *data,
-		  size_t ndata, unsigned data_args, void *back, int64_t *res, uint64_t call,
+		  size_t ndata, unsigned data_args, void *back, int64_t *res, const struct how *how,
 		  const char **why)
 {
-	uint64_t pc = call ? call : p->gadget_syscall;
+	uint64_t call = how->call, pc = call ? call : p->gadget_syscall;
 	static uint8_t xstate[OVUP_ARCH_XSTATE_MAX];
 	struct ovup_arch_frame f = { 0 };
 	struct user_regs_struct inj;
@@ -247,11 +255,15 @@ static int inject(struct proc_target *p, size_t i, long nr, uint64_t args[6], co
 							    OVUP_ARCH_TRAP_CALL),
 						    res);
 		ovup_proc_trap_die_at("trap-called", 0);
+	} else if (how->released_at) {
+		ret = ovup_ptrace_release_into(&p->threads, i, &inj, &restored);
+		*how->released_at = f.data_addr;
 	} else {
 		ret = ovup_ptrace_syscall(&p->threads, i, &inj, mask, res, &restored);
 	}
 	/* what the call wrote there, read before the stack is put back */
-	if (!ret && back && pread(p->memfd, back, ndata, (off_t)f.data_addr) != (ssize_t)ndata)
+	if (!ret && back && !how->released_at &&
+	    pread(p->memfd, back, ndata, (off_t)f.data_addr) != (ssize_t)ndata)
 		ret = -EIO;
 	if (restored && pwrite(p->memfd, saved, f.len, (off_t)f.lo) != (ssize_t)f.len && !ret)
 		ret = -EIO;
@@ -286,7 +298,8 @@ int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const
 	}
 	ret = -EAGAIN;
 	for (i = 0; i < p->threads.n && ret == -EAGAIN; i++)
-		ret = inject(p, i, nr, args, data, ndata, data_args, back, res, 0, &why);
+		ret = inject(p, i, nr, args, data, ndata, data_args, back, res, &(struct how){ 0 },
+			     &why);
 	if (!held)
 		ovup_ptrace_resume_all(&p->threads);
 	if (ret == -EAGAIN)
@@ -299,9 +312,11 @@ int ovup_proc_syscall_rw(struct proc_target *p, long nr, uint64_t args[6], const
 	return 0;
 }
 
-int ovup_proc_syscall_trap(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
-			   const void *data, size_t ndata, unsigned data_args, void *back,
-			   int64_t *res)
+/* A call in held thread tid, the live switch's way (how): -EAGAIN, and -v
+ * says why, if that thread cannot make it so. */
+static int borrowed_call(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
+			 const void *data, size_t ndata, unsigned data_args, void *back,
+			 int64_t *res, const struct how *how)
 {
 	const char *why = "it is not held";
 	long i = ovup_ptrace_index(&p->threads, tid);
@@ -316,13 +331,30 @@ int ovup_proc_syscall_trap(struct proc_target *p, pid_t tid, long nr, uint64_t a
 	if (i >= 0 && ovup_arch_regs_restart_lost(&p->threads.t[i].regs))
 		why = "the call it was interrupted in would not restart from a frame";
 	else if (i >= 0)
-		ret = inject(p, (size_t)i, nr, args, data, ndata, data_args, back, res,
-			     p->trap_code + OVUP_ARCH_TRAP_CALL, &why);
+		ret = inject(p, (size_t)i, nr, args, data, ndata, data_args, back, res, how, &why);
 	if (ret == -EAGAIN) {
 		ovup_info("pid %d: thread %d makes the call the long way: %s", p->pid, tid, why);
 		return -EAGAIN;
 	}
 	return ret ? ovup_proc_ptrace_err(p, ret, "run a system call in it") : 0;
+}
+
+int ovup_proc_syscall_trap(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
+			   const void *data, size_t ndata, unsigned data_args, void *back,
+			   int64_t *res)
+{
+	struct how how = { .call = p->trap_code + OVUP_ARCH_TRAP_CALL };
+
+	return borrowed_call(p, tid, nr, args, data, ndata, data_args, back, res, &how);
+}
+
+int ovup_proc_syscall_released(struct proc_target *p, pid_t tid, long nr, uint64_t args[6],
+			       const void *data, size_t ndata, unsigned data_args, uint64_t *at)
+{
+	struct how how = { .released_at = at };
+	int64_t unused;
+
+	return borrowed_call(p, tid, nr, args, data, ndata, data_args, NULL, &unused, &how);
 }
 
 /* ---- mapping and unmapping ---------------------------------------------- */

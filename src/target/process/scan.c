@@ -26,6 +26,7 @@ struct scan {
 	uint64_t lo, hi; /* the blocks' envelope, a fast first test */
 	uint64_t guard;  /* glibc's pointer guard, 0 if unknown */
 	uint64_t budget;
+	uint64_t live; /* words below this, on a stack's first page, are dead */
 	int pagemap;
 	struct ovup_busy *busy;
 };
@@ -79,7 +80,7 @@ static int scan_words(struct scan *s, const uint64_t *w, size_t n, uint64_t at)
 	size_t j;
 
 	for (j = 0; j < n; j++)
-		if (hit(s, w[j], &addr)) {
+		if (at + 8 * j >= s->live && hit(s, w[j], &addr)) {
 			s->busy->addr = addr;
 			s->busy->ref = at + 8 * j;
 			return -EBUSY;
@@ -173,8 +174,9 @@ static uint64_t pointer_guard(struct proc_target *p)
 
 /* Where the search of mapping m starts: a thread's stack below its stack
  * pointer (and red zone) is dead, return addresses left there are never
- * used again.  Where several threads' stacks share a mapping, only below
- * the lowest. */
+ * used again (nor what ovup's own calls left there: their frames, with
+ * the handler's address).  Where several threads' stacks share a mapping,
+ * only below the lowest. */
 static uint64_t live_from(struct proc_target *p, const struct ovup_map *m)
 {
 	uint64_t low = UINT64_MAX;
@@ -187,7 +189,7 @@ static uint64_t live_from(struct proc_target *p, const struct ovup_map *m)
 			low = OVUP_MIN(low, sp);
 	}
 	if (low != UINT64_MAX && low - m->start > 128)
-		return OVUP_ALIGN_DOWN(low - 128, 4096);
+		return low - 128;
 	return m->start;
 }
 
@@ -208,7 +210,8 @@ static int scan_maps(struct proc_target *p, struct scan *s, const struct ovup_ma
 		if (m[i].perms[0] != 'r' || (m[i].perms[1] != 'w' && !ours) || is_block(s, &m[i]) ||
 		    !strcmp(m[i].path, "[vvar]") || !strcmp(m[i].path, "[vsyscall]"))
 			continue;
-		ret = scan_range(s, live_from(p, &m[i]), m[i].end);
+		s->live = live_from(p, &m[i]);
+		ret = scan_range(s, OVUP_ALIGN_DOWN(s->live, 4096), m[i].end);
 	}
 	if (s->pagemap >= 0)
 		close(s->pagemap);
@@ -245,7 +248,7 @@ static void blame_stack_owner(struct proc_target *p, const struct ovup_map *m, s
 int ovup_proc_blocks_in_use(struct proc_target *p, const struct ovup_block *b, size_t nb,
 			    struct ovup_busy *busy)
 {
-	struct scan s = { p, b, nb, UINT64_MAX, 0, 0, SCAN_BUDGET, -1, busy };
+	struct scan s = { p, b, nb, UINT64_MAX, 0, 0, SCAN_BUDGET, 0, -1, busy };
 	struct ovup_map *m;
 	size_t n, k;
 	int ret;

@@ -41,6 +41,7 @@
 /* below this many threads, stopping them all pauses less (bench/pause) */
 #define OVUP_TRAP_MIN_THREADS 32
 #define SETTLE_NS 2000000ull
+#define RELEASED_NS 1000000000ull
 
 /* struct sigaction as the kernel takes it */
 struct ksigaction {
@@ -443,6 +444,70 @@ static void settle(const struct tthread *tt)
 		sched_yield();
 }
 
+/*
+ * rt_sigaction(SIGTRAP, act, old) in host, a thread stopped for this call
+ * alone, over the default action: the thread is let go at once with the
+ * call's registers and makes it on its own, then puts itself back through
+ * its frame (its hold is one stop).  The call turns act, under its
+ * stack, into the old action, which ovup reads there; a word beside it
+ * tells that no signal frame has taken the place since.  -EAGAIN if the
+ * action is not the default (what was there must be read, stopped) or
+ * host cannot.
+ */
+static int call_released(struct tracer *tr, struct tthread *host, const struct ksigaction *act,
+			 struct ksigaction *old)
+{
+	struct proc_target *p = tr->p;
+	uint64_t args[6] = { TRAP_SIG, 0, 0, 8, 0, 0 }, at = 0, t_stop, end;
+	struct {
+		struct ksigaction act;
+		uint64_t tag;
+	} d = { *act, ovup_now_ns() ^ 0x6f7675702d746167ull }, seen;
+	long k = ovup_ptrace_index(&p->threads, host->tid);
+	int ret;
+
+	if (k < 0 || proc_bit(p->pid, "SigCgt:"))
+		return -EAGAIN;
+	t_stop = p->threads.t[k].t_stop;
+	ret = ovup_proc_syscall_released(p, host->tid, SYS_rt_sigaction, args, &d, sizeof(d), 6u,
+					 &at);
+	if (ret == -EAGAIN)
+		return ret;
+	if (ovup_ptrace_index(&p->threads, host->tid) < 0) {
+		tr->sh->pause_ns = OVUP_MAX(tr->sh->pause_ns, ovup_now_ns() - t_stop);
+		host->held = 0;
+	}
+	ovup_proc_trap_die_at("trap-released", 0);
+	if (ret)
+		return ret;
+	/* done once the action there is no longer act: a thread that has a
+	 * CPU takes microseconds */
+	end = ovup_now_ns() + RELEASED_NS;
+	for (;;) {
+		if (pread(p->memfd, &seen, sizeof(seen), (off_t)at) != (ssize_t)sizeof(seen))
+			return ovup_proc_gone(p);
+		if (memcmp(&seen.act, act, sizeof(*act)))
+			break;
+		if (ovup_now_ns() > end)
+			return ovup_err(-ETIMEDOUT,
+					"pid %d: thread %d did not make the call that installs "
+					"ovup's SIGTRAP handler",
+					p->pid, host->tid);
+		sched_yield();
+	}
+	if (seen.tag == d.tag) {
+		*old = seen.act;
+	} else {
+		/* a signal frame took the place once the thread was back:
+		 * the action was the default a moment before the call */
+		memset(old, 0, sizeof(*old));
+		ovup_info("pid %d: the old SIGTRAP action was overwritten before ovup read it; "
+			  "it was the default just before",
+			  p->pid);
+	}
+	return 0;
+}
+
 /* Runs rt_sigaction(SIGTRAP, act, old) in a held thread (one is stopped
  * for it if none is, and let go after). */
 static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struct ksigaction *old)
@@ -473,7 +538,10 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 	 * own sequence: one stop after the call, none at its entry, and it
 	 * puts itself back (the trap, should ovup die, is the handler's) */
 	ret = -EAGAIN;
-	if (borrowed && act->handler == p->trap_code)
+	res = 0;
+	if (borrowed && act->handler == p->trap_code && old)
+		ret = call_released(tr, host, act, old);
+	if (ret == -EAGAIN && borrowed && act->handler == p->trap_code)
 		ret = ovup_proc_syscall_trap(p, host->tid, SYS_rt_sigaction, args, act,
 					     sizeof(*act), old ? 6u : 2u, old, &res);
 	if (ret == -EAGAIN)
@@ -490,11 +558,11 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 			struct ovup_thread *th = &p->threads.t[k];
 
 			tr->sh->pause_ns = OVUP_MAX(tr->sh->pause_ns, ovup_now_ns() - th->t_stop);
-			if (!ovup_ptrace_detach_one(&p->threads, (size_t)k)) {
+			if (!ovup_ptrace_detach_one(&p->threads, (size_t)k))
 				host->held = 0;
-				settle(host);
-			}
 		}
+		if (!host->held)
+			settle(host);
 	}
 	return ret;
 }
