@@ -1,6 +1,6 @@
 #!/bin/bash
 # The live switch (docs/procedure.md, "The pause"): an apply to a process
-# of 32 threads or more stops only the threads that are running; the
+# of 16 threads or more stops only the threads that are running; the
 # others are read from /proc and left asleep.  Breakpoints guard the sites
 # while the jumps are written, and ovup's SIGTRAP handler keeps a thread
 # that meets one at the site until the jump is whole.  Checked here:

@@ -39,7 +39,7 @@
 #define TRAP_SIG 5 /* SIGTRAP, for the kernel's rt_sigaction */
 #define SA_RESTORER_ 0x04000000ull
 /* below this many threads, stopping them all pauses less (bench/pause) */
-#define OVUP_TRAP_MIN_THREADS 32
+#define OVUP_TRAP_MIN_THREADS 16
 #define SETTLE_NS 2000000ull
 #define RELEASED_NS 1000000000ull
 
