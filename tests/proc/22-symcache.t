@@ -135,7 +135,10 @@ OVUP_DEBUG_ROOT=$WORK/dbg run_ovup apply -p "$VPID" "$WORK/sec.c"
 is "$RC" 0 "a copy of the debug file (another file): applies"
 run_ovup revert -p "$VPID"
 n=$(ls "$C" | wc -l)
-f=$(find "$WORK/dbg" -name '*.debug' | head -1)
+# the stripped victim's own debug file (the others' would change nothing)
+bid=$(readelf -n "$V/victim-stripped" | awk '/Build ID:/ { print $3 }')
+f=$WORK/dbg/.build-id/${bid:0:2}/${bid:2}.debug
+[ -f "$f" ] || fail "no debug file for build-id $bid"
 touch -d '2001-01-01' "$f"
 OVUP_DEBUG_ROOT=$WORK/dbg run_ovup apply -p "$VPID" "$WORK/sec.c"
 is "$RC.$(ls "$C" | wc -l)" "0.$((n + 1))" "... touched: read again, under a new key"
