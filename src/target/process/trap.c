@@ -22,10 +22,10 @@
 #include "../../arch/arch.h"
 
 #include <dirent.h>
-#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,9 +534,10 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 		if (ret)
 			return ret == -ESRCH ? ovup_proc_gone(p) : ret;
 	}
-	/* a thread stopped for this call alone makes it from the handler's
-	 * own sequence: one stop after the call, none at its entry, and it
-	 * puts itself back (the trap, should ovup die, is the handler's) */
+	/* a thread stopped for this call alone is held for one stop: let go
+	 * at once over the default action (call_released), else stopped once
+	 * more, at the breakpoint after the call in the handler's own
+	 * sequence; either way it puts itself back through its frame */
 	ret = -EAGAIN;
 	res = 0;
 	if (borrowed && act->handler == p->trap_code && old)
