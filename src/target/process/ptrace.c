@@ -339,6 +339,7 @@ int ovup_ptrace_resume_all(struct ovup_threads *ts)
 	}
 	if (ts->t_first_stop)
 		ts->max_hold = OVUP_MAX(ts->max_hold, ovup_now_ns() - ts->t_first_stop);
+	ts->last_released = ts->n == 1 ? ts->t[0].tid : 0;
 	ts->t_first_stop = 0;
 	ts->n = 0;
 	return ret;

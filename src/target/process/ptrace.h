@@ -43,6 +43,7 @@ struct ovup_threads {
 	size_t n, cap;
 	uint64_t t_first_stop; /* monotonic ns of the first interrupt */
 	uint64_t max_hold;     /* the longest span from an interrupt to the resume */
+	pid_t last_released;   /* the thread last let go alone (system calls) */
 };
 
 /* Seizes and interrupts every task of pid, catching threads created

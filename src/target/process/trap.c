@@ -433,14 +433,14 @@ static int ovup_handler_at(struct proc_target *p, uint64_t addr)
 /* A thread let go after a call runs on until it is back in the call it
  * was interrupted in: the next survey would find it running and hold it
  * to the end.  It is given up to SETTLE_NS to get there (ovup's own
- * time, while no thread is held). */
-static void settle(const struct tthread *tt)
+ * time, while no thread is held); fd is its syscall file. */
+static void settle(int fd)
 {
 	uint64_t end = ovup_now_ns() + SETTLE_NS;
 	char buf[16];
 
-	while (tt->fd >= 0 && pread(tt->fd, buf, sizeof(buf), 0) >= 7 &&
-	       !strncmp(buf, "running", 7) && ovup_now_ns() < end)
+	while (fd >= 0 && pread(fd, buf, sizeof(buf), 0) >= 7 && !strncmp(buf, "running", 7) &&
+	       ovup_now_ns() < end)
 		sched_yield();
 }
 
@@ -529,6 +529,7 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 		return ovup_proc_gone(p);
 	if (!host->held) {
 		borrowed = 1;
+		ovup_info("pid %d: thread %d stopped for the handler's call", p->pid, host->tid);
 		ret = ask_stop(tr, host);
 		ret = ret > 0 ? got_stop(tr, host->tid) : ret ? ret : -ESRCH;
 		if (ret)
@@ -563,7 +564,7 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 				host->held = 0;
 		}
 		if (!host->held)
-			settle(host);
+			settle(host->fd);
 	}
 	return ret;
 }
@@ -691,6 +692,18 @@ static int trace(struct tracer *tr)
 	size_t i;
 	int ret, busy;
 
+	/* the thread alloc's calls were made in was let go a moment ago */
+	if (ts->last_released) {
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", tr->p->pid,
+			 ts->last_released);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		settle(fd);
+		if (fd >= 0)
+			close(fd);
+	}
 	/* the threads running now are held from here: they would take the
 	 * CPUs from the thread that makes the call for ovup; a thread in the
 	 * way now is in the way before anything is written */
