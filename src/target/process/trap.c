@@ -40,7 +40,7 @@
 #define SA_RESTORER_ 0x04000000ull
 /* below this many threads, stopping them all pauses less (bench/pause) */
 #define OVUP_TRAP_MIN_THREADS 16
-#define SETTLE_NS 2000000ull
+#define SETTLE_NS 5000000ull
 #define RELEASED_NS 1000000000ull
 
 /* struct sigaction as the kernel takes it */
