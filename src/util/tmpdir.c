@@ -66,6 +66,9 @@ static void sweep_tmp(const char *base)
 	closedir(d);
 }
 
+/* the six characters mkdtemp replaces with unique ones */
+#define MKDTEMP_TEMPLATE "XXXXXX"
+
 char *ovup_tmpdir(void)
 {
 	return ovup_tmpdir_named("ovup");
@@ -74,8 +77,7 @@ char *ovup_tmpdir(void)
 char *ovup_tmpdir_named(const char *prefix)
 {
 	const char *base = tmp_base();
-	/* mkdtemp makes the last six characters unique */
-	char *dir = ovup_xasprintf("%s/%s.%d.XXXXXX", base, prefix, (int)getpid());
+	char *dir = ovup_xasprintf("%s/%s.%d." MKDTEMP_TEMPLATE, base, prefix, (int)getpid());
 
 	sweep_tmp(base);
 	if (!mkdtemp(dir)) {

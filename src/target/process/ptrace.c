@@ -439,9 +439,35 @@ int ovup_ptrace_thread_state(struct ovup_threads *ts, size_t i, uint64_t *sigmas
 	return 0;
 }
 
-/* Resumes the injected thread and waits for its next stop of kind want.
- * SIGSTOP (the one signal a full mask cannot hold off) is noted and sent
- * again on release; group-stop notifications are passed over. */
+/* Gives stopped thread tid the injected registers inj and the mask
+ * sigmask.  *restored: whether it still has its own registers; once it
+ * has not, a dead ovup leaves it to run the injected sequence, which ends
+ * by restoring it (ovup_arch_frame). */
+static int give_call(pid_t tid, const struct user_regs_struct *inj, uint64_t sigmask, int *restored)
+{
+	*restored = 1;
+	if (ptrace(PTRACE_SETREGS, tid, 0, inj) < 0)
+		return -errno;
+	*restored = 0;
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(sigmask), &sigmask) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A signal-delivery stop of a thread running an injected call: SIGSTOP
+ * (the one signal a full mask cannot hold off) is noted and sent again on
+ * release; any other, -EPROTO, and it stays to be delivered then. */
+static int pass_signal(struct ovup_thread *th)
+{
+	if (th->sig != SIGSTOP)
+		return -EPROTO;
+	th->resend_stop = 1;
+	th->sig = 0;
+	return 0;
+}
+
+/* Resumes the injected thread and waits for its next stop of kind want;
+ * signals as pass_signal, group-stop notifications are passed over. */
 static int step_to(struct ovup_threads *ts, pid_t tid, int request, enum ovup_stop want)
 {
 	int n, ret;
@@ -458,12 +484,8 @@ static int step_to(struct ovup_threads *ts, pid_t tid, int request, enum ovup_st
 		th = find(ts, tid);
 		if (th->stop == want || (want == OVUP_STOP_EVENT && th->stop == OVUP_STOP_GROUP))
 			return 0;
-		if (th->stop == OVUP_STOP_SIGNAL) {
-			if (th->sig != SIGSTOP)
-				return -EPROTO; /* nothing else gets through the mask */
-			th->resend_stop = 1;
-			th->sig = 0;
-		}
+		if (th->stop == OVUP_STOP_SIGNAL && (ret = pass_signal(th)))
+			return ret;
 		request = want == OVUP_STOP_SYSCALL ? PTRACE_SYSCALL : PTRACE_CONT;
 	}
 	return -ETIMEDOUT;
@@ -474,18 +496,12 @@ int ovup_ptrace_syscall(struct ovup_threads *ts, size_t i, const struct user_reg
 {
 	struct user_regs_struct saved = ts->t[i].regs, r;
 	pid_t tid = ts->t[i].tid;
-	uint64_t all = ~0ull;
 	int ret;
 
-	*restored = 1;
-	if (ptrace(PTRACE_SETREGS, tid, 0, inj) < 0)
-		return -errno;
-	/* From here on a dead ovup leaves the thread to run the injected
-	 * sequence, which ends by restoring it (ovup_arch_frame). */
-	*restored = 0;
 	/* no handler may run on borrowed registers */
-	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(all), &all) < 0)
-		return -errno;
+	ret = give_call(tid, inj, ~0ull, restored);
+	if (ret)
+		return ret;
 	ret = step_to(ts, tid, PTRACE_SYSCALL, OVUP_STOP_SYSCALL); /* entry */
 	if (ret)
 		return ret;
@@ -518,13 +534,10 @@ int ovup_ptrace_call_start(struct ovup_threads *ts, size_t i, const struct user_
 			   uint64_t sigmask, int *restored)
 {
 	struct ovup_thread *th = &ts->t[i];
+	int ret = give_call(th->tid, inj, sigmask, restored);
 
-	*restored = 1;
-	if (ptrace(PTRACE_SETREGS, th->tid, 0, inj) < 0)
-		return -errno;
-	*restored = 0;
-	if (ptrace(PTRACE_SETSIGMASK, th->tid, (void *)sizeof(sigmask), &sigmask) < 0)
-		return -errno;
+	if (ret)
+		return ret;
 	if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
 		return -errno;
 	th->stop = OVUP_STOP_NONE;
@@ -549,14 +562,10 @@ int ovup_ptrace_call_wait(struct ovup_threads *ts, pid_t tid, uint64_t end, int6
 			*res = (int64_t)ovup_arch_regs_ret(&th->regs);
 			return 0;
 		}
-		if (th->stop == OVUP_STOP_SIGNAL) {
-			/* a SIGTRAP of the process's own is delivered when
-			 * the thread is let go */
-			if (th->sig != SIGSTOP)
-				return -EPROTO;
-			th->resend_stop = 1;
-			th->sig = 0;
-		}
+		/* a SIGTRAP of the process's own is delivered when the
+		 * thread is let go */
+		if (th->stop == OVUP_STOP_SIGNAL && (ret = pass_signal(th)))
+			return ret;
 		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
 			return -errno;
 		th->stop = OVUP_STOP_NONE;
@@ -567,18 +576,12 @@ int ovup_ptrace_call_wait(struct ovup_threads *ts, pid_t tid, uint64_t end, int6
 int ovup_ptrace_release_into(struct ovup_threads *ts, size_t i, const struct user_regs_struct *inj,
 			     int *restored)
 {
-	uint64_t all = ~0ull;
-	pid_t tid = ts->t[i].tid;
-	int ret = 0, gone;
+	/* no handler may run on borrowed registers; should the mask fail,
+	 * the thread must still go on, and finish the sequence */
+	int ret = give_call(ts->t[i].tid, inj, ~0ull, restored), gone;
 
-	*restored = 1;
-	if (ptrace(PTRACE_SETREGS, tid, 0, inj) < 0)
-		return -errno;
-	*restored = 0;
-	/* no handler may run on borrowed registers; were this to fail, the
-	 * thread must still go on, and finish the sequence */
-	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(all), &all) < 0)
-		ret = -errno;
+	if (*restored)
+		return ret;
 	gone = ovup_ptrace_detach_one(ts, i);
 	return ret ? ret : gone;
 }

@@ -517,7 +517,7 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 	struct tthread *host = NULL;
 	int64_t res;
 	size_t i;
-	int ret, borrowed = 0;
+	int ret, borrowed = 0, short_way;
 
 	for (i = 0; i < p->threads.n && !host; i++)
 		if (p->threads.t[i].stop)
@@ -541,9 +541,10 @@ static int sigtrap_action(struct tracer *tr, const struct ksigaction *act, struc
 	 * sequence; either way it puts itself back through its frame */
 	ret = -EAGAIN;
 	res = 0;
-	if (borrowed && act->handler == p->trap_code && old)
+	short_way = borrowed && act->handler == p->trap_code;
+	if (short_way && old)
 		ret = call_released(tr, host, act, old);
-	if (ret == -EAGAIN && borrowed && act->handler == p->trap_code)
+	if (ret == -EAGAIN && short_way)
 		ret = ovup_proc_syscall_trap(p, host->tid, SYS_rt_sigaction, args, act,
 					     sizeof(*act), old ? 6u : 2u, old, &res);
 	if (ret == -EAGAIN)
