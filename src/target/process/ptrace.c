@@ -582,6 +582,8 @@ int ovup_ptrace_release_into(struct ovup_threads *ts, size_t i, const struct use
 
 	if (*restored)
 		return ret;
+	if (ovup_fault("trap-regs"))
+		raise(SIGKILL); /* test hook: the tracer dies before the release */
 	gone = ovup_ptrace_detach_one(ts, i);
 	return ret ? ret : gone;
 }
